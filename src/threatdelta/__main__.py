@@ -1,0 +1,3 @@
+from threatdelta.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""Frozen dataclasses for a data-flow-diagram threat model.
+
+A :class:`Model` is what every reader in ``formats/`` produces and what the engine, the register
+and the review consume. It holds no behaviour beyond lookups; structural questions (zones,
+crossings, neighbours) live in :mod:`threatdelta.model.graph`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, Union
+
+from threatdelta.errors import Location
+
+Value = Union[str, bool, int, float, None]
+"""A property value: what a rule's ``X.attr is '...'`` compares against."""
+
+ElementType = Literal["external-entity", "process", "data-store"]
+
+DispositionStatus = Literal["open", "mitigated", "accepted", "transferred", "not-applicable"]
+DISPOSITION_STATUSES: tuple[DispositionStatus, ...] = (
+    "open",
+    "mitigated",
+    "accepted",
+    "transferred",
+    "not-applicable",
+)
+
+ControlStatus = Literal["planned", "implemented", "verified"]
+CONTROL_STATUSES: tuple[ControlStatus, ...] = ("planned", "implemented", "verified")
+
+_EMPTY: Mapping[str, Value] = MappingProxyType({})
+
+
+def frozen_props(props: Mapping[str, Value] | None) -> Mapping[str, Value]:
+    """A read-only copy of ``props``, with keys sorted so iteration is deterministic."""
+    if not props:
+        return _EMPTY
+    return MappingProxyType({k: props[k] for k in sorted(props)})
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A trust boundary: a border around elements (nested) or a line that flows cross."""
+
+    id: str
+    """Stable identifier, written by the user or the source tool's GUID."""
+    name: str
+    """Display name; renaming it never changes a threat key."""
+    kind: str = "generic"
+    """Native kind (device, process, network, ...) or the source tool's type id."""
+    parent: str | None = None
+    """The enclosing boundary's id, for border boundaries."""
+    type_chain: tuple[str, ...] = ("GE.TB.B", "ROOT")
+    """Type ids from most specific to ``ROOT``; ``GE.TB.B`` border, ``GE.TB.L`` line."""
+    properties: Mapping[str, Value] = field(default=_EMPTY, compare=True)
+    """Free-form properties."""
+    location: Location | None = field(default=None, compare=False)
+    """Where the boundary is declared."""
+
+    @property
+    def is_line(self) -> bool:
+        """True for line boundaries (crossed by geometry, never containing elements)."""
+        return "GE.TB.L" in self.type_chain
+
+
+@dataclass(frozen=True)
+class Element:
+    """An external entity, process or data store."""
+
+    id: str
+    """Stable identifier."""
+    name: str
+    """Display name."""
+    type: ElementType
+    """The DFD element type."""
+    kind: str = "generic"
+    """Subtype: person, device, cloud-service, control-unit, web-service, ... or a tool type id."""
+    boundary: str | None = None
+    """Id of the innermost border boundary that contains the element, if any."""
+    properties: Mapping[str, Value] = field(default=_EMPTY)
+    """Properties that rules read (``sanitizes_input``, ``stores_logs``, ...)."""
+    type_chain: tuple[str, ...] = ()
+    """Type ids from most specific to ``ROOT`` (e.g. ``process/control-unit``, ``GE.P``)."""
+    description: str = ""
+    """Free text."""
+    location: Location | None = field(default=None, compare=False)
+    """Where the element is declared."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A data flow from one element to another."""
+
+    id: str
+    """Stable identifier."""
+    name: str
+    """Display name."""
+    source: str
+    """Id of the element the data leaves."""
+    target: str
+    """Id of the element the data reaches."""
+    protocol: str = "generic"
+    """Transport or bus: http, https, can, udp, tcp, ble, usb, serial, mqtt, ..."""
+    bidirectional: bool = False
+    """Data also flows from target to source."""
+    properties: Mapping[str, Value] = field(default=_EMPTY)
+    """Properties that rules read (``authenticated``, ``encrypted``, ``integrity_protected``)."""
+    type_chain: tuple[str, ...] = ("GE.DF", "ROOT")
+    """Type ids from most specific to ``ROOT``."""
+    crosses: tuple[str, ...] | None = None
+    """Ids of the boundaries this flow crosses, when the format knows them from geometry.
+
+    ``None`` means: derive them from the boundary nesting (see :mod:`threatdelta.model.graph`)."""
+    description: str = ""
+    """Free text."""
+    location: Location | None = field(default=None, compare=False)
+    """Where the flow is declared."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """A countermeasure the team has (or plans), with the evidence that it works."""
+
+    id: str
+    """Stable identifier, referenced by mitigated dispositions."""
+    name: str
+    """What the control is."""
+    status: ControlStatus = "planned"
+    """planned, implemented or verified."""
+    evidence: tuple[str, ...] = ()
+    """Repository paths of tests or documents, or report ids such as ``PT-2026-03#F-4``."""
+    description: str = ""
+    """Free text."""
+    location: Location | None = field(default=None, compare=False)
+    """Where the control is declared."""
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """What the team decided about one threat, keyed by the threat's stable key."""
+
+    key: str
+    """The threat key this disposition is for."""
+    status: DispositionStatus
+    """open, mitigated, accepted, transferred or not-applicable."""
+    controls: tuple[str, ...] = ()
+    """Control ids, for mitigated threats."""
+    justification: str = ""
+    """Why the risk is accepted or transferred, or why the threat does not apply."""
+    approved_by: str = ""
+    """Who accepted the risk."""
+    approved_on: dt.date | None = None
+    """When it was accepted."""
+    expires: dt.date | None = None
+    """When an acceptance must be reviewed again."""
+    transferred_to: str = ""
+    """Who carries a transferred risk."""
+    needs_investigation: bool = False
+    """Flagged for a closer look (TMT's NeedsInvestigation); the threat stays open."""
+    location: Location | None = field(default=None, compare=False)
+    """Where the disposition is written."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole threat model as read from one file at one revision."""
+
+    system: str
+    """Name of the system the model describes."""
+    elements: tuple[Element, ...] = ()
+    """External entities, processes and data stores, sorted by id."""
+    flows: tuple[Flow, ...] = ()
+    """Data flows, sorted by id."""
+    boundaries: tuple[Boundary, ...] = ()
+    """Trust boundaries, sorted by id."""
+    controls: tuple[Control, ...] = ()
+    """Countermeasures, sorted by id."""
+    dispositions: Mapping[str, Disposition] = field(default_factory=dict)
+    """Dispositions by threat key."""
+    format: str = "native"
+    """Which reader produced the model: native, tm7, dragon, otm."""
+    path: str = ""
+    """The file the model was read from."""
+
+    def element(self, element_id: str) -> Element | None:
+        """The element with this id, or None."""
+        return self._elements_by_id().get(element_id)
+
+    def flow(self, flow_id: str) -> Flow | None:
+        """The flow with this id, or None."""
+        return self._flows_by_id().get(flow_id)
+
+    def boundary(self, boundary_id: str) -> Boundary | None:
+        """The boundary with this id, or None."""
+        return self._boundaries_by_id().get(boundary_id)
+
+    def control(self, control_id: str) -> Control | None:
+        """The control with this id, or None."""
+        return {c.id: c for c in self.controls}.get(control_id)
+
+    def _elements_by_id(self) -> dict[str, Element]:
+        cache = self.__dict__.get("_element_index")
+        if cache is None:
+            cache = {e.id: e for e in self.elements}
+            object.__setattr__(self, "_element_index", cache)
+        return cache  # type: ignore[no-any-return]
+
+    def _flows_by_id(self) -> dict[str, Flow]:
+        cache = self.__dict__.get("_flow_index")
+        if cache is None:
+            cache = {f.id: f for f in self.flows}
+            object.__setattr__(self, "_flow_index", cache)
+        return cache  # type: ignore[no-any-return]
+
+    def _boundaries_by_id(self) -> dict[str, Boundary]:
+        cache = self.__dict__.get("_boundary_index")
+        if cache is None:
+            cache = {b.id: b for b in self.boundaries}
+            object.__setattr__(self, "_boundary_index", cache)
+        return cache  # type: ignore[no-any-return]

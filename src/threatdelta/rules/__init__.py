@@ -1,0 +1,1 @@
+"""Rules as data: a safe expression language and the packs written in it."""

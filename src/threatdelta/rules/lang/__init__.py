@@ -1,0 +1,1 @@
+"""A small, safe expression language for threat rules (a superset of TMT GenerationFilters)."""
