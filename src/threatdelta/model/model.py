@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Literal, Union
 
 from threatdelta.errors import Location
+from threatdelta.threat import Threat
 
 Value = Union[str, bool, int, float, None]
 """A property value: what a rule's ``X.attr is '...'`` compares against."""
@@ -56,7 +57,7 @@ class Boundary:
     """The enclosing boundary's id, for border boundaries."""
     type_chain: tuple[str, ...] = ("GE.TB.B", "ROOT")
     """Type ids from most specific to ``ROOT``; ``GE.TB.B`` border, ``GE.TB.L`` line."""
-    properties: Mapping[str, Value] = field(default=_EMPTY, compare=True)
+    properties: Mapping[str, Value] = field(default_factory=lambda: _EMPTY)
     """Free-form properties."""
     location: Location | None = field(default=None, compare=False)
     """Where the boundary is declared."""
@@ -81,7 +82,7 @@ class Element:
     """Subtype: person, device, cloud-service, control-unit, web-service, ... or a tool type id."""
     boundary: str | None = None
     """Id of the innermost border boundary that contains the element, if any."""
-    properties: Mapping[str, Value] = field(default=_EMPTY)
+    properties: Mapping[str, Value] = field(default_factory=lambda: _EMPTY)
     """Properties that rules read (``sanitizes_input``, ``stores_logs``, ...)."""
     type_chain: tuple[str, ...] = ()
     """Type ids from most specific to ``ROOT`` (e.g. ``process/control-unit``, ``GE.P``)."""
@@ -107,7 +108,7 @@ class Flow:
     """Transport or bus: http, https, can, udp, tcp, ble, usb, serial, mqtt, ..."""
     bidirectional: bool = False
     """Data also flows from target to source."""
-    properties: Mapping[str, Value] = field(default=_EMPTY)
+    properties: Mapping[str, Value] = field(default_factory=lambda: _EMPTY)
     """Properties that rules read (``authenticated``, ``encrypted``, ``integrity_protected``)."""
     type_chain: tuple[str, ...] = ("GE.DF", "ROOT")
     """Type ids from most specific to ``ROOT``."""
@@ -159,6 +160,8 @@ class Disposition:
     """When an acceptance must be reviewed again."""
     transferred_to: str = ""
     """Who carries a transferred risk."""
+    title: str = ""
+    """The threat's title as the source tool stored it (TMT, Threat Dragon), if any."""
     needs_investigation: bool = False
     """Flagged for a closer look (TMT's NeedsInvestigation); the threat stays open."""
     location: Location | None = field(default=None, compare=False)
@@ -181,6 +184,9 @@ class Model:
     """Countermeasures, sorted by id."""
     dispositions: Mapping[str, Disposition] = field(default_factory=dict)
     """Dispositions by threat key."""
+    stored_threats: tuple[Threat, ...] = ()
+    """Threats written into the file itself rather than produced by a rule (Threat Dragon and OTM
+    threats, hand-added TMT threats); the register lists them beside the enumerated ones."""
     format: str = "native"
     """Which reader produced the model: native, tm7, dragon, otm."""
     path: str = ""
