@@ -1,0 +1,53 @@
+"""The ``threatdelta`` command line: wires subcommands together, nothing more.
+
+Each module under ``threatdelta.commands`` exposes ``add_parser(subparsers)`` and
+``run(args) -> int``. User-facing errors (:class:`~threatdelta.errors.InputError`) are caught
+here, printed without a traceback and turned into exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from threatdelta import __version__
+from threatdelta.commands import COMMANDS
+from threatdelta.errors import EXIT_BAD_INPUT, InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors already; keep its message, drop nothing."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = _Parser(
+        prog="threatdelta",
+        description="Review data-flow-diagram threat models: enumerate STRIDE threats, "
+        "diff them between revisions, and gate merges on unaddressed threats.",
+    )
+    parser.add_argument("--version", action="version", version=f"threatdelta {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        code: int = args.run(args)
+    except InputError as error:
+        print(f"threatdelta: {error}" if error.location is None else str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code
