@@ -81,6 +81,14 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - start
 
 
+def position(text: str, offset: int) -> str:
+    """``column C`` for one-line text, ``line L, column C`` otherwise (both 1-based)."""
+    line, column = line_and_column(text, offset)
+    if "\n" not in text:
+        return f"column {column + 1}"
+    return f"line {line + 1}, column {column + 1}"
+
+
 def _locate(location: Location | None, text: str, offset: int) -> Location | None:
     if location is None:
         return None
@@ -108,8 +116,8 @@ def _describe(reason: str, text: str, offset: int) -> str:
     if len(text) > MAX_TEXT_LENGTH:
         return f"rule expression: {reason}"
     offset = max(0, min(offset, len(text)))
-    line, column = line_and_column(text, offset)
-    where = f"column {column + 1}" if "\n" not in text else f"line {line + 1}, column {column + 1}"
+    _, column = line_and_column(text, offset)
+    where = position(text, offset)
     start = offset - column
     end = text.find("\n", offset)
     if end < 0:
@@ -203,9 +211,7 @@ def tokenize(text: str) -> list[Token]:
         elif (number := _NUMBER.match(text, pos)) is not None:
             end = number.end()
             if end < length and _NUMBER_TAIL.match(text, end):
-                raise RuleSyntaxError(
-                    "malformed number (write text values in quotes)", text, pos
-                )
+                raise RuleSyntaxError("malformed number (write text values in quotes)", text, pos)
             if end - pos > MAX_NUMBER_LENGTH:
                 raise RuleSyntaxError(
                     f"number longer than {MAX_NUMBER_LENGTH} characters", text, pos
