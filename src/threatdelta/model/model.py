@@ -11,12 +11,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Union
+from typing import Literal
 
 from threatdelta.errors import Location
 from threatdelta.threat import Threat
 
-Value = Union[str, bool, int, float, None]
+Value = str | bool | int | float | None
 """A property value: what a rule's ``X.attr is '...'`` compares against."""
 
 ElementType = Literal["external-entity", "process", "data-store"]

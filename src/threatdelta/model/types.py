@@ -21,8 +21,23 @@ LINE_BOUNDARY_TYPE = "GE.TB.L"
 
 ELEMENT_KINDS: dict[str, tuple[str, ...]] = {
     "external-entity": ("person", "device", "system", "cloud-service", "generic"),
-    "process": ("control-unit", "web-service", "virtual-machine", "mobile-app", "firmware", "generic"),
-    "data-store": ("database", "file", "log", "key-store", "configuration", "cloud-storage", "generic"),
+    "process": (
+        "control-unit",
+        "web-service",
+        "virtual-machine",
+        "mobile-app",
+        "firmware",
+        "generic",
+    ),
+    "data-store": (
+        "database",
+        "file",
+        "log",
+        "key-store",
+        "configuration",
+        "cloud-storage",
+        "generic",
+    ),
 }
 BOUNDARY_KINDS: tuple[str, ...] = (
     "device",

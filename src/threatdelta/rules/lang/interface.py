@@ -6,9 +6,9 @@ The engine adapts model elements and flows to this protocol.
 
 from __future__ import annotations
 
-from typing import Protocol, Union
+from typing import Protocol
 
-Value = Union[str, bool, int, float, None]
+Value = str | bool | int | float | None
 
 
 class Subject(Protocol):

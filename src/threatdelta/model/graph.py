@@ -1,0 +1,112 @@
+"""Structural facts about a model, computed once: zones, crossings, neighbours.
+
+The boundary nesting is a tree (a forest) held in a networkx ``DiGraph`` from parent to child;
+elements and flows form a ``MultiDiGraph``. A flow crosses every border boundary that contains
+exactly one of its two ends; formats that know crossings from geometry (TMT line boundaries,
+Threat Dragon curves) set ``Flow.crosses`` and that list is taken as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+
+from threatdelta.model.model import Element, Flow, Model
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """Answers to the structural questions rules and reviews ask about one model."""
+
+    model: Model
+    """The model the facts are about."""
+
+    @cached_property
+    def boundary_tree(self) -> nx.DiGraph:
+        """Parent -> child edges between border boundaries."""
+        tree = nx.DiGraph()
+        for boundary in self.model.boundaries:
+            tree.add_node(boundary.id)
+            if boundary.parent is not None:
+                tree.add_edge(boundary.parent, boundary.id)
+        return tree
+
+    @cached_property
+    def flow_graph(self) -> nx.MultiDiGraph:
+        """Elements as nodes, flows as keyed edges (both directions for bidirectional flows)."""
+        graph = nx.MultiDiGraph()
+        for element in self.model.elements:
+            graph.add_node(element.id)
+        for flow in self.model.flows:
+            graph.add_edge(flow.source, flow.target, key=flow.id)
+            if flow.bidirectional:
+                graph.add_edge(flow.target, flow.source, key=flow.id)
+        return graph
+
+    @cached_property
+    def _enclosing(self) -> dict[str | None, tuple[str, ...]]:
+        """Boundary id -> itself and its ancestors, innermost first (bounded against cycles)."""
+        parents = {b.id: b.parent for b in self.model.boundaries}
+        result: dict[str | None, tuple[str, ...]] = {None: ()}
+        for boundary_id in parents:
+            chain: list[str] = []
+            current: str | None = boundary_id
+            while current is not None and current not in chain and len(chain) <= len(parents):
+                chain.append(current)
+                current = parents.get(current)
+            result[boundary_id] = tuple(chain)
+        return result
+
+    def enclosing(self, element: Element) -> tuple[str, ...]:
+        """The boundaries that contain ``element``, innermost first."""
+        return self._enclosing.get(
+            element.boundary, (element.boundary,) if element.boundary else ()
+        )
+
+    def zone_depth(self, element: Element) -> int:
+        """How many border boundaries contain ``element`` (0: outside all of them)."""
+        return len(self.enclosing(element))
+
+    def crossings(self, flow: Flow) -> tuple[str, ...]:
+        """Ids of the boundaries ``flow`` crosses, sorted."""
+        if flow.crosses is not None:
+            return tuple(sorted(flow.crosses))
+        source = self.model.element(flow.source)
+        target = self.model.element(flow.target)
+        inside_source = set(self.enclosing(source)) if source else set()
+        inside_target = set(self.enclosing(target)) if target else set()
+        return tuple(sorted(inside_source ^ inside_target))
+
+    def inbound(self, flow: Flow) -> bool:
+        """True when the flow's target sits inside a crossed boundary its source is outside of."""
+        target = self.model.element(flow.target)
+        if target is None:
+            return False
+        inside_target = set(self.enclosing(target))
+        return any(b in inside_target for b in self.crossings(flow))
+
+    def outbound(self, flow: Flow) -> bool:
+        """True when the flow's source sits inside a crossed boundary its target is outside of."""
+        source = self.model.element(flow.source)
+        if source is None:
+            return False
+        inside_source = set(self.enclosing(source))
+        return any(b in inside_source for b in self.crossings(flow))
+
+    def neighbours(self, element_id: str) -> frozenset[str]:
+        """Ids of elements that exchange data with ``element_id`` in either direction."""
+        graph = self.flow_graph
+        if element_id not in graph:
+            return frozenset()
+        return frozenset(graph.successors(element_id)) | frozenset(graph.predecessors(element_id))
+
+    def flows_touching(self, element_id: str) -> tuple[str, ...]:
+        """Ids of flows that start or end at ``element_id``, sorted."""
+        return tuple(sorted(f.id for f in self.model.flows if element_id in (f.source, f.target)))
+
+
+def facts(model: Model) -> ModelFacts:
+    """Structural facts for ``model`` (computed lazily, once per call)."""
+    return ModelFacts(model)

@@ -1,0 +1,251 @@
+"""The threat register: every threat joined with its disposition, its status and its problems.
+
+A threat is *addressed* when it is mitigated by at least one known control, or accepted,
+transferred or declared not applicable with a written justification that has not expired. Anything
+else is open. Problems are what an auditor would flag: a mitigation naming an unknown control, a
+control with no evidence, evidence that does not exist in the repository, an acceptance without
+justification or approver, an expired justification, a disposition for a threat that no longer
+exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from threatdelta.errors import Location
+from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
+from threatdelta.threat import Threat
+
+EvidenceCheck = Callable[[str], bool]
+"""Answers whether a repository path exists (at the revision being looked at)."""
+
+BLOCKING_PROBLEMS = frozenset(
+    {
+        "no-controls",
+        "unknown-control",
+        "missing-justification",
+        "expired",
+    }
+)
+"""Problems that leave a threat unaddressed whatever its stated status."""
+
+_PATH_LIKE = re.compile(r"^[^\s#]*(/|\.[A-Za-z0-9]{1,8}$)[^\s#]*$")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Something wrong with a threat's treatment."""
+
+    code: str
+    """Stable short code: no-controls, unknown-control, no-evidence, missing-evidence,
+    control-planned, missing-justification, missing-approver, missing-recipient, expired,
+    expiring, needs-investigation, orphaned."""
+    message: str
+    """Plain-words explanation."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One threat in the register."""
+
+    threat: Threat
+    """The threat."""
+    status: DispositionStatus
+    """Its stated status (open when it has no disposition)."""
+    disposition: Disposition | None
+    """The disposition, if any."""
+    controls: tuple[Control, ...]
+    """The known controls its disposition names."""
+    problems: tuple[Problem, ...]
+    """What an auditor would flag, sorted."""
+
+    @property
+    def key(self) -> str:
+        """The threat key."""
+        return self.threat.key
+
+    @property
+    def addressed(self) -> bool:
+        """Mitigated or justified, with no problem that undoes it."""
+        if self.status == "open":
+            return False
+        return not any(p.code in BLOCKING_PROBLEMS for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A disposition whose threat no longer exists (for .tm7: a stale stored threat)."""
+
+    disposition: Disposition
+    """The disposition."""
+    message: str
+    """Why it is reported."""
+
+
+@dataclass(frozen=True)
+class Register:
+    """All threats of one model at one revision, with their treatment."""
+
+    model: Model
+    """The model."""
+    entries: tuple[Entry, ...]
+    """One per threat, sorted by key."""
+    orphans: tuple[Orphan, ...]
+    """Dispositions for threats that were not found, sorted by key."""
+    today: dt.date
+    """The date expiries were judged against."""
+
+    def entry(self, key: str) -> Entry | None:
+        """The entry for a threat key."""
+        for entry in self.entries:
+            if entry.key == key:
+                return entry
+        return None
+
+    def by_key(self) -> dict[str, Entry]:
+        """Entries by threat key."""
+        return {e.key: e for e in self.entries}
+
+    def counts(self) -> dict[str, int]:
+        """Number of threats per status, plus ``unaddressed`` and ``total``."""
+        counts = {
+            "open": 0,
+            "mitigated": 0,
+            "accepted": 0,
+            "transferred": 0,
+            "not-applicable": 0,
+        }
+        for entry in self.entries:
+            counts[entry.status] += 1
+        counts["unaddressed"] = sum(1 for e in self.entries if not e.addressed)
+        counts["total"] = len(self.entries)
+        return counts
+
+
+def is_repository_path(evidence: str) -> bool:
+    """True for evidence that names a file (``tests/x.py``, ``docs/pt.pdf#F-4``), not a report id."""
+    path = evidence.split("#", 1)[0]
+    return bool(path) and bool(_PATH_LIKE.match(path))
+
+
+def control_problems(control: Control, evidence_exists: EvidenceCheck | None) -> list[Problem]:
+    """Problems with one control: no evidence, evidence missing, still only planned."""
+    problems: list[Problem] = []
+    if control.status == "planned":
+        problems.append(
+            Problem("control-planned", f"control '{control.id}' is only planned, not implemented")
+        )
+    if not control.evidence:
+        problems.append(
+            Problem("no-evidence", f"control '{control.id}' names no verification evidence")
+        )
+    elif evidence_exists is not None:
+        for item in control.evidence:
+            path = item.split("#", 1)[0]
+            if is_repository_path(item) and not evidence_exists(path):
+                problems.append(
+                    Problem(
+                        "missing-evidence",
+                        f"evidence '{item}' of control '{control.id}' does not exist",
+                    )
+                )
+    return problems
+
+
+def _disposition_problems(
+    disposition: Disposition,
+    model: Model,
+    today: dt.date,
+    evidence_exists: EvidenceCheck | None,
+    expiring_within: dt.timedelta,
+) -> tuple[list[Problem], list[Control]]:
+    problems: list[Problem] = []
+    controls: list[Control] = []
+    status = disposition.status
+    if status == "mitigated":
+        if not disposition.controls:
+            problems.append(Problem("no-controls", "marked mitigated but names no control"))
+        for control_id in disposition.controls:
+            control = model.control(control_id)
+            if control is None:
+                problems.append(
+                    Problem(
+                        "unknown-control", f"names control '{control_id}', which is not defined"
+                    )
+                )
+                continue
+            controls.append(control)
+            problems.extend(control_problems(control, evidence_exists))
+    if status in ("accepted", "transferred", "not-applicable"):
+        if not disposition.justification.strip():
+            problems.append(
+                Problem("missing-justification", f"marked {status} without a written justification")
+            )
+    if status in ("accepted", "transferred") and not disposition.approved_by.strip():
+        problems.append(Problem("missing-approver", f"marked {status} without an approver"))
+    if status == "transferred" and not disposition.transferred_to.strip():
+        problems.append(Problem("missing-recipient", "marked transferred without naming to whom"))
+    if status in ("accepted", "transferred") and disposition.expires is not None:
+        if disposition.expires < today:
+            problems.append(
+                Problem(
+                    "expired", f"the justification expired on {disposition.expires.isoformat()}"
+                )
+            )
+        elif disposition.expires <= today + expiring_within:
+            problems.append(
+                Problem(
+                    "expiring",
+                    f"the justification expires on {disposition.expires.isoformat()}",
+                )
+            )
+    if disposition.needs_investigation:
+        problems.append(Problem("needs-investigation", "flagged as needing investigation"))
+    return problems, controls
+
+
+def build_register(
+    model: Model,
+    threats: Iterable[Threat],
+    *,
+    today: dt.date,
+    evidence_exists: EvidenceCheck | None = None,
+    expiring_within: dt.timedelta = dt.timedelta(days=90),
+) -> Register:
+    """Join ``threats`` (plus the model's stored threats) with the model's dispositions."""
+    by_key: dict[str, Threat] = {t.key: t for t in model.stored_threats}
+    by_key.update({t.key: t for t in threats})
+    entries: list[Entry] = []
+    for key in sorted(by_key):
+        threat = by_key[key]
+        disposition = model.dispositions.get(key)
+        if disposition is None:
+            entries.append(Entry(threat, "open", None, (), ()))
+            continue
+        problems, controls = _disposition_problems(
+            disposition, model, today, evidence_exists, expiring_within
+        )
+        entries.append(
+            Entry(threat, disposition.status, disposition, tuple(controls), tuple(sorted(problems)))
+        )
+    stale_word = (
+        "stale: the file's stored threat list is out of date"
+        if model.format == "tm7"
+        else ("orphaned: no such threat is enumerated")
+    )
+    orphans = tuple(
+        Orphan(model.dispositions[key], f"disposition for '{key}' is {stale_word}")
+        for key in sorted(model.dispositions)
+        if key not in by_key
+    )
+    return Register(model, tuple(entries), orphans, today)
+
+
+def disposition_location(entry: Entry) -> Location | None:
+    """Where the entry's disposition is written, else where its subject is declared."""
+    if entry.disposition is not None and entry.disposition.location is not None:
+        return entry.disposition.location
+    return entry.threat.location

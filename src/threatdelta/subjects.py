@@ -1,0 +1,158 @@
+"""Adapters that let the rule language ask questions of model elements and flows.
+
+Attribute names answer in both vocabularies: the native property names (``encrypted``) and
+the Threat Modeling Tool's attribute names (``providesConfidentiality``), so a TMT template runs
+on a native model and the built-in pack runs on a .tm7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from threatdelta.model.graph import ModelFacts
+from threatdelta.model.model import Boundary, Element, Flow, Value
+from threatdelta.model.types import chain_from_parents
+
+NATIVE_TO_TMT: dict[str, str] = {
+    "encrypted": "providesConfidentiality",
+    "integrity_protected": "providesIntegrity",
+    "authenticated": "authenticatesSource",
+    "stores_logs": "storesLogData",
+    "sanitizes_input": "hasInputSanitizers",
+    "stores_credentials": "storesCredentials",
+}
+"""Native property name -> TMT attribute name (booleans map to 'Yes' / 'No')."""
+
+_ALIASES: dict[str, str] = {**NATIVE_TO_TMT, **{v: k for k, v in NATIVE_TO_TMT.items()}}
+
+
+def _lookup(properties: Mapping[str, Value], name: str) -> Value:
+    if name in properties:
+        return properties[name]
+    alias = _ALIASES.get(name)
+    if alias is not None and alias in properties:
+        return properties[alias]
+    return None
+
+
+def _full_chain(chain: tuple[str, ...], type_parents: Mapping[str, str]) -> frozenset[str]:
+    types = set(chain)
+    if chain and type_parents:
+        types.update(chain_from_parents(chain[0], dict(type_parents)))
+    return frozenset(types)
+
+
+@dataclass(frozen=True)
+class ElementSubject:
+    """An element as ``element``, ``source`` or ``target`` of a rule."""
+
+    element: Element
+    """The element."""
+    facts: ModelFacts
+    """Structural facts of its model."""
+    types: frozenset[str]
+    """Every type id on its chain."""
+
+    def is_type(self, type_id: str) -> bool:
+        """Type test through the chain."""
+        return type_id in self.types
+
+    def attribute(self, name: str) -> Value:
+        """Computed facts first, then properties (either vocabulary)."""
+        element = self.element
+        if name == "id":
+            return element.id
+        if name in ("name", "Name"):
+            return element.name
+        if name == "type":
+            return element.type
+        if name == "kind":
+            return element.kind
+        if name == "boundary":
+            return element.boundary
+        if name == "zone_depth":
+            return self.facts.zone_depth(element)
+        return _lookup(element.properties, name)
+
+    def crosses(self, boundary_type: str) -> bool:
+        """Elements cross nothing."""
+        return False
+
+
+@dataclass(frozen=True)
+class FlowSubject:
+    """A flow as ``flow`` of a rule."""
+
+    flow: Flow
+    """The flow."""
+    facts: ModelFacts
+    """Structural facts of its model."""
+    types: frozenset[str]
+    """Every type id on its chain."""
+    crossed_types: frozenset[str]
+    """Every type id on the chains of the boundaries it crosses."""
+
+    def is_type(self, type_id: str) -> bool:
+        """Type test through the chain."""
+        return type_id in self.types
+
+    def attribute(self, name: str) -> Value:
+        """Computed facts first, then properties (either vocabulary)."""
+        flow = self.flow
+        if name == "id":
+            return flow.id
+        if name in ("name", "Name"):
+            return flow.name
+        if name == "protocol":
+            return flow.protocol
+        if name == "bidirectional":
+            return flow.bidirectional
+        if name == "crosses_boundary":
+            return bool(self.facts.crossings(flow))
+        if name == "crossing_count":
+            return len(self.facts.crossings(flow))
+        if name == "inbound":
+            return self.facts.inbound(flow)
+        if name == "outbound":
+            return self.facts.outbound(flow)
+        return _lookup(flow.properties, name)
+
+    def crosses(self, boundary_type: str) -> bool:
+        """True when a crossed boundary has ``boundary_type`` on its chain."""
+        return boundary_type in self.crossed_types
+
+
+@dataclass
+class SubjectFactory:
+    """Builds (and caches) subjects for one model and one pack's type tree."""
+
+    facts: ModelFacts
+    type_parents: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        self._elements: dict[str, ElementSubject] = {}
+        self._flows: dict[str, FlowSubject] = {}
+
+    def element(self, element: Element) -> ElementSubject:
+        """The subject for ``element``."""
+        subject = self._elements.get(element.id)
+        if subject is None:
+            types = _full_chain(element.type_chain, self.type_parents)
+            subject = ElementSubject(element, self.facts, types)
+            self._elements[element.id] = subject
+        return subject
+
+    def flow(self, flow: Flow) -> FlowSubject:
+        """The subject for ``flow``."""
+        subject = self._flows.get(flow.id)
+        if subject is None:
+            crossed: set[str] = set()
+            for boundary_id in self.facts.crossings(flow):
+                boundary: Boundary | None = self.facts.model.boundary(boundary_id)
+                if boundary is not None:
+                    crossed |= _full_chain(boundary.type_chain, self.type_parents)
+            types = _full_chain(flow.type_chain, self.type_parents)
+            subject = FlowSubject(flow, self.facts, types, frozenset(crossed))
+            self._flows[flow.id] = subject
+        return subject
