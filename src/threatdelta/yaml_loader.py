@@ -1,0 +1,516 @@
+"""The one place that parses YAML: bounded, safe, with a position for every node.
+
+Models and rule packs are untrusted. This module reads exactly one YAML document into plain
+Python data (dict, list, str, int, float, bool, None) and remembers where each node was written,
+so later stages can report ``path:line:column`` for any value they reject.
+
+The parser (PyYAML's safe parser, libyaml when available) only produces events; the tree is built
+here, which is where the limits are enforced: input size, nesting depth and the number of nodes
+after alias expansion (a "billion laughs" document fails at the alias that crosses the limit).
+
+Plain scalars resolve per the YAML 1.2 core schema, restricted to the forms that YAML 1.1 reads
+the same way, so a file means the same thing to every parser. Forms the two versions disagree on
+(``yes``, ``on``, ``017``, ``0o17``, ``1_000``, ``1:20``, ``1e3``) stay strings; see
+:func:`yaml11_reading` for a sentence that explains such a value to the user.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml import events
+
+from threatdelta.errors import InputError, Location
+
+__all__ = ["YamlDocument", "load_yaml", "yaml11_reading"]
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
+_SEQ_TAGS = {None, "!", f"{_TAG}seq"}
+_MAP_TAGS = {None, "!", f"{_TAG}map"}
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_DEC_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_HEX_INT = re.compile(r"^0x[0-9a-fA-F]+$")
+# A float both YAML 1.1 and 1.2 agree on: digits with a dot, an optional signed exponent.
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+# Forms YAML 1.1 parsers read as something other than a string, which we keep as strings.
+_Y11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+_Y11_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+_Y12_OCTAL = re.compile(r"^0o[0-7]+$")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+_UNDERSCORE_NUM = re.compile(r"^[-+]?(?:0x[0-9a-fA-F_]+|0b[01_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_BARE_EXPONENT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][0-9]+$")
+_SIGNED_HEX = re.compile(r"^[-+]0x[0-9a-fA-F]+$")
+_BINARY = re.compile(r"^[-+]?0b[01_]+$")
+
+
+def yaml11_reading(text: str) -> str | None:
+    """How a YAML 1.1 parser would read this string, when that differs from YAML 1.2; else None.
+
+    Returns a short phrase such as ``"a boolean"`` or ``"an octal number"``, for messages like
+    "'yes' is a string in YAML 1.2, not a boolean: write true or false".
+    """
+    if _Y11_BOOL.match(text):
+        return "a boolean"
+    if _Y12_OCTAL.match(text):
+        return "an octal number"
+    if "_" not in text and _Y11_OCTAL.match(text):
+        return "an octal number"
+    if _LEADING_ZERO.match(text):
+        return "a number with a leading zero"
+    if "_" in text and _UNDERSCORE_NUM.match(text):
+        return "a number with '_' separators"
+    if _SEXAGESIMAL.match(text):
+        return "a base-60 number"
+    if _BARE_EXPONENT.match(text):
+        return "a number with an unsigned exponent"
+    if _SIGNED_HEX.match(text) or _BINARY.match(text):
+        return "a number"
+    return None
+
+
+# Positions: a scalar is (line, column, None); a sequence (line, column, [child positions]);
+# a mapping (line, column, {key: (key_line, key_column, value position)}). Lines and columns
+# are 1-based. Aliases reuse the anchored node's children under the alias's own position.
+_Pos = tuple[int, int, list[Any] | dict[Any, Any] | None]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """One parsed YAML document: plain data plus where each node was written."""
+
+    data: Any
+    """The document as plain dicts, lists, strings, ints, floats, bools and None."""
+    path: str
+    """The file name used in locations."""
+    _positions: _Pos | None = field(default=None, repr=False, compare=False)
+    """Position tree parallel to ``data`` (internal)."""
+
+    def location(self, pointer: Sequence[str | int]) -> Location:
+        """Where the node at ``pointer`` (keys and indexes from the root) was written.
+
+        When the exact node is absent (a missing required key, say), the nearest existing
+        ancestor's location is returned. ``pointer`` has the form of jsonschema's
+        ``error.absolute_path``.
+        """
+        pos = self._walk(pointer)[0]
+        if pos is None:
+            return Location(self.path)
+        return Location(self.path, pos[0], pos[1])
+
+    def key_location(self, pointer: Sequence[str | int]) -> Location:
+        """Where the mapping key that ``pointer`` ends with was written (for unknown keys).
+
+        Falls back to :meth:`location` when the last step is not a key of a mapping.
+        """
+        pos, steps = self._walk(pointer[:-1]) if pointer else (None, 0)
+        if pointer and pos is not None and steps == len(pointer) - 1:
+            children = pos[2]
+            if isinstance(children, dict) and pointer[-1] in children:
+                key_line, key_column, _ = children[pointer[-1]]
+                return Location(self.path, key_line, key_column)
+        return self.location(pointer)
+
+    def _walk(self, pointer: Sequence[str | int]) -> tuple[_Pos | None, int]:
+        pos = self._positions
+        steps = 0
+        if pos is None:
+            return None, 0
+        for step in pointer:
+            children = pos[2]
+            if isinstance(children, dict):
+                try:
+                    entry = children.get(step)
+                except TypeError:  # an unhashable step cannot be a key
+                    entry = None
+                if entry is None:
+                    break
+                pos = entry[2]
+            elif (
+                isinstance(children, list) and isinstance(step, int) and not isinstance(step, bool)
+            ):
+                if not 0 <= step < len(children):
+                    break
+                pos = children[step]
+            else:
+                break
+            steps += 1
+        return pos, steps
+
+
+@dataclass
+class _Node:
+    """A finished node while the tree is being built."""
+
+    value: Any
+    pos: _Pos
+    size: int
+    height: int
+    is_scalar: bool
+    merge_key: bool = False
+
+
+@dataclass
+class _Open:
+    """A sequence or mapping whose end event has not arrived yet."""
+
+    value: Any
+    pos: _Pos
+    anchor: str | None
+    is_map: bool
+    size: int = 1
+    height: int = 0
+    key: _Node | None = None
+
+
+def _parser_class(pure: bool) -> type[Any]:
+    if not pure and getattr(yaml, "__with_libyaml__", False):
+        return yaml.CSafeLoader
+    return yaml.SafeLoader
+
+
+def load_yaml(
+    data: bytes | str,
+    path: str,
+    *,
+    max_bytes: int = 16 * 1024 * 1024,
+    max_depth: int = 64,
+    max_nodes: int = 2_000_000,
+    _pure: bool = False,
+) -> YamlDocument:
+    """Parse exactly one YAML document from ``data``; raise InputError on anything unsafe or bad.
+
+    ``data`` is UTF-8 (a leading byte-order mark is tolerated). Limits: ``max_bytes`` of input,
+    ``max_depth`` nested sequences/mappings, ``max_nodes`` nodes counting every alias expansion.
+    """
+    text = _decode(data, path, max_bytes)
+    builder = _Builder(path, max_depth, max_nodes)
+    parser_class = _parser_class(_pure)
+    parser: Any = None
+    try:
+        try:
+            parser = parser_class(text)
+            while True:
+                event = parser.get_event()
+                if event is None or builder.feed(event):
+                    break
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_error(exc, path) from None
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(exc, text, path, parser_class is not yaml.SafeLoader) from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"cannot parse YAML: {exc}", Location(path)) from None
+    finally:
+        if parser is not None:
+            parser.dispose()
+    return YamlDocument(builder.root_value(), path, builder.root_pos())
+
+
+def _decode(data: bytes | str, path: str, max_bytes: int) -> str:
+    if isinstance(data, str):
+        size = len(data) if len(data) > max_bytes else len(data.encode("utf-8", "surrogatepass"))
+        text = data
+    else:
+        size = len(data)
+        text = ""
+    if size > max_bytes:
+        raise InputError(
+            f"the file is {size} bytes, more than the limit of {max_bytes}; "
+            "split the model or raise the limit",
+            Location(path),
+        )
+    if isinstance(data, bytes):
+        raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = raw[: exc.start]
+            line = before.count(b"\n") + 1
+            column = exc.start - (before.rfind(b"\n") + 1) + 1
+            raise InputError(
+                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+                Location(path, line, column),
+            ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def _line_column(mark: Any) -> tuple[int, int]:
+    if mark is None:
+        return 1, 1
+    return int(mark.line) + 1, int(mark.column) + 1
+
+
+def _mark_location(path: str, mark: Any) -> Location:
+    if mark is None:
+        return Location(path)
+    return Location(path, int(mark.line) + 1, int(mark.column) + 1)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    message = f"YAML syntax error: {problem}"
+    if exc.context and exc.problem and exc.context_mark is not None:
+        message += f" ({exc.context} started at line {exc.context_mark.line + 1})"
+    return InputError(message, _mark_location(path, mark))
+
+
+def _reader_error(
+    exc: yaml.reader.ReaderError, text: str, path: str, bytes_offset: bool
+) -> InputError:
+    position = int(exc.position)
+    if bytes_offset:  # libyaml counts bytes of the UTF-8 encoding
+        prefix = text.encode("utf-8", "surrogatepass")[:position].decode("utf-8", "replace")
+    else:
+        prefix = text[:position]
+    line = prefix.count("\n") + 1
+    column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+    character = exc.character
+    shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+    return InputError(
+        f"the file contains a character YAML does not allow ({shown}); remove it",
+        Location(path, line, column),
+    )
+
+
+class _Builder:
+    """Turns parser events into plain data and positions, enforcing the limits."""
+
+    def __init__(self, path: str, max_depth: int, max_nodes: int) -> None:
+        self.path = path
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.nodes = 0
+        self.stack: list[_Open] = []
+        self.anchors: dict[str, _Node] = {}
+        self.root: _Node | None = None
+        self.documents = 0
+
+    def root_value(self) -> Any:
+        return None if self.root is None else self.root.value
+
+    def root_pos(self) -> _Pos | None:
+        return None if self.root is None else self.root.pos
+
+    def error(self, message: str, mark: Any) -> InputError:
+        return InputError(message, _mark_location(self.path, mark))
+
+    def feed(self, event: events.Event) -> bool:
+        """Handle one event; True when the stream has ended."""
+        if isinstance(event, events.StreamEndEvent):
+            if self.documents == 0:
+                raise InputError(
+                    "the file is empty; it must hold one YAML document", Location(self.path, 1, 1)
+                )
+            return True
+        if isinstance(event, events.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise self.error(
+                    "a second YAML document starts here; the file must hold exactly one "
+                    "(remove the '---' separator or split the file)",
+                    event.start_mark,
+                )
+            self.anchors = {}
+        elif isinstance(event, events.ScalarEvent):
+            self.count(1, event.start_mark)
+            node = self.scalar(event)
+            self.finish(node, event.anchor, event.start_mark)
+        elif isinstance(event, (events.SequenceStartEvent, events.MappingStartEvent)):
+            self.open(event)
+        elif isinstance(event, (events.SequenceEndEvent, events.MappingEndEvent)):
+            top = self.stack.pop()
+            node = _Node(top.value, top.pos, top.size, top.height, is_scalar=False)
+            self.finish(node, top.anchor, None)
+        elif isinstance(event, events.AliasEvent):
+            self.alias(event)
+        return False
+
+    def count(self, amount: int, mark: Any) -> None:
+        self.nodes += amount
+        if self.nodes > self.max_nodes:
+            raise self.error(
+                f"too many nodes / aliases: the document expands to more than {self.max_nodes} "
+                "nodes; remove the aliases that repeat large parts of it",
+                mark,
+            )
+
+    def open(self, event: events.CollectionStartEvent) -> None:
+        is_map = isinstance(event, events.MappingStartEvent)
+        allowed = _MAP_TAGS if is_map else _SEQ_TAGS
+        if event.tag not in allowed:
+            raise self.error(_tag_message(event.tag), event.start_mark)
+        if len(self.stack) + 1 > self.max_depth:
+            raise self.error(
+                f"nesting is deeper than {self.max_depth} levels; flatten the document",
+                event.start_mark,
+            )
+        self.count(1, event.start_mark)
+        line, column = _line_column(event.start_mark)
+        if is_map:
+            children: dict[Any, Any] | list[Any] = {}
+            value: Any = {}
+        else:
+            children = []
+            value = []
+        self.check_key_position(is_scalar=False, mark=event.start_mark)
+        self.stack.append(_Open(value, (line, column, children), event.anchor, is_map))
+
+    def alias(self, event: events.AliasEvent) -> None:
+        name = event.anchor
+        target = self.anchors.get(name) if name is not None else None
+        if target is None:
+            if any(frame.anchor == name for frame in self.stack):
+                raise self.error(
+                    f"alias '*{name}' refers to a node that contains it; recursive data is "
+                    "not allowed",
+                    event.start_mark,
+                )
+            raise self.error(
+                f"alias '*{name}' refers to no anchor defined before it", event.start_mark
+            )
+        self.count(target.size, event.start_mark)
+        if len(self.stack) + target.height > self.max_depth:
+            raise self.error(
+                f"nesting is deeper than {self.max_depth} levels once alias '*{name}' is "
+                "expanded; flatten the document",
+                event.start_mark,
+            )
+        line, column = _line_column(event.start_mark)
+        node = _Node(
+            target.value,
+            (line, column, target.pos[2]),
+            target.size,
+            target.height,
+            target.is_scalar,
+        )
+        self.finish(node, None, event.start_mark)
+
+    def scalar(self, event: events.ScalarEvent) -> _Node:
+        line, column = _line_column(event.start_mark)
+        text = event.value
+        tag = event.tag
+        plain = bool(event.implicit[0]) and tag is None
+        merge = plain and text == "<<"
+        if tag is None:
+            value = _resolve_plain(text) if plain else text
+        elif tag == "!" or tag == f"{_TAG}str":
+            value = text
+        elif tag in _SCALAR_TAGS:
+            value = _resolve_plain(text)
+            expected = tag[len(_TAG) :]
+            kinds = {"int": (int,), "float": (float, int), "bool": (bool,), "null": (type(None),)}
+            ok = isinstance(value, kinds[expected]) and not (
+                expected in ("int", "float") and isinstance(value, bool)
+            )
+            if not ok:
+                raise self.error(
+                    f"'{text}' is not a valid !!{expected} value; remove the tag or fix the value",
+                    event.start_mark,
+                )
+            if expected == "float":
+                value = float(value)
+        else:
+            raise self.error(_tag_message(tag), event.start_mark)
+        return _Node(value, (line, column, None), 1, 0, is_scalar=True, merge_key=merge)
+
+    def check_key_position(self, *, is_scalar: bool, mark: Any) -> None:
+        if not is_scalar and self.stack:
+            top = self.stack[-1]
+            if top.is_map and top.key is None:
+                raise self.error(
+                    "a mapping key must be a plain value (a string or number), "
+                    "not a list or mapping",
+                    mark,
+                )
+
+    def finish(self, node: _Node, anchor: str | None, mark: Any) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = node
+        if not self.stack:
+            self.root = node
+            return
+        top = self.stack[-1]
+        top.size += node.size
+        top.height = max(top.height, node.height + 1)
+        if not top.is_map:
+            top.value.append(node.value)
+            children = top.pos[2]
+            assert isinstance(children, list)
+            children.append(node.pos)
+            return
+        if top.key is None:
+            self.check_key_position(is_scalar=node.is_scalar, mark=mark)
+            key_mark = (node.pos[0], node.pos[1])
+            if node.merge_key:
+                raise InputError(
+                    "merge keys ('<<') are not supported; write the keys out in full",
+                    Location(self.path, *key_mark),
+                )
+            try:
+                duplicate = node.value in top.value
+            except TypeError:  # pragma: no cover - keys are scalars, always hashable
+                duplicate = False
+            if duplicate:
+                raise InputError(
+                    f"duplicate key {_show(node.value)} in this mapping; each key may appear "
+                    "only once",
+                    Location(self.path, *key_mark),
+                )
+            top.key = node
+            return
+        key = top.key
+        top.key = None
+        top.value[key.value] = node.value
+        children = top.pos[2]
+        assert isinstance(children, dict)
+        children[key.value] = (key.pos[0], key.pos[1], node.pos)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _tag_message(tag: str | None) -> str:
+    shown = f"!!{tag[len(_TAG) :]}" if tag and tag.startswith(_TAG) else tag
+    return (
+        f"the YAML tag '{shown}' is not supported; a model holds plain data only (remove the tag)"
+    )
+
+
+def _resolve_plain(text: str) -> Any:
+    """Resolve an untagged plain scalar per the YAML 1.2 core schema (1.1-ambiguous forms: str)."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _DEC_INT.match(text):
+        return int(text)
+    if _HEX_INT.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text

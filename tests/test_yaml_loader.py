@@ -1,0 +1,351 @@
+"""Tests for the bounded, position-keeping YAML loader."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from threatdelta.errors import InputError, Location
+from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
+
+PARSERS = [pytest.param(False, id="default"), pytest.param(True, id="pure-python")]
+
+
+def load(text: str | bytes, pure: bool = False, **limits: Any) -> YamlDocument:
+    return load_yaml(text, "m.yaml", _pure=pure, **limits)
+
+
+def error_of(text: str | bytes, pure: bool = False, **limits: Any) -> InputError:
+    with pytest.raises(InputError) as info:
+        load(text, pure, **limits)
+    return info.value
+
+
+def where(err: InputError) -> tuple[int | None, int | None]:
+    assert err.location is not None
+    assert err.location.path == "m.yaml"
+    return err.location.line, err.location.column
+
+
+# --- scalar resolution ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("true", True),
+        ("True", True),
+        ("TRUE", True),
+        ("false", False),
+        ("False", False),
+        ("FALSE", False),
+        ("null", None),
+        ("Null", None),
+        ("NULL", None),
+        ("~", None),
+        ("", None),
+        ("0", 0),
+        ("42", 42),
+        ("-7", -7),
+        ("+3", 3),
+        ("0x1F", 31),
+        ("1.5", 1.5),
+        ("-.5", -0.5),
+        ("2.", 2.0),
+        ("1.0e+3", 1000.0),
+        (".inf", math.inf),
+        ("-.Inf", -math.inf),
+        ("+.INF", math.inf),
+    ],
+)
+def test_plain_scalars_resolve_per_yaml_12_core(text: str, expected: object, pure: bool) -> None:
+    value = load(f"v: {text}\n", pure).data["v"]
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_nan_is_a_float(pure: bool) -> None:
+    value = load("v: .NaN\n", pure).data["v"]
+    assert isinstance(value, float)
+    assert math.isnan(value)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes", "Yes", "YES", "no", "No", "on", "On", "OFF", "off", "y", "Y", "n", "N",
+        "0o17", "017", "-017", "1_000", "1:20", "1e3", "1.5e3", "-0x1F", "0b101",
+        "2027-06-30", "2027-06-30T10:00:00Z", "tRuE", "nULL", ".", "=", "<<x",
+    ],
+)  # fmt: skip
+def test_yaml_11_and_ambiguous_forms_stay_strings(text: str, pure: bool) -> None:
+    assert load(f"v: {text}\n", pure).data["v"] == text
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_quoted_scalars_are_strings(pure: bool) -> None:
+    data = load("a: 'true'\nb: \"1\"\nc: 'null'\nd: !!str 5\ne: ! 7\n", pure).data
+    assert data == {"a": "true", "b": "1", "c": "null", "d": "5", "e": "7"}
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_standard_scalar_tags_are_checked(pure: bool) -> None:
+    assert load("a: !!int 5\nb: !!float 2\nc: !!bool false\nd: !!null ''\n", pure).data == {
+        "a": 5,
+        "b": 2.0,
+        "c": False,
+        "d": None,
+    }
+    err = error_of("a: 1\nb: !!int yes\n", pure)
+    assert where(err) == (2, 4)
+    assert "'yes' is not a valid !!int" in err.message
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("yes", "a boolean"),
+        ("Off", "a boolean"),
+        ("0o17", "an octal number"),
+        ("017", "an octal number"),
+        ("019", "a number with a leading zero"),
+        ("1_000", "a number with '_' separators"),
+        ("1:20", "a base-60 number"),
+        ("1e3", "a number with an unsigned exponent"),
+        ("hello", None),
+        ("2027-06-30", None),
+        ("true", None),
+    ],
+)
+def test_yaml11_reading_explains_ambiguous_strings(text: str, reading: str | None) -> None:
+    assert yaml11_reading(text) == reading
+
+
+# --- structure and positions -----------------------------------------------------------------
+
+NESTED = """\
+system: pump
+elements:
+  - id: a
+    props: {x: 1, y: [10, 20]}
+  - id: b
+"""
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_locations_of_nodes_and_keys(pure: bool) -> None:
+    doc = load(NESTED, pure)
+    assert doc.data == {
+        "system": "pump",
+        "elements": [{"id": "a", "props": {"x": 1, "y": [10, 20]}}, {"id": "b"}],
+    }
+    assert doc.location([]) == Location("m.yaml", 1, 1)
+    assert doc.location(["system"]) == Location("m.yaml", 1, 9)
+    assert doc.location(["elements", 0]) == Location("m.yaml", 3, 5)
+    assert doc.location(["elements", 0, "props", "y", 1]) == Location("m.yaml", 4, 27)
+    assert doc.location(["elements", 1, "id"]) == Location("m.yaml", 5, 9)
+    assert doc.key_location(["elements", 1, "id"]) == Location("m.yaml", 5, 5)
+    assert doc.key_location(["elements", 0, "props", "y"]) == Location("m.yaml", 4, 19)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_missing_nodes_fall_back_to_nearest_ancestor(pure: bool) -> None:
+    doc = load(NESTED, pure)
+    assert doc.location(["elements", 1, "name"]) == Location("m.yaml", 5, 5)
+    assert doc.location(["elements", 7, "id"]) == Location("m.yaml", 3, 3)
+    assert doc.location(["system", "deeper"]) == Location("m.yaml", 1, 9)
+    assert doc.key_location(["elements", 1, "name"]) == Location("m.yaml", 5, 5)
+    assert doc.key_location([]) == Location("m.yaml", 1, 1)
+
+
+def test_alias_location_is_the_alias_and_its_children_follow_the_anchor() -> None:
+    doc = load("base: &b {k: 1}\ncopy: *b\n")
+    assert doc.data == {"base": {"k": 1}, "copy": {"k": 1}}
+    assert doc.location(["copy"]) == Location("m.yaml", 2, 7)
+    assert doc.location(["copy", "k"]) == Location("m.yaml", 1, 14)
+
+
+def test_byte_order_mark_is_tolerated() -> None:
+    doc = load(b"\xef\xbb\xbfa: 1\n")
+    assert doc.data == {"a": 1}
+    assert doc.location(["a"]) == Location("m.yaml", 1, 4)
+
+
+def test_a_lone_scalar_document_is_allowed() -> None:
+    assert load("--- just text\n").data == "just text"
+    assert load("---\n").data is None
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n"])
+def test_empty_file_is_an_error(text: str, pure: bool) -> None:
+    err = error_of(text, pure)
+    assert "empty" in err.message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_second_document_is_an_error_at_its_start(pure: bool) -> None:
+    err = error_of("a: 1\nb: 2\n---\nc: 3\n", pure)
+    assert where(err) == (3, 1)
+    assert "exactly one" in err.message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_duplicate_key_is_reported_at_the_second_key(pure: bool) -> None:
+    err = error_of("top:\n  a: 1\n  b: 2\n  a: 3\n", pure)
+    assert where(err) == (4, 3)
+    assert "duplicate key 'a'" in err.message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_duplicate_key_in_flow_mapping(pure: bool) -> None:
+    err = error_of("x: {k: 1, k: 2}\n", pure)
+    assert where(err) == (1, 11)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_merge_keys_are_refused(pure: bool) -> None:
+    err = error_of("base: &b {a: 1}\nother:\n  <<: *b\n", pure)
+    assert where(err) == (3, 3)
+    assert "merge keys" in err.message
+
+
+def test_quoted_merge_key_is_an_ordinary_key() -> None:
+    assert load("'<<': 1\n").data == {"<<": 1}
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+@pytest.mark.parametrize(
+    "text", ["? [a, b]\n: 1\n", "? {a: 1}\n: 1\n", "seq: &s [1]\nm:\n  *s : 2\n"]
+)
+def test_non_scalar_keys_are_refused(text: str, pure: bool) -> None:
+    err = error_of(text, pure)
+    assert "mapping key must be a plain value" in err.message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_unsafe_tags_are_refused(pure: bool) -> None:
+    err = error_of("ok: 1\nbad: !!python/object/apply:os.system ['true']\n", pure)
+    assert where(err) == (2, 6)
+    assert "'!!python/object/apply:os.system' is not supported" in err.message
+    assert "not supported" in error_of("a: !custom x\n", pure).message
+    assert "not supported" in error_of("a: !!set {x}\n", pure).message
+    assert "not supported" in error_of("a: !!binary aGk=\n", pure).message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_syntax_errors_carry_the_parser_position(pure: bool) -> None:
+    err = error_of("a: 1\nb: [1, 2\nc: 3\n", pure)
+    assert err.message.startswith("YAML syntax error: ")
+    assert err.location is not None and err.location.line is not None
+    err = error_of("a: 1\n  b: 2\n", pure)
+    assert where(err) == (2, 4)
+    assert "mapping values are not allowed" in err.message
+
+
+def test_bad_utf8_is_reported_with_its_position() -> None:
+    err = error_of(b"a: 1\nb: caf\xe9\n")
+    assert where(err) == (2, 7)
+    assert "not valid UTF-8" in err.message
+
+
+def test_utf16_is_not_accepted() -> None:
+    err = error_of("a: 1\n".encode("utf-16"))
+    assert "not valid UTF-8" in err.message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_forbidden_control_character_is_reported(pure: bool) -> None:
+    err = error_of("name: é\nb: x\x07\n", pure)
+    assert where(err) == (2, 5)
+    assert "#x0007" in err.message
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_undefined_and_recursive_aliases(pure: bool) -> None:
+    err = error_of("a: 1\nb: *nowhere\n", pure)
+    assert where(err) == (2, 4)
+    assert "no anchor" in err.message
+    err = error_of("a: &x\n  - 1\n  - *x\n", pure)
+    assert where(err) == (3, 5)
+    assert "recursive" in err.message
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+BILLION_LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [
+        f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_billion_laughs_fails_at_the_alias_that_crosses_the_limit(pure: bool) -> None:
+    err = error_of(BILLION_LAUGHS, pure)
+    assert "too many nodes / aliases" in err.message
+    # 9**7 nodes are reached inside line 7 (key g); each *f expands to 1 + 9 + ... + 9**6 nodes.
+    assert err.location is not None and err.location.line == 7
+
+
+def test_node_limit_counts_alias_expansions() -> None:
+    text = "a: &a [1, 2, 3]\nb: [*a, *a]\n"
+    # root, key a, [1, 2, 3] (4), key b, its sequence, 2 x 4 through the aliases = 16
+    assert load(text, max_nodes=16).data["b"] == [[1, 2, 3], [1, 2, 3]]
+    err = error_of(text, max_nodes=15)
+    assert where(err) == (2, 9)
+
+
+def test_node_limit_without_aliases() -> None:
+    err = error_of("[1, 2, 3, 4]\n", max_nodes=4)
+    assert where(err) == (1, 11)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_depth_limit(pure: bool) -> None:
+    assert load("[" * 64 + "]" * 64, pure).data is not None
+    err = error_of("[" * 65 + "]" * 65, pure)
+    assert where(err) == (1, 65)
+    assert "deeper than 64" in err.message
+    err = error_of("a:\n  b:\n    c: 1\n", pure, max_depth=2)
+    assert where(err) == (3, 5)
+
+
+def test_depth_limit_counts_alias_expansion() -> None:
+    text = "a: &x [[[1]]]\nb: [[*x]]\n"
+    assert load(text, max_depth=6).data["b"] == [[[[[1]]]]]
+    err = error_of(text, max_depth=5)
+    assert where(err) == (2, 6)
+
+
+@pytest.mark.parametrize("pure", PARSERS)
+def test_very_deep_input_fails_cleanly(pure: bool) -> None:
+    # Either our limit or the parser's own nesting limit answers first; both are clean errors.
+    err = error_of("[" * 100_000, pure)
+    assert "deeper than" in err.message or "nesting depth" in err.message
+    assert where(err)[0] == 1
+
+
+def test_size_limit() -> None:
+    err = error_of(b"a: " + b"x" * 100, max_bytes=50)
+    assert err.location == Location("m.yaml")
+    assert "more than the limit of 50" in err.message
+    assert "limit" in error_of("é" * 30, max_bytes=50).message
+
+
+def test_parsers_agree_on_a_mixed_document() -> None:
+    text = NESTED + "flags: [yes, true, 0x10, 017, 1.5, ~, 'q']\nanchor: &z {k: v}\nref: *z\n"
+    fast, pure = load(text), load(text, pure=True)
+    assert fast.data == pure.data
+    for pointer in (["flags", 3], ["ref", "k"], ["elements", 0, "props", "y", 0]):
+        assert fast.location(pointer) == pure.location(pointer)
