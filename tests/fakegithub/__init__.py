@@ -1,0 +1,21 @@
+"""A stateful fake GitHub API server for tests (see :mod:`fakegithub.server`).
+
+Use the ``fake_github`` pytest fixture from :mod:`fakegithub.fixture`: in a test folder's
+``conftest.py`` write ``from fakegithub.fixture import fake_github  # noqa: F401``.
+"""
+
+from fakegithub.server import (
+    READ_ONLY_MESSAGE,
+    SECONDARY_RATE_LIMIT_MESSAGE,
+    Comment,
+    FakeGitHub,
+    RequestRecord,
+)
+
+__all__ = [
+    "READ_ONLY_MESSAGE",
+    "SECONDARY_RATE_LIMIT_MESSAGE",
+    "Comment",
+    "FakeGitHub",
+    "RequestRecord",
+]
