@@ -1,0 +1,112 @@
+"""``threatdelta check``: one revision's threat register, from the working tree."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from threatdelta.assess import assess_bytes
+from threatdelta.commands.common import (
+    add_today,
+    load_config_file,
+    load_pack_files,
+    read_file,
+    today,
+)
+from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED, InputError
+from threatdelta.git import find_repo, glob_match
+from threatdelta.policy import parse_policy, register_verdict
+from threatdelta.render.data import dumps, register_data
+from threatdelta.render.templates import render
+from threatdelta.render.text import register_text
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check",
+        help="list a model's threats with their status and problems",
+        description="Enumerate the threats of one or more model files as they are on disk, "
+        "join them with their dispositions, and report each threat's status and problems.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="model files (default: 'models' from .threatdelta.yml, else threatmodel.yaml)",
+    )
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument(
+        "--rules", metavar="PACK", help="a rule pack (.yaml) or TMT template (.tb7)"
+    )
+    parser.add_argument(
+        "--fail-on",
+        default="open",
+        metavar="CONDITIONS",
+        help="exit 1 when: open (any unaddressed threat, the default), severity:LEVEL, or none",
+    )
+    parser.add_argument("--config", metavar="FILE", help="settings file (default .threatdelta.yml)")
+    add_today(parser)
+    parser.set_defaults(run=run)
+
+
+def _model_paths(args: argparse.Namespace, root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    if args.paths:
+        return [Path(p) for p in args.paths]
+    found = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and ".git" not in p.relative_to(root).parts
+        and any(glob_match(p.relative_to(root).as_posix(), pat) for pat in patterns)
+    )
+    if not found:
+        raise InputError(
+            f"no model file found (looked for {', '.join(patterns)}); name one: threatdelta check PATH"
+        )
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``check``."""
+    cwd = Path.cwd()
+    repo = find_repo(cwd)
+    root = repo.root if repo is not None else cwd
+    config = load_config_file(root, args.config)
+    policy = parse_policy([args.fail_on])
+    pack = load_pack_files([args.rules] if args.rules else list(config.rules), root)
+    date = today(args)
+    results = []
+    for path in _model_paths(args, root, config.models):
+        model_repo = find_repo(path.resolve().parent)
+        base = model_repo.root if model_repo is not None else path.resolve().parent
+
+        def exists(relative: str, base: Path = base, folder: Path = path.resolve().parent) -> bool:
+            return any(
+                (b / relative).resolve().is_relative_to(b.resolve()) and (b / relative).exists()
+                for b in (base, folder)
+            )
+
+        results.append(
+            assess_bytes(read_file(path), str(path), pack, today=date, evidence_exists=exists)
+        )
+    datas = [register_data(a.register, a.pack) for a in results]
+    if args.format == "json":
+        if len(datas) == 1:
+            sys.stdout.write(dumps(datas[0]))
+        else:
+            sys.stdout.write(dumps({"models": datas}))
+    elif args.format == "markdown":
+        sys.stdout.write(render("check.md.j2", models=[{"data": d} for d in datas]))
+    else:
+        sys.stdout.write("\n".join(register_text(d) for d in datas))
+    for assessment in results:
+        for warning in assessment.parsed.warnings:
+            print(f"threatdelta: warning: {warning}", file=sys.stderr)
+    entries = [e for a in results for e in a.register.entries]
+    verdict = register_verdict(entries, policy)
+    for reason in verdict.reasons:
+        print(f"threatdelta: check failed: {reason}", file=sys.stderr)
+    return EXIT_PASS if verdict.passed else EXIT_POLICY_FAILED

@@ -1,0 +1,77 @@
+"""Arguments and helpers shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from threatdelta.config import CONFIG_FILE, Config, parse_config
+from threatdelta.errors import InputError, Location
+from threatdelta.rules.loading import load_rules
+from threatdelta.rules.pack import RulePack
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def add_today(parser: argparse.ArgumentParser) -> None:
+    """``--today``: the date expiries are judged against (default: today, UTC)."""
+    parser.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="judge justification expiry as of this date (default: today); "
+        "fix it for reproducible output",
+    )
+
+
+def today(args: argparse.Namespace) -> dt.date:
+    """The ``--today`` date, or today's UTC date."""
+    raw = getattr(args, "today", None)
+    if not raw:
+        return dt.datetime.now(dt.timezone.utc).date()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as error:
+        raise InputError(f"--today: '{raw}' is not a date in the form YYYY-MM-DD") from error
+
+
+def read_file(path: Path) -> bytes:
+    """A file's bytes, bounded; a clear error when it cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"the file is {size} bytes; at most {MAX_FILE_BYTES} are read", Location(str(path))
+            )
+        return path.read_bytes()
+    except FileNotFoundError as error:
+        raise InputError("no such file", Location(str(path))) from error
+    except IsADirectoryError as error:
+        raise InputError("is a folder, not a model file", Location(str(path))) from error
+    except PermissionError as error:
+        raise InputError("cannot be read (permission denied)", Location(str(path))) from error
+
+
+def load_config_file(root: Path, explicit: str | None) -> Config:
+    """Settings from ``--config`` or ``.threatdelta.yml`` at ``root`` (defaults when absent)."""
+    if explicit:
+        path = Path(explicit)
+        return parse_config(read_file(path), str(path))
+    path = root / CONFIG_FILE
+    if path.is_file():
+        return parse_config(read_file(path), CONFIG_FILE)
+    return Config()
+
+
+def load_pack_files(paths: list[str] | tuple[str, ...], base: Path) -> RulePack | None:
+    """The rule pack named on the command line or in the settings (only one is supported)."""
+    if not paths:
+        return None
+    if len(paths) > 1:
+        raise InputError(
+            "only one rule pack can be used at a time (use 'extends: builtin' to add to the built-in pack)"
+        )
+    path = Path(paths[0])
+    if not path.is_absolute():
+        path = base / path if not path.exists() else path
+    return load_rules(read_file(path), str(paths[0]))

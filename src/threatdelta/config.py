@@ -1,0 +1,119 @@
+"""Repository settings from ``.threatdelta.yml`` at the repository root.
+
+Example::
+
+    models: [threatmodel.yaml, "models/*.tm7"]   # paths or glob patterns
+    rules: [security/pack.yaml]                  # rule packs; default: built-in (or a .tm7's own)
+    policy: [unaddressed, regressions]           # fail-on conditions, see threatdelta.policy
+    comment:
+      name: default                              # sticky-comment identity
+      mode: update                               # update | new | hide-and-new | delete-and-new | off
+    history:
+      iterations: "v*"                           # tags that mark iterations
+
+Every key is optional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from threatdelta.errors import InputError, InputErrors
+from threatdelta.yaml_loader import YamlDocument, load_yaml
+
+CONFIG_FILE = ".threatdelta.yml"
+"""Where the settings live, relative to the repository root."""
+DEFAULT_MODELS = ("threatmodel.yaml",)
+"""Model paths used when neither the command line nor the settings name any."""
+DEFAULT_POLICY = ("unaddressed", "regressions")
+"""The gate when nothing else is said."""
+COMMENT_MODES = ("update", "new", "hide-and-new", "delete-and-new", "off")
+
+_KEYS = {"models", "rules", "policy", "comment", "history"}
+_COMMENT_KEYS = {"name", "mode"}
+_HISTORY_KEYS = {"iterations"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Parsed repository settings."""
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    """Model paths or glob patterns, relative to the repository root."""
+    rules: tuple[str, ...] = ()
+    """Rule-pack paths; empty means the default pack."""
+    policy: tuple[str, ...] = DEFAULT_POLICY
+    """Fail-on conditions."""
+    comment_name: str = "default"
+    """Sticky-comment identity."""
+    comment_mode: str = "update"
+    """How the pull-request comment is written."""
+    iterations: str = "v*"
+    """Tag pattern marking iterations."""
+
+
+def _strings(doc: YamlDocument, value: Any, key: str, errors: list[InputError]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        errors.append(
+            InputError(f"'{key}' must be a list of non-empty strings", doc.location([key]))
+        )
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
+    """Parse the settings file; errors name the line and column."""
+    doc = load_yaml(data, path)
+    root = doc.data
+    if root is None:
+        return Config()
+    if not isinstance(root, dict):
+        raise InputError("the settings file must be a mapping of keys to values", doc.location([]))
+    errors: list[InputError] = []
+    for key in sorted(set(root) - _KEYS):
+        errors.append(
+            InputError(
+                f"unknown key '{key}'; expected one of {', '.join(sorted(_KEYS))}",
+                doc.key_location([key]),
+            )
+        )
+    models = _strings(doc, root["models"], "models", errors) if "models" in root else DEFAULT_MODELS
+    rules = _strings(doc, root["rules"], "rules", errors) if "rules" in root else ()
+    policy = _strings(doc, root["policy"], "policy", errors) if "policy" in root else DEFAULT_POLICY
+    comment = root.get("comment") or {}
+    name, mode = "default", "update"
+    if not isinstance(comment, dict):
+        errors.append(InputError("'comment' must be a mapping", doc.location(["comment"])))
+    else:
+        for key in sorted(set(comment) - _COMMENT_KEYS):
+            errors.append(
+                InputError(f"unknown key 'comment.{key}'", doc.key_location(["comment", key]))
+            )
+        name = str(comment.get("name", "default"))
+        mode = str(comment.get("mode", "update"))
+        if mode not in COMMENT_MODES:
+            errors.append(
+                InputError(
+                    f"comment.mode '{mode}' is not one of {', '.join(COMMENT_MODES)}",
+                    doc.location(["comment", "mode"]),
+                )
+            )
+    history = root.get("history") or {}
+    iterations = "v*"
+    if not isinstance(history, dict):
+        errors.append(InputError("'history' must be a mapping", doc.location(["history"])))
+    else:
+        for key in sorted(set(history) - _HISTORY_KEYS):
+            errors.append(
+                InputError(f"unknown key 'history.{key}'", doc.key_location(["history", key]))
+            )
+        iterations = str(history.get("iterations", "v*"))
+    if errors:
+        raise InputErrors(errors)
+    from threatdelta.policy import parse_policy
+
+    parse_policy(policy, where=f"{path}: policy")
+    return Config(models, rules, policy, name, mode, iterations)

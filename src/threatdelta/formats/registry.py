@@ -1,0 +1,69 @@
+"""Pick the reader for a model file and read it."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import PurePosixPath
+from types import ModuleType
+
+from threatdelta.errors import InputError, Location
+from threatdelta.formats.interface import ParsedModel
+
+FORMAT_NAMES = ("native", "tm7", "dragon", "otm")
+"""Every model format, in the order sniffers are tried."""
+
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+"""Largest model file read."""
+
+
+def reader(name: str) -> ModuleType:
+    """The reader module for a format name."""
+    if name not in FORMAT_NAMES:
+        raise InputError(
+            f"unknown model format '{name}'; expected one of {', '.join(FORMAT_NAMES)}"
+        )
+    return importlib.import_module(f"threatdelta.formats.{name}")
+
+
+def _candidates(path: str) -> tuple[str, ...]:
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix == ".tm7":
+        return ("tm7",)
+    if suffix == ".json":
+        return ("dragon", "otm")
+    if suffix in (".yaml", ".yml"):
+        return ("native", "otm")
+    return FORMAT_NAMES
+
+
+def detect(path: str, data: bytes) -> str:
+    """The format name of ``data`` read from ``path``."""
+    if PurePosixPath(path).suffix.lower() == ".tb7":
+        raise InputError(
+            "this is a TMT template (.tb7), not a model: pass it as a rule pack with --rules",
+            Location(path),
+        )
+    for name in _candidates(path):
+        if reader(name).sniff(path, data):
+            return name
+    candidates = _candidates(path)
+    if len(candidates) == 1:
+        return candidates[0]
+    raise InputError(
+        "cannot tell which model format this is: expected a threatdelta YAML model "
+        "(version: 1 with elements), a Threat Modeling Tool .tm7 file, "
+        "an OWASP Threat Dragon JSON file or an Open Threat Model file",
+        Location(path),
+    )
+
+
+def read_model(data: bytes, path: str, format_name: str | None = None) -> ParsedModel:
+    """Parse ``data`` (read from ``path``) with the right reader."""
+    if len(data) > MAX_MODEL_BYTES:
+        raise InputError(
+            f"the model file is {len(data)} bytes; at most {MAX_MODEL_BYTES} are read",
+            Location(path),
+        )
+    name = format_name or detect(path, data)
+    parsed: ParsedModel = reader(name).read(data, path)
+    return parsed

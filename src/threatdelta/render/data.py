@@ -1,0 +1,99 @@
+"""Plain-data views of registers, shared by the JSON, SARIF and template renderers.
+
+Every list is sorted and every mapping is emitted with sorted keys, so the same model gives
+byte-identical output whatever the order of its lists.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from threatdelta.register import Entry, Register
+from threatdelta.rules.pack import STRIDE_NAMES, RulePack
+
+
+def countermeasure_names(ids: tuple[str, ...], pack: RulePack) -> list[dict[str, str]]:
+    """Suggested countermeasures as ``{"id", "name"}`` (the id as name when unknown)."""
+    result = []
+    for cm_id in ids:
+        cm = pack.countermeasures.get(cm_id)
+        result.append({"id": cm_id, "name": cm.name if cm is not None else cm_id})
+    return result
+
+
+def subject_label(entry: Entry, register: Register) -> str:
+    """Human label for what a threat is about: an element name, or ``source → target (flow)``."""
+    threat = entry.threat
+    model = register.model
+    if threat.element is not None:
+        element = model.element(threat.element)
+        return element.name if element is not None else threat.element
+    flow = model.flow(threat.flow) if threat.flow is not None else None
+    flow_name = flow.name if flow is not None else (threat.flow or "")
+    source = model.element(threat.source) if threat.source else None
+    target = model.element(threat.target) if threat.target else None
+    if source is not None and target is not None:
+        return f"{flow_name} ({source.name} → {target.name})"
+    return flow_name
+
+
+def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, Any]:
+    """One threat as in ``check --format json``."""
+    threat = entry.threat
+    data: dict[str, Any] = {
+        "id": threat.key,
+        "rule": threat.rule_id,
+        "stride": threat.stride,
+        "stride_name": STRIDE_NAMES[threat.stride],
+        "title": threat.title,
+        "severity": threat.severity,
+        "scope": threat.scope,
+        "subject": subject_label(entry, register),
+        "status": entry.status,
+        "addressed": entry.addressed,
+        "controls": [c.id for c in entry.controls],
+        "suggested_countermeasures": countermeasure_names(threat.countermeasures, pack),
+        "problems": [{"code": p.code, "message": p.message} for p in entry.problems],
+        "cwe": list(threat.cwe),
+        "capec": list(threat.capec),
+    }
+    if threat.element is not None:
+        data["element"] = threat.element
+    if threat.flow is not None:
+        data["flow"] = threat.flow
+        data["source"] = threat.source
+        data["target"] = threat.target
+    if entry.disposition is not None:
+        disposition = entry.disposition
+        data["justification"] = disposition.justification
+        if disposition.approved_by:
+            data["approved_by"] = disposition.approved_by
+        if disposition.expires is not None:
+            data["expires"] = disposition.expires.isoformat()
+        if disposition.transferred_to:
+            data["transferred_to"] = disposition.transferred_to
+    if threat.location is not None and threat.location.line is not None:
+        data["line"] = threat.location.line
+    return data
+
+
+def register_data(register: Register, pack: RulePack) -> dict[str, Any]:
+    """A whole register as in ``check --format json``."""
+    return {
+        "model": register.model.path,
+        "format": register.model.format,
+        "system": register.model.system,
+        "rules": pack.name,
+        "threats": [threat_data(e, register, pack) for e in register.entries],
+        "orphaned_dispositions": [
+            {"id": o.disposition.key, "status": o.disposition.status, "message": o.message}
+            for o in register.orphans
+        ],
+        "summary": register.counts(),
+    }
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON text."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

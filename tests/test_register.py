@@ -1,0 +1,144 @@
+import dataclasses
+import datetime as dt
+
+from tests.helpers import element, model
+
+from threatdelta.model.model import Control, Disposition
+from threatdelta.register import build_register, is_repository_path
+from threatdelta.threat import Threat
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def _threat(key: str) -> Threat:
+    return Threat(
+        key=key, rule_id=key.split("@")[0], stride="S", title=key, scope="element", element="a"
+    )
+
+
+def _register(
+    dispositions: list[Disposition], controls: list[Control] = [], existing: set[str] | None = None
+):  # noqa: B006
+    m = model([element("a")], controls=controls, dispositions=dispositions)
+    threats = [_threat(f"r{i}@a") for i in range(1, 8)]
+    check = None if existing is None else (lambda p: p in existing)
+    return build_register(m, threats, today=TODAY, evidence_exists=check)
+
+
+def _codes(register, key: str) -> list[str]:
+    return [p.code for p in register.entry(key).problems]
+
+
+VERIFIED = Control("tls", "TLS", "verified", ("tests/test_tls.py", "PT-2026-03#F-4"))
+
+
+def test_no_disposition_is_open_and_unaddressed() -> None:
+    reg = _register([])
+    entry = reg.entry("r1@a")
+    assert entry.status == "open" and not entry.addressed
+    assert reg.counts()["open"] == 7 and reg.counts()["unaddressed"] == 7
+
+
+def test_mitigated_with_verified_control_and_existing_evidence() -> None:
+    reg = _register(
+        [Disposition("r1@a", "mitigated", controls=("tls",))], [VERIFIED], {"tests/test_tls.py"}
+    )
+    entry = reg.entry("r1@a")
+    assert entry.addressed and entry.problems == ()
+    assert [c.id for c in entry.controls] == ["tls"]
+
+
+def test_mitigation_problems() -> None:
+    planned = Control("mac", "MAC", "planned")
+    reg = _register(
+        [
+            Disposition("r1@a", "mitigated"),
+            Disposition("r2@a", "mitigated", controls=("nope",)),
+            Disposition("r3@a", "mitigated", controls=("mac",)),
+            Disposition("r4@a", "mitigated", controls=("tls",)),
+        ],
+        [planned, VERIFIED],
+        existing=set(),
+    )
+    assert _codes(reg, "r1@a") == ["no-controls"] and not reg.entry("r1@a").addressed
+    assert _codes(reg, "r2@a") == ["unknown-control"] and not reg.entry("r2@a").addressed
+    assert _codes(reg, "r3@a") == ["control-planned", "no-evidence"]
+    assert reg.entry("r3@a").addressed  # planned control: flagged, but the decision stands
+    assert _codes(reg, "r4@a") == ["missing-evidence"]  # the report id is not a path
+    assert "tests/test_tls.py" in reg.entry("r4@a").problems[0].message
+
+
+def test_acceptance_problems_and_expiry() -> None:
+    reg = _register(
+        [
+            Disposition(
+                "r1@a",
+                "accepted",
+                justification="Needs the case opened.",
+                approved_by="lead",
+                expires=dt.date(2027, 6, 30),
+            ),
+            Disposition("r2@a", "accepted"),
+            Disposition(
+                "r3@a",
+                "accepted",
+                justification="x",
+                approved_by="lead",
+                expires=dt.date(2026, 11, 24),
+            ),
+            Disposition(
+                "r4@a",
+                "accepted",
+                justification="x",
+                approved_by="lead",
+                expires=dt.date(2027, 1, 10),
+            ),
+            Disposition(
+                "r5@a",
+                "transferred",
+                justification="Hospital IT runs the network.",
+                approved_by="lead",
+            ),
+            Disposition("r6@a", "not-applicable"),
+            Disposition("r7@a", "open", needs_investigation=True),
+        ]
+    )
+    assert reg.entry("r1@a").addressed and _codes(reg, "r1@a") == []
+    assert _codes(reg, "r2@a") == ["missing-approver", "missing-justification"]
+    assert not reg.entry("r2@a").addressed
+    assert _codes(reg, "r3@a") == ["expired"] and not reg.entry("r3@a").addressed
+    assert _codes(reg, "r4@a") == ["expiring"] and reg.entry("r4@a").addressed
+    assert _codes(reg, "r5@a") == ["missing-recipient"]
+    assert _codes(reg, "r6@a") == ["missing-justification"]
+    assert _codes(reg, "r7@a") == ["needs-investigation"] and reg.entry("r7@a").status == "open"
+
+
+def test_orphaned_dispositions_are_reported() -> None:
+    reg = _register([Disposition("gone@a", "mitigated", controls=("tls",))], [VERIFIED])
+    assert [o.disposition.key for o in reg.orphans] == ["gone@a"]
+    assert "orphaned" in reg.orphans[0].message
+
+
+def test_stored_threats_join_the_register() -> None:
+    stored = Threat(
+        key="td:1",
+        rule_id="threat-dragon",
+        stride="T",
+        title="stored",
+        scope="element",
+        element="a",
+    )
+    m = model(
+        [element("a")], dispositions=[Disposition("td:1", "not-applicable", justification="n/a")]
+    )
+    m = dataclasses.replace(m, stored_threats=(stored,))
+    reg = build_register(m, [], today=TODAY)
+    assert reg.entry("td:1").status == "not-applicable" and reg.orphans == ()
+
+
+def test_repository_path_or_report_id() -> None:
+    assert is_repository_path("tests/security/test_tls.py")
+    assert is_repository_path("README.md")
+    assert is_repository_path("docs/pt-report.pdf#F-4")
+    assert not is_repository_path("PT-2026-03#F-4")
+    assert not is_repository_path("JIRA-1234")
