@@ -17,9 +17,9 @@ def _threat(key: str) -> Threat:
 
 
 def _register(
-    dispositions: list[Disposition], controls: list[Control] = [], existing: set[str] | None = None
-):  # noqa: B006
-    m = model([element("a")], controls=controls, dispositions=dispositions)
+    dispositions: list[Disposition], controls: tuple[Control, ...] = (), existing: set[str] | None = None
+):
+    m = model([element("a")], controls=list(controls), dispositions=dispositions)
     threats = [_threat(f"r{i}@a") for i in range(1, 8)]
     check = None if existing is None else (lambda p: p in existing)
     return build_register(m, threats, today=TODAY, evidence_exists=check)

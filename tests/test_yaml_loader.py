@@ -347,5 +347,6 @@ def test_parsers_agree_on_a_mixed_document() -> None:
     text = NESTED + "flags: [yes, true, 0x10, 017, 1.5, ~, 'q']\nanchor: &z {k: v}\nref: *z\n"
     fast, pure = load(text), load(text, pure=True)
     assert fast.data == pure.data
-    for pointer in (["flags", 3], ["ref", "k"], ["elements", 0, "props", "y", 0]):
+    pointers: list[list[str | int]] = [["flags", 3], ["ref", "k"], ["elements", 0, "props", "y", 0]]
+    for pointer in pointers:
         assert fast.location(pointer) == pure.location(pointer)

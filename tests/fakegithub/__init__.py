@@ -1,10 +1,10 @@
-"""A stateful fake GitHub API server for tests (see :mod:`fakegithub.server`).
+"""A stateful fake GitHub API server for tests (see :mod:`tests.fakegithub.server`).
 
-Use the ``fake_github`` pytest fixture from :mod:`fakegithub.fixture`: in a test folder's
-``conftest.py`` write ``from fakegithub.fixture import fake_github  # noqa: F401``.
+Use the ``fake_github`` pytest fixture from :mod:`tests.fakegithub.fixture`: in a test folder's
+``conftest.py`` write ``from tests.fakegithub.fixture import fake_github  # noqa: F401``.
 """
 
-from fakegithub.server import (
+from .server import (
     READ_ONLY_MESSAGE,
     SECONDARY_RATE_LIMIT_MESSAGE,
     Comment,

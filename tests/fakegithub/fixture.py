@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakegithub.server import FakeGitHub
+from .server import FakeGitHub
 
 
 @pytest.fixture

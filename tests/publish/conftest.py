@@ -1,3 +1,3 @@
 """Fixtures for the publisher tests."""
 
-from fakegithub.fixture import fake_github  # noqa: F401
+from tests.fakegithub.fixture import fake_github  # noqa: F401

@@ -18,6 +18,7 @@ from threatdelta.commands.common import (
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED, InputError
 from threatdelta.git import find_repo, glob_match
 from threatdelta.policy import parse_policy, register_verdict
+from threatdelta.register import EvidenceCheck
 from threatdelta.render.data import dumps, register_data
 from threatdelta.render.templates import render
 from threatdelta.render.text import register_text
@@ -69,6 +70,22 @@ def _model_paths(args: argparse.Namespace, root: Path, patterns: tuple[str, ...]
     return found
 
 
+def evidence_checker(model_path: Path) -> EvidenceCheck:
+    """Evidence paths are looked up from the repository root, then from the model's folder."""
+    folder = model_path.resolve().parent
+    repo = find_repo(folder)
+    bases = tuple(dict.fromkeys([repo.root.resolve() if repo is not None else folder, folder]))
+
+    def exists(relative: str) -> bool:
+        for base in bases:
+            target = (base / relative).resolve()
+            if target.is_relative_to(base) and target.exists():
+                return True
+        return False
+
+    return exists
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``check``."""
     cwd = Path.cwd()
@@ -80,15 +97,7 @@ def run(args: argparse.Namespace) -> int:
     date = today(args)
     results = []
     for path in _model_paths(args, root, config.models):
-        model_repo = find_repo(path.resolve().parent)
-        base = model_repo.root if model_repo is not None else path.resolve().parent
-
-        def exists(relative: str, base: Path = base, folder: Path = path.resolve().parent) -> bool:
-            return any(
-                (b / relative).resolve().is_relative_to(b.resolve()) and (b / relative).exists()
-                for b in (base, folder)
-            )
-
+        exists = evidence_checker(path)
         results.append(
             assess_bytes(read_file(path), str(path), pack, today=date, evidence_exists=exists)
         )

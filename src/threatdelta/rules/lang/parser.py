@@ -97,9 +97,10 @@ def _compile_cached(text: str, allowed: frozenset[str]) -> Expr:
         ):
             can_use = ", ".join(sorted(allowed)) if allowed else "none"
             raise RuleSyntaxError(
-                f"unknown subject {quoted(node.subject)} (this rule can use: {can_use})",
+                f"unknown subject {quoted(node.subject)}",
                 text,
                 node.offset,
+                hint=f"This rule can use: {can_use}.",
             )
     return expr
 
@@ -123,8 +124,8 @@ class _Parser:
         self.pos = 0
         self.depth = 0
 
-    def error(self, reason: str, token: Token) -> RuleSyntaxError:
-        return RuleSyntaxError(reason, self.text, token.offset)
+    def error(self, reason: str, token: Token, hint: str = "") -> RuleSyntaxError:
+        return RuleSyntaxError(reason, self.text, token.offset, hint=hint)
 
     def peek(self) -> Token:
         return self.tokens[self.pos]
@@ -142,14 +143,14 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.error(
-                f"the expression nests deeper than {MAX_DEPTH} levels of parentheses and 'not' "
-                "(simplify the rule)",
+                f"the expression nests deeper than {MAX_DEPTH} levels of parentheses and 'not'",
                 token,
+                "Simplify the rule.",
             )
 
     def parse(self) -> Expr:
         if self.peek().kind == "end":
-            raise self.error("the expression is empty (write a condition, or true)", self.peek())
+            raise self.error("the expression is empty", self.peek(), "Write a condition, or true.")
         expr = self.parse_or()
         token = self.peek()
         if token.kind == ")":
@@ -209,9 +210,10 @@ class _Parser:
             return Const(keyword == "true", token.offset)
         if token.kind != "word" or keyword is not None:
             raise self.error(
-                "expected a condition (SUBJECT is 'TYPE', SUBJECT crosses 'TYPE', "
-                f"SUBJECT.ATTR ..., true, false, not or '('), found {_describe(token)}",
+                f"expected a condition, found {_describe(token)}",
                 token,
+                "A condition is SUBJECT is 'TYPE', SUBJECT crosses 'TYPE', SUBJECT.ATTR is VALUE, "
+                "SUBJECT.ATTR in [VALUE, ...], SUBJECT.ATTR, true, false, not ..., or (...).",
             )
         self.advance()
         return self.parse_condition(token)
@@ -263,10 +265,11 @@ class _Parser:
         if token.kind != "string":
             hint = ""
             if token.kind == "number" or token.keyword in ("true", "false"):
-                hint = " (to compare a value, write SUBJECT.ATTR is VALUE)"
+                hint = "To compare an attribute with a value, write SUBJECT.ATTR is VALUE."
             raise self.error(
-                f"expected {what} after {quoted(after.text)}, found {_describe(token)}{hint}",
+                f"expected {what} after {quoted(after.text)}, found {_describe(token)}",
                 token,
+                hint,
             )
         self.advance()
         return token.text

@@ -59,7 +59,12 @@ class RuleSyntaxError(InputError):
     """
 
     def __init__(
-        self, reason: str, text: str, offset: int, location: Location | None = None
+        self,
+        reason: str,
+        text: str,
+        offset: int,
+        location: Location | None = None,
+        hint: str = "",
     ) -> None:
         self.reason = reason
         """What is wrong, without position or excerpt."""
@@ -67,11 +72,16 @@ class RuleSyntaxError(InputError):
         """The whole expression text."""
         self.offset = offset
         """0-based offset of the problem in ``text``."""
-        super().__init__(_describe(reason, text, offset), _locate(location, text, offset))
+        self.hint = hint
+        """How to fix it, when there is something useful to say; shown on the last line."""
+        message = _describe(reason, text, offset)
+        if hint:
+            message += f"\n{hint}"
+        super().__init__(message, _locate(location, text, offset))
 
     def relocated(self, location: Location | None) -> RuleSyntaxError:
         """The same error, placed relative to ``location`` (where the expression starts)."""
-        return RuleSyntaxError(self.reason, self.text, self.offset, location)
+        return RuleSyntaxError(self.reason, self.text, self.offset, location, self.hint)
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
@@ -165,10 +175,10 @@ def tokenize(text: str) -> list[Token]:
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise RuleSyntaxError(
-            f"the expression is {len(text):,} characters long; the limit is "
-            f"{MAX_TEXT_LENGTH:,} (split the rule)",
+            f"the expression is {len(text):,} characters long; the limit is {MAX_TEXT_LENGTH:,}",
             text,
             0,
+            hint="Split the rule into smaller ones.",
         )
     tokens: list[Token] = []
     pos = 0
@@ -183,7 +193,10 @@ def tokenize(text: str) -> list[Token]:
             return tokens
         if len(tokens) >= MAX_TOKENS:
             raise RuleSyntaxError(
-                f"the expression has more than {MAX_TOKENS:,} tokens (split the rule)", text, pos
+                f"the expression has more than {MAX_TOKENS:,} tokens",
+                text,
+                pos,
+                hint="Split the rule into smaller ones.",
             )
         char = text[pos]
         if after_dot:
@@ -211,7 +224,9 @@ def tokenize(text: str) -> list[Token]:
         elif (number := _NUMBER.match(text, pos)) is not None:
             end = number.end()
             if end < length and _NUMBER_TAIL.match(text, end):
-                raise RuleSyntaxError("malformed number (write text values in quotes)", text, pos)
+                raise RuleSyntaxError(
+                    "malformed number", text, pos, hint="Write text values in quotes: 'value'."
+                )
             if end - pos > MAX_NUMBER_LENGTH:
                 raise RuleSyntaxError(
                     f"number longer than {MAX_NUMBER_LENGTH} characters", text, pos
@@ -220,8 +235,8 @@ def tokenize(text: str) -> list[Token]:
             pos = end
         else:
             raise RuleSyntaxError(
-                f"unexpected character {quoted(char)} (values go in quotes; "
-                "operators are and, or, not, is, in, crosses)",
+                f"unexpected character {quoted(char)}",
                 text,
                 pos,
+                hint="Values go in quotes; the operators are and, or, not, is, in, crosses.",
             )
