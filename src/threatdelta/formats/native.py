@@ -1,0 +1,658 @@
+"""The native format: a threat model written as one YAML file (``threatmodel.yaml``).
+
+Reading happens in three passes, and every problem of a pass is reported at once:
+
+1. :func:`threatdelta.yaml_loader.load_yaml` parses the file safely and keeps positions;
+2. the JSON Schema (``native_schema.json``, also published for editors) checks the shape;
+3. semantic checks: ids unique, references resolve, boundary parents form no cycle, an element's
+   kind fits its type, dates are real dates.
+
+Each message reads ``path:line:column: what is wrong and how to fix it``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import PurePosixPath
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from threatdelta.errors import InputError, InputErrors, Location
+from threatdelta.formats.interface import ParsedModel
+from threatdelta.model.model import (
+    Boundary,
+    Control,
+    Disposition,
+    Element,
+    Flow,
+    Model,
+    frozen_props,
+)
+from threatdelta.model.types import (
+    ELEMENT_KINDS,
+    boundary_chain,
+    element_chain,
+    flow_chain,
+)
+from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
+
+name = "native"
+"""Format name."""
+
+_SCHEMA_FILE = "native_schema.json"
+_SNIFF_BYTES = 1024 * 1024
+_SNIFF_VERSION = re.compile(rb"""^["']?version["']?[ \t]*:""", re.MULTILINE)
+_SNIFF_ELEMENTS = re.compile(rb"""^["']?elements["']?[ \t]*:""", re.MULTILINE)
+_ID_SECTIONS = ("boundaries", "elements", "flows")
+_SECTION_LABELS = {
+    "boundaries": "boundary",
+    "elements": "element",
+    "flows": "flow",
+    "controls": "control",
+}
+_TYPE_LABELS = {
+    "external-entity": "external entity",
+    "process": "process",
+    "data-store": "data store",
+}
+_TYPE_WORDS = {
+    "boolean": "true or false",
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
+_PATTERN_HINTS = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$": (
+        "is not a valid id: use letters, digits and _ . : - (starting with a letter or digit), "
+        "without spaces, '@' or '>'"
+    ),
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "is not a date: write it as YYYY-MM-DD",
+    r"^[A-Za-z0-9_][A-Za-z0-9_-]*$": (
+        "is not a valid property name: use letters, digits, _ and - only"
+    ),
+}
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the native model (draft 2020-12), as shipped in the package."""
+    text = resources.files("threatdelta.formats").joinpath(_SCHEMA_FILE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def sniff(path: str, data: bytes) -> bool:
+    """True for a .yaml/.yml file whose top level has ``version`` and ``elements`` keys."""
+    if PurePosixPath(path).suffix.lower() not in (".yaml", ".yml"):
+        return False
+    head = data[:_SNIFF_BYTES]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return bool(_SNIFF_VERSION.search(head) and _SNIFF_ELEMENTS.search(head))
+
+
+def read(data: bytes, path: str) -> ParsedModel:
+    """Parse a native model; raise InputError (or InputErrors) listing every problem found."""
+    doc = load_yaml(data, path)
+    errors = schema_errors(doc) + semantic_errors(doc)
+    if errors:
+        raise _combine(errors)
+    return ParsedModel(model=build_model(doc))
+
+
+def _combine(errors: list[InputError]) -> InputError:
+    unique: dict[tuple[int, int, str], InputError] = {}
+    for err in errors:
+        loc = err.location
+        line = loc.line if loc is not None and loc.line is not None else 0
+        column = loc.column if loc is not None and loc.column is not None else 0
+        unique.setdefault((line, column, err.message), err)
+    ordered = [unique[k] for k in sorted(unique)]
+    if len(ordered) == 1:
+        return ordered[0]
+    return InputErrors(ordered)
+
+
+# --- pass 2: the schema ----------------------------------------------------------------------
+
+
+def schema_errors(doc: YamlDocument) -> list[InputError]:
+    """Every schema violation of ``doc``, as located, readable errors."""
+    if not isinstance(doc.data, dict):
+        return [
+            InputError(
+                "the model must be a YAML mapping with the keys version, system, boundaries, "
+                f"elements, flows, controls and threats; this file holds {_show(doc.data)}",
+                doc.location([]),
+            )
+        ]
+    found: list[InputError] = []
+    for error in _validator().iter_errors(doc.data):
+        found.extend(_explain(error, doc))
+    return found
+
+
+def _explain(error: ValidationError, doc: YamlDocument) -> Iterator[InputError]:
+    path = list(error.absolute_path)
+    owner, rel = _owner(path, doc.data)
+    subject = _join(rel)
+    instance: Any = error.instance
+    kind = str(error.validator)
+    rule: Any = error.validator_value
+    rule_schema: Any = error.schema
+    if "propertyNames" in error.relative_schema_path:
+        location = doc.key_location([*path, instance])
+        yield InputError(_property_name_message(instance, kind, rule, owner, subject), location)
+        return
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(rule_schema.get("properties", {}))
+        for key in instance:
+            if key in allowed:
+                continue
+            where = f"in {owner}" if not subject else f"in {subject} of {owner}"
+            text = f"unknown key {_show(key)} {where}; expected one of {', '.join(allowed)}"
+            yield InputError(text + _did_you_mean(key, allowed), doc.key_location([*path, key]))
+        return
+    location = doc.location(path)
+    if kind == "required":
+        missing = (
+            [str(key) for key in rule if key not in instance] if isinstance(instance, dict) else []
+        )
+        for key in missing:
+            if f"{key!r} is a required" in error.message:
+                yield InputError(
+                    f"{owner} has no '{key}'; add it{_required_hint(key, path)}", location
+                )
+        return
+    if not subject:  # the item itself is wrong, e.g. not a mapping
+        yield InputError(
+            _value_message(kind, rule, error.message, instance, path, doc.data, owner), location
+        )
+        return
+    message = _value_message(kind, rule, error.message, instance, path, doc.data, subject)
+    yield InputError(f"{owner}: {message}" if owner != "the model" else message, location)
+
+
+def _value_message(
+    kind: str, rule: Any, raw: str, instance: Any, path: list[Any], data: Any, field: str
+) -> str:
+    field = field or "the value"
+    if kind == "const":
+        return _const_message(field, instance, rule)
+    if kind == "enum":
+        choices = [str(c) for c in rule]
+        if path and path[-1] == "kind" and len(path) >= 2 and path[0] == "elements":
+            element_type = _item(data, path[:-1]).get("type")
+            choices = (
+                list(ELEMENT_KINDS.get(element_type, choices))
+                if isinstance(element_type, str)
+                else choices
+            )
+        if isinstance(instance, str):
+            return f"{field} {_show(instance)} is not one of: {', '.join(choices)}" + _did_you_mean(
+                instance, choices
+            )
+        return f"{field} must be one of: {', '.join(choices)}; not {_show(instance)}"
+    if kind == "type":
+        return _type_message(field, instance, rule)
+    if kind == "pattern":
+        hint = _PATTERN_HINTS.get(str(rule), "has the wrong form")
+        return f"{field} {_show(instance)} {hint}"
+    if kind == "maxLength":
+        return f"{field} is longer than {rule} characters; shorten it"
+    if kind == "minLength":
+        return f"{field} is empty; write a value"
+    return f"{field}: {raw}"
+
+
+def _const_message(field: str, instance: Any, expected: Any) -> str:
+    if isinstance(instance, str):
+        reading = yaml11_reading(instance)
+        if reading is not None:
+            return (
+                f"{field} {_show(instance)} is a string in YAML 1.2 (YAML 1.1 reads it as "
+                f"{reading}): write {_show(expected)}"
+            )
+        return f"{field} must be the number {_show(expected)}, not the string {_show(instance)}"
+    if field == "version":
+        return (
+            f"version {_show(instance)} is not supported; this threatdelta reads version "
+            f"{_show(expected)} models"
+        )
+    return f"{field} must be {_show(expected)}, not {_show(instance)}"
+
+
+def _type_message(field: str, instance: Any, expected: Any) -> str:
+    wanted = [expected] if isinstance(expected, str) else list(expected)
+    named = [_TYPE_WORDS.get(w, w) for w in wanted]
+    words = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    if isinstance(instance, str):
+        reading = yaml11_reading(instance)
+        if "boolean" in wanted and reading == "a boolean":
+            return (
+                f"{field} {_show(instance)} is a string in YAML 1.2, not a boolean: "
+                "write true or false"
+            )
+        if ("number" in wanted or "integer" in wanted) and reading is not None:
+            return (
+                f"{field} {_show(instance)} is a string in YAML 1.2, not a number (YAML 1.1 "
+                f"reads it as {reading}): write a plain decimal number"
+            )
+    if instance is None:
+        return f"{field} is empty; write {words} or remove it"
+    if wanted == ["string"] and isinstance(instance, (bool, int, float)):
+        return f"{field} must be a string, not {_show(instance)}; put it in quotes"
+    return f"{field} must be {words}, not {_show(instance)}"
+
+
+def _property_name_message(key: Any, kind: str, rule: Any, owner: str, subject: str) -> str:
+    where = owner if not subject else subject if owner == "the model" else f"{subject} of {owner}"
+    if not isinstance(key, str):
+        return f"key {_show(key)} in {where} must be a string; put it in quotes"
+    if kind == "pattern":
+        return (
+            f"key {_show(key)} in {where} is not a valid property name: "
+            "use letters, digits, _ and - only"
+        )
+    if kind == "maxLength":
+        return f"a key in {where} is longer than {rule} characters; shorten it"
+    if kind == "minLength":
+        return f"a key in {where} is empty; name it"
+    return f"key {_show(key)} in {where} is not allowed"
+
+
+def _required_hint(key: str, path: list[Any]) -> str:
+    if key == "type":
+        return ": external-entity, process or data-store"
+    if key == "status":
+        section = path[0] if path else ""
+        if section == "controls":
+            return ": planned, implemented or verified"
+        return ": open, mitigated, accepted, transferred or not-applicable"
+    if key == "version":
+        return ": version: 1"
+    return ""
+
+
+# --- pass 3: meaning -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Declared:
+    """An id declared in one of the sections that share the id namespace."""
+
+    section: str
+    """boundaries, elements or flows."""
+    index: int
+    """Position in its list."""
+    location: Location
+    """Where the id is written."""
+
+
+def semantic_errors(doc: YamlDocument) -> list[InputError]:
+    """Problems of meaning: duplicate ids, dangling references, cycles, kinds, dates."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return []
+    errors: list[InputError] = []
+    declared: dict[str, _Declared] = {}
+    for section in _ID_SECTIONS:
+        for index, item in _items(data, section):
+            item_id = item.get("id")
+            if not isinstance(item_id, str):
+                continue
+            here = doc.location([section, index, "id"])
+            first = declared.get(item_id)
+            if first is not None:
+                errors.append(
+                    InputError(
+                        f"id '{item_id}' is already used by the {_SECTION_LABELS[first.section]} "
+                        f"at line {first.location.line}; elements, flows and boundaries share one "
+                        "set of ids (threat keys are built from them): rename one",
+                        here,
+                    )
+                )
+            else:
+                declared[item_id] = _Declared(section, index, here)
+    control_ids: dict[str, Location] = {}
+    for index, item in _items(data, "controls"):
+        control_id = item.get("id")
+        if not isinstance(control_id, str):
+            continue
+        here = doc.location(["controls", index, "id"])
+        if control_id in control_ids:
+            errors.append(
+                InputError(
+                    f"control id '{control_id}' is already used by the control at line "
+                    f"{control_ids[control_id].line}; rename one",
+                    here,
+                )
+            )
+        else:
+            control_ids[control_id] = here
+    errors.extend(_reference_errors(doc, declared))
+    errors.extend(_cycle_errors(doc))
+    errors.extend(_kind_errors(doc))
+    errors.extend(_date_errors(doc))
+    return errors
+
+
+def _ids_in(declared: Mapping[str, _Declared], section: str) -> list[str]:
+    return sorted(k for k, v in declared.items() if v.section == section)
+
+
+def _reference_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> list[InputError]:
+    errors: list[InputError] = []
+    checks: list[tuple[str, str, str, str]] = [
+        ("elements", "boundary", "boundaries", "is inside"),
+        ("boundaries", "parent", "boundaries", "has parent"),
+        ("flows", "from", "elements", "goes from"),
+        ("flows", "to", "elements", "goes to"),
+    ]
+    for section, key, target_section, verb in checks:
+        candidates = _ids_in(declared, target_section)
+        wanted = _SECTION_LABELS[target_section]
+        for index, item in _items(doc.data, section):
+            ref = item.get(key)
+            if not isinstance(ref, str):
+                continue
+            owner = _label(section, item)
+            target = declared.get(ref)
+            if target is not None and target.section == target_section:
+                continue
+            if target is not None:
+                problem = (
+                    f"{owner} {verb} '{ref}', which is a {_SECTION_LABELS[target.section]}, "
+                    f"not a {wanted}"
+                )
+            else:
+                problem = f"{owner} {verb} '{ref}', but no {wanted} has that id"
+            hint = _did_you_mean(ref, candidates)
+            if not hint and candidates and len(candidates) <= 12:
+                hint = f"; known {target_section}: {', '.join(candidates)}"
+            elif not candidates:
+                hint = f"; declare it under {target_section}"
+            errors.append(InputError(problem + hint, doc.location([section, index, key])))
+    return errors
+
+
+def _cycle_errors(doc: YamlDocument) -> list[InputError]:
+    parents: dict[str, str] = {}
+    index_of: dict[str, int] = {}
+    for index, item in _items(doc.data, "boundaries"):
+        item_id, parent = item.get("id"), item.get("parent")
+        if isinstance(item_id, str) and item_id not in index_of:
+            index_of[item_id] = index
+            if isinstance(parent, str):
+                parents[item_id] = parent
+    errors: list[InputError] = []
+    reported: set[str] = set()
+    for start in sorted(parents, key=lambda b: index_of[b]):
+        path = [start]
+        seen = {start}
+        current = start
+        while current in parents:
+            current = parents[current]
+            if current in seen:
+                cycle = [*path[path.index(current) :], current]
+                members = set(cycle)
+                if not members & reported:
+                    reported |= members
+                    first = min(members, key=lambda b: index_of[b])
+                    errors.append(
+                        InputError(
+                            "boundary parents form a cycle: "
+                            + " -> ".join(cycle)
+                            + "; a boundary cannot sit inside itself, remove one of these parents",
+                            doc.location(["boundaries", index_of[first], "parent"]),
+                        )
+                    )
+                break
+            seen.add(current)
+            path.append(current)
+    return errors
+
+
+def _kind_errors(doc: YamlDocument) -> list[InputError]:
+    errors: list[InputError] = []
+    for index, item in _items(doc.data, "elements"):
+        element_type, kind = item.get("type"), item.get("kind")
+        if not isinstance(element_type, str) or element_type not in ELEMENT_KINDS:
+            continue
+        allowed = ELEMENT_KINDS[element_type]
+        if not isinstance(kind, str) or kind in allowed:
+            continue
+        if not any(kind in kinds for kinds in ELEMENT_KINDS.values()):
+            continue  # not a kind at all: the schema reports it with the allowed kinds
+        fits = [t for t, kinds in ELEMENT_KINDS.items() if kind in kinds]
+        errors.append(
+            InputError(
+                f"{_label('elements', item)}: kind '{kind}' does not fit type '{element_type}' "
+                f"('{kind}' is a kind of {' or '.join(fits)}); a {_TYPE_LABELS[element_type]}'s "
+                f"kind is one of: {', '.join(allowed)}",
+                doc.location(["elements", index, "kind"]),
+            )
+        )
+    return errors
+
+
+def _date_errors(doc: YamlDocument) -> list[InputError]:
+    errors: list[InputError] = []
+    threats = doc.data.get("threats") if isinstance(doc.data, dict) else None
+    if not isinstance(threats, dict):
+        return errors
+    for key, entry in threats.items():
+        if not isinstance(entry, dict):
+            continue
+        for field in ("approved_on", "expires"):
+            value = entry.get(field)
+            if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+                if _parse_date(value) is None:
+                    errors.append(
+                        InputError(
+                            f"threat '{key}': {field} '{value}' is not a real date; "
+                            "check the month and day",
+                            doc.location(["threats", key, field]),
+                        )
+                    )
+    return errors
+
+
+def _parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- building the model ----------------------------------------------------------------------
+
+
+def build_model(doc: YamlDocument) -> Model:
+    """The Model of a document that passed the schema and the semantic checks."""
+    data: dict[str, Any] = doc.data
+    path = doc.path
+    boundaries = [
+        Boundary(
+            id=item["id"],
+            name=item.get("name", item["id"]),
+            kind=item.get("kind", "generic"),
+            parent=item.get("parent"),
+            type_chain=boundary_chain(item.get("kind", "generic")),
+            properties=frozen_props(item.get("properties")),
+            location=doc.location(["boundaries", index]),
+        )
+        for index, item in _items(data, "boundaries")
+    ]
+    elements = [
+        Element(
+            id=item["id"],
+            name=item.get("name", item["id"]),
+            type=item["type"],
+            kind=item.get("kind", "generic"),
+            boundary=item.get("boundary"),
+            properties=frozen_props(item.get("properties")),
+            type_chain=element_chain(item["type"], item.get("kind", "generic")),
+            description=item.get("description", ""),
+            location=doc.location(["elements", index]),
+        )
+        for index, item in _items(data, "elements")
+    ]
+    flows = [
+        Flow(
+            id=item["id"],
+            name=item.get("name", item["id"]),
+            source=item["from"],
+            target=item["to"],
+            protocol=item.get("protocol", "generic"),
+            bidirectional=item.get("bidirectional", False),
+            properties=frozen_props(item.get("properties")),
+            type_chain=flow_chain(item.get("protocol", "generic")),
+            description=item.get("description", ""),
+            location=doc.location(["flows", index]),
+        )
+        for index, item in _items(data, "flows")
+    ]
+    controls = [
+        Control(
+            id=item["id"],
+            name=item["name"],
+            status=item["status"],
+            evidence=tuple(item.get("evidence", ())),
+            description=item.get("description", ""),
+            location=doc.location(["controls", index]),
+        )
+        for index, item in _items(data, "controls")
+    ]
+    dispositions: dict[str, Disposition] = {}
+    threats: dict[str, Any] = data.get("threats") or {}
+    for key in sorted(threats):
+        entry = threats[key]
+        dispositions[key] = Disposition(
+            key=key,
+            status=entry["status"],
+            controls=tuple(entry.get("controls", ())),
+            justification=entry.get("justification", ""),
+            approved_by=entry.get("approved_by", ""),
+            approved_on=_optional_date(entry.get("approved_on")),
+            expires=_optional_date(entry.get("expires")),
+            transferred_to=entry.get("transferred_to", ""),
+            needs_investigation=entry.get("needs_investigation", False),
+            location=doc.location(["threats", key]),
+        )
+    return Model(
+        system=data["system"],
+        elements=tuple(sorted(elements, key=lambda e: e.id)),
+        flows=tuple(sorted(flows, key=lambda f: f.id)),
+        boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
+        controls=tuple(sorted(controls, key=lambda c: c.id)),
+        dispositions=dispositions,
+        format=name,
+        path=path,
+    )
+
+
+def _optional_date(value: Any) -> dt.date | None:
+    return _parse_date(value) if isinstance(value, str) else None
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _items(data: Any, section: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The mapping items of a top-level list, with their indexes; anything else is skipped."""
+    items = data.get(section) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            yield index, item
+
+
+def _item(data: Any, path: Sequence[Any]) -> dict[str, Any]:
+    node = data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    return node if isinstance(node, dict) else {}
+
+
+def _label(section: str, item: Mapping[str, Any]) -> str:
+    noun = _SECTION_LABELS.get(section, section)
+    if section == "elements" and item.get("type") in _TYPE_LABELS:
+        noun = _TYPE_LABELS[item["type"]]
+    item_id = item.get("id")
+    if isinstance(item_id, str) and item_id:
+        return f"{noun} '{item_id}'"
+    return f"this {noun}"
+
+
+def _owner(path: list[Any], data: Any) -> tuple[str, list[Any]]:
+    """Who a schema error is about (``flow 'x'``, ``the model``) and the path below it."""
+    if len(path) >= 2 and path[0] in _SECTION_LABELS and isinstance(path[1], int):
+        item = _item(data, path[:2])
+        if item:
+            return _label(str(path[0]), item), path[2:]
+        return f"{path[0]}[{path[1]}]", path[2:]
+    if len(path) >= 2 and path[0] == "threats":
+        return f"threat '{path[1]}'", path[2:]
+    return "the model", path
+
+
+def _join(path: Iterable[Any]) -> str:
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else str(step)
+    return text
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _did_you_mean(word: Any, candidates: Sequence[str]) -> str:
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+__all__ = [
+    "build_model",
+    "name",
+    "read",
+    "schema",
+    "schema_errors",
+    "semantic_errors",
+    "sniff",
+]
