@@ -1,0 +1,365 @@
+"""Microsoft Threat Modeling Tool models (.tm7) as threatdelta models.
+
+A .tm7 file is DataContract XML holding the diagram tabs, the stored threats and the template
+(KnowledgeBase) the model was drawn with. The reader turns
+
+- every tab's stencils into elements (ids are the tool's GUIDs; ``kind`` is the stencil TypeId;
+  the type chain follows the template's ParentIds up to ``ROOT``),
+- connectors into flows, and border and line boundaries into boundaries,
+- the drawing's geometry into containment (an element belongs to the innermost border boundary
+  around its centre; a border boundary's parent is the smallest one enclosing it) and into
+  crossings (a flow crosses a border boundary when exactly one of its ends is inside it, and a
+  line boundary when their curves meet),
+- stored threats into dispositions keyed exactly as the tool keys them,
+- and the embedded template into a rule pack (:mod:`threatdelta.formats.tb7`).
+
+Custom templates name their generic types by GUID; their chains also get the tool's core generic
+id (``GE.P``, ``GE.DS``, ``GE.EI``, ``GE.DF``, ``GE.TB.B``, ``GE.TB.L``) before ``ROOT``, chosen
+by how the type is drawn, so rules written against the core ids run on them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import PurePath
+
+from threatdelta.errors import InputError, Location
+from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.tb7 import pack_from_kb, severity_for, stride_for
+from threatdelta.formats.tm7_drawing import Shape, Surface, read_surfaces
+from threatdelta.formats.tm7_geometry import (
+    Point,
+    Rect,
+    curve,
+    enclosing_parent,
+    innermost,
+    polylines_intersect,
+)
+from threatdelta.formats.tm7_kb import (
+    GENERIC_BY_REPRESENTATION,
+    KnowledgeBase,
+    find_knowledge_base,
+    read_knowledge_base,
+)
+from threatdelta.formats.tm7_threats import StoredThreat, disposition_for, read_stored_threats
+from threatdelta.formats.tm7_xml import child, local_name, parse_xml, text
+from threatdelta.model.model import (
+    Boundary,
+    Disposition,
+    Element,
+    ElementType,
+    Flow,
+    Model,
+    Value,
+    frozen_props,
+)
+from threatdelta.model.types import PROTOCOLS, ROOT
+from threatdelta.threat import Threat
+
+name = "tm7"
+"""Short format name."""
+
+DIAGRAM_PROPERTY = "diagram"
+"""Property holding the name of the diagram tab a shape is drawn on."""
+
+_ELEMENT_TYPES: dict[str, ElementType] = {
+    "GE.P": "process",
+    "GE.DS": "data-store",
+    "GE.EI": "external-entity",
+}
+_GENERIC_BY_SHAPE: dict[str, str] = {
+    "StencilEllipse": "GE.P",
+    "StencilParallelLines": "GE.DS",
+    "StencilRectangle": "GE.EI",
+    "BorderBoundary": "GE.TB.B",
+    "LineBoundary": "GE.TB.L",
+    "Connector": "GE.DF",
+}
+
+
+def sniff(path: str, data: bytes) -> bool:
+    """True when ``data`` looks like a .tm7 model (by extension, else by its root element)."""
+    if path.lower().endswith(".tm7"):
+        return True
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<?xml"):
+        end = head.find(b"?>")
+        head = head[end + 2 :].lstrip() if end >= 0 else head
+    return head.startswith(b"<ThreatModel")
+
+
+def read(data: bytes, path: str) -> ParsedModel:
+    """Parse a .tm7 file; raise :class:`InputError` with a clear message on bad input."""
+    root = parse_xml(data, path, ".tm7")
+    root_name = local_name(root.tag)
+    if root_name == "KnowledgeBase":
+        raise InputError(
+            "this is a Threat Modeling Tool template (.tb7), not a model (.tm7); use it as a "
+            "rule pack instead",
+            Location(path),
+        )
+    if root_name != "ThreatModel":
+        raise InputError(
+            f"this is XML but not a Threat Modeling Tool model: its root element is "
+            f"<{root_name}>, not <ThreatModel>",
+            Location(path),
+        )
+    warnings: list[str] = []
+    kb_node = find_knowledge_base(root)
+    kb = read_knowledge_base(kb_node, path) if kb_node is not None else KnowledgeBase(name="")
+    if kb_node is None:
+        warnings.append(f"{path}: the model has no embedded template (KnowledgeBase)")
+    pack = pack_from_kb(kb, path) if kb_node is not None else None
+
+    builder = _Builder(kb, path, warnings)
+    for surface in read_surfaces(root):
+        builder.add_surface(surface)
+
+    stored = read_stored_threats(root)
+    dispositions: dict[str, Disposition] = {}
+    stored_threats: list[Threat] = []
+    known_rules = {t.id for t in kb.threat_types}
+    for threat in stored:
+        if threat.key != threat.computed_key:
+            warnings.append(
+                f"{path}: stored threat {threat.key!r} is keyed differently from its parts "
+                f"({threat.computed_key!r}); the stored key is used"
+            )
+        if threat.key in dispositions:
+            warnings.append(f"{path}: threat {threat.key!r} is stored twice; the first is used")
+            continue
+        dispositions[threat.key] = disposition_for(threat, path)
+        if threat.type_id not in known_rules:
+            stored_threats.append(_stored_threat(threat, kb, path))
+
+    system = text(child(root, "MetaInformation"), "ThreatModelName").strip()
+    model = Model(
+        system=system or PurePath(path).stem or "Threat model",
+        elements=tuple(sorted(builder.elements.values(), key=lambda e: e.id)),
+        flows=tuple(sorted(builder.flows.values(), key=lambda f: f.id)),
+        boundaries=tuple(sorted(builder.boundaries.values(), key=lambda b: b.id)),
+        dispositions=dict(sorted(dispositions.items())),
+        stored_threats=tuple(sorted(stored_threats, key=lambda t: t.key)),
+        format=name,
+        path=path,
+    )
+    return ParsedModel(model=model, pack=pack, warnings=tuple(warnings))
+
+
+def _stored_threat(threat: StoredThreat, kb: KnowledgeBase, path: str) -> Threat:
+    """A stored threat no template rule can produce (its threat type is not in the template)."""
+    category = next(
+        (c for c in kb.categories.values() if c.name.casefold() == threat.category.casefold()),
+        None,
+    )
+    return Threat(
+        key=threat.key,
+        rule_id=threat.type_id,
+        stride=stride_for(category, threat.category),
+        title=threat.title or threat.type_id,
+        scope="interaction",
+        severity=severity_for(threat.priority),
+        description=threat.description,
+        category=threat.category,
+        flow=threat.flow or None,
+        source=threat.source or None,
+        target=threat.target or None,
+        location=Location(path),
+    )
+
+
+class _Builder:
+    """Collects elements, flows and boundaries tab by tab."""
+
+    def __init__(self, kb: KnowledgeBase, path: str, warnings: list[str]) -> None:
+        self.kb = kb
+        self.path = path
+        self.warnings = warnings
+        self.parents = kb.parents
+        self.elements: dict[str, Element] = {}
+        self.flows: dict[str, Flow] = {}
+        self.boundaries: dict[str, Boundary] = {}
+        self._seen: set[str] = set()
+
+    def _generic(self, shape: Shape) -> str:
+        """The core generic id of a shape: from its type's chain, else what was recorded/drawn."""
+        generic = self.kb.generic_of(shape.type_id) if shape.type_id else ""
+        if not generic:
+            generic = self.kb.generic_of(shape.generic_type_id) if shape.generic_type_id else ""
+        if not generic and shape.generic_type_id in GENERIC_BY_REPRESENTATION.values():
+            generic = shape.generic_type_id
+        if not generic:
+            generic = _GENERIC_BY_SHAPE.get(shape.shape, "")
+        return generic
+
+    def _chain(self, shape: Shape, generic: str) -> tuple[str, ...]:
+        """The type chain of a shape, most specific first, ending in ``ROOT``."""
+        base = shape.type_id or shape.generic_type_id or generic
+        chain = list(self.kb.chain(base))
+        if chain and chain[-1] == ROOT:
+            chain.pop()
+        for extra in (shape.generic_type_id, generic):
+            if extra and extra != ROOT and extra not in chain:
+                chain.append(extra)
+        chain.append(ROOT)
+        return tuple(chain)
+
+    def _claim(self, shape: Shape) -> bool:
+        if shape.guid in self._seen:
+            self.warnings.append(
+                f"{self.path}: GUID {shape.guid} is used by more than one shape "
+                f"(tab {shape.surface_name!r}); only the first is read"
+            )
+            return False
+        self._seen.add(shape.guid)
+        return True
+
+    def _props(self, shape: Shape) -> Mapping[str, Value]:
+        props: dict[str, Value] = dict(shape.properties)
+        props[DIAGRAM_PROPERTY] = shape.surface_name
+        return frozen_props(props)
+
+    def _display_name(self, shape: Shape) -> str:
+        if shape.name:
+            return shape.name
+        kb_type = self.kb.types.get(shape.type_id)
+        return kb_type.name if kb_type is not None else shape.type_id or shape.guid
+
+    def add_surface(self, surface: Surface) -> None:
+        """Add one diagram tab."""
+        borders: list[tuple[str, Rect]] = []
+        element_shapes: list[tuple[Shape, ElementType]] = []
+        line_boundaries: list[Shape] = []
+        connectors: list[Shape] = []
+
+        for shape in surface.borders:
+            generic = self._generic(shape)
+            if generic == "GE.TB.B" and shape.rect is not None:
+                if self._claim(shape):
+                    borders.append((shape.guid, shape.rect))
+                    self._add_boundary(shape, generic)
+            elif generic in _ELEMENT_TYPES:
+                if self._claim(shape):
+                    element_shapes.append((shape, _ELEMENT_TYPES[generic]))
+            elif generic != "GE.A":
+                self.warnings.append(
+                    f"{self.path}: shape {shape.guid} ({shape.type_id or shape.shape}) on tab "
+                    f"{surface.name!r} is of no known kind and was skipped"
+                )
+        for shape in surface.lines:
+            generic = self._generic(shape)
+            if generic == "GE.TB.L":
+                if self._claim(shape):
+                    line_boundaries.append(shape)
+                    self._add_boundary(shape, generic)
+            elif generic == "GE.DF" or shape.shape == "Connector":
+                if self._claim(shape):
+                    connectors.append(shape)
+            else:
+                self.warnings.append(
+                    f"{self.path}: line {shape.guid} ({shape.type_id or shape.shape}) on tab "
+                    f"{surface.name!r} is of no known kind and was skipped"
+                )
+
+        # Border nesting and element placement by geometry.
+        for boundary_id, rect in borders:
+            parent = enclosing_parent(boundary_id, rect, borders)
+            if parent is not None:
+                boundary = self.boundaries[boundary_id]
+                self.boundaries[boundary_id] = replace(boundary, parent=parent)
+        centres: dict[str, Point] = {}
+        for shape, element_type in element_shapes:
+            home: str | None = None
+            if shape.rect is not None:
+                centres[shape.guid] = shape.rect.centre
+                home = innermost(shape.rect.centre, borders)
+            self.elements[shape.guid] = Element(
+                id=shape.guid,
+                name=self._display_name(shape),
+                type=element_type,
+                kind=shape.type_id or shape.generic_type_id or "generic",
+                boundary=home,
+                properties=self._props(shape),
+                type_chain=self._chain(shape, self._generic(shape)),
+                location=Location(self.path),
+            )
+
+        line_curves = [(shape.guid, _curve_of(shape)) for shape in line_boundaries]
+        for shape in connectors:
+            self._add_flow(shape, surface, borders, centres, line_curves)
+
+    def _add_boundary(self, shape: Shape, generic: str) -> None:
+        self.boundaries[shape.guid] = Boundary(
+            id=shape.guid,
+            name=self._display_name(shape),
+            kind=shape.type_id or generic,
+            parent=None,
+            type_chain=self._chain(shape, generic),
+            properties=self._props(shape),
+            location=Location(self.path),
+        )
+
+    def _add_flow(
+        self,
+        shape: Shape,
+        surface: Surface,
+        borders: list[tuple[str, Rect]],
+        centres: dict[str, Point],
+        line_curves: list[tuple[str, tuple[Point, ...]]],
+    ) -> None:
+        missing = [
+            end
+            for end, guid in (("source", shape.source), ("target", shape.target))
+            if guid not in self.elements
+        ]
+        if missing:
+            self.warnings.append(
+                f"{self.path}: flow {self._display_name(shape)!r} ({shape.guid}) on tab "
+                f"{surface.name!r} has no {' and no '.join(missing)} element attached; the tool "
+                "generates no threats for it, and neither does threatdelta"
+            )
+            return
+        crossed: set[str] = set()
+        source_centre = centres.get(shape.source)
+        target_centre = centres.get(shape.target)
+        if source_centre is not None and target_centre is not None:
+            for boundary_id, rect in borders:
+                if rect.contains(source_centre) != rect.contains(target_centre):
+                    crossed.add(boundary_id)
+        flow_curve = _curve_of(shape)
+        for boundary_id, boundary_curve in line_curves:
+            if polylines_intersect(flow_curve, boundary_curve):
+                crossed.add(boundary_id)
+        generic = self._generic(shape) or "GE.DF"
+        self.flows[shape.guid] = Flow(
+            id=shape.guid,
+            name=self._display_name(shape),
+            source=shape.source,
+            target=shape.target,
+            protocol=_protocol(shape.type_id, self.kb),
+            properties=self._props(shape),
+            type_chain=self._chain(shape, generic),
+            crosses=tuple(sorted(crossed)),
+            location=Location(self.path),
+        )
+
+
+def _curve_of(shape: Shape) -> tuple[Point, ...]:
+    """The polyline of a line shape (empty when it lacks end points)."""
+    if shape.source_point is None or shape.target_point is None:
+        return ()
+    return curve(shape.source_point, shape.handle, shape.target_point)
+
+
+def _protocol(type_id: str, kb: KnowledgeBase) -> str:
+    """A native protocol name for a flow stencil when its type says one (HTTPS, UDP, ...)."""
+    candidates = [type_id.rpartition(".")[2]]
+    kb_type = kb.types.get(type_id)
+    if kb_type is not None:
+        candidates.append(kb_type.name)
+    for candidate in candidates:
+        word = candidate.strip().lower()
+        if word in PROTOCOLS:
+            return word
+    return "generic"
