@@ -1,0 +1,1023 @@
+"""OWASP Threat Dragon models (v2 JSON, and v1 as far as it goes) read into a :class:`Model`.
+
+A Threat Dragon file is a list of diagrams, each a list of drawing cells. Cells are told apart by
+``data.type`` (v2) or ``type`` (v1), with the cell's ``shape`` as a fallback:
+
+- ``tm.Actor`` -> external entity, ``tm.Process`` -> process, ``tm.Store`` -> data store;
+- ``tm.Flow`` -> data flow; ``tm.Boundary`` (a curve) -> line boundary; ``tm.BoundaryBox`` -> a
+  border boundary that contains the elements drawn inside it;
+- ``tm.Text`` is a note and is skipped; anything else is skipped with a warning.
+
+Cell ids (UUIDs) are the element and flow ids, so threat keys survive renames. The file does not
+say which boundary a flow crosses, so it is worked out from the drawing (see
+:mod:`threatdelta.formats.dragon_geometry`): a flow crosses a box when exactly one of its ends is
+inside it, and a curve when the two polylines meet. A flow marked ``isPublicNetwork`` also crosses
+a ``public-network`` boundary that the reader adds to the model. Threats stored on cells become
+:attr:`Model.stored_threats` keyed ``td:<threat id>``, each with a disposition from its status.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from threatdelta.errors import InputError, Location
+from threatdelta.formats.dragon_geometry import (
+    Point,
+    Rect,
+    box_parents,
+    finite_point,
+    finite_rect,
+    innermost_box,
+    nearest_rect,
+    polylines_intersect,
+)
+from threatdelta.formats.interface import ParsedModel
+from threatdelta.model.model import (
+    Boundary,
+    Disposition,
+    DispositionStatus,
+    Element,
+    ElementType,
+    Flow,
+    Model,
+    Value,
+    frozen_props,
+)
+from threatdelta.model.types import PROTOCOLS, boundary_chain, element_chain, flow_chain
+from threatdelta.rules.pack import Severity, Stride
+from threatdelta.threat import Threat
+
+name = "dragon"
+"""Format name."""
+
+MAX_BYTES = 32 * 1024 * 1024
+"""Largest file read."""
+MAX_CELLS = 50_000
+"""Most cells over all diagrams."""
+MAX_POINTS = 1_000
+"""Most vertices on one flow or boundary curve."""
+MAX_THREATS = 100_000
+"""Most stored threats over the whole model."""
+SNAP_DISTANCE = 30.0
+"""How far (diagram units) a loose flow end may be from an element and still be attached to it."""
+
+PUBLIC_NETWORK_ID = "public-network"
+"""Id of the boundary added for flows marked ``isPublicNetwork``."""
+
+RULE_ID = "threat-dragon"
+"""``Threat.rule_id`` of threats stored in a Threat Dragon file."""
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary shared with the OTM reader: threat categories, severities and protocols.
+
+_STRIDE_WORDS: tuple[tuple[str, Stride], ...] = (
+    ("spoof", "S"),
+    ("tamper", "T"),
+    ("repudiat", "R"),
+    ("disclos", "I"),
+    ("denial", "D"),
+    ("dos", "D"),
+    ("elevation", "E"),
+    ("privilege", "E"),
+    # LINDDUN privacy threats are about information reaching where it should not.
+    ("linkab", "I"),
+    ("identifiab", "I"),
+    ("detectab", "I"),
+    ("unaware", "I"),
+    ("non-compliance", "I"),
+    ("noncompliance", "I"),
+    # CIA and DIE.
+    ("confidential", "I"),
+    ("integrity", "T"),
+    ("availab", "D"),
+    ("distributed", "D"),
+    ("immutable", "T"),
+    ("ephemeral", "D"),
+)
+_STRIDE_LETTER = {"s": "S", "t": "T", "r": "R", "i": "I", "d": "D", "e": "E"}
+
+
+def stride_for(label: str) -> Stride | None:
+    """The STRIDE letter a threat category names (STRIDE, LINDDUN or CIA words), or None."""
+    text = " ".join(label.lower().split())
+    if not text:
+        return None
+    if text in _STRIDE_LETTER:
+        return _STRIDE_LETTER[text]  # type: ignore[return-value]
+    for word, letter in _STRIDE_WORDS:
+        if word in text:
+            return letter
+    return None
+
+
+_SEVERITIES: dict[str, Severity] = {
+    "low": "low",
+    "info": "low",
+    "informational": "low",
+    "medium": "medium",
+    "moderate": "medium",
+    "high": "high",
+    "critical": "critical",
+    "very high": "critical",
+}
+
+
+def severity_for(label: object) -> Severity | None:
+    """``High`` / ``Medium`` / ``Low`` / ``Critical`` (any case) as a severity, or None."""
+    if not isinstance(label, str):
+        return None
+    return _SEVERITIES.get(" ".join(label.lower().split()))
+
+
+_PROTOCOL_ALIASES: dict[str, str] = {
+    "http/s": "https",
+    "http(s)": "https",
+    "canbus": "can",
+    "can bus": "can",
+    "can-bus": "can",
+    "canfd": "can",
+    "can-fd": "can",
+    "can fd": "can",
+    "tcp/ip": "tcp",
+    "bluetooth": "ble",
+    "bluetooth le": "ble",
+    "bluetooth low energy": "ble",
+    "uart": "serial",
+    "rs232": "serial",
+    "rs-232": "serial",
+    "rs485": "serial",
+    "rs-485": "serial",
+    "mqtts": "mqtt",
+    "wi-fi": "wifi",
+    "wlan": "wifi",
+    "802.11": "wifi",
+    "filesystem": "file",
+    "file system": "file",
+}
+
+
+def protocol_for(label: str) -> str | None:
+    """The native protocol name a tool's protocol label stands for, or None."""
+    text = " ".join(label.lower().split())
+    if text in PROTOCOLS and text != "generic":
+        return text
+    return _PROTOCOL_ALIASES.get(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Where things are in a JSON text, for messages and annotations.
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_SCALAR = re.compile(r"[^,\]}\s]*")
+_JSON_STRUCTURE = re.compile(r'["{}\[\]]')
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def json_location(text: str, pointer: Sequence[str | int]) -> tuple[int, int] | None:
+    """1-based line and column where the value at ``pointer`` starts in the JSON ``text``.
+
+    ``pointer`` is a path of object keys and array indexes. Returns None when the text does not
+    hold that path. Only meant for error messages: it scans the text, so call it when needed.
+    """
+    try:
+        offset = _json_offset(text, pointer)
+    except (IndexError, ValueError, AttributeError):
+        return None
+    return None if offset is None else line_column(text, offset)
+
+
+def _skip_ws(text: str, i: int) -> int:
+    match = _JSON_WS.match(text, i)
+    return match.end() if match else i
+
+
+def _skip_json_value(text: str, i: int) -> int:
+    ch = text[i]
+    if ch == '"':
+        match = _JSON_STRING.match(text, i)
+        if match is None:
+            raise ValueError("unterminated string")
+        return match.end()
+    if ch in "{[":
+        depth = 0
+        j = i
+        while True:
+            found = _JSON_STRUCTURE.search(text, j)
+            if found is None:
+                raise ValueError("unbalanced")
+            j = found.start()
+            mark = text[j]
+            if mark == '"':
+                j = _skip_json_value(text, j)
+                continue
+            depth += 1 if mark in "{[" else -1
+            j += 1
+            if depth == 0:
+                return j
+    match = _JSON_SCALAR.match(text, i)
+    return match.end() if match else i + 1
+
+
+def _json_offset(text: str, pointer: Sequence[str | int]) -> int | None:
+    i = _skip_ws(text, 0)
+    for part in pointer:
+        ch = text[i]
+        found: int | None = None
+        if ch == "{" and isinstance(part, str):
+            i = _skip_ws(text, i + 1)
+            while text[i] != "}":
+                match = _JSON_STRING.match(text, i)
+                if match is None:
+                    return None
+                key = json.loads(match.group())
+                i = _skip_ws(text, match.end())
+                if text[i] != ":":
+                    return None
+                i = _skip_ws(text, i + 1)
+                if key == part:
+                    found = i  # the last duplicate wins, as in json.loads
+                i = _skip_ws(text, _skip_json_value(text, i))
+                if text[i] == ",":
+                    i = _skip_ws(text, i + 1)
+        elif ch == "[" and isinstance(part, int):
+            i = _skip_ws(text, i + 1)
+            index = 0
+            while text[i] != "]":
+                if index == part:
+                    found = i
+                    break
+                i = _skip_ws(text, _skip_json_value(text, i))
+                if text[i] == ",":
+                    i = _skip_ws(text, i + 1)
+                index += 1
+        if found is None:
+            return None
+        i = found
+    return i
+
+
+def decode_json(data: bytes, path: str, max_bytes: int = MAX_BYTES) -> tuple[str, object]:
+    """``data`` as text and parsed JSON; bad bytes or syntax raise :class:`InputError`."""
+    if len(data) > max_bytes:
+        raise InputError(
+            f"the file is {len(data)} bytes; models larger than {max_bytes} bytes are refused",
+            Location(path),
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        prefix = data[: error.start].decode("utf-8", errors="replace")
+        line, column = line_column(prefix, len(prefix))
+        raise InputError(
+            f"the file is not UTF-8 text (byte {error.start}): save it as UTF-8",
+            Location(path, line, column),
+        ) from None
+    try:
+        return text, json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON: {error.msg}", Location(path, error.lineno, error.colno)
+        ) from None
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply to be a model", Location(path)) from None
+
+
+# --------------------------------------------------------------------------------------------
+# The reader.
+
+
+def sniff(path: str, data: bytes) -> bool:
+    """True for a JSON object with ``detail.diagrams`` (and not an Open Threat Model file)."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"{"):
+        return False
+    return b'"diagrams"' in data and b'"detail"' in data and b'"otmVersion"' not in data
+
+
+def read(data: bytes, path: str) -> ParsedModel:
+    """Parse a Threat Dragon model; raise :class:`InputError` when it is not one."""
+    text, document = decode_json(data, path)
+    return _Reader(text, path).read(document)
+
+
+CellKind = Literal["actor", "process", "store", "flow", "curve", "box", "text"]
+
+_KIND_BY_TYPE: dict[str, CellKind] = {
+    "tm.Actor": "actor",
+    "tm.Process": "process",
+    "tm.Store": "store",
+    "tm.Flow": "flow",
+    "tm.Boundary": "curve",
+    "tm.BoundaryBox": "box",
+    "tm.Text": "text",
+}
+_KIND_BY_SHAPE: dict[str, CellKind] = {
+    "actor": "actor",
+    "process": "process",
+    "store": "store",
+    "flow": "flow",
+    "trust-boundary-curve": "curve",
+    "trust-broundary-curve": "curve",  # spelling written by some Threat Dragon releases
+    "trust-boundary-box": "box",
+    "trust-broundary-box": "box",
+    "td-text-block": "text",
+    **_KIND_BY_TYPE,
+}
+_ELEMENT_TYPES: dict[str, ElementType] = {
+    "actor": "external-entity",
+    "process": "process",
+    "store": "data-store",
+}
+_BOOLEAN_PROPERTIES: dict[str, str] = {
+    "isEncrypted": "encrypted",
+    "isPublicNetwork": "public_network",
+    "providesAuthentication": "authenticated",
+    "isALog": "stores_logs",
+    "storesCredentials": "stores_credentials",
+    "isSigned": "signed",
+    "handlesCardPayment": "handles_card_payment",
+    "handlesGoodsOrServices": "handles_goods_or_services",
+    "isWebApplication": "is_web_application",
+    "storesInventory": "stores_inventory",
+    "outOfScope": "out_of_scope",
+}
+_TEXT_PROPERTIES: dict[str, str] = {
+    "privilegeLevel": "privilege_level",
+    "reasonOutOfScope": "out_of_scope_reason",
+}
+_NOT_PROPERTIES = frozenset(
+    {
+        # read into fields, or derived by the tool
+        "type", "name", "description", "threats", "hasOpenThreats", "threatFrequency",
+        "isTrustBoundary", "isBidirectional", "protocol", "modelType", "trustBoundaryIds",
+        "new", "number", "score",
+        # v1 drawing state kept on the cell itself
+        "id", "z", "zIndex", "angle", "size", "position", "attrs", "smooth", "source", "target",
+        "vertices", "labels", "ports", "shape", "visible", "connector", "tools", "width",
+        "height", "markup", "router", "embeds", "parent", "data",
+    }
+)  # fmt: skip
+_STATUSES: dict[str, DispositionStatus] = {
+    "open": "open",
+    "mitigated": "mitigated",
+    "notapplicable": "not-applicable",
+    "not applicable": "not-applicable",
+    "not-applicable": "not-applicable",
+    "n/a": "not-applicable",
+    "na": "not-applicable",
+}
+_ID_IN_TEXT = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One drawing cell, with what the reader needs to know about it."""
+
+    id: str
+    kind: CellKind
+    data: Mapping[str, object]
+    """The cell's ``data`` (v2) or the cell itself (v1)."""
+    raw: Mapping[str, object]
+    """The cell as saved."""
+    pointer: tuple[str | int, ...]
+    diagram: int
+    v1: bool
+
+
+@dataclass(frozen=True)
+class _End:
+    """Where one end of a flow is: an element (with its centre, when drawn) or nowhere."""
+
+    element: str | None
+    point: Point | None
+
+
+def _clean(value: object) -> str:
+    """A display string: whitespace runs (newlines included) become single spaces."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _text(value: object) -> str:
+    """Free text kept as written (trimmed)."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _get(mapping: object, *keys: str | int) -> object:
+    """Nested lookup that answers None on any missing or mistyped step."""
+    current = mapping
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(current, list) or not -len(current) <= key < len(current):
+                return None
+            current = current[key]
+        else:
+            if not isinstance(current, Mapping):
+                return None
+            current = current.get(key)
+    return current
+
+
+def _snake(key: str) -> str:
+    """``camelCase`` as ``camel_case``."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
+    if slug:
+        return slug
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class _Reader:
+    """Turns one parsed file into a model; holds the warnings gathered on the way."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.warnings: list[str] = []
+        self._id_offsets: dict[str, int] | None = None
+        self._newlines: list[int] | None = None
+
+    # ---- locations -------------------------------------------------------------------------
+
+    def _at(self, pointer: Sequence[str | int]) -> Location:
+        found = json_location(self.text, pointer)
+        if found is None:
+            return Location(self.path)
+        return Location(self.path, found[0], found[1])
+
+    def _of_id(self, identifier: str) -> Location:
+        """Where ``"id": "<identifier>"`` is first written (cells and threats carry unique ids)."""
+        if self._id_offsets is None:
+            offsets: dict[str, int] = {}
+            for match in _ID_IN_TEXT.finditer(self.text):
+                offsets.setdefault(match.group(1), match.start())
+            self._id_offsets = offsets
+            self._newlines = [i for i, ch in enumerate(self.text) if ch == "\n"]
+        offset = self._id_offsets.get(identifier)
+        if offset is None or self._newlines is None:
+            return Location(self.path)
+        line = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return Location(self.path, line + 1, offset - start + 1)
+
+    def _warn(self, message: str, location: Location | None = None) -> None:
+        self.warnings.append(f"{location or Location(self.path)}: {message}")
+
+    # ---- structure -------------------------------------------------------------------------
+
+    def read(self, document: object) -> ParsedModel:
+        if not isinstance(document, Mapping):
+            raise InputError(
+                "a Threat Dragon model is a JSON object with 'summary' and 'detail'; "
+                f"this file holds a JSON {type(document).__name__}",
+                Location(self.path, 1, 1),
+            )
+        detail = document.get("detail")
+        diagrams = _get(detail, "diagrams")
+        if not isinstance(diagrams, list):
+            where = ("detail", "diagrams") if isinstance(detail, Mapping) else ()
+            raise InputError(
+                "no 'detail.diagrams' list: this is not a Threat Dragon model "
+                "(open it in Threat Dragon and save it again, or name the right file)",
+                self._at(where),
+            )
+        cells = list(self._cells(diagrams))
+        system = _clean(_get(document, "summary", "title")) or _stem(self.path)
+        model = self._model(system, cells)
+        return ParsedModel(model=model, warnings=tuple(self.warnings))
+
+    def _cells(self, diagrams: list[object]) -> Iterator[_Cell]:
+        seen: set[str] = set()
+        count = 0
+        for number, diagram in enumerate(diagrams):
+            where: tuple[str | int, ...] = ("detail", "diagrams", number)
+            if not isinstance(diagram, Mapping):
+                raise InputError(
+                    f"diagram {number + 1} is not a JSON object", self._at(where)
+                )
+            v1 = "cells" not in diagram and "diagramJson" in diagram
+            if v1:
+                raw_cells = _get(diagram, "diagramJson", "cells")
+                where = (*where, "diagramJson", "cells")
+            else:
+                raw_cells = diagram.get("cells")
+                where = (*where, "cells")
+            if raw_cells is None:
+                continue  # an empty diagram is saved without cells
+            if not isinstance(raw_cells, list):
+                raise InputError(
+                    f"the cells of diagram {number + 1} are not a JSON list", self._at(where)
+                )
+            for index, raw in enumerate(raw_cells):
+                count += 1
+                if count > MAX_CELLS:
+                    raise InputError(
+                        f"more than {MAX_CELLS} cells: too large to be a threat model",
+                        self._at((*where, index)),
+                    )
+                cell = self._cell(raw, (*where, index), number, v1)
+                if cell is None:
+                    continue
+                if cell.id in seen:
+                    self._warn(
+                        f"a second cell has the id '{cell.id}'; it is skipped "
+                        "(give every shape its own id)",
+                        self._at((*where, index)),
+                    )
+                    continue
+                seen.add(cell.id)
+                yield cell
+
+    def _cell(
+        self, raw: object, pointer: tuple[str | int, ...], diagram: int, v1: bool
+    ) -> _Cell | None:
+        if not isinstance(raw, Mapping):
+            raise InputError("a diagram cell is not a JSON object", self._at(pointer))
+        cell_id = raw.get("id")
+        if isinstance(cell_id, int) and not isinstance(cell_id, bool):
+            cell_id = str(cell_id)
+        if not isinstance(cell_id, str) or not cell_id.strip():
+            self._warn("a cell without an id is skipped", self._at(pointer))
+            return None
+        data = raw if v1 else raw.get("data")
+        if not isinstance(data, Mapping):
+            data = {}
+        type_name = data.get("type") if not v1 else raw.get("type")
+        shape = raw.get("shape")
+        kind = _KIND_BY_TYPE.get(type_name) if isinstance(type_name, str) else None
+        if kind is None and isinstance(shape, str):
+            kind = _KIND_BY_SHAPE.get(shape)
+            if kind is not None and isinstance(type_name, str) and type_name:
+                self._warn(
+                    f"cell '{cell_id}' has the unknown type '{type_name}'; "
+                    f"read as its shape '{shape}' says",
+                    self._of_id(cell_id),
+                )
+        if kind is None:
+            label = type_name if isinstance(type_name, str) and type_name else shape
+            self._warn(
+                f"cell '{cell_id}' has the unknown shape '{label}' and is skipped"
+                + _suggestion(label),
+                self._of_id(cell_id),
+            )
+            return None
+        return _Cell(cell_id, kind, data, raw, pointer, diagram, v1)
+
+    # ---- model -----------------------------------------------------------------------------
+
+    def _model(self, system: str, cells: list[_Cell]) -> Model:
+        nodes = {c.id: c for c in cells if c.kind in _ELEMENT_TYPES}
+        boxes = {c.id: c for c in cells if c.kind == "box" and self._is_trust(c)}
+        curves = {c.id: c for c in cells if c.kind == "curve" and self._is_trust(c)}
+        flows = [c for c in cells if c.kind == "flow"]
+
+        node_rects = {i: r for i, c in nodes.items() if (r := self._rect(c)) is not None}
+        box_rects = {i: r for i, c in boxes.items() if (r := self._rect(c)) is not None}
+        for box_id in boxes.keys() - box_rects.keys():
+            self._warn(
+                f"trust boundary box '{box_id}' has no usable position and size; "
+                "it contains nothing",
+                self._of_id(box_id),
+            )
+
+        # Containment is decided per diagram: a box only holds what is drawn beside it.
+        parents: dict[str, str | None] = {}
+        membership: dict[str, str | None] = {}
+        for diagram in sorted({c.diagram for c in cells}):
+            here = {i: r for i, r in box_rects.items() if boxes[i].diagram == diagram}
+            parents.update(box_parents(here))
+            for node_id, rect in node_rects.items():
+                if nodes[node_id].diagram == diagram:
+                    membership[node_id] = innermost_box(rect.centre, here)
+
+        boundaries = [self._box(boxes[i], parents.get(i)) for i in sorted(boxes)]
+        curve_lines: dict[str, list[Point]] = {}
+        for curve_id in sorted(curves):
+            line = self._polyline(curves[curve_id], {})
+            if line is None or len(line) < 2:
+                self._warn(
+                    f"trust boundary curve '{curve_id}' has no usable points; nothing crosses it",
+                    self._of_id(curve_id),
+                )
+            else:
+                curve_lines[curve_id] = line
+            boundaries.append(self._curve(curves[curve_id]))
+
+        elements = [
+            self._element(nodes[i], membership.get(i)) for i in sorted(nodes)
+        ]
+        by_id = {e.id: e for e in elements}
+        ancestors = _ancestors(parents)
+
+        model_flows: list[Flow] = []
+        threats: list[Threat] = []
+        dispositions: dict[str, Disposition] = {}
+        keys: set[str] = set()
+        public = False
+        for cell in sorted(flows, key=lambda c: c.id):
+            here = {i: r for i, r in node_rects.items() if nodes[i].diagram == cell.diagram}
+            lines = {i: line for i, line in curve_lines.items() if curves[i].diagram == cell.diagram}
+            flow = self._flow(cell, by_id, here, ancestors, lines)
+            if flow is None:
+                continue
+            public = public or flow.properties.get("public_network") is True
+            model_flows.append(flow)
+            for threat, disposition in self._threats(cell, flow, keys):
+                threats.append(threat)
+                dispositions[threat.key] = disposition
+        for element in elements:
+            for threat, disposition in self._threats(nodes[element.id], element, keys):
+                threats.append(threat)
+                dispositions[threat.key] = disposition
+        if public:
+            boundaries.append(self._public_network({b.id for b in boundaries}))
+
+        threats.sort(key=lambda t: t.key)
+        return Model(
+            system=system,
+            elements=tuple(elements),
+            flows=tuple(model_flows),
+            boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
+            dispositions={k: dispositions[k] for k in sorted(dispositions)},
+            stored_threats=tuple(threats),
+            format=name,
+            path=self.path,
+        )
+
+    def _is_trust(self, cell: _Cell) -> bool:
+        if cell.data.get("isTrustBoundary") is False:
+            self._warn(
+                f"boundary '{cell.id}' is marked as not a trust boundary and is skipped",
+                self._of_id(cell.id),
+            )
+            return False
+        return True
+
+    def _rect(self, cell: _Cell) -> Rect | None:
+        return finite_rect(cell.raw.get("position"), cell.raw.get("size"))
+
+    def _name(self, cell: _Cell) -> str:
+        for candidate in (
+            cell.data.get("name"),
+            _get(cell.raw, "attrs", "text", "text"),
+            _get(cell.raw, "attrs", "label", "text"),
+            _get(cell.raw, "labels", 0, "attrs", "labelText", "text"),
+            _get(cell.raw, "labels", 0, "attrs", "text", "text"),
+            _get(cell.raw, "labels", 0),
+        ):
+            text = _clean(candidate)
+            if text:
+                return text
+        return ""
+
+    def _properties(self, cell: _Cell) -> dict[str, Value]:
+        props: dict[str, Value] = {}
+        for key, value in cell.data.items():
+            if key in _BOOLEAN_PROPERTIES:
+                flag = _boolean(value)
+                if flag is not None:
+                    props[_BOOLEAN_PROPERTIES[key]] = flag
+            elif key in _TEXT_PROPERTIES:
+                text = _text(value)
+                if text:
+                    props[_TEXT_PROPERTIES[key]] = text
+            elif key not in _NOT_PROPERTIES and not key.startswith("."):
+                if isinstance(value, (bool, int, float)) or (isinstance(value, str) and value):
+                    props[_snake(key)] = value
+        return props
+
+    def _element(self, cell: _Cell, boundary: str | None) -> Element:
+        element_type = _ELEMENT_TYPES[cell.kind]
+        return Element(
+            id=cell.id,
+            name=self._name(cell) or element_type.replace("-", " ").capitalize(),
+            type=element_type,
+            kind="generic",
+            boundary=boundary,
+            properties=frozen_props(self._properties(cell)),
+            type_chain=element_chain(element_type, "generic"),
+            description=_text(cell.data.get("description")),
+            location=self._of_id(cell.id),
+        )
+
+    def _box(self, cell: _Cell, parent: str | None) -> Boundary:
+        return Boundary(
+            id=cell.id,
+            name=self._name(cell) or "Trust boundary",
+            kind="generic",
+            parent=parent,
+            type_chain=boundary_chain("generic"),
+            location=self._of_id(cell.id),
+        )
+
+    def _curve(self, cell: _Cell) -> Boundary:
+        return Boundary(
+            id=cell.id,
+            name=self._name(cell) or "Trust boundary",
+            kind="generic",
+            type_chain=boundary_chain("generic", line=True),
+            location=self._of_id(cell.id),
+        )
+
+    def _public_network(self, taken: set[str]) -> Boundary:
+        boundary_id = PUBLIC_NETWORK_ID
+        while boundary_id in taken:
+            boundary_id = f"{boundary_id}-"
+        return Boundary(
+            id=boundary_id,
+            name="Public network",
+            kind="network",
+            type_chain=boundary_chain("network"),
+            properties=frozen_props({"added_for": "isPublicNetwork"}),
+        )
+
+    # ---- flows -----------------------------------------------------------------------------
+
+    def _end(
+        self, cell: _Cell, side: str, elements: Mapping[str, Element], rects: Mapping[str, Rect]
+    ) -> _End | None:
+        end = cell.raw.get(side)
+        ref = _get(end, "id" if cell.v1 else "cell")
+        if not isinstance(ref, str):
+            ref = _get(end, "cell") if cell.v1 else _get(end, "id")
+        if isinstance(ref, str):
+            if ref in elements:
+                rect = rects.get(ref)
+                return _End(ref, rect.centre if rect else None)
+            self._warn(
+                f"flow '{cell.id}' has its {side} on '{ref}', which is not an actor, process or "
+                "store; the flow is skipped",
+                self._of_id(cell.id),
+            )
+            return None
+        point = finite_point(end)
+        if point is None:
+            self._warn(
+                f"flow '{cell.id}' has no {side}; the flow is skipped", self._of_id(cell.id)
+            )
+            return None
+        near = nearest_rect(point, rects, SNAP_DISTANCE)
+        if near is None:
+            self._warn(
+                f"the {side} end of flow '{cell.id}' is not attached to any element; "
+                "the flow is skipped (connect both ends in Threat Dragon)",
+                self._of_id(cell.id),
+            )
+            return None
+        element_id, gap = near
+        self._warn(
+            f"the {side} end of flow '{cell.id}' is not attached to an element; it is taken to "
+            f"be '{elements[element_id].name}', {gap:.0f} units away (connect it in Threat Dragon)",
+            self._of_id(cell.id),
+        )
+        return _End(element_id, point)
+
+    def _polyline(self, cell: _Cell, ends: Mapping[str, Point | None]) -> list[Point] | None:
+        """Start, vertices, end; None when an end has no position."""
+        vertices = cell.raw.get("vertices")
+        points: list[Point] = []
+        start = ends["source"] if "source" in ends else finite_point(cell.raw.get("source"))
+        if start is None:
+            return None
+        points.append(start)
+        if isinstance(vertices, list):
+            if len(vertices) > MAX_POINTS:
+                raise InputError(
+                    f"cell '{cell.id}' has more than {MAX_POINTS} vertices",
+                    self._of_id(cell.id),
+                )
+            points.extend(p for v in vertices if (p := finite_point(v)) is not None)
+        end = ends["target"] if "target" in ends else finite_point(cell.raw.get("target"))
+        if end is None:
+            return None
+        points.append(end)
+        return points
+
+    def _flow(
+        self,
+        cell: _Cell,
+        elements: Mapping[str, Element],
+        rects: Mapping[str, Rect],
+        ancestors: Mapping[str | None, frozenset[str]],
+        curves: Mapping[str, list[Point]],
+    ) -> Flow | None:
+        """The flow, or None (with a warning) when an end is not on an element.
+
+        ``rects`` are the drawn elements of the flow's own diagram."""
+        source = self._end(cell, "source", elements, rects)
+        target = self._end(cell, "target", elements, rects)
+        if source is None or target is None or source.element is None or target.element is None:
+            return None
+        props = self._properties(cell)
+        protocol = "generic"
+        raw_protocol = _text(cell.data.get("protocol"))
+        if raw_protocol:
+            mapped = protocol_for(raw_protocol)
+            if mapped is not None:
+                protocol = mapped
+            if mapped is None or " ".join(raw_protocol.lower().split()) != mapped:
+                props["protocol_label"] = raw_protocol
+
+        crosses = self._crossings(
+            cell, source, target, elements, ancestors, curves, props.get("public_network") is True
+        )
+        src_name, tgt_name = elements[source.element].name, elements[target.element].name
+        return Flow(
+            id=cell.id,
+            name=self._name(cell) or f"{src_name} to {tgt_name}",
+            source=source.element,
+            target=target.element,
+            protocol=protocol,
+            bidirectional=_boolean(cell.data.get("isBidirectional")) is True,
+            properties=frozen_props(props),
+            type_chain=flow_chain(protocol),
+            crosses=crosses,
+            description=_text(cell.data.get("description")),
+            location=self._of_id(cell.id),
+        )
+
+    def _crossings(
+        self,
+        cell: _Cell,
+        source: _End,
+        target: _End,
+        elements: Mapping[str, Element],
+        ancestors: Mapping[str | None, frozenset[str]],
+        curves: Mapping[str, list[Point]],
+        public: bool,
+    ) -> tuple[str, ...]:
+        saved = cell.data.get("trustBoundaryIds")
+        if isinstance(saved, list) and all(isinstance(b, str) for b in saved):
+            crossed = set(saved)  # written by the tool itself: taken as it is
+        else:
+            assert source.element is not None and target.element is not None
+            inside_source = ancestors.get(elements[source.element].boundary, frozenset())
+            inside_target = ancestors.get(elements[target.element].boundary, frozenset())
+            crossed = set(inside_source ^ inside_target)
+            line = self._polyline(cell, {"source": source.point, "target": target.point})
+            if line is not None:
+                crossed.update(
+                    curve_id
+                    for curve_id, curve in curves.items()
+                    if polylines_intersect(line, curve)
+                )
+        if public:
+            crossed.add(PUBLIC_NETWORK_ID)
+        return tuple(sorted(crossed))
+
+    # ---- threats ---------------------------------------------------------------------------
+
+    def _threats(
+        self, cell: _Cell, subject: Element | Flow, keys: set[str]
+    ) -> Iterator[tuple[Threat, Disposition]]:
+        raw_threats = cell.data.get("threats")
+        if raw_threats is None:
+            return
+        if not isinstance(raw_threats, list):
+            self._warn(
+                f"the threats of cell '{cell.id}' are not a list and are skipped",
+                self._of_id(cell.id),
+            )
+            return
+        for index, raw in enumerate(raw_threats):
+            if len(keys) >= MAX_THREATS:
+                raise InputError(f"more than {MAX_THREATS} threats", self._of_id(cell.id))
+            if not isinstance(raw, Mapping):
+                self._warn(
+                    f"threat {index + 1} of cell '{cell.id}' is not an object and is skipped",
+                    self._of_id(cell.id),
+                )
+                continue
+            yield self._threat(cell, subject, raw, keys)
+
+    def _threat(
+        self,
+        cell: _Cell,
+        subject: Element | Flow,
+        raw: Mapping[str, object],
+        keys: set[str],
+    ) -> tuple[Threat, Disposition]:
+        title = _clean(raw.get("title")) or "Untitled threat"
+        threat_id = raw.get("id")
+        if isinstance(threat_id, int) and not isinstance(threat_id, bool):
+            threat_id = str(threat_id)
+        has_id = isinstance(threat_id, str) and bool(threat_id.strip())
+        location = self._of_id(threat_id) if has_id else self._of_id(cell.id)  # type: ignore[arg-type]
+        base = f"td:{threat_id}" if has_id else f"td:{cell.id}/{_slug(title)}"
+        key = base
+        number = 1
+        while key in keys:
+            number += 1
+            key = f"{base}-{number}"
+        if has_id and key != base:
+            self._warn(
+                f"threat id '{threat_id}' is used twice; the copy on cell '{cell.id}' is keyed "
+                f"'{key}'",
+                location,
+            )
+        keys.add(key)
+
+        category = _clean(raw.get("type"))
+        stride = stride_for(category) or "I"
+        raw_severity = raw.get("severity")
+        severity = severity_for(raw_severity) or "medium"
+        mitigation = _text(raw.get("mitigation"))
+        raw_status = _clean(raw.get("status"))
+        status = _STATUSES.get(raw_status.lower())
+        if status is None:
+            if raw_status:
+                self._warn(
+                    f"threat '{title}' has the unknown status '{raw_status}'; taken as open",
+                    location,
+                )
+            status = "open"
+        description = _text(raw.get("description"))
+        if status == "open" and mitigation:
+            description = f"{description}\n\nProposed mitigation: {mitigation}".strip()
+
+        if isinstance(subject, Flow):
+            threat = Threat(
+                key=key,
+                rule_id=RULE_ID,
+                stride=stride,
+                title=title,
+                scope="flow",
+                severity=severity,
+                description=description,
+                category=category,
+                flow=subject.id,
+                source=subject.source,
+                target=subject.target,
+                location=location,
+            )
+        else:
+            threat = Threat(
+                key=key,
+                rule_id=RULE_ID,
+                stride=stride,
+                title=title,
+                scope="element",
+                severity=severity,
+                description=description,
+                category=category,
+                element=subject.id,
+                location=location,
+            )
+        disposition = Disposition(
+            key=key,
+            status=status,
+            justification=mitigation if status != "open" else "",
+            title=title,
+            location=location,
+        )
+        return threat, disposition
+
+
+def _boolean(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _ancestors(parents: Mapping[str, str | None]) -> dict[str | None, frozenset[str]]:
+    """Box id -> itself and every box around it (bounded against cycles)."""
+    result: dict[str | None, frozenset[str]] = {None: frozenset()}
+    for box_id in parents:
+        chain: list[str] = []
+        current: str | None = box_id
+        while current is not None and current not in chain and len(chain) <= len(parents):
+            chain.append(current)
+            current = parents.get(current)
+        result[box_id] = frozenset(chain)
+    return result
+
+
+def _suggestion(label: object) -> str:
+    if not isinstance(label, str) or not label:
+        return ""
+    known = sorted(set(_KIND_BY_SHAPE))
+    close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _stem(path: str) -> str:
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
