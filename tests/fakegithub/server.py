@@ -163,7 +163,7 @@ class FakeGitHub:
         port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-github", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="fake-github", daemon=True
         )
         self._thread.start()
         return self
@@ -704,6 +704,8 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "FakeGitHub/1"
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+        wbufsize = -1  # one write per response (flushed after each request)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
