@@ -377,8 +377,8 @@ def _reference_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> l
                 continue
             if target is not None:
                 problem = (
-                    f"{owner} {verb} '{ref}', which is a {_SECTION_LABELS[target.section]}, "
-                    f"not a {wanted}"
+                    f"{owner} {verb} '{ref}', which is {_a(_SECTION_LABELS[target.section])}, "
+                    f"not {_a(wanted)}"
                 )
             else:
                 problem = f"{owner} {verb} '{ref}', but no {wanted} has that id"
@@ -443,7 +443,7 @@ def _kind_errors(doc: YamlDocument) -> list[InputError]:
         errors.append(
             InputError(
                 f"{_label('elements', item)}: kind '{kind}' does not fit type '{element_type}' "
-                f"('{kind}' is a kind of {' or '.join(fits)}); a {_TYPE_LABELS[element_type]}'s "
+                f"('{kind}' is a kind of {' or '.join(fits)}); {_a(_TYPE_LABELS[element_type])}'s "
                 f"kind is one of: {', '.join(allowed)}",
                 doc.location(["elements", index, "kind"]),
             )
@@ -624,6 +624,10 @@ def _join(path: Iterable[Any]) -> str:
         else:
             text += f".{step}" if text else str(step)
     return text
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def _show(value: Any) -> str:
