@@ -378,6 +378,15 @@ def test_secondary_rate_limit_with_retry_after_is_waited_out(env: Env) -> None:
     assert any("retrying in 1s" in line for line in run.log)
 
 
+def test_secondary_rate_limit_without_retry_after_waits_a_minute(env: Env) -> None:
+    env.fake.inject("PATCH", r"/repos/.*/issues/comments/\d+", 403,
+                    body={"message": SECONDARY_RATE_LIMIT_MESSAGE})
+    env.publish(publication("one"))
+    run = env.publish(publication("two"))
+    assert run.result.comment_action == "updated"
+    assert run.sleeps == [60.0]  # GitHub asks integrations to wait at least a minute
+
+
 def test_429_is_retried(env: Env) -> None:
     env.fake.inject("GET", rf"/repos/{REPO}/pulls/{PR}", 429, headers={"Retry-After": "2"})
     run = env.publish(publication())
@@ -460,6 +469,15 @@ def test_check_run_with_120_annotations_is_sent_50_50_20(env: Env) -> None:
         "POST", "PATCH", "PATCH"
     ]
     assert run.result.check_run_url == f"https://github.com/{REPO}/runs/{check['id']}"
+
+
+def test_annotations_lost_midway_are_reported_and_the_check_run_kept(env: Env) -> None:
+    env.fake.inject("PATCH", rf"/repos/{REPO}/check-runs/\d+", 422, times=1)
+    run = env.publish(publication(check_run=True, annotations=make_annotations(120)))
+    [check] = env.fake.check_runs(REPO)
+    assert len(check["annotations"]) == 50
+    assert run.result.check_run_url is not None
+    assert any("only 50 of 120 annotations" in m for m in run.result.messages)
 
 
 def test_passing_check_run_without_annotations(env: Env) -> None:

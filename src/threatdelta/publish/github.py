@@ -477,12 +477,20 @@ class _Publisher:
                 output=output(batches[0]),
             ),
         )
-        for n, batch in enumerate(batches[1:], start=2):
-            self.write(
-                f"adding annotations (batch {n} of {len(batches)}) to the check run",
-                lambda batch=batch: run.edit(output=output(batch)),  # type: ignore[misc]
-            )
         self.say(f"created check run {pub.check_name!r}: {run.html_url}")
+        for n, batch in enumerate(batches[1:], start=2):
+            try:
+                self.write(
+                    f"adding annotations (batch {n} of {len(batches)}) to the check run",
+                    lambda batch=batch: run.edit(output=output(batch)),  # type: ignore[misc]
+                )
+            except (GithubException, requests.RequestException, _GaveUp, _ReadOnly) as exc:
+                sent = (n - 1) * ANNOTATIONS_PER_REQUEST
+                self.note(
+                    f"the check run shows only {sent} of {len(pub.annotations)} annotations: "
+                    f"{_failure_text(exc)}"
+                )
+                break
         return str(run.html_url)
 
 
@@ -507,6 +515,8 @@ def _check_annotation(a: Annotation) -> dict[str, Any]:
 def _failure_text(exc: BaseException) -> str:
     if isinstance(exc, _GaveUp):
         return f"{exc.reason} while {exc.what}"
+    if isinstance(exc, _ReadOnly):
+        return f"the token may not write ({exc})"
     return _describe(exc)
 
 
