@@ -404,8 +404,8 @@ class _Publisher:
         own = self.list_own(pull, login, name)
 
         if current_head != pub.head_sha:
-            newer = [c for c in own if (m := read_markers(c.body)) and m.head_sha ==
-                     _encode_marker_value(current_head)]
+            current = _encode_marker_value(current_head)
+            newer = [c for c in own if (m := read_markers(c.body)) and m.head_sha == current]
             if newer:
                 self.note(
                     f"the comment already reports the pull request's newer head {current_head[:12]}; "
