@@ -118,3 +118,34 @@ def register_verdict(entries: Iterable[Entry], policy: Policy) -> Verdict:
                 f"{len(severe)} unaddressed threat(s) of severity {policy.min_severity} or higher"
             )
     return Verdict(not reasons, tuple(reasons))
+
+
+def review_verdict(
+    unaddressed: Iterable[Entry],
+    all_head_entries: Iterable[Entry],
+    regressions: int,
+    policy: Policy,
+) -> Verdict:
+    """The verdict of ``review``: unaddressed threats in the changed scope, regressions, and
+    (with ``any-open``) every unaddressed threat of the head model."""
+    in_scope = list(unaddressed)
+    everything = [e for e in all_head_entries if not e.addressed]
+    reasons: list[str] = []
+    if policy.unaddressed and in_scope:
+        reasons.append(
+            f"{len(in_scope)} threat(s) touched by this change have neither a countermeasure nor a justification"
+        )
+    if policy.any_open and everything:
+        reasons.append(f"{len(everything)} threat(s) in the model are not addressed")
+    if policy.min_severity is not None:
+        pool = everything if policy.any_open else in_scope
+        severe = [e for e in pool if at_or_above(e, policy.min_severity)]
+        if severe:
+            reasons.append(
+                f"{len(severe)} unaddressed threat(s) of severity {policy.min_severity} or higher"
+            )
+    if policy.regressions and regressions:
+        reasons.append(
+            f"{regressions} regression(s): countermeasures or evidence lost, or justifications expired"
+        )
+    return Verdict(not reasons, tuple(reasons))

@@ -49,16 +49,24 @@ def html_text(text: str, limit: int = 2000) -> str:
     return html.escape(plain(text, limit), quote=True)
 
 
+_MERMAID_ENTITIES = {
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "#": "#35;",
+    "`": "#96;",
+    "\\": "#92;",
+}
+
+
 def mermaid_label(text: str, limit: int = 60) -> str:
-    """A label safe inside a quoted Mermaid node or edge label."""
-    text = plain(text, limit)
-    text = html.escape(text, quote=True)
-    # Mermaid reads entity codes; keep only characters that cannot end the label or the line.
-    text = text.replace("`", "&#96;").replace("[", "&#91;").replace("]", "&#93;")
-    text = text.replace("(", "&#40;").replace(")", "&#41;").replace("{", "&#123;")
-    text = text.replace("}", "&#125;").replace("|", "&#124;").replace(";", "&#59;")
-    text = text.replace("@", "&#64;")
-    return text
+    """A label safe inside a double-quoted Mermaid node or edge label.
+
+    Mermaid's own entity syntax (``#quot;``) replaces every character that could end the label,
+    open HTML, or start an entity; the rest is literal inside quotes.
+    """
+    return "".join(_MERMAID_ENTITIES.get(ch, ch) for ch in plain(text, limit))
 
 
 _MERMAID_ID = re.compile(r"[^A-Za-z0-9_]")
@@ -74,5 +82,12 @@ def mermaid_id(raw: str, prefix: str = "n") -> str:
 def yaml_scalar(text: str) -> str:
     """A YAML double-quoted scalar for a snippet the user pastes (any text round-trips)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped)
+    escaped = "".join(
+        ch if ch.isprintable() and ch != "`" else f"\\u{ord(ch):04x}" for ch in escaped
+    )
     return f'"{escaped}"'
+
+
+def fence(text: str, limit: int = 200) -> str:
+    """Text inside a fenced code block: one line, and no backtick that could close the fence."""
+    return plain(text, limit).replace("`", "'")

@@ -31,6 +31,7 @@ def environment() -> jinja2.Environment:
     env.filters["code"] = escape.code
     env.filters["mermaid"] = escape.mermaid_label
     env.filters["yaml_scalar"] = escape.yaml_scalar
+    env.filters["fence"] = escape.fence
     env.filters["stride_name"] = lambda letter: STRIDE_NAMES.get(letter, letter)
     return env
 

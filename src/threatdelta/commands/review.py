@@ -1,0 +1,137 @@
+"""``threatdelta review``: what a change did to the threat model, between two revisions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from threatdelta.commands.common import add_today, load_config_file, read_file, today
+from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED, InputError
+from threatdelta.git import Repo, find_repo
+from threatdelta.policy import parse_policy
+from threatdelta.render.data import dumps
+from threatdelta.render.review_data import review_set_data
+from threatdelta.review.revisions import ReviewSet, review_revisions
+
+FORMATS = ("markdown", "json", "text", "sarif")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "review",
+        help="diff the model between two git revisions and report what changed in its threats",
+        description="Read every model file at the base and head revisions (from git objects, not "
+        "the working tree), re-enumerate threats where the model changed, and report new, "
+        "resolved and unaddressed threats, status changes and regressions.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="model files (default: 'models' from .threatdelta.yml, else threatmodel.yaml)",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="base revision (default: merge-base of HEAD with the default branch)",
+    )
+    parser.add_argument(
+        "--head", metavar="REV", default="HEAD", help="head revision (default: HEAD)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="markdown")
+    parser.add_argument(
+        "--rules",
+        metavar="PACK",
+        help="a rule pack (.yaml) or TMT template (.tb7) from the file system",
+    )
+    parser.add_argument(
+        "--fail-on",
+        metavar="CONDITIONS",
+        help="unaddressed, any-open, severity:LEVEL, regressions, none (comma-separated; default from .threatdelta.yml, else unaddressed,regressions)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: .threatdelta.yml at the repository root)",
+    )
+    parser.add_argument(
+        "-C",
+        "--repo",
+        metavar="DIR",
+        default=".",
+        help="the git repository (default: the current folder)",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    add_today(parser)
+    parser.set_defaults(run=run)
+
+
+def default_base(repo: Repo, head: str) -> str:
+    """The merge-base of ``head`` with the default branch."""
+    branch = repo.default_branch()
+    if branch is None:
+        raise InputError("no default branch found to compare with: pass --base REV")
+    base = repo.merge_base(branch, head)
+    if base is None:
+        raise InputError(f"'{head}' shares no history with '{branch}': pass --base REV")
+    return base
+
+
+def run_review(args: argparse.Namespace) -> tuple[ReviewSet, Repo]:
+    """Run the review the arguments describe."""
+    repo = find_repo(Path(args.repo))
+    if repo is None:
+        raise InputError(f"'{args.repo}' is not inside a git repository")
+    config = load_config_file(repo.root, args.config)
+    policy = parse_policy([args.fail_on] if args.fail_on else list(config.policy))
+    head = args.head
+    base = args.base or default_base(repo, head)
+    rules = None
+    if args.rules:
+        rules = (read_file(Path(args.rules)), args.rules)
+    result = review_revisions(
+        repo,
+        base,
+        head,
+        paths=tuple(args.paths),
+        config=config,
+        policy=policy,
+        today=today(args),
+        rules_override=rules,
+    )
+    return result, repo
+
+
+def render_review(result: ReviewSet, fmt: str) -> str:
+    """The report in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return dumps(review_set_data(result))
+    if fmt == "sarif":
+        from threatdelta.render.sarif import review_sarif
+
+        return dumps(review_sarif(result))
+    if fmt == "text":
+        from threatdelta.render.review_text import review_text
+
+        return review_text(result)
+    from threatdelta.render.comment import review_comment
+
+    return review_comment(result).body
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``review``."""
+    result, _ = run_review(args)
+    report = render_review(result, args.format)
+    if args.output:
+        Path(args.output).write_text(report, encoding="utf-8")
+    else:
+        sys.stdout.write(report)
+    for warning in result.warnings:
+        print(f"threatdelta: warning: {warning}", file=sys.stderr)
+    return EXIT_PASS if result.verdict.passed else EXIT_POLICY_FAILED

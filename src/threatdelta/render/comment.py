@@ -1,0 +1,262 @@
+"""The pull-request comment: what the author needs to know, most important first.
+
+The comment is rendered from ``templates/review.md.j2``. GitHub refuses comments over 65,536
+characters, so the renderer tries detail levels from full to bare and keeps the first that fits
+under :data:`COMMENT_LIMIT`, saying what it left out (the job summary carries the full report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from threatdelta import __version__
+from threatdelta.register import Entry
+from threatdelta.render.data import countermeasure_names, subject_label
+from threatdelta.render.mermaid import changed_chart
+from threatdelta.render.templates import render
+from threatdelta.review.review import Review
+from threatdelta.review.revisions import ReviewSet
+from threatdelta.rules.pack import SEVERITIES
+
+COMMENT_LIMIT = 65_000
+"""Characters; GitHub's hard limit is 65,536 and the publisher adds hidden markers."""
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How much of each part to show."""
+
+    rows: int | None
+    """Rows per table (None: all)."""
+    snippets: int | None
+    """Disposition snippets (None: all, 0: none)."""
+    chart: bool
+    """Draw the Mermaid chart."""
+    sections: bool
+    """Show resolved threats, status changes and new addressed threats."""
+
+
+LEVELS = (
+    Detail(None, None, True, True),
+    Detail(None, None, False, True),
+    Detail(50, 20, False, True),
+    Detail(15, 5, False, True),
+    Detail(10, 0, False, False),
+    Detail(0, 0, False, False),
+)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A rendered comment."""
+
+    body: str
+    """Markdown, under :data:`COMMENT_LIMIT` characters."""
+    trimmed: tuple[str, ...]
+    """What was left out to fit, in plain words."""
+
+
+def _severity_order(entry: Entry) -> tuple[int, str]:
+    return (-SEVERITIES.index(entry.threat.severity), entry.key)
+
+
+def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
+    assert review.head is not None and review.pack is not None
+    threat = entry.threat
+    return {
+        "key": threat.key,
+        "title": threat.title,
+        "stride": threat.stride,
+        "severity": threat.severity,
+        "subject": subject_label(entry, review.head),
+        "status": entry.status,
+        "line": threat.location.line if threat.location is not None else None,
+        "countermeasures": [
+            c["name"] for c in countermeasure_names(threat.countermeasures, review.pack)
+        ],
+        "problems": [p.message for p in entry.problems],
+    }
+
+
+def _instructions(review: Review) -> str:
+    model = review.head.model if review.head is not None else None
+    fmt = model.format if model is not None else "native"
+    return {
+        "tm7": "Open the model in the Threat Modeling Tool, select each threat below, set its state to "
+        "Mitigated (and describe the countermeasure) or Not Applicable (and write the justification), "
+        "save, and commit the .tm7 file.",
+        "dragon": "Open the model in OWASP Threat Dragon, select the element or flow, set each threat "
+        "below to Mitigated with the mitigation text, or Not Applicable with the reason, save, and "
+        "commit the JSON file.",
+        "otm": "Add a mitigation to each threat below in the Open Threat Model file (or in the tool "
+        "that produced it) and commit the file.",
+    }.get(fmt, "")
+
+
+def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[str, Any]:
+    rows = detail.rows
+
+    def cap(items: list[Any], what: str) -> list[Any]:
+        if rows is not None and len(items) > rows:
+            trimmed.append(f"{len(items) - rows} of {len(items)} {what} ({review.path})")
+            return items[:rows]
+        return items
+
+    unaddressed = sorted(review.unaddressed, key=_severity_order)
+    unaddressed_keys = {e.key for e in unaddressed}
+    new_addressed = sorted(
+        (e for e in review.new if e.key not in unaddressed_keys), key=_severity_order
+    )
+    snippets: list[dict[str, Any]] = []
+    if review.head is not None and review.head.model.format == "native" and detail.snippets != 0:
+        limit = detail.snippets if detail.snippets is not None else len(unaddressed)
+        for entry in unaddressed[:limit]:
+            snippets.append(
+                {
+                    "key": entry.key,
+                    "title": entry.threat.title,
+                    "countermeasures": [
+                        c["name"]
+                        for c in countermeasure_names(entry.threat.countermeasures, review.pack)
+                    ]
+                    if review.pack is not None
+                    else [],
+                }
+            )
+        if len(unaddressed) > limit:
+            trimmed.append(f"{len(unaddressed) - limit} disposition snippets ({review.path})")
+    elif (
+        detail.snippets == 0
+        and unaddressed
+        and review.head is not None
+        and review.head.model.format == "native"
+    ):
+        trimmed.append(f"disposition snippets ({review.path})")
+    chart = None
+    if review.diff is not None and review.head is not None:
+        if detail.chart:
+            chart = changed_chart(review.head.model, review.diff)
+        elif changed_chart(review.head.model, review.diff) is not None:
+            trimmed.append(f"the diagram of the change ({review.path})")
+    if not detail.sections and (review.resolved or review.transitions or new_addressed):
+        trimmed.append(
+            f"resolved threats, status changes and new addressed threats ({review.path})"
+        )
+    counts = review.head.counts() if review.head is not None else None
+    base_counts = review.base.counts() if review.base is not None else None
+    return {
+        "path": review.path,
+        "base_path": review.base_path,
+        "file_change": review.file_change,
+        "format": review.head.model.format if review.head is not None else "",
+        "unaddressed": cap([_threat_row(e, review) for e in unaddressed], "unaddressed threats"),
+        "unaddressed_total": len(unaddressed),
+        "new_addressed": cap(
+            [_threat_row(e, review) for e in new_addressed], "new addressed threats"
+        )
+        if detail.sections
+        else [],
+        "new_total": len(review.new),
+        "resolved": cap(
+            [
+                {"key": r.entry.key, "title": r.entry.threat.title, "reason": r.reason}
+                for r in review.resolved
+            ],
+            "resolved threats",
+        )
+        if detail.sections
+        else [],
+        "resolved_total": len(review.resolved),
+        "transitions": cap(
+            [
+                {
+                    "key": t.entry.key,
+                    "title": t.entry.threat.title,
+                    "before": t.before,
+                    "after": t.after,
+                    "addressed": t.entry.addressed,
+                }
+                for t in review.transitions
+            ],
+            "status changes",
+        )
+        if detail.sections
+        else [],
+        "transitions_total": len(review.transitions),
+        "regressions": cap(
+            [
+                {"message": r.message, "line": r.location.line if r.location else None}
+                for r in review.regressions
+            ],
+            "regressions",
+        ),
+        "regressions_total": len(review.regressions),
+        "snippets": snippets,
+        "instructions": _instructions(review) if unaddressed else "",
+        "chart": chart.text if chart is not None else "",
+        "chart_truncated": chart.truncated if chart is not None else False,
+        "open_before": base_counts["unaddressed"] if base_counts else None,
+        "open_after": counts["unaddressed"] if counts else None,
+        "removed_count": len(review.base.entries)
+        if review.file_change == "removed" and review.base
+        else 0,
+    }
+
+
+def _headline(result: ReviewSet) -> str:
+    unaddressed = sum(len(r.unaddressed) for r in result.reviews)
+    regressions = sum(len(r.regressions) for r in result.reviews)
+    if result.verdict.passed:
+        if unaddressed or regressions:
+            return "passes the configured policy"
+        return "every threat touched by this change is addressed"
+    parts = []
+    if unaddressed:
+        parts.append(
+            f"{unaddressed} threat{'s' if unaddressed != 1 else ''} need{'s' if unaddressed == 1 else ''} a countermeasure or a justification"
+        )
+    if regressions:
+        parts.append(f"{regressions} regression{'s' if regressions != 1 else ''}")
+    return " and ".join(parts) if parts else "; ".join(result.verdict.reasons)
+
+
+def review_comment(
+    result: ReviewSet, limit: int = COMMENT_LIMIT, summary_hint: bool = True
+) -> Comment:
+    """The comment body for ``result``, trimmed to ``limit`` characters."""
+    body = ""
+    trimmed: list[str] = []
+    for detail in LEVELS:
+        trimmed = []
+        models = [_model_context(r, detail, trimmed) for r in result.reviews]
+        body = render(
+            "review.md.j2",
+            verdict=result.verdict.name,
+            headline=_headline(result),
+            reasons=list(result.verdict.reasons),
+            base=result.base_sha[:12],
+            head=result.head_sha[:12],
+            models=models,
+            multiple=len(models) > 1,
+            totals={
+                "new": sum(len(r.new) for r in result.reviews),
+                "resolved": sum(len(r.resolved) for r in result.reviews),
+                "unaddressed": sum(len(r.unaddressed) for r in result.reviews),
+                "regressions": sum(len(r.regressions) for r in result.reviews),
+                "transitions": sum(len(r.transitions) for r in result.reviews),
+            },
+            trimmed=trimmed,
+            summary_hint=summary_hint,
+            warnings=list(result.warnings),
+            policy=result.policy.describe(),
+            today=result.today.isoformat(),
+            version=__version__,
+        )
+        if len(body) <= limit:
+            return Comment(body, tuple(trimmed))
+    # Even the barest level did not fit (thousands of model files): cut hard, and say so.
+    note = (
+        "\n\n… (cut to fit GitHub's comment size limit; see the job summary for the full report)\n"
+    )
+    return Comment(body[: limit - len(note)] + note, (*trimmed, "the end of the comment"))

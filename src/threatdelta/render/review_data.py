@@ -1,0 +1,91 @@
+"""Plain data of a review set: the ``review --format json`` contract, also fed to templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threatdelta.register import Entry, Register
+from threatdelta.render.data import subject_label, threat_data
+from threatdelta.review.review import Review
+from threatdelta.review.revisions import ReviewSet
+from threatdelta.rules.pack import RulePack
+
+
+def _threats(
+    entries: tuple[Entry, ...], register: Register | None, pack: RulePack | None
+) -> list[dict[str, Any]]:
+    if register is None or pack is None:
+        return []
+    return [threat_data(e, register, pack) | {"model": register.model.path} for e in entries]
+
+
+def review_data(review: Review) -> dict[str, Any]:
+    """One model file's review."""
+    head, base, pack = review.head, review.base, review.pack
+    resolved = []
+    for item in review.resolved:
+        assert base is not None
+        data = threat_data(item.entry, base, pack or _never())
+        resolved.append(
+            {"threat": data | {"model": base.model.path}, "reason": item.reason, "code": item.code}
+        )
+    return {
+        "path": review.path,
+        "base_path": review.base_path,
+        "file_change": review.file_change,
+        "new": _threats(review.new, head, pack),
+        "resolved": resolved,
+        "transitions": [
+            {
+                "id": t.entry.key,
+                "from": t.before,
+                "to": t.after,
+                "title": t.entry.threat.title,
+                "subject": subject_label(t.entry, head) if head is not None else "",
+                "addressed": t.entry.addressed,
+            }
+            for t in review.transitions
+        ],
+        "regressions": [
+            {
+                "code": r.code,
+                "message": r.message,
+                "id": r.key,
+                "line": r.location.line if r.location is not None else None,
+            }
+            for r in review.regressions
+        ],
+        "unaddressed": _threats(review.unaddressed, head, pack),
+        "counts": {
+            "base": base.counts() if base is not None else None,
+            "head": head.counts() if head is not None else None,
+        },
+        "model_changes": review.diff.summary() if review.diff is not None else {},
+    }
+
+
+def _never() -> RulePack:
+    raise AssertionError("a review with a base register always has a pack")
+
+
+def review_set_data(result: ReviewSet) -> dict[str, Any]:
+    """The whole ``review --format json`` document."""
+    reviews = [review_data(r) for r in result.reviews]
+    return {
+        "verdict": result.verdict.name,
+        "reasons": list(result.verdict.reasons),
+        "policy": result.policy.describe(),
+        "base": result.base_sha,
+        "head": result.head_sha,
+        "today": result.today.isoformat(),
+        "new": [t for r in reviews for t in r["new"]],
+        "resolved": [t for r in reviews for t in r["resolved"]],
+        "transitions": [t for r in reviews for t in r["transitions"]],
+        "regressions": [t for r in reviews for t in r["regressions"]],
+        "unaddressed": [t for r in reviews for t in r["unaddressed"]],
+        "model_changes": {
+            r["path"]: r["model_changes"] | {"file": r["file_change"]} for r in reviews
+        },
+        "models": reviews,
+        "warnings": list(result.warnings),
+    }

@@ -1,0 +1,50 @@
+"""The review for a terminal (``review --format text``), to run before pushing."""
+
+from __future__ import annotations
+
+from threatdelta.render.escape import plain
+from threatdelta.review.revisions import ReviewSet
+
+
+def review_text(result: ReviewSet) -> str:
+    """Plain text, most important first."""
+    lines = [
+        f"threatdelta review {result.base_sha[:12]}..{result.head_sha[:12]}: {result.verdict.name.upper()}",
+    ]
+    lines += [f"  because {plain(r, 300)}" for r in result.verdict.reasons]
+    for warning in result.warnings:
+        lines.append(f"warning: {plain(warning, 400)}")
+    for review in result.reviews:
+        lines.append("")
+        title = f"{review.path} ({review.file_change}"
+        if review.base_path not in (None, review.path):
+            title += f" from {review.base_path}"
+        lines.append(title + ")")
+        if review.head is not None and review.base is not None:
+            lines.append(
+                f"  unaddressed threats in the model: {review.base.counts()['unaddressed']} -> "
+                f"{review.head.counts()['unaddressed']}"
+            )
+        for regression in review.regressions:
+            lines.append(f"  REGRESSION {plain(regression.message, 300)}")
+        for entry in review.unaddressed:
+            lines.append(
+                f"  UNADDRESSED [{entry.threat.stride}] {entry.threat.severity:<8} {plain(entry.threat.title, 120)}"
+            )
+            lines.append(f"      {entry.key}")
+        unaddressed = {e.key for e in review.unaddressed}
+        for entry in review.new:
+            if entry.key not in unaddressed:
+                lines.append(
+                    f"  new ({entry.status}) {plain(entry.threat.title, 120)}  [{entry.key}]"
+                )
+        for item in review.resolved:
+            lines.append(
+                f"  resolved {plain(item.entry.threat.title, 100)}: {plain(item.reason, 200)}"
+            )
+            lines.append(f"      {item.entry.key}")
+        for transition in review.transitions:
+            lines.append(
+                f"  status {transition.before} -> {transition.after}: {transition.entry.key}"
+            )
+    return "\n".join(lines) + "\n"

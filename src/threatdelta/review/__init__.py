@@ -1,0 +1,1 @@
+"""Comparing a model between two revisions: what changed, and what that did to its threats."""

@@ -1,0 +1,256 @@
+"""The model diff: added, removed and changed items, keyed by id.
+
+Both models are normalised into id-keyed plain data (so list order never matters) and compared
+with deepdiff. A change of display name is a rename of the same item, never a removal plus an
+addition, because items are matched by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from threatdelta.model.graph import ModelFacts, facts
+from threatdelta.model.model import Model
+
+KINDS = ("elements", "flows", "boundaries", "controls", "dispositions")
+
+
+@dataclass(frozen=True, order=True)
+class FieldChange:
+    """One changed field of one item."""
+
+    kind: str
+    """elements, flows, boundaries, controls or dispositions."""
+    id: str
+    """The item's id (a threat key for dispositions)."""
+    field: str
+    """Dotted field path: ``name``, ``properties.encrypted``, ``evidence``, ``status`` ..."""
+    old: Any = field(compare=False)
+    """Value at base (None when absent)."""
+    new: Any = field(compare=False)
+    """Value at head (None when absent)."""
+
+
+@dataclass(frozen=True)
+class ItemChanges:
+    """Added, removed and changed ids for one kind of item."""
+
+    added: tuple[str, ...] = ()
+    """Ids only at head."""
+    removed: tuple[str, ...] = ()
+    """Ids only at base."""
+    changed: tuple[str, ...] = ()
+    """Ids at both with some field changed."""
+
+
+@dataclass(frozen=True)
+class CrossingChange:
+    """A flow whose set of crossed boundaries changed."""
+
+    flow: str
+    """Flow id."""
+    before: tuple[str, ...]
+    """Boundaries crossed at base."""
+    after: tuple[str, ...]
+    """Boundaries crossed at head."""
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    """Everything that changed between two models."""
+
+    items: Mapping[str, ItemChanges]
+    """Per kind (elements, flows, boundaries, controls, dispositions)."""
+    fields: tuple[FieldChange, ...]
+    """Every changed field of every item present at both, sorted."""
+    crossings: tuple[CrossingChange, ...]
+    """Flows present at both whose crossed boundaries changed, sorted by flow id."""
+    system_renamed: bool = False
+    """The system's display name changed."""
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing changed."""
+        return (
+            not self.fields
+            and not self.crossings
+            and not self.system_renamed
+            and all(not (c.added or c.removed or c.changed) for c in self.items.values())
+        )
+
+    def renames(self) -> tuple[FieldChange, ...]:
+        """Display-name changes."""
+        return tuple(f for f in self.fields if f.field == "name")
+
+    def fields_of(self, kind: str, item_id: str) -> tuple[FieldChange, ...]:
+        """The changed fields of one item."""
+        return tuple(f for f in self.fields if f.kind == kind and f.id == item_id)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {
+            kind: {
+                "added": list(c.added),
+                "removed": list(c.removed),
+                "changed": list(c.changed),
+            }
+            for kind, c in self.items.items()
+        } | {
+            "fields": [
+                {
+                    "kind": f.kind,
+                    "id": f.id,
+                    "field": f.field,
+                    "old": _plain(f.old),
+                    "new": _plain(f.new),
+                }
+                for f in self.fields
+            ],
+            "crossings": [
+                {"flow": c.flow, "before": list(c.before), "after": list(c.after)}
+                for c in self.crossings
+            ],
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
+    """Id-keyed plain data of everything a review compares (locations and order left out)."""
+    return {
+        "elements": {
+            e.id: {
+                "name": e.name,
+                "type": e.type,
+                "kind": e.kind,
+                "boundary": e.boundary,
+                "properties": dict(e.properties),
+                "type_chain": list(e.type_chain),
+                "description": e.description,
+            }
+            for e in model.elements
+        },
+        "flows": {
+            f.id: {
+                "name": f.name,
+                "source": f.source,
+                "target": f.target,
+                "protocol": f.protocol,
+                "bidirectional": f.bidirectional,
+                "properties": dict(f.properties),
+                "type_chain": list(f.type_chain),
+                "description": f.description,
+            }
+            for f in model.flows
+        },
+        "boundaries": {
+            b.id: {
+                "name": b.name,
+                "kind": b.kind,
+                "parent": b.parent,
+                "properties": dict(b.properties),
+                "type_chain": list(b.type_chain),
+            }
+            for b in model.boundaries
+        },
+        "controls": {
+            c.id: {
+                "name": c.name,
+                "status": c.status,
+                "evidence": list(c.evidence),
+                "description": c.description,
+            }
+            for c in model.controls
+        },
+        "dispositions": {
+            d.key: {
+                "status": d.status,
+                "controls": list(d.controls),
+                "justification": d.justification,
+                "approved_by": d.approved_by,
+                "approved_on": d.approved_on.isoformat() if d.approved_on else None,
+                "expires": d.expires.isoformat() if d.expires else None,
+                "transferred_to": d.transferred_to,
+                "needs_investigation": d.needs_investigation,
+            }
+            for d in model.dispositions.values()
+        },
+    }
+
+
+def _field_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    changes: list[FieldChange] = []
+    for item_id in sorted(set(old) & set(new)):
+        if old[item_id] == new[item_id]:
+            continue
+        delta = DeepDiff(old[item_id], new[item_id], view="tree", ignore_order=False)
+        seen: set[str] = set()
+        for items in delta.values():
+            for item in items:
+                path = item.path(output_format="list")
+                # Lists (evidence, controls, type chains) are reported whole.
+                cut = [p for p in path if isinstance(p, str)]
+                name = (
+                    ".".join(cut[:2]) if cut and cut[0] == "properties" else (cut[0] if cut else "")
+                )
+                if not name or name in seen:
+                    continue
+                seen.add(name)
+                old_value = _lookup(old[item_id], name)
+                new_value = _lookup(new[item_id], name)
+                changes.append(FieldChange(kind, item_id, name, old_value, new_value))
+    return changes
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def diff_models(
+    base: Model,
+    head: Model,
+    *,
+    base_facts: ModelFacts | None = None,
+    head_facts: ModelFacts | None = None,
+) -> ModelDiff:
+    """What changed from ``base`` to ``head``."""
+    old, new = normalise(base), normalise(head)
+    items: dict[str, ItemChanges] = {}
+    fields: list[FieldChange] = []
+    for kind in KINDS:
+        changed_fields = _field_changes(kind, old[kind], new[kind])
+        fields.extend(changed_fields)
+        items[kind] = ItemChanges(
+            added=tuple(sorted(set(new[kind]) - set(old[kind]))),
+            removed=tuple(sorted(set(old[kind]) - set(new[kind]))),
+            changed=tuple(sorted({f.id for f in changed_fields})),
+        )
+    base_facts = base_facts or facts(base)
+    head_facts = head_facts or facts(head)
+    crossings = []
+    for flow in head.flows:
+        before_flow = base.flow(flow.id)
+        if before_flow is None:
+            continue
+        before = base_facts.crossings(before_flow)
+        after = head_facts.crossings(flow)
+        if before != after:
+            crossings.append(CrossingChange(flow.id, before, after))
+    return ModelDiff(items, tuple(sorted(fields)), tuple(crossings), base.system != head.system)

@@ -1,0 +1,124 @@
+"""Incremental enumeration: re-run rules only where a change can have changed the answer.
+
+A threat's existence depends only on what its rule reads: the element (for element rules), or the
+flow with its source and target (for flow and interaction rules), including computed facts such as
+zone depth, crossings and the crossed boundaries' types. So after a change, rules are re-run on:
+
+- elements that were added or changed, and elements whose enclosing boundaries changed;
+- flows that were added or changed, flows that start or end at such an element, and flows whose
+  crossed boundaries (or those boundaries' types) changed.
+
+Everything else keeps the threats enumerated at the base revision. When the rule pack itself
+changed, everything is re-run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats
+from threatdelta.model.graph import ModelFacts, facts
+from threatdelta.model.model import Model
+from threatdelta.review.diff import ModelDiff
+from threatdelta.rules.pack import RulePack
+from threatdelta.threat import Threat
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The part of the head model whose threats must be recomputed."""
+
+    scope: EnumerationScope
+    """Element and flow ids to re-run rules on."""
+    full: bool
+    """True when everything had to be re-run (the rule pack changed)."""
+
+
+def _crossed_types(
+    model_facts: ModelFacts, flow_id: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    flow = model_facts.model.flow(flow_id)
+    if flow is None:
+        return ()
+    result = []
+    for boundary_id in model_facts.crossings(flow):
+        boundary = model_facts.model.boundary(boundary_id)
+        result.append((boundary_id, boundary.type_chain if boundary is not None else ()))
+    return tuple(result)
+
+
+def impact(
+    base: Model,
+    head: Model,
+    diff: ModelDiff,
+    *,
+    same_pack: bool,
+    base_facts: ModelFacts | None = None,
+    head_facts: ModelFacts | None = None,
+) -> Impact:
+    """Which elements and flows of ``head`` need their rules re-run."""
+    if not same_pack:
+        return Impact(
+            EnumerationScope(
+                frozenset(e.id for e in head.elements), frozenset(f.id for f in head.flows)
+            ),
+            full=True,
+        )
+    base_facts = base_facts or facts(base)
+    head_facts = head_facts or facts(head)
+    elements = set(diff.items["elements"].added) | set(diff.items["elements"].changed)
+    for element in head.elements:
+        old = base.element(element.id)
+        if old is not None and base_facts.enclosing(old) != head_facts.enclosing(element):
+            elements.add(element.id)
+    flows = set(diff.items["flows"].added) | set(diff.items["flows"].changed)
+    for flow in head.flows:
+        if flow.source in elements or flow.target in elements:
+            flows.add(flow.id)
+        elif base.flow(flow.id) is not None and _crossed_types(
+            base_facts, flow.id
+        ) != _crossed_types(head_facts, flow.id):
+            flows.add(flow.id)
+    return Impact(EnumerationScope(frozenset(elements), frozenset(flows)), full=False)
+
+
+def incremental_threats(
+    base: Model,
+    base_threats: tuple[Threat, ...],
+    head: Model,
+    pack: RulePack,
+    change: Impact,
+    *,
+    head_facts: ModelFacts | None = None,
+    stats: EnumerationStats | None = None,
+) -> tuple[Threat, ...]:
+    """The head's threats: the base's outside the impact, re-enumerated inside it."""
+    if change.full:
+        return enumerate_threats(head, pack, model_facts=head_facts, stats=stats)
+    head_elements = {e.id for e in head.elements}
+    head_flows = {f.id for f in head.flows}
+    touched = change.scope.elements | change.scope.flows
+    kept: dict[str, Threat] = {}
+    for threat in base_threats:
+        ids = threat.subject_ids
+        if any(i in touched for i in ids):
+            continue
+        if threat.element is not None and threat.element not in head_elements:
+            continue
+        if threat.flow is not None and threat.flow not in head_flows:
+            continue
+        # Locations and titles follow the head model (line numbers move when others change).
+        kept[threat.key] = _relocated(threat, head)
+    fresh = enumerate_threats(head, pack, change.scope, model_facts=head_facts, stats=stats)
+    kept.update({t.key: t for t in fresh})
+    return tuple(kept[k] for k in sorted(kept))
+
+
+def _relocated(threat: Threat, head: Model) -> Threat:
+    from dataclasses import replace
+
+    item = head.element(threat.element) if threat.element else head.flow(threat.flow or "")
+    location = item.location if item is not None else threat.location
+    if location == threat.location:
+        return threat
+    return replace(threat, location=location)

@@ -1,0 +1,114 @@
+"""Why a threat went away: the subject was removed, a property now excludes it, a boundary is no
+longer crossed, or the rule itself is gone."""
+
+from __future__ import annotations
+
+from threatdelta.model.graph import ModelFacts
+from threatdelta.model.model import Model
+from threatdelta.rules.lang.ast import referenced_attributes
+from threatdelta.rules.lang.evaluator import evaluate, explain
+from threatdelta.rules.lang.interface import Subject
+from threatdelta.rules.pack import Rule, RulePack
+from threatdelta.subjects import SubjectFactory
+from threatdelta.threat import Threat
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _subjects(threat: Threat, model: Model, factory: SubjectFactory) -> dict[str, Subject] | None:
+    if threat.element is not None:
+        element = model.element(threat.element)
+        return None if element is None else {"element": factory.element(element)}
+    flow = model.flow(threat.flow or "")
+    source = model.element(threat.source or "")
+    target = model.element(threat.target or "")
+    if flow is None or source is None or target is None:
+        return None
+    return {
+        "source": factory.element(source),
+        "flow": factory.flow(flow),
+        "target": factory.element(target),
+    }
+
+
+def _changed_attributes(
+    expr: object, base_subjects: dict[str, Subject], head_subjects: dict[str, Subject]
+) -> list[str]:
+    changed = []
+    for subject, attribute in sorted(referenced_attributes(expr)):  # type: ignore[arg-type]
+        if subject not in head_subjects or subject not in base_subjects:
+            continue
+        old = base_subjects[subject].attribute(attribute)
+        new = head_subjects[subject].attribute(attribute)
+        if old != new:
+            changed.append(f"{subject}.{attribute} changed from {_show(old)} to {_show(new)}")
+    return changed
+
+
+def _removed_subject(threat: Threat, model: Model) -> str | None:
+    if threat.element is not None and model.element(threat.element) is None:
+        return f"element '{threat.element}' was removed"
+    if threat.flow is not None and model.flow(threat.flow) is None:
+        return f"flow '{threat.flow}' was removed"
+    for role, element_id in (("source", threat.source), ("target", threat.target)):
+        if element_id is not None and model.element(element_id) is None:
+            return f"{role} element '{element_id}' was removed"
+    if threat.flow is not None:
+        flow = model.flow(threat.flow)
+        if flow is not None and {flow.source, flow.target} != {threat.source, threat.target}:
+            return f"flow '{threat.flow}' now connects other elements"
+    return None
+
+
+def resolution_reason(
+    threat: Threat,
+    base: Model,
+    head: Model,
+    base_pack: RulePack,
+    head_pack: RulePack,
+    base_facts: ModelFacts,
+    head_facts: ModelFacts,
+) -> tuple[str, str]:
+    """``(code, sentence)`` saying why ``threat`` (present at base) is absent at head.
+
+    Codes: ``removed`` (its element or flow is gone), ``rule-removed``, ``excluded`` (the exclude
+    expression now holds), ``property`` (an attribute the include reads changed),
+    ``boundary`` (crossings changed), ``other``.
+    """
+    removed = _removed_subject(threat, head)
+    if removed is not None:
+        return "removed", removed
+    rules = {r.id: r for r in head_pack.rules}
+    rule: Rule | None = rules.get(threat.rule_id)
+    if rule is None:
+        return "rule-removed", f"rule '{threat.rule_id}' is no longer in the rule pack"
+    head_subjects = _subjects(threat, head, SubjectFactory(head_facts, head_pack.type_parents))
+    base_subjects = _subjects(threat, base, SubjectFactory(base_facts, base_pack.type_parents))
+    if head_subjects is None or base_subjects is None:
+        return "removed", "what it was about is no longer in the model"
+    if rule.exclude is not None and evaluate(rule.exclude, head_subjects):  # type: ignore[arg-type]
+        changed = _changed_attributes(rule.exclude, base_subjects, head_subjects)
+        if changed:
+            return "excluded", "excluded now that " + "; ".join(changed)
+        because = explain(rule.exclude, head_subjects)  # type: ignore[arg-type]
+        return "excluded", "now excluded because " + " and ".join(because)
+    if threat.flow is not None:
+        flow_base = base.flow(threat.flow)
+        flow_head = head.flow(threat.flow)
+        if flow_base is not None and flow_head is not None:
+            before = set(base_facts.crossings(flow_base))
+            after = set(head_facts.crossings(flow_head))
+            gone = sorted(before - after)
+            if gone:
+                names = ", ".join(f"'{b}'" for b in gone)
+                return "boundary", f"flow '{threat.flow}' no longer crosses boundary {names}"
+    changed = _changed_attributes(rule.include, base_subjects, head_subjects)
+    if changed:
+        return "property", "no longer applies: " + "; ".join(changed)
+    return "other", "the rule no longer matches"

@@ -1,0 +1,244 @@
+"""Read every model at two revisions from git and review each one.
+
+This is the I/O end of the review: it reads blobs from git objects (never the working tree),
+parses them, and hands plain registers to the pure :func:`threatdelta.review.review.compare`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from threatdelta.config import Config
+from threatdelta.engine import EnumerationStats, enumerate_threats
+from threatdelta.errors import InputError, Location
+from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.registry import read_model
+from threatdelta.git import Repo
+from threatdelta.model.graph import facts
+from threatdelta.policy import Policy, Verdict, review_verdict
+from threatdelta.register import EvidenceCheck, build_register
+from threatdelta.review.diff import diff_models
+from threatdelta.review.impact import impact, incremental_threats
+from threatdelta.review.review import Review, compare
+from threatdelta.rules.loading import default_pack, load_rules
+from threatdelta.rules.pack import RulePack
+
+
+@dataclass(frozen=True)
+class ReviewSet:
+    """The reviews of every model file between two revisions, with the gate's verdict."""
+
+    base_sha: str
+    """Full SHA of the base revision."""
+    head_sha: str
+    """Full SHA of the head revision."""
+    reviews: tuple[Review, ...]
+    """One per model file, sorted by path."""
+    verdict: Verdict
+    """The gate's answer."""
+    policy: Policy
+    """The policy it was judged by."""
+    warnings: tuple[str, ...] = ()
+    """Things the user should know (a base model that could not be read, reader warnings)."""
+    today: dt.date = dt.date(1970, 1, 1)
+    """The review date (expiries are judged against it)."""
+
+
+def _evidence_check(repo: Repo, rev: str, model_path: str) -> EvidenceCheck:
+    files = set(repo.files(rev))
+    folders = {str(PurePosixPath(f).parent) for f in files}
+    for folder in list(folders):
+        parts = PurePosixPath(folder).parts
+        folders.update(str(PurePosixPath(*parts[:i])) for i in range(1, len(parts)))
+    model_folder = PurePosixPath(model_path).parent
+
+    def exists(relative: str) -> bool:
+        relative = relative.strip("/")
+        candidates = [PurePosixPath(relative), model_folder / relative]
+        return any(str(c) in files or str(c) in folders for c in candidates)
+
+    return exists
+
+
+def _pack_at(repo: Repo, rev: str, rules: tuple[str, ...]) -> RulePack | None:
+    if not rules:
+        return None
+    if len(rules) > 1:
+        raise InputError("only one rule pack can be used at a time")
+    data = repo.read(rev, rules[0])
+    if data is None:
+        raise InputError(f"the rule pack '{rules[0]}' does not exist at {rev[:12]}")
+    return load_rules(data, rules[0])
+
+
+def model_paths(
+    repo: Repo, base: str, head: str, patterns: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """Model paths at head and at base that match ``patterns``."""
+    return list(repo.matching(head, patterns)), list(repo.matching(base, patterns))
+
+
+def review_revisions(
+    repo: Repo,
+    base_rev: str,
+    head_rev: str,
+    *,
+    paths: tuple[str, ...],
+    config: Config,
+    policy: Policy,
+    today: dt.date,
+    rules_override: tuple[bytes, str] | None = None,
+    stats: EnumerationStats | None = None,
+) -> ReviewSet:
+    """Review every model file between ``base_rev`` and ``head_rev``."""
+    base_sha = repo.resolve(base_rev)
+    head_sha = repo.resolve(head_rev)
+    patterns = paths or config.models
+    head_paths, base_paths = model_paths(repo, base_sha, head_sha, patterns)
+    if not head_paths and not base_paths:
+        raise InputError(
+            f"no model file matches {', '.join(patterns)} at {head_sha[:12]} or {base_sha[:12]}; "
+            "name the model path or set 'models' in .threatdelta.yml"
+        )
+    if rules_override is not None:
+        override = load_rules(*rules_override)
+        head_pack_file: RulePack | None = override
+        base_pack_file: RulePack | None = override
+    else:
+        head_pack_file = _pack_at(repo, head_sha, config.rules)
+        try:
+            base_pack_file = _pack_at(repo, base_sha, config.rules)
+        except InputError:
+            base_pack_file = head_pack_file
+    pairs: list[tuple[str, str | None]] = []
+    claimed: set[str] = set()
+    for path in head_paths:
+        if path in base_paths:
+            pairs.append((path, path))
+        else:
+            old = repo.renamed_from(base_sha, head_sha, path)
+            pairs.append((path, old))
+            if old is not None:
+                claimed.add(old)
+        claimed.add(path)
+    removed = [p for p in base_paths if p not in claimed]
+    warnings: list[str] = []
+    reviews: list[Review] = []
+    specs: list[tuple[str, str]] = []
+    for head_path, base_path in pairs:
+        specs.append((head_sha, head_path))
+        specs.append((base_sha, base_path or head_path))
+    for base_path in removed:
+        specs.append((base_sha, base_path))
+    blobs = repo.read_many(specs)
+    for index, (head_path, base_path) in enumerate(pairs):
+        head_data, base_data = blobs[2 * index], blobs[2 * index + 1]
+        if head_data is None:
+            raise InputError("could not be read from git", Location(head_path))
+        head_parsed = read_model(head_data, head_path)
+        warnings.extend(head_parsed.warnings)
+        base_parsed: ParsedModel | None = None
+        if base_path is not None and base_data is not None:
+            try:
+                base_parsed = read_model(base_data, base_path)
+            except InputError as error:
+                warnings.append(
+                    f"{base_path}: the model at the base revision could not be read ({error.message}); "
+                    "every threat at head is treated as new"
+                )
+        reviews.append(
+            _review_one(
+                repo,
+                base_sha,
+                head_sha,
+                head_path,
+                base_path if base_parsed is not None else None,
+                base_parsed,
+                head_parsed,
+                base_pack_file,
+                head_pack_file,
+                today,
+                stats,
+            )
+        )
+    for offset, base_path in enumerate(removed):
+        data = blobs[2 * len(pairs) + offset]
+        if data is None:
+            continue
+        try:
+            parsed = read_model(data, base_path)
+        except InputError as error:
+            warnings.append(f"{base_path}: removed, and unreadable at base ({error.message})")
+            continue
+        pack = base_pack_file or default_pack(parsed)
+        register = build_register(
+            parsed.model,
+            enumerate_threats(parsed.model, pack),
+            today=today,
+            evidence_exists=_evidence_check(repo, base_sha, base_path),
+        )
+        reviews.append(compare(base_path, base_path, register, None, pack, None))
+    reviews.sort(key=lambda r: r.path)
+    verdict = review_verdict(
+        [e for r in reviews for e in r.unaddressed],
+        [e for r in reviews if r.head is not None for e in r.head.entries],
+        sum(len(r.regressions) for r in reviews),
+        policy,
+    )
+    return ReviewSet(base_sha, head_sha, tuple(reviews), verdict, policy, tuple(warnings), today)
+
+
+def _review_one(
+    repo: Repo,
+    base_sha: str,
+    head_sha: str,
+    head_path: str,
+    base_path: str | None,
+    base_parsed: ParsedModel | None,
+    head_parsed: ParsedModel,
+    base_pack_file: RulePack | None,
+    head_pack_file: RulePack | None,
+    today: dt.date,
+    stats: EnumerationStats | None,
+) -> Review:
+    head_pack = head_pack_file or default_pack(head_parsed)
+    head_model = head_parsed.model
+    head_facts = facts(head_model)
+    head_evidence = _evidence_check(repo, head_sha, head_path)
+    if base_parsed is None:
+        threats = enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats)
+        head_register = build_register(
+            head_model, threats, today=today, evidence_exists=head_evidence
+        )
+        return compare(head_path, None, None, head_register, None, head_pack)
+    base_pack = base_pack_file or default_pack(base_parsed)
+    base_model = base_parsed.model
+    base_facts = facts(base_model)
+    base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
+    base_register = build_register(
+        base_model,
+        base_threats,
+        today=today,
+        evidence_exists=_evidence_check(repo, base_sha, base_path or head_path),
+    )
+    model_diff = diff_models(base_model, head_model, base_facts=base_facts, head_facts=head_facts)
+    same_pack = base_pack == head_pack
+    change = impact(
+        base_model,
+        head_model,
+        model_diff,
+        same_pack=same_pack,
+        base_facts=base_facts,
+        head_facts=head_facts,
+    )
+    head_threats = incremental_threats(
+        base_model, base_threats, head_model, head_pack, change, head_facts=head_facts, stats=stats
+    )
+    head_register = build_register(
+        head_model, head_threats, today=today, evidence_exists=head_evidence
+    )
+    return compare(
+        head_path, base_path, base_register, head_register, base_pack, head_pack, change, model_diff
+    )
