@@ -508,9 +508,7 @@ class _Reader:
         for number, diagram in enumerate(diagrams):
             where: tuple[str | int, ...] = ("detail", "diagrams", number)
             if not isinstance(diagram, Mapping):
-                raise InputError(
-                    f"diagram {number + 1} is not a JSON object", self._at(where)
-                )
+                raise InputError(f"diagram {number + 1} is not a JSON object", self._at(where))
             v1 = "cells" not in diagram and "diagramJson" in diagram
             if v1:
                 raw_cells = _get(diagram, "diagramJson", "cells")
@@ -619,9 +617,7 @@ class _Reader:
                 curve_lines[curve_id] = line
             boundaries.append(self._curve(curves[curve_id]))
 
-        elements = [
-            self._element(nodes[i], membership.get(i)) for i in sorted(nodes)
-        ]
+        elements = [self._element(nodes[i], membership.get(i)) for i in sorted(nodes)]
         by_id = {e.id: e for e in elements}
         ancestors = _ancestors(parents)
 
@@ -632,7 +628,9 @@ class _Reader:
         public = False
         for cell in sorted(flows, key=lambda c: c.id):
             here = {i: r for i, r in node_rects.items() if nodes[i].diagram == cell.diagram}
-            lines = {i: line for i, line in curve_lines.items() if curves[i].diagram == cell.diagram}
+            lines = {
+                i: line for i, line in curve_lines.items() if curves[i].diagram == cell.diagram
+            }
             flow = self._flow(cell, by_id, here, ancestors, lines)
             if flow is None:
                 continue
@@ -768,9 +766,7 @@ class _Reader:
             return None
         point = finite_point(end)
         if point is None:
-            self._warn(
-                f"flow '{cell.id}' has no {side}; the flow is skipped", self._of_id(cell.id)
-            )
+            self._warn(f"flow '{cell.id}' has no {side}; the flow is skipped", self._of_id(cell.id))
             return None
         near = nearest_rect(point, rects, SNAP_DISTANCE)
         if near is None:

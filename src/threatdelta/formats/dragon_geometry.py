@@ -78,11 +78,7 @@ def finite_rect(position: object, size: object) -> Rect | None:
 
 
 def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _orientation(a: Point, b: Point, c: Point) -> int:
@@ -141,9 +137,7 @@ def _segment_box(p: Point, q: Point) -> _Box:
 
 def _boxes_overlap(a: _Box, b: _Box) -> bool:
     eps = 1e-9
-    return not (
-        a[2] < b[0] - eps or b[2] < a[0] - eps or a[3] < b[1] - eps or b[3] < a[1] - eps
-    )
+    return not (a[2] < b[0] - eps or b[2] < a[0] - eps or a[3] < b[1] - eps or b[3] < a[1] - eps)
 
 
 def innermost_box(point: Point, boxes: Mapping[str, Rect]) -> str | None:
