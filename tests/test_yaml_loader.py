@@ -257,6 +257,11 @@ def test_bad_utf8_is_reported_with_its_position() -> None:
     assert "not valid UTF-8" in err.message
 
 
+def test_lone_surrogate_in_text_is_reported() -> None:
+    err = error_of("a: 1\nb: x\ud800\n")
+    assert where(err) == (2, 5)
+
+
 def test_utf16_is_not_accepted() -> None:
     err = error_of("a: 1\n".encode("utf-16"))
     assert "not valid UTF-8" in err.message

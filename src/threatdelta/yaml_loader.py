@@ -219,7 +219,16 @@ def load_yaml(
 
 def _decode(data: bytes | str, path: str, max_bytes: int) -> str:
     if isinstance(data, str):
-        size = len(data) if len(data) > max_bytes else len(data.encode("utf-8", "surrogatepass"))
+        size = len(data)
+        if size <= max_bytes:
+            try:
+                size = len(data.encode("utf-8"))
+            except UnicodeEncodeError as exc:
+                before = data[: exc.start]
+                raise InputError(
+                    "the text holds a character that cannot be written as UTF-8; remove it",
+                    Location(path, before.count("\n") + 1, exc.start - before.rfind("\n")),
+                ) from None
         text = data
     else:
         size = len(data)
@@ -227,7 +236,7 @@ def _decode(data: bytes | str, path: str, max_bytes: int) -> str:
     if size > max_bytes:
         raise InputError(
             f"the file is {size} bytes, more than the limit of {max_bytes}; "
-            "split the model or raise the limit",
+            "make the file smaller",
             Location(path),
         )
     if isinstance(data, bytes):
@@ -235,9 +244,9 @@ def _decode(data: bytes | str, path: str, max_bytes: int) -> str:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            before = raw[: exc.start]
-            line = before.count(b"\n") + 1
-            column = exc.start - (before.rfind(b"\n") + 1) + 1
+            prefix = raw[: exc.start]
+            line = prefix.count(b"\n") + 1
+            column = exc.start - (prefix.rfind(b"\n") + 1) + 1
             raise InputError(
                 f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
                 Location(path, line, column),

@@ -605,7 +605,6 @@ def test_bad_ids() -> None:
         (4, 10, f"process 'a b': id 'a b' {hint}"),
         (5, 10, f"process 'x@y': id 'x@y' {hint}"),
         (6, 10, f"process '-x': id '-x' {hint}"),
-        (7, 10, f"this process: id '' {hint}"),
         (7, 10, "this process: id is empty; write a value"),
         (8, 10, f"process '{'i' * 201}': id is longer than 200 characters; shorten it"),
     ]
@@ -951,3 +950,24 @@ def test_fixture_validates_against_the_published_schema() -> None:
 
     doc = load_yaml((FIXTURES / "infusion_pump.yaml").read_bytes(), PATH)
     assert list(Draft202012Validator(native.schema()).iter_errors(doc.data)) == []
+
+
+def test_one_message_per_value() -> None:
+    # An empty contract property fails the typed and the generic property schema; an id of
+    # spaces is both too long and malformed: each value still gets one sentence.
+    long_bad = "a b" * 70
+    text = HEAD + (
+        "elements:\n"
+        "  - {id: p, type: process, properties: {sanitizes_input: }}\n"  # line 4
+        f"  - {{id: '{long_bad}', type: process}}\n"  # line 5
+    )
+    assert problems(text) == [
+        (
+            *at(text, 4, "}}"),
+            "process 'p': properties.sanitizes_input is empty; write true or false or remove it",
+        ),
+        (
+            *at(text, 5, "'a b"),
+            f"process '{long_bad}': id is longer than 200 characters; shorten it",
+        ),
+    ]

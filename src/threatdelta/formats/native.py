@@ -142,9 +142,38 @@ def schema_errors(doc: YamlDocument) -> list[InputError]:
             )
         ]
     found: list[InputError] = []
-    for error in _validator().iter_errors(doc.data):
+    for error in _one_per_value(_validator().iter_errors(doc.data)):
         found.extend(_explain(error, doc))
     return found
+
+
+_VALUE_KINDS = ("type", "const", "enum", "minLength", "maxLength", "pattern")
+"""Checks of a single value, in the order their messages are preferred."""
+
+
+def _one_per_value(errors: Iterable[ValidationError]) -> list[ValidationError]:
+    """Keep one error per value: the most specific schema's, then the clearest kind.
+
+    A value can fail several checks at once (an empty id is too short and does not match the
+    id pattern; an empty ``sanitizes_input`` fails both the generic and the typed property
+    schema); one sentence about it is enough.
+    """
+    kept: list[ValidationError] = []
+    best: dict[tuple[Any, ...], ValidationError] = {}
+    for error in errors:
+        kind = str(error.validator)
+        if kind not in _VALUE_KINDS or "propertyNames" in error.relative_schema_path:
+            kept.append(error)
+            continue
+        where = tuple(error.absolute_path)
+        current = best.get(where)
+        if current is None or _preference(error) < _preference(current):
+            best[where] = error
+    return kept + list(best.values())
+
+
+def _preference(error: ValidationError) -> tuple[int, int]:
+    return (-len(error.relative_schema_path), _VALUE_KINDS.index(str(error.validator)))
 
 
 def _explain(error: ValidationError, doc: YamlDocument) -> Iterator[InputError]:
