@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from threatdelta.errors import InputError, InputErrors, Location
@@ -971,3 +974,47 @@ def test_one_message_per_value() -> None:
             f"process '{long_bad}': id is longer than 200 characters; shorten it",
         ),
     ]
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from(
+        ["a", "b", "x@y", "", "process", "data-store", "external-entity", "person", "can",
+         "open", "mitigated", "2027-06-30", "2027-02-30", "yes", "a b"]
+    ),
+)  # fmt: skip
+_KEYS = st.sampled_from(
+    ["id", "name", "type", "kind", "boundary", "parent", "from", "to", "protocol", "status",
+     "properties", "controls", "evidence", "expires", "approved_on", "bidirectional", "zz", "1"]
+)  # fmt: skip
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+_SECTIONS = st.sampled_from(
+    ["version", "system", "boundaries", "elements", "flows", "controls", "threats", "other"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_SECTIONS, _VALUES, max_size=7))
+def test_any_document_is_read_or_rejected_with_located_errors(document: dict[str, Any]) -> None:
+    text = yaml.safe_dump(document)
+    try:
+        read(text)
+    except InputErrors as err:
+        assert err.errors
+        for e in err.errors:
+            assert e.location is not None and e.location.line is not None
+    except InputError as err:
+        assert err.location is not None and err.location.line is not None
+
+
+def test_no_sample_of_another_format_is_sniffed_as_native(samples_dir: Path) -> None:
+    files = [p for p in sorted(samples_dir.rglob("*")) if p.is_file()]
+    assert files
+    for sample in files:
+        assert not native.sniff(sample.name, sample.read_bytes()), sample.name

@@ -625,8 +625,9 @@ def _item(data: Any, path: Sequence[Any]) -> dict[str, Any]:
 
 def _label(section: str, item: Mapping[str, Any]) -> str:
     noun = _SECTION_LABELS.get(section, section)
-    if section == "elements" and item.get("type") in _TYPE_LABELS:
-        noun = _TYPE_LABELS[item["type"]]
+    element_type = item.get("type")
+    if section == "elements" and isinstance(element_type, str) and element_type in _TYPE_LABELS:
+        noun = _TYPE_LABELS[element_type]
     item_id = item.get("id")
     if isinstance(item_id, str) and item_id:
         return f"{noun} '{item_id}'"
