@@ -595,7 +595,10 @@ def _load(
     extends_builtin = False
     catalogue: dict[str, Countermeasure] = dict(base_catalogue)
     try:
-        top = reader.mapping(document.data, (), "a rule pack") or {}
+        top = reader.mapping(document.data, (), "a rule pack")
+        if top is None:
+            _raise(errors)
+        assert top is not None
         reader.known_keys(top, _PACK_KEYS, (), "a rule pack")
         version = top.get("version")
         if "version" not in top:
@@ -731,6 +734,38 @@ _SCOPE_TEXT = {
                    "key `rule@source>flow>target`)",
 }
 _GENERATOR = "python -m threatdelta.rules.packfile --doc > docs/rules.md"
+_OWN_PACKS = [
+    "## Your own rules",
+    "",
+    "A pack file is YAML with `version: 1`, a `name`, optional `countermeasures` "
+    "(`{id, name, description}`) and `rules` written like the built-in ones: `id`, `stride` "
+    "(S, T, R, I, D or E), `scope` (element, flow or interaction), `title`, optional "
+    "`description`, `include`, optional `exclude`, `severity` (low, medium, high, critical; "
+    "default medium), optional `cwe`, `capec`, `countermeasures` and `category`. Titles and "
+    "descriptions may name `{element.name}`, or `{source.name}`, `{flow.name}` and "
+    "`{target.name}`, as the scope allows. Rules may use every countermeasure of the catalogue "
+    "below and of their own pack.",
+    "",
+    "With `extends: builtin` the pack's rules are added to the built-in ones; a rule with the "
+    "id of a built-in rule replaces it. Without it, the pack stands alone. Check a pack with "
+    "`python -m threatdelta.rules.packfile PACK.yaml`.",
+    "",
+    "```yaml",
+    "version: 1",
+    "name: Pump rules",
+    "extends: builtin",
+    "rules:",
+    "  - id: bolus-button-spoofing",
+    "    stride: S",
+    "    scope: interaction",
+    "    title: \"{source.name} could fake a bolus request to {target.name}\"",
+    "    include: \"target is 'process/control-unit' and flow.protocol is 'ble'\"",
+    "    exclude: \"flow.authenticated\"",
+    "    severity: high",
+    "    countermeasures: [x509-authentication]",
+    "```",
+    "",
+]
 
 
 def _cell(text: str) -> str:
@@ -754,8 +789,10 @@ def render_reference(pack: RulePack) -> str:
         "",
         "Each rule names a STRIDE category, the scope it is evaluated on, a default severity, "
         "CWE and CAPEC ids where one fits, and the countermeasures that usually answer it. "
-        "A threat exists where `include` holds and `exclude` does not. Rule expressions are "
-        "described in the rule-language reference; unset properties count as not true.",
+        "A threat exists where `include` holds and `exclude` does not; a property that is not "
+        "set counts as not true. Where a specific rule covers a case (a log store, a credential "
+        "store, a flow crossing a trust boundary, a field bus), the generic rule with the same "
+        "STRIDE letter on the same subject steps aside, so one weakness gives one threat.",
         "",
         f"Pack digest: `{pack.digest}`",
         "",
@@ -786,7 +823,7 @@ def render_reference(pack: RulePack) -> str:
             f"- Exclude: `{rule.exclude_text}`" if rule.exclude_text else "- Exclude: —",
             "",
         ]
-    out += ["## Countermeasure catalogue", ""]
+    out += [*_OWN_PACKS, "## Countermeasure catalogue", ""]
     for cm_id, cm in pack.countermeasures.items():
         used = [r.id for r in pack.rules if cm_id in r.countermeasures]
         out += [

@@ -1,0 +1,386 @@
+"""The built-in STRIDE pack: its content, its reference page, and what it finds on small models."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from tests.helpers import boundary, element, flow, model
+
+from threatdelta.engine import enumerate_threats
+from threatdelta.model.model import Element, Flow, Model
+from threatdelta.rules.packfile import builtin_pack, render_reference
+from threatdelta.threat import Threat
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+PACK = builtin_pack()
+KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def threats(elements: list[Element], flows: list[Flow] = [], bounds: list[str] = []) -> set[str]:  # noqa: B006
+    """Keys of the built-in pack's threats on a small model (boundaries given as ids)."""
+    return {t.key for t in enumerate_threats(_model(elements, flows, bounds), PACK)}
+
+
+def _model(elements: list[Element], flows: list[Flow], bounds: list[str]) -> Model:
+    return model(elements, flows, [boundary(b) for b in bounds])
+
+
+def rules_on(keys: set[str], subject: str) -> set[str]:
+    """Rule ids of the keys about ``subject`` (an element id, a flow id or 'a>f>b')."""
+    return {k.split("@", 1)[0] for k in keys if k.split("@", 1)[1] == subject}
+
+
+def letters_on(model_: Model, subject: str) -> list[str]:
+    """STRIDE letters of the element threats on ``subject``, sorted, with repeats."""
+    found: list[Threat] = [t for t in enumerate_threats(model_, PACK) if t.element == subject]
+    return sorted(t.stride for t in found)
+
+
+# ------------------------------------------------------------------ the pack itself
+
+
+def test_pack_loads_with_sorted_unique_kebab_case_ids() -> None:
+    ids = [r.id for r in PACK.rules]
+    assert PACK.name == "threatdelta STRIDE"
+    assert ids == sorted(ids)
+    assert len(ids) == len(set(ids))
+    assert all(KEBAB.match(i) for i in ids), [i for i in ids if not KEBAB.match(i)]
+    assert len(PACK.digest) == 64
+    assert builtin_pack() is PACK
+
+
+def test_every_rule_has_what_a_reviewer_needs() -> None:
+    for rule in PACK.rules:
+        assert rule.countermeasures, rule.id
+        assert "{" in rule.title, rule.id  # names what it is about
+        sentences = len(re.findall(r"[.!?](?:\s|$)", rule.description))
+        assert 2 <= sentences <= 4, (rule.id, sentences)
+        assert rule.category, rule.id
+
+
+def test_every_countermeasure_resolves_and_every_catalogue_entry_is_used() -> None:
+    used = {c for r in PACK.rules for c in r.countermeasures}
+    assert used <= set(PACK.countermeasures)
+    assert set(PACK.countermeasures) == used
+    for cm_id, cm in PACK.countermeasures.items():
+        assert KEBAB.match(cm_id) and cm.name and cm.description, cm_id
+
+
+def test_catalogue_holds_the_countermeasures_device_makers_ask_for() -> None:
+    required = {
+        "x509-authentication",
+        "digital-signature",
+        "secure-boot",
+        "log-mac",
+        "tamper-resistance",
+        "aes-256-at-rest",
+        "tls-in-transit",
+        "input-sanitisation",
+        "least-privilege",
+        "audit-trail",
+        "rate-limiting",
+        "watchdog-safe-mode",
+        "message-authentication",
+        "debug-port-lock",
+        "secure-element",
+        "anti-replay",
+    }
+    assert required <= set(PACK.countermeasures)
+
+
+def test_reference_page_is_up_to_date() -> None:
+    expected = render_reference(PACK)
+    assert DOCS.is_file(), "run: python -m threatdelta.rules.packfile --doc > docs/rules.md"
+    assert DOCS.read_text(encoding="utf-8") == expected, (
+        "docs/rules.md is stale; run: python -m threatdelta.rules.packfile --doc > docs/rules.md"
+    )
+
+
+def test_reference_page_lists_every_rule_with_its_expressions() -> None:
+    page = render_reference(PACK)
+    for rule in PACK.rules:
+        assert f"## {rule.id}\n" in page
+        assert f"- Include: `{rule.include_text}`" in page
+        if rule.exclude_text:
+            assert f"- Exclude: `{rule.exclude_text}`" in page
+        for number in rule.cwe:
+            assert f"CWE-{number}]" in page
+
+
+# ------------------------------------------------------------------ STRIDE per element
+
+
+def test_external_entity_gets_spoofing_and_repudiation() -> None:
+    m = _model([element("nurse", "external-entity", "person")], [], [])
+    assert letters_on(m, "nurse") == ["R", "S"]
+
+
+def test_authenticated_external_entity_is_not_spoofable() -> None:
+    keys = threats([element("nurse", "external-entity", authenticated=True)])
+    assert rules_on(keys, "nurse") == {"entity-repudiation"}
+
+
+def test_process_gets_all_six() -> None:
+    m = _model([element("app", "process", "web-service")], [], [])
+    assert letters_on(m, "app") == sorted("STRIDE")
+
+
+def test_data_store_gets_tampering_disclosure_and_denial_of_service() -> None:
+    m = _model([element("db", "data-store", "database")], [], [])
+    assert letters_on(m, "db") == ["D", "I", "T"]
+
+
+def test_log_store_also_gets_repudiation_once_per_letter() -> None:
+    for log in (element("log", "data-store", stores_logs=True), element("log", "data-store", "log")):
+        m = _model([log], [], [])
+        assert letters_on(m, "log") == ["D", "I", "R", "T"]
+        assert "log-tampering" in rules_on(threats([log]), "log")
+
+
+def test_flow_gets_tampering_disclosure_and_denial_of_service() -> None:
+    keys = threats([element("a"), element("b")], [flow("f", "a", "b")])
+    assert rules_on(keys, "f") == {"flow-tampering", "flow-sniffing", "flow-dos"}
+    stride = {t.stride for t in enumerate_threats(
+        _model([element("a"), element("b")], [flow("f", "a", "b")], []), PACK) if t.flow == "f"}
+    assert stride == {"T", "I", "D"}
+
+
+def test_protected_internal_flow_has_no_tampering_or_disclosure() -> None:
+    f = flow("f", "a", "b", encrypted=True, integrity_protected=True, rate_limited=True)
+    keys = threats([element("a"), element("b")], [f])
+    assert rules_on(keys, "f") == set()
+
+
+# ------------------------------------------------------------------ boundaries
+
+
+def _crossing(**props: object) -> set[str]:
+    return threats(
+        [element("cloud", "external-entity", "cloud-service"),
+         element("pump", boundary="device")],
+        [flow("f", "cloud", "pump", "https", **props)],
+        ["device"],
+    )
+
+
+def test_unprotected_crossing_flow_gets_the_crossing_rules_not_the_internal_ones() -> None:
+    keys = _crossing()
+    assert rules_on(keys, "cloud>f>pump") >= {
+        "crossing-spoofing", "crossing-sniffing", "crossing-tampering"}
+    assert rules_on(keys, "f") == {"flow-dos"}
+
+
+def test_encrypted_crossing_flow_has_no_disclosure_in_transit() -> None:
+    keys = _crossing(encrypted=True)
+    assert "crossing-sniffing" not in rules_on(keys, "cloud>f>pump")
+    assert "flow-sniffing" not in rules_on(keys, "f")
+    assert "crossing-tampering" in rules_on(keys, "cloud>f>pump")
+
+
+def test_tmt_attribute_names_count_as_protection() -> None:
+    keys = _crossing(providesConfidentiality="Yes", providesIntegrity="Yes",
+                     authenticatesSource="Yes")
+    assert not {"crossing-sniffing", "crossing-tampering", "crossing-spoofing"} & rules_on(
+        keys, "cloud>f>pump")
+
+
+def test_unsanitised_input_from_a_less_trusted_zone() -> None:
+    assert "untrusted-input" in rules_on(_crossing(), "cloud>f>pump")
+    sanitised = threats(
+        [element("cloud", "external-entity"), element("pump", boundary="device",
+                                                      sanitizes_input=True)],
+        [flow("f", "cloud", "pump")],
+        ["device"],
+    )
+    assert "untrusted-input" not in rules_on(sanitised, "cloud>f>pump")
+    outbound = threats(
+        [element("app", "process"), element("pump", boundary="device")],
+        [flow("f", "pump", "app")],
+        ["device"],
+    )
+    assert "untrusted-input" not in rules_on(outbound, "pump>f>app")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: flow.inbound describes the declared direction, also when an interaction "
+    "rule is evaluated on the reverse direction of a bidirectional flow",
+)
+def test_replies_on_a_bidirectional_flow_are_inbound_for_the_device() -> None:
+    keys = threats(
+        [element("cloud", "process", "web-service"), element("pump", boundary="device")],
+        [flow("f", "pump", "cloud", bidirectional=True)],
+        ["device"],
+    )
+    assert "untrusted-input" in rules_on(keys, "cloud>f>pump")
+    assert "untrusted-input" not in rules_on(keys, "pump>f>cloud")
+
+
+def test_privileged_process_reachable_across_a_boundary() -> None:
+    keys = threats(
+        [element("app", "external-entity"), element("svc", boundary="device",
+                                                    runs_privileged=True)],
+        [flow("f", "app", "svc")],
+        ["device"],
+    )
+    assert "privileged-exposure" in rules_on(keys, "app>f>svc")
+    inside = threats(
+        [element("a", boundary="device"), element("svc", boundary="device", runs_privileged=True)],
+        [flow("f", "a", "svc")],
+        ["device"],
+    )
+    assert "privileged-exposure" not in rules_on(inside, "a>f>svc")
+
+
+# ------------------------------------------------------------------ buses, firmware, debug
+
+
+def test_can_flow_without_authentication_gets_the_field_bus_rule() -> None:
+    parts = [element("ecu1", "process", "control-unit"), element("ecu2", "process", "control-unit")]
+    assert "fieldbus-spoofing" in rules_on(threats(parts, [flow("f", "ecu1", "ecu2", "can")]), "f")
+    for protected in ({"authenticated": True}, {"integrity_protected": True}):
+        keys = threats(parts, [flow("f", "ecu1", "ecu2", "can", **protected)])
+        assert "fieldbus-spoofing" not in rules_on(keys, "f")
+
+
+def test_udp_broadcast_is_a_field_bus_but_unicast_udp_is_not() -> None:
+    parts = [element("a"), element("b")]
+    assert "fieldbus-spoofing" in rules_on(
+        threats(parts, [flow("f", "a", "b", "udp", broadcast=True)]), "f")
+    assert "fieldbus-spoofing" not in rules_on(threats(parts, [flow("f", "a", "b", "udp")]), "f")
+
+
+def test_can_flow_across_a_boundary_is_reported_once_as_a_field_bus() -> None:
+    keys = threats(
+        [element("ecu1", "process", "control-unit"),
+         element("ecu2", "process", "control-unit", boundary="device")],
+        [flow("f", "ecu1", "ecu2", "can")],
+        ["device"],
+    )
+    assert "fieldbus-spoofing" in rules_on(keys, "f")
+    assert "crossing-spoofing" not in rules_on(keys, "ecu1>f>ecu2")
+
+
+def test_unsigned_firmware_to_a_process_without_secure_boot() -> None:
+    parts = [element("vendor", "external-entity", "system"), element("pump", "process", "firmware")]
+    keys = threats(parts, [flow("update", "vendor", "pump", carries_firmware=True)])
+    assert {"unsigned-firmware", "unverified-boot"} <= rules_on(keys, "update")
+    safe = threats(
+        [parts[0], element("pump", "process", "firmware", secure_boot=True)],
+        [flow("update", "vendor", "pump", carries_firmware=True, signed=True)],
+    )
+    assert not {"unsigned-firmware", "unverified-boot"} & rules_on(safe, "update")
+
+
+def test_debug_interfaces() -> None:
+    assert "debug-port" in rules_on(threats([element("mcu", debug_interface=True)]), "mcu")
+    assert "debug-port" not in rules_on(threats([element("mcu")]), "mcu")
+    parts = [element("laptop", "external-entity", "device"), element("mcu")]
+    for protocol in ("jtag", "swd"):
+        assert "debug-link" in rules_on(threats(parts, [flow("f", "laptop", "mcu", protocol)]), "f")
+    assert "debug-link" in rules_on(
+        threats(parts, [flow("f", "laptop", "mcu", "serial", debug_interface=True)]), "f")
+    assert "debug-link" not in rules_on(threats(parts, [flow("f", "laptop", "mcu", "serial")]), "f")
+
+
+# ------------------------------------------------------------------ stores and control units
+
+
+def test_logs_without_tamper_protection() -> None:
+    assert "log-tampering" in rules_on(threats([element("log", "data-store", stores_logs=True)]),
+                                       "log")
+    protected = threats([element("log", "data-store", stores_logs=True, tamper_protected=True)])
+    assert "log-tampering" not in rules_on(protected, "log")
+    assert "store-repudiation" in rules_on(protected, "log")
+    assert "store-tampering" not in rules_on(protected, "log")
+
+
+def test_credentials_stored_unencrypted() -> None:
+    for store in (element("keys", "data-store", stores_credentials=True),
+                  element("keys", "data-store", "key-store")):
+        found = rules_on(threats([store]), "keys")
+        assert "credentials-cleartext" in found
+        assert "store-disclosure" not in found
+    encrypted = threats([element("keys", "data-store", stores_credentials=True, encrypted=True)])
+    assert not {"credentials-cleartext", "store-disclosure"} & rules_on(encrypted, "keys")
+
+
+def test_control_unit_without_watchdog_risks_therapy_interruption() -> None:
+    assert "therapy-interruption" in rules_on(
+        threats([element("cu", "process", "control-unit")]), "cu")
+    assert "therapy-interruption" not in rules_on(
+        threats([element("cu", "process", "control-unit", watchdog=True)]), "cu")
+    assert "therapy-interruption" not in rules_on(
+        threats([element("web", "process", "web-service")]), "web")
+
+
+# ------------------------------------------------------------------ whole-model properties
+
+PROTECTIONS: dict[str, list[dict[str, object]]] = {
+    "external-entity": [{"authenticated": True}],
+    "process": [
+        {"sanitizes_input": True},
+        {"secure_boot": True},
+        {"secure_boot": True, "tamper_resistant": True},
+        {"watchdog": True},
+        {"authenticated": True},
+    ],
+    "data-store": [{"encrypted": True}, {"tamper_protected": True}],
+    "flow": [
+        {"authenticated": True},
+        {"encrypted": True},
+        {"integrity_protected": True},
+        {"signed": True},
+        {"rate_limited": True},
+    ],
+}
+
+
+def _device_model(element_props: dict[str, dict[str, object]],
+                  flow_props: dict[str, object]) -> Model:
+    def el(id_: str, type_: str, kind: str, boundary_: str | None, **extra: object) -> Element:
+        return element(id_, type_, kind, boundary_, **extra, **element_props.get(type_, {}))
+
+    return _model(
+        [
+            el("clinician", "external-entity", "person", None),
+            el("cloud", "process", "web-service", None, runs_privileged=True),
+            el("pump", "process", "control-unit", "device", debug_interface=True),
+            el("log", "data-store", "log", "device"),
+            el("keys", "data-store", "key-store", "device"),
+        ],
+        [
+            flow("cmd", "clinician", "pump", "ble", **flow_props),
+            flow("sync", "pump", "cloud", "https", bidirectional=True, **flow_props),
+            flow("fw", "cloud", "pump", "https", carries_firmware=True, **flow_props),
+            flow("bus", "pump", "log", "can", **flow_props),
+            flow("k", "pump", "keys", "ipc", **flow_props),
+        ],
+        ["device"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "props"),
+    [(kind, props) for kind, choices in PROTECTIONS.items() for props in choices],
+)
+def test_adding_a_protection_never_adds_a_threat(where: str, props: dict[str, object]) -> None:
+    before = {t.key for t in enumerate_threats(_device_model({}, {}), PACK)}
+    if where == "flow":
+        after_model = _device_model({}, props)
+    else:
+        after_model = _device_model({where: props}, {})
+    after = {t.key for t in enumerate_threats(after_model, PACK)}
+    assert after <= before
+    assert after != before, f"{props} on {where} answers no rule"
+
+
+def test_titles_and_descriptions_are_filled_in() -> None:
+    found = enumerate_threats(_device_model({}, {}), PACK)
+    assert found
+    for threat in found:
+        assert "{" not in threat.title and "}" not in threat.title, threat.key
+        assert "{" not in threat.description, threat.key
+        assert threat.countermeasures and threat.severity in ("low", "medium", "high", "critical")
