@@ -44,7 +44,8 @@ def review_text(result: ReviewSet) -> str:
             )
             lines.append(f"      {item.entry.key}")
         for transition in review.transitions:
-            lines.append(
-                f"  status {transition.before} -> {transition.after}: {transition.entry.key}"
-            )
+            after = transition.after
+            if not transition.entry.addressed and after != "open":
+                after += " (not addressed)"
+            lines.append(f"  status {transition.before} -> {after}: {transition.entry.key}")
     return "\n".join(lines) + "\n"

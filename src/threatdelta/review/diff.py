@@ -8,7 +8,8 @@ addition, because items are matched by id.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -29,9 +30,9 @@ class FieldChange:
     """The item's id (a threat key for dispositions)."""
     field: str
     """Dotted field path: ``name``, ``properties.encrypted``, ``evidence``, ``status`` ..."""
-    old: Any = field(compare=False)
+    old: Any = dataclasses.field(compare=False)
     """Value at base (None when absent)."""
-    new: Any = field(compare=False)
+    new: Any = dataclasses.field(compare=False)
     """Value at head (None when absent)."""
 
 

@@ -242,8 +242,9 @@ def compare(
     regressions = _control_regressions(base, head, head.model)
     regressions += _evidence_regressions(base, head)
     regressions += _expired(head)
+    covered = {r.key for r in regressions}
     for t in transitions:
-        if t.was_addressed and not t.entry.addressed:
+        if t.was_addressed and not t.entry.addressed and t.entry.key not in covered:
             regressions.append(
                 Regression(
                     "status-downgraded",
