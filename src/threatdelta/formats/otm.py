@@ -170,8 +170,8 @@ def element_type_for(otm_type: str, tags: Sequence[str] = ()) -> ElementType:
 
 def kind_for(element_type: ElementType, otm_type: str) -> str:
     """The native kind closest to an OTM component type (``generic`` when none fits)."""
-    text = otm_type.strip().lower()
-    if text.startswith(f"{element_type}/"):
+    text = otm_type.strip()
+    if text.lower().startswith(f"{element_type}/"):
         return text.split("/", 1)[1] or "generic"
     words = set(_words(otm_type))
     table: tuple[tuple[set[str], str], ...]
@@ -757,7 +757,10 @@ class _Reader:
             dispositions[key] = disposition
             if str(attributes.get(f"{ATTR}generated", "")).lower() == "true":
                 continue  # a disposition of a threat the rules produce, kept here by the writer
-            threats.append(self._threat(key, instance, definition, tuple(mitigation_ids)))
+            rule = _string(attributes.get(f"{ATTR}rule")) if single else ""
+            threats.append(
+                self._threat(key, rule or RULE_ID, instance, definition, tuple(mitigation_ids))
+            )
         for control_id, states in progress.items():
             control = controls[control_id]
             if control.status != "planned":
@@ -822,6 +825,7 @@ class _Reader:
     def _threat(
         self,
         key: str,
+        rule_id: str,
         instance: _Instance,
         definition: Mapping[str, Any],
         countermeasures: tuple[str, ...],
@@ -845,7 +849,7 @@ class _Reader:
         subject = instance.subject
         common: dict[str, Any] = {
             "key": key,
-            "rule_id": RULE_ID,
+            "rule_id": rule_id,
             "stride": stride,
             "title": _string(definition.get("name")) or instance.threat_id,
             "severity": severity_from_risk(risk.get("likelihood"), risk.get("impact")),

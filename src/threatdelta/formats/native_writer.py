@@ -1,0 +1,417 @@
+"""A :class:`Model` written as a native threat model (``threatmodel.yaml``).
+
+The text starts with a ``yaml-language-server`` comment so editors find the schema, lists
+boundaries, elements, flows and controls sorted by id, and keeps every disposition under
+``threats:``. Ids are kept. What the native format cannot hold comes back as :class:`Note` s,
+one per thing lost, for ``threatdelta convert`` to print:
+
+- line boundaries, and any crossing the boundary nesting does not imply (native models work
+  crossings out from nesting);
+- stored threats (Threat Dragon, OTM, hand-added TMT threats): only their dispositions remain;
+- type chains that the element's type and kind do not give (a TMT stencil's own type ids);
+- ids, property names, kinds and values the native schema does not allow are rewritten, and said so.
+
+The output is deterministic: the same model always gives the same text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from threatdelta.model.model import Boundary, Control, Disposition, Element, Flow, Model, Value
+from threatdelta.model.types import BOUNDARY_KINDS, ELEMENT_KINDS, PROTOCOLS, element_chain
+
+SCHEMA_COMMENT = "# yaml-language-server: $schema=threatmodel.schema.json"
+"""First line of every native file written."""
+
+FORMAT = "native"
+"""The target format's name, for notes."""
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+_ID_MAX = 200
+_PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+_KEY_MAX = 1000
+
+_BOOLEAN_PROPERTIES: dict[str, frozenset[str]] = {
+    "flow": frozenset(
+        {
+            "authenticated", "encrypted", "integrity_protected", "carries_firmware", "signed",
+            "debug_interface", "broadcast", "rate_limited",
+        }
+    ),
+    "process": frozenset(
+        {
+            "sanitizes_input", "runs_privileged", "secure_boot", "debug_interface", "watchdog",
+            "tamper_resistant",
+        }
+    ),
+    "data-store": frozenset(
+        {"stores_logs", "stores_credentials", "encrypted", "tamper_protected", "backed_up"}
+    ),
+    "external-entity": frozenset({"authenticated"}),
+    "boundary": frozenset(),
+}  # fmt: skip
+"""Property names the native schema types as booleans, per kind of item."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something of the model the target format cannot hold."""
+
+    what: str
+    """What is lost, as a noun phrase: ``line boundary 'Internet' (b1)``."""
+    detail: str = ""
+    """What happens instead, if anything: ``kept as a disposition only``."""
+
+    def sentence(self, target: str) -> str:
+        """``<what> is not kept by <target>[; <detail>]``."""
+        text = f"{self.what} is not kept by {target}"
+        return f"{text}; {self.detail}" if self.detail else text
+
+
+@dataclass(frozen=True)
+class Written:
+    """A model written in a target format."""
+
+    text: str
+    """The file's content."""
+    notes: tuple[Note, ...] = ()
+    """What the target format could not hold, in the order found."""
+
+
+def _label(noun: str, name: str, item_id: str) -> str:
+    return f"{noun} '{name}' ({item_id})" if name and name != item_id else f"{noun} '{item_id}'"
+
+
+def derived_crossings(
+    boundaries: Iterable[Boundary], elements: Iterable[Element], flow: Flow
+) -> set[str]:
+    """The border boundaries ``flow`` crosses by nesting: those holding exactly one of its ends."""
+    parents = {b.id: b.parent for b in boundaries if not b.is_line}
+    inside: dict[str, set[str]] = {}
+    for element in elements:
+        chain: set[str] = set()
+        current = element.boundary
+        while current is not None and current in parents and current not in chain:
+            chain.add(current)
+            current = parents[current]
+        inside[element.id] = chain
+    return inside.get(flow.source, set()) ^ inside.get(flow.target, set())
+
+
+def crossing_notes(model: Model, kept: Iterable[Boundary], target: str) -> list[Note]:
+    """Notes for flows whose stored crossings differ from what nesting in ``kept`` implies."""
+    kept = list(kept)
+    names = {b.id: b.name for b in model.boundaries}
+    notes: list[Note] = []
+    for flow in model.flows:
+        if flow.crosses is None:
+            continue
+        derived = derived_crossings(kept, model.elements, flow)
+        stored = set(flow.crosses)
+        flow_label = _label("flow", flow.name, flow.id)
+        for boundary_id in sorted(stored - derived):
+            notes.append(
+                Note(
+                    f"the crossing of {_label('boundary', names.get(boundary_id, ''), boundary_id)}"
+                    f" by {flow_label}",
+                    f"{target} works crossings out from boundary nesting",
+                )
+            )
+        for boundary_id in sorted(derived - stored):
+            notes.append(
+                Note(
+                    f"that {flow_label} stays clear of "
+                    f"{_label('boundary', names.get(boundary_id, ''), boundary_id)}",
+                    f"{target} works crossings out from boundary nesting and finds one",
+                )
+            )
+    return notes
+
+
+class _Ids:
+    """Maps model ids to ids the native schema accepts, noting every change."""
+
+    def __init__(self, notes: list[Note]) -> None:
+        self.notes = notes
+        self.mapped: dict[tuple[str, str], str] = {}
+        self.taken: dict[str, set[str]] = {}
+
+    def add(self, namespace: str, item_id: str, label: str) -> str:
+        taken = self.taken.setdefault(namespace, set())
+        new = item_id
+        if not _ID.match(new) or len(new) > _ID_MAX:
+            new = re.sub(r"[^A-Za-z0-9_.:-]+", "-", new).lstrip("_.:-")[:_ID_MAX] or "id"
+            if not new[0].isalnum():
+                new = f"id-{new}"[:_ID_MAX]
+        base, number = new, 1
+        while new in taken:
+            number += 1
+            suffix = f"-{number}"
+            new = base[: _ID_MAX - len(suffix)] + suffix
+        taken.add(new)
+        self.mapped[(namespace, item_id)] = new
+        if new != item_id:
+            self.notes.append(
+                Note(
+                    f"the id of {label}",
+                    f"written as '{new}' (threat keys built from the old id no longer match)",
+                )
+            )
+        return new
+
+    def get(self, namespace: str, item_id: str | None) -> str | None:
+        if item_id is None:
+            return None
+        return self.mapped.get((namespace, item_id))
+
+
+def clean_properties(
+    properties: Mapping[str, Value], kind: str, label: str, notes: list[Note], target: str
+) -> dict[str, Value]:
+    """Properties the native schema accepts: valid names, no nulls, booleans where typed."""
+    result: dict[str, Value] = {}
+    booleans = _BOOLEAN_PROPERTIES.get(kind, frozenset())
+    for key in sorted(properties):
+        value = properties[key]
+        name = key
+        if not _PROPERTY.match(name) or len(name) > _ID_MAX:
+            name = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:_ID_MAX] or "property"
+            notes.append(Note(f"the property name '{key}' of {label}", f"written as '{name}'"))
+        if name in result:
+            notes.append(Note(f"property '{key}' of {label}", f"its name clashes with '{name}'"))
+            continue
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            notes.append(Note(f"the empty value of property '{key}' of {label}"))
+            continue
+        if name in booleans and not isinstance(value, bool):
+            text = str(value).strip().lower()
+            if text in ("true", "yes", "1"):
+                value = True
+            elif text in ("false", "no", "0"):
+                value = False
+            else:
+                notes.append(
+                    Note(
+                        f"property '{key}' = {value!r} of {label}",
+                        f"{target} wants true or false there",
+                    )
+                )
+                continue
+        result[name] = value
+    return result
+
+
+def _date(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, multi-line strings as literal blocks."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(document: Mapping[str, Any]) -> str:
+    """``document`` as block-style YAML, keys in the order given."""
+    text: str = yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+    return text
+
+
+def _disposition_entry(disposition: Disposition, ids: _Ids) -> dict[str, Any]:
+    entry: dict[str, Any] = {"status": disposition.status}
+    controls = [ids.get("control", c) or c for c in disposition.controls]
+    if controls:
+        entry["controls"] = controls
+    if disposition.justification:
+        entry["justification"] = disposition.justification
+    if disposition.approved_by:
+        entry["approved_by"] = disposition.approved_by
+    if disposition.approved_on is not None:
+        entry["approved_on"] = _date(disposition.approved_on)
+    if disposition.expires is not None:
+        entry["expires"] = _date(disposition.expires)
+    if disposition.transferred_to:
+        entry["transferred_to"] = disposition.transferred_to
+    if disposition.needs_investigation:
+        entry["needs_investigation"] = True
+    return entry
+
+
+def write(model: Model) -> Written:
+    """``model`` as native YAML text, and notes on what the native format cannot hold."""
+    notes: list[Note] = []
+    ids = _Ids(notes)
+    borders = [b for b in model.boundaries if not b.is_line]
+    for boundary in model.boundaries:
+        if boundary.is_line:
+            notes.append(
+                Note(
+                    _label("line boundary", boundary.name, boundary.id),
+                    "native boundaries are borders around elements",
+                )
+            )
+    for boundary in borders:
+        ids.add("item", boundary.id, _label("boundary", boundary.name, boundary.id))
+    for element in model.elements:
+        ids.add("item", element.id, _label(element.type, element.name, element.id))
+    for flow in model.flows:
+        ids.add("item", flow.id, _label("flow", flow.name, flow.id))
+    for control in model.controls:
+        ids.add("control", control.id, _label("control", control.name, control.id))
+
+    document: dict[str, Any] = {"version": 1, "system": model.system.strip() or "Unnamed system"}
+    boundaries = [_boundary(b, ids, notes) for b in borders]
+    elements = [_element(e, ids, notes) for e in model.elements]
+    flows = [_flow(f, ids, notes) for f in model.flows]
+    notes.extend(crossing_notes(model, borders, FORMAT))
+    controls = [_control(c, ids) for c in model.controls]
+    if boundaries:
+        document["boundaries"] = boundaries
+    if elements:
+        document["elements"] = elements
+    if flows:
+        document["flows"] = flows
+    if controls:
+        document["controls"] = controls
+
+    dispositions = dict(model.dispositions)
+    for threat in model.stored_threats:
+        notes.append(
+            Note(f"stored threat '{threat.key}' ({threat.title})", "kept as a disposition only")
+        )
+        dispositions.setdefault(threat.key, Disposition(key=threat.key, status="open"))
+    threats: dict[str, Any] = {}
+    for key in sorted(dispositions):
+        if not key or len(key) > _KEY_MAX:
+            notes.append(Note(f"the disposition of threat '{key[:60]}...'", "its key is too long"))
+            continue
+        threats[key] = _disposition_entry(dispositions[key], ids)
+    if threats:
+        document["threats"] = threats
+    return Written(text=f"{SCHEMA_COMMENT}\n{dump_yaml(document)}", notes=tuple(notes))
+
+
+def _boundary(boundary: Boundary, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
+    label = _label("boundary", boundary.name, boundary.id)
+    entry: dict[str, Any] = {"id": ids.get("item", boundary.id), "name": boundary.name}
+    properties = dict(boundary.properties)
+    kind = boundary.kind
+    if kind not in BOUNDARY_KINDS:
+        notes.append(Note(f"the kind '{kind}' of {label}", "kept as property tool_kind"))
+        properties.setdefault("tool_kind", kind)
+        kind = "generic"
+    if kind != "generic":
+        entry["kind"] = kind
+    parent = ids.get("item", boundary.parent)
+    if parent is not None:
+        entry["parent"] = parent
+    description = properties.pop("description", None)
+    if isinstance(description, str) and description:
+        entry["description"] = description
+    props = clean_properties(properties, "boundary", label, notes, FORMAT)
+    if props:
+        entry["properties"] = props
+    return entry
+
+
+def _element(element: Element, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
+    label = _label(element.type, element.name, element.id)
+    entry: dict[str, Any] = {
+        "id": ids.get("item", element.id),
+        "name": element.name,
+        "type": element.type,
+    }
+    properties = dict(element.properties)
+    kind = element.kind
+    if kind not in ELEMENT_KINDS[element.type]:
+        notes.append(Note(f"the kind '{kind}' of {label}", "kept as property tool_kind"))
+        properties.setdefault("tool_kind", kind)
+        kind = "generic"
+    if kind != "generic":
+        entry["kind"] = kind
+    if element.type_chain and element.type_chain != element_chain(element.type, element.kind):
+        notes.append(
+            Note(
+                f"the type chain {' > '.join(element.type_chain)} of {label}",
+                "rules that test those type ids will not match it",
+            )
+        )
+    boundary = ids.get("item", element.boundary)
+    if boundary is not None:
+        entry["boundary"] = boundary
+    if element.description:
+        entry["description"] = element.description
+    props = clean_properties(properties, element.type, label, notes, FORMAT)
+    if props:
+        entry["properties"] = props
+    return entry
+
+
+def _flow(flow: Flow, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
+    label = _label("flow", flow.name, flow.id)
+    entry: dict[str, Any] = {
+        "id": ids.get("item", flow.id),
+        "name": flow.name,
+        "from": ids.get("item", flow.source) or flow.source,
+        "to": ids.get("item", flow.target) or flow.target,
+    }
+    properties = dict(flow.properties)
+    protocol = flow.protocol
+    if protocol not in PROTOCOLS:
+        notes.append(
+            Note(f"the protocol '{protocol}' of {label}", "kept as property protocol_label")
+        )
+        properties.setdefault("protocol_label", protocol)
+        protocol = "generic"
+    if protocol != "generic":
+        entry["protocol"] = protocol
+    if flow.bidirectional:
+        entry["bidirectional"] = True
+    if flow.description:
+        entry["description"] = flow.description
+    chain_default = ("flow/" + flow.protocol, "flow", "GE.DF", "ROOT")
+    if flow.type_chain not in (chain_default, ("GE.DF", "ROOT")):
+        notes.append(
+            Note(
+                f"the type chain {' > '.join(flow.type_chain)} of {label}",
+                "rules that test those type ids will not match it",
+            )
+        )
+    props = clean_properties(properties, "flow", label, notes, FORMAT)
+    if props:
+        entry["properties"] = props
+    return entry
+
+
+def _control(control: Control, ids: _Ids) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": ids.get("control", control.id),
+        "name": control.name.strip() or control.id,
+        "status": control.status,
+    }
+    evidence = [e for e in control.evidence if e.strip()]
+    if evidence:
+        entry["evidence"] = evidence
+    if control.description:
+        entry["description"] = control.description
+    return entry
