@@ -156,7 +156,7 @@ def enumerate_threats(
         if flow.bidirectional:
             backward: dict[str, Subject] = {
                 "source": forward["target"],
-                "flow": flow_subject,
+                "flow": factory.flow(flow, reverse=True),
                 "target": forward["source"],
             }
             directions.append((target, source, backward))

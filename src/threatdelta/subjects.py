@@ -92,6 +92,8 @@ class FlowSubject:
     """Every type id on its chain."""
     crossed_types: frozenset[str]
     """Every type id on the chains of the boundaries it crosses."""
+    reverse: bool = False
+    """Seen in the target-to-source direction (the reply leg of a bidirectional flow)."""
 
     def is_type(self, type_id: str) -> bool:
         """Type test through the chain."""
@@ -113,9 +115,9 @@ class FlowSubject:
         if name == "crossing_count":
             return len(self.facts.crossings(flow))
         if name == "inbound":
-            return self.facts.inbound(flow)
+            return self.facts.outbound(flow) if self.reverse else self.facts.inbound(flow)
         if name == "outbound":
-            return self.facts.outbound(flow)
+            return self.facts.inbound(flow) if self.reverse else self.facts.outbound(flow)
         return _lookup(flow.properties, name)
 
     def crosses(self, boundary_type: str) -> bool:
@@ -132,7 +134,7 @@ class SubjectFactory:
 
     def __post_init__(self) -> None:
         self._elements: dict[str, ElementSubject] = {}
-        self._flows: dict[str, FlowSubject] = {}
+        self._flows: dict[tuple[str, bool], FlowSubject] = {}
 
     def element(self, element: Element) -> ElementSubject:
         """The subject for ``element``."""
@@ -143,9 +145,9 @@ class SubjectFactory:
             self._elements[element.id] = subject
         return subject
 
-    def flow(self, flow: Flow) -> FlowSubject:
-        """The subject for ``flow``."""
-        subject = self._flows.get(flow.id)
+    def flow(self, flow: Flow, reverse: bool = False) -> FlowSubject:
+        """The subject for ``flow`` (seen from target to source when ``reverse``)."""
+        subject = self._flows.get((flow.id, reverse))
         if subject is None:
             crossed: set[str] = set()
             for boundary_id in self.facts.crossings(flow):
@@ -153,6 +155,6 @@ class SubjectFactory:
                 if boundary is not None:
                     crossed |= _full_chain(boundary.type_chain, self.type_parents)
             types = _full_chain(flow.type_chain, self.type_parents)
-            subject = FlowSubject(flow, self.facts, types, frozenset(crossed))
-            self._flows[flow.id] = subject
+            subject = FlowSubject(flow, self.facts, types, frozenset(crossed), reverse)
+            self._flows[(flow.id, reverse)] = subject
         return subject

@@ -203,11 +203,6 @@ def test_unsanitised_input_from_a_less_trusted_zone() -> None:
     assert "untrusted-input" not in rules_on(outbound, "pump>f>app")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: flow.inbound describes the declared direction, also when an interaction "
-    "rule is evaluated on the reverse direction of a bidirectional flow",
-)
 def test_replies_on_a_bidirectional_flow_are_inbound_for_the_device() -> None:
     keys = threats(
         [element("cloud", "process", "web-service"), element("pump", boundary="device")],
