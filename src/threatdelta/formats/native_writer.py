@@ -25,7 +25,13 @@ from typing import Any
 import yaml
 
 from threatdelta.model.model import Boundary, Control, Disposition, Element, Flow, Model, Value
-from threatdelta.model.types import BOUNDARY_KINDS, ELEMENT_KINDS, PROTOCOLS, element_chain
+from threatdelta.model.types import (
+    BOUNDARY_KINDS,
+    ELEMENT_KINDS,
+    PROTOCOLS,
+    boundary_chain,
+    element_chain,
+)
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=threatmodel.schema.json"
 """First line of every native file written."""
@@ -37,6 +43,8 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _ID_MAX = 200
 _PROPERTY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _KEY_MAX = 1000
+GENERIC_TYPE_IDS = frozenset({"GE.P", "GE.DS", "GE.EI", "GE.DF", "GE.TB.B", "GE.TB.L", "GE.TB"})
+"""Tool type ids that say no more than the type itself: read as kind ``generic``."""
 
 _BOOLEAN_PROPERTIES: dict[str, frozenset[str]] = {
     "flow": frozenset(
@@ -133,6 +141,34 @@ def crossing_notes(model: Model, kept: Iterable[Boundary], target: str) -> list[
                 )
             )
     return notes
+
+
+def plain_element_chain(element: Element) -> bool:
+    """True when the element's type chain is what its type and kind give (nothing to lose)."""
+    chain = element.type_chain
+    return (
+        not chain
+        or chain == element_chain(element.type, element.kind)
+        or chain[0] in (GENERIC_TYPE_IDS)
+    )
+
+
+def plain_flow_chain(flow: Flow) -> bool:
+    """True when the flow's type chain is what its protocol gives (nothing to lose)."""
+    chain = flow.type_chain
+    return (
+        not chain
+        or chain == (f"flow/{flow.protocol}", "flow", "GE.DF", "ROOT")
+        or chain[0] in (GENERIC_TYPE_IDS)
+    )
+
+
+def chain_note(chain: tuple[str, ...], label: str) -> Note:
+    """The note for a type chain the target format cannot hold."""
+    return Note(
+        f"the type chain {' > '.join(chain)} of {label}",
+        "rules that test those type ids will not match it",
+    )
 
 
 class _Ids:
@@ -315,7 +351,11 @@ def _boundary(boundary: Boundary, ids: _Ids, notes: list[Note]) -> dict[str, Any
     label = _label("boundary", boundary.name, boundary.id)
     entry: dict[str, Any] = {"id": ids.get("item", boundary.id), "name": boundary.name}
     properties = dict(boundary.properties)
-    kind = boundary.kind
+    kind = "generic" if boundary.kind in GENERIC_TYPE_IDS else boundary.kind
+    if boundary.type_chain != boundary_chain(boundary.kind) and boundary.type_chain[:1] != (
+        "GE.TB.B",
+    ):
+        notes.append(chain_note(boundary.type_chain, label))
     if kind not in BOUNDARY_KINDS:
         notes.append(Note(f"the kind '{kind}' of {label}", "kept as property tool_kind"))
         properties.setdefault("tool_kind", kind)
@@ -342,20 +382,15 @@ def _element(element: Element, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
         "type": element.type,
     }
     properties = dict(element.properties)
-    kind = element.kind
+    kind = "generic" if element.kind in GENERIC_TYPE_IDS else element.kind
     if kind not in ELEMENT_KINDS[element.type]:
         notes.append(Note(f"the kind '{kind}' of {label}", "kept as property tool_kind"))
         properties.setdefault("tool_kind", kind)
         kind = "generic"
     if kind != "generic":
         entry["kind"] = kind
-    if element.type_chain and element.type_chain != element_chain(element.type, element.kind):
-        notes.append(
-            Note(
-                f"the type chain {' > '.join(element.type_chain)} of {label}",
-                "rules that test those type ids will not match it",
-            )
-        )
+    if not plain_element_chain(element):
+        notes.append(chain_note(element.type_chain, label))
     boundary = ids.get("item", element.boundary)
     if boundary is not None:
         entry["boundary"] = boundary
@@ -389,14 +424,8 @@ def _flow(flow: Flow, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
         entry["bidirectional"] = True
     if flow.description:
         entry["description"] = flow.description
-    chain_default = ("flow/" + flow.protocol, "flow", "GE.DF", "ROOT")
-    if flow.type_chain not in (chain_default, ("GE.DF", "ROOT")):
-        notes.append(
-            Note(
-                f"the type chain {' > '.join(flow.type_chain)} of {label}",
-                "rules that test those type ids will not match it",
-            )
-        )
+    if not plain_flow_chain(flow):
+        notes.append(chain_note(flow.type_chain, label))
     props = clean_properties(properties, "flow", label, notes, FORMAT)
     if props:
         entry["properties"] = props

@@ -27,7 +27,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatdelta.formats.dragon import stride_for
-from threatdelta.formats.native_writer import Note, Written, crossing_notes
+from threatdelta.formats.native_writer import (
+    GENERIC_TYPE_IDS,
+    Note,
+    Written,
+    chain_note,
+    crossing_notes,
+    plain_element_chain,
+    plain_flow_chain,
+)
 from threatdelta.formats.otm import (
     ATTR,
     OUTSIDE_ATTRIBUTE,
@@ -45,7 +53,7 @@ from threatdelta.model.model import (
     Model,
     Value,
 )
-from threatdelta.model.types import element_chain
+from threatdelta.model.types import boundary_chain
 from threatdelta.rules.pack import STRIDE_NAMES
 from threatdelta.threat import Threat
 
@@ -163,11 +171,14 @@ def _zone(boundary: Boundary, borders: set[str], notes: list[Note]) -> dict[str,
     label = _label("boundary", boundary.name, boundary.id)
     props = boundary.properties
     otm_type = props.get("otm_type")
+    kind = "generic" if boundary.kind in GENERIC_TYPE_IDS else boundary.kind
     zone_type = (
-        otm_type
-        if isinstance(otm_type, str) and boundary_kind_for(otm_type) == boundary.kind
-        else boundary.kind
+        otm_type if isinstance(otm_type, str) and boundary_kind_for(otm_type) == kind else kind
     )
+    if boundary.type_chain != boundary_chain(boundary.kind) and boundary.type_chain[:1] != (
+        "GE.TB.B",
+    ):
+        notes.append(chain_note(boundary.type_chain, label))
     rating = props.get("trust_rating")
     if isinstance(rating, bool) or not isinstance(rating, (int, float)):
         rating = DEFAULT_TRUST_RATING
@@ -206,16 +217,10 @@ def _component(
     ):
         component_type = otm_type
     else:
-        component_type = (
-            element.type if element.kind == "generic" else f"{element.type}/{element.kind}"
-        )
-    if element.type_chain and element.type_chain != element_chain(element.type, element.kind):
-        notes.append(
-            Note(
-                f"the type chain {' > '.join(element.type_chain)} of {label}",
-                "rules that test those type ids will not match it",
-            )
-        )
+        kind = "generic" if element.kind in GENERIC_TYPE_IDS else element.kind
+        component_type = element.type if kind == "generic" else f"{element.type}/{kind}"
+    if not plain_element_chain(element):
+        notes.append(chain_note(element.type_chain, label))
     owner = props.get("parent_component")
     owner_element = model.element(owner) if isinstance(owner, str) else None
     if owner_element is not None and owner_element.boundary == element.boundary:
@@ -263,16 +268,8 @@ def _dataflow(flow: Flow, notes: list[Note]) -> dict[str, Any]:
         attributes["protocol"] = shown
     elif flow.protocol != "generic":
         attributes["protocol"] = flow.protocol
-    if flow.type_chain not in (
-        (f"flow/{flow.protocol}", "flow", "GE.DF", "ROOT"),
-        ("GE.DF", "ROOT"),
-    ):
-        notes.append(
-            Note(
-                f"the type chain {' > '.join(flow.type_chain)} of {label}",
-                "rules that test those type ids will not match it",
-            )
-        )
+    if not plain_flow_chain(flow):
+        notes.append(chain_note(flow.type_chain, label))
     if attributes:
         dataflow["attributes"] = attributes
     return dataflow
