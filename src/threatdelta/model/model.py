@@ -213,18 +213,18 @@ class Model:
         if cache is None:
             cache = {e.id: e for e in self.elements}
             object.__setattr__(self, "_element_index", cache)
-        return cache  # type: ignore[no-any-return]
+        return cache
 
     def _flows_by_id(self) -> dict[str, Flow]:
         cache = self.__dict__.get("_flow_index")
         if cache is None:
             cache = {f.id: f for f in self.flows}
             object.__setattr__(self, "_flow_index", cache)
-        return cache  # type: ignore[no-any-return]
+        return cache
 
     def _boundaries_by_id(self) -> dict[str, Boundary]:
         cache = self.__dict__.get("_boundary_index")
         if cache is None:
             cache = {b.id: b for b in self.boundaries}
             object.__setattr__(self, "_boundary_index", cache)
-        return cache  # type: ignore[no-any-return]
+        return cache

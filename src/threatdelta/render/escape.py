@@ -89,5 +89,6 @@ def yaml_scalar(text: str) -> str:
 
 
 def fence(text: str, limit: int = 200) -> str:
-    """Text inside a fenced code block: one line, and no backtick that could close the fence."""
-    return plain(text, limit).replace("`", "'")
+    """Text inside a fenced code block: one line, no backtick that could close the fence, and
+    nothing that looks like the start of a hidden HTML comment (the bot's markers)."""
+    return plain(text, limit).replace("`", "'").replace("<!--", "< !--")

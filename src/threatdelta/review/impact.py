@@ -14,7 +14,7 @@ changed, everything is re-run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats
 from threatdelta.model.graph import ModelFacts, facts
@@ -82,6 +82,32 @@ def impact(
     return Impact(EnumerationScope(frozenset(elements), frozenset(flows)), full=False)
 
 
+COSMETIC_FIELDS = frozenset({"name", "description"})
+"""Fields whose change alone changes no threat's existence (only its title)."""
+
+
+def semantic_scope(base: Model, head: Model, diff: ModelDiff) -> frozenset[str]:
+    """Ids of the elements and flows whose threats a change can have made appear or disappear.
+
+    Like :func:`impact`, but a new display name or description does not count: renaming an
+    element does not bring its old threats into the review.
+    """
+
+    def meaningful(kind: str) -> tuple[str, ...]:
+        return tuple(
+            item_id
+            for item_id in diff.items[kind].changed
+            if any(f.field not in COSMETIC_FIELDS for f in diff.fields_of(kind, item_id))
+        )
+
+    items = dict(diff.items)
+    for kind in ("elements", "flows", "boundaries"):
+        items[kind] = replace(diff.items[kind], changed=meaningful(kind))
+    narrowed = replace(diff, items=items)
+    scope = impact(base, head, narrowed, same_pack=True).scope
+    return scope.elements | scope.flows
+
+
 def incremental_threats(
     base: Model,
     base_threats: tuple[Threat, ...],
@@ -115,8 +141,6 @@ def incremental_threats(
 
 
 def _relocated(threat: Threat, head: Model) -> Threat:
-    from dataclasses import replace
-
     item = head.element(threat.element) if threat.element else head.flow(threat.flow or "")
     location = item.location if item is not None else threat.location
     if location == threat.location:

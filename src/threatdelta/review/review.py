@@ -15,7 +15,7 @@ from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import CONTROL_STATUSES, Model
 from threatdelta.register import Entry, Register
 from threatdelta.review.diff import ModelDiff, diff_models
-from threatdelta.review.impact import Impact
+from threatdelta.review.impact import Impact, semantic_scope
 from threatdelta.review.reasons import resolution_reason
 from threatdelta.rules.pack import RulePack
 
@@ -254,12 +254,7 @@ def compare(
                     t.entry.threat.location,
                 )
             )
-    touched: set[str] = set()
-    if impact is not None:
-        touched = set(impact.scope.elements) | set(impact.scope.flows)
-    else:
-        for kind in ("elements", "flows"):
-            touched |= set(model_diff.items[kind].added) | set(model_diff.items[kind].changed)
+    touched = semantic_scope(base.model, head.model, model_diff)
     changed_dispositions = set(model_diff.items["dispositions"].added) | set(
         model_diff.items["dispositions"].changed
     )

@@ -1,0 +1,116 @@
+"""``threatdelta check`` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import yaml
+
+from threatdelta.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "infusion-pump" / "threatmodel.yaml"
+
+
+def check_json(capsys, path: Path, *extra: str) -> tuple[int, dict]:
+    code = main(["check", str(path), "--format", "json", "--today", "2026-11-25", *extra])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_example_lists_threats_with_stable_ids_and_every_status(capsys) -> None:
+    code, data = check_json(capsys, EXAMPLE)
+    assert code == 1  # the example has open threats on purpose
+    statuses = {t["status"] for t in data["threats"]}
+    assert statuses == {"open", "mitigated", "accepted", "transferred", "not-applicable"}
+    ids = [t["id"] for t in data["threats"]]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    by_id = {t["id"]: t for t in data["threats"]}
+    fw = by_id["crossing-tampering@service-laptop>firmware-transfer>firmware-image"]
+    assert fw["status"] == "mitigated" and fw["controls"] == ["fw-signing"] and fw["addressed"]
+    assert fw["flow"] == "firmware-transfer" and fw["source"] == "service-laptop"
+    assert data["summary"]["total"] == len(ids)
+    assert data["summary"]["unaddressed"] == sum(1 for t in data["threats"] if not t["addressed"])
+    watchdog = by_id["process-dos@pump-controller"]
+    assert any(p["code"] == "missing-evidence" for p in watchdog["problems"])
+
+
+def test_shuffling_the_yaml_lists_changes_nothing(capsys, tmp_path: Path) -> None:
+    doc = yaml.safe_load(EXAMPLE.read_text())
+    rng = random.Random(7)
+    for key in ("boundaries", "elements", "flows", "controls"):
+        rng.shuffle(doc[key])
+    doc["threats"] = dict(sorted(doc["threats"].items(), key=lambda kv: rng.random()))
+    for item in doc["threats"].values():
+        for k, v in list(item.items()):
+            if hasattr(v, "isoformat"):
+                item[k] = v.isoformat()
+    shuffled = tmp_path / "threatmodel.yaml"
+    shuffled.write_text(yaml.safe_dump(doc, sort_keys=False))
+    shutil.copytree(EXAMPLE.parent / "verification", tmp_path / "verification")
+    _, original = check_json(capsys, EXAMPLE)
+    _, again = check_json(capsys, shuffled)
+    original.pop("model")
+    again.pop("model")
+    for t in original["threats"] + again["threats"]:
+        t.pop("line", None)
+    assert json.dumps(original, sort_keys=True) == json.dumps(again, sort_keys=True)
+
+
+def test_flow_to_a_missing_element_exits_2_with_location(capsys, tmp_path: Path) -> None:
+    text = EXAMPLE.read_text().replace("    to: hospital-gateway\n", "    to: hospital-gatway\n", 1)
+    bad = tmp_path / "threatmodel.yaml"
+    bad.write_text(text)
+    code = main(["check", str(bad)])
+    err = capsys.readouterr().err
+    line = text.splitlines().index("    to: hospital-gatway") + 1
+    assert code == 2
+    assert f"{bad}:{line}:9:" in err
+    assert "hospital-gateway" in err  # the suggestion
+    assert "Traceback" not in err
+
+
+def test_fail_on_none_and_severity(capsys) -> None:
+    assert main(["check", str(EXAMPLE), "--fail-on", "none", "--today", "2026-11-25"]) == 0
+    assert (
+        main(["check", str(EXAMPLE), "--fail-on", "severity:critical", "--today", "2026-11-25"])
+        == 0
+    )
+    assert main(["check", str(EXAMPLE), "--fail-on", "severity:high", "--today", "2026-11-25"]) == 1
+    assert main(["check", str(EXAMPLE), "--fail-on", "sometimes"]) == 2
+    assert "unknown condition 'sometimes'" in capsys.readouterr().err
+
+
+def test_markdown_and_text_formats(capsys) -> None:
+    main(["check", str(EXAMPLE), "--format", "markdown", "--today", "2026-11-25"])
+    out = capsys.readouterr().out
+    assert "| Threat | STRIDE |" in out and "Connected infusion pump" in out
+    main(["check", str(EXAMPLE), "--today", "2026-11-25"])
+    out = capsys.readouterr().out
+    assert "98 threats" in out.splitlines()[1]
+
+
+def test_missing_file_and_default_path(capsys, tmp_path: Path, monkeypatch) -> None:
+    assert main(["check", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 2
+    assert "threatmodel.yaml" in capsys.readouterr().err
+
+
+def test_expired_acceptance_is_not_addressed(capsys) -> None:
+    _, data = check_json(capsys, EXAMPLE, "--today", "2027-07-01")
+    by_id = {t["id"]: t for t in data["threats"]}
+    dos = by_id["flow-dos@motor-commands"]
+    assert dos["status"] == "accepted" and not dos["addressed"]
+    assert [p["code"] for p in dos["problems"]] == ["expired"]
+
+
+def test_schema_command_prints_the_native_schema(capsys) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"].startswith("https://json-schema.org/draft/2020-12")
+    assert "elements" in schema["properties"]

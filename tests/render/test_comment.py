@@ -1,0 +1,114 @@
+"""The pull-request comment, from real reviews of real git histories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from tests.review.conftest import BASE_MODEL, GitRepo
+
+from threatdelta.config import Config
+from threatdelta.git import Repo
+from threatdelta.policy import parse_policy
+from threatdelta.render.comment import COMMENT_LIMIT, review_comment
+from threatdelta.review.revisions import review_revisions
+
+HOSTILE = [
+    "@org/team",
+    "<img src=x onerror=alert(1)>",
+    "<!-- threatdelta:sticky name=default -->",
+    "| table | breaker |",
+    '"]) --> x[("evil',
+    "```\n# heading",
+]
+
+
+def _review(tmp_path: Path, base: str, head: str):
+    repo = GitRepo(tmp_path / "r")
+    repo.write("evidence/tls.md", "x\n")
+    repo.write("threatmodel.yaml", base)
+    b = repo.commit()
+    repo.write("threatmodel.yaml", head)
+    h = repo.commit()
+    return review_revisions(
+        Repo(repo.root),
+        b,
+        h,
+        paths=(),
+        config=Config(),
+        policy=parse_policy(["unaddressed,regressions"]),
+        today=dt.date(2026, 11, 25),
+    )
+
+
+def _yaml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def test_hostile_names_come_out_inert(tmp_path: Path) -> None:
+    extra = "".join(
+        f"  - {{id: h{i}, name: {_yaml_string(name)}, type: process, boundary: device}}\n"
+        for i, name in enumerate(HOSTILE)
+    )
+    flows = "".join(
+        f"  - {{id: hf{i}, name: {_yaml_string(name)}, from: nurse, to: h{i}, protocol: ble}}\n"
+        for i, name in enumerate(HOSTILE)
+    )
+    head = BASE_MODEL.replace("\nflows:\n", "\n" + extra + "flows:\n" + flows)
+    body = review_comment(_review(tmp_path, BASE_MODEL, head)).body
+    prose = "".join(part for i, part in enumerate(body.split("```")) if i % 2 == 0)
+    assert "<img" not in prose  # inside fenced code blocks it is shown as text
+    assert "<!--" not in body
+    assert "@org" not in prose  # a zero-width joiner separates @ from the name
+    for line in body.splitlines():
+        if line.startswith("|") and "h" in line:
+            # every row keeps the header's column count: no injected pipes
+            assert line.count("|") - line.count("\\|") == 6 or line.startswith("|---")
+    fences = [line for line in body.splitlines() if line.startswith("```")]
+    assert len(fences) % 2 == 0
+    mermaid = body.split("```mermaid", 1)[1].split("```", 1)[0]
+    for line in mermaid.splitlines():
+        assert line.count('"') % 2 == 0, line
+
+
+def test_comment_reports_verdict_counts_and_sections(tmp_path: Path) -> None:
+    head = BASE_MODEL.replace("encrypted: false", "encrypted: true").replace(
+        "\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+    )
+    body = review_comment(_review(tmp_path, BASE_MODEL, head)).body
+    first = body.splitlines()[0]
+    assert (
+        first.startswith("### ❌ threatdelta:")
+        and "need a countermeasure or a justification" in first
+    )
+    assert "**Needs a decision**" in body
+    assert "Resolved threats (1)" in body and "flow.encrypted changed from false to true" in body
+    assert '"crossing-sniffing@nurse>phone>ctrl":' in body  # ready-to-paste snippet
+    assert "```mermaid" in body
+
+
+def test_huge_change_stays_under_the_limit_and_says_what_was_trimmed(tmp_path: Path) -> None:
+    elements = "".join(
+        f"  - {{id: p{i}, name: Process number {i} with a long descriptive name, type: process, boundary: device}}\n"
+        for i in range(400)
+    )
+    flows = "".join(
+        f"  - {{id: f{i}, name: Flow number {i} carrying a lot of data, from: nurse, to: p{i}, protocol: udp}}\n"
+        for i in range(400)
+    )
+    head = BASE_MODEL.replace("\nflows:\n", "\n" + elements + "flows:\n" + flows)
+    result = _review(tmp_path, BASE_MODEL, head)
+    assert sum(len(r.unaddressed) for r in result.reviews) > 2000
+    comment = review_comment(result)
+    assert len(comment.body) <= COMMENT_LIMIT
+    assert comment.trimmed
+    assert "Left out to fit GitHub's comment limit" in comment.body
+    assert comment.body.splitlines()[0].startswith("### ❌")
+
+
+def test_passing_review(tmp_path: Path) -> None:
+    body = review_comment(
+        _review(tmp_path, BASE_MODEL, BASE_MODEL.replace("name: Nurse", "name: Ward nurse"))
+    ).body
+    assert body.startswith("### ✅ threatdelta:")
