@@ -65,7 +65,10 @@ def _strings(doc: YamlDocument, value: Any, key: str, errors: list[InputError]) 
 
 
 def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
-    """Parse the settings file; errors name the line and column."""
+    """Parse the settings file; errors name the line and column. An empty file means defaults."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if not "".join(line for line in text.splitlines() if not line.lstrip().startswith("#")).strip():
+        return Config()
     doc = load_yaml(data, path)
     root = doc.data
     if root is None:

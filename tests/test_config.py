@@ -1,0 +1,42 @@
+import pytest
+
+from threatdelta.config import DEFAULT_POLICY, Config, parse_config
+from threatdelta.errors import InputError
+
+
+def test_empty_file_gives_defaults() -> None:
+    assert parse_config("") == Config()
+    assert Config().policy == DEFAULT_POLICY
+
+
+def test_full_settings() -> None:
+    config = parse_config(
+        "models: [threatmodel.yaml, 'models/*.tm7']\n"
+        "rules: pack.yaml\n"
+        "policy: [unaddressed, 'severity:high']\n"
+        "comment: {name: device, mode: hide-and-new}\n"
+        "history: {iterations: 'release-*'}\n"
+    )
+    assert config.models == ("threatmodel.yaml", "models/*.tm7")
+    assert config.rules == ("pack.yaml",)
+    assert config.policy == ("unaddressed", "severity:high")
+    assert (config.comment_name, config.comment_mode, config.iterations) == (
+        "device",
+        "hide-and-new",
+        "release-*",
+    )
+
+
+def test_errors_name_line_and_column() -> None:
+    with pytest.raises(InputError) as info:
+        parse_config(
+            "models: [a.yaml]\nmodles: [b]\ncomment:\n  mode: sometimes\n", ".threatdelta.yml"
+        )
+    text = str(info.value)
+    assert ".threatdelta.yml:2:1: unknown key 'modles'" in text
+    assert ".threatdelta.yml:4:9: comment.mode 'sometimes' is not one of" in text
+
+
+def test_bad_policy_is_refused() -> None:
+    with pytest.raises(InputError, match="unknown condition 'often'"):
+        parse_config("policy: [often]\n")

@@ -1,0 +1,43 @@
+from tests.review.conftest import GitRepo
+
+from threatdelta.git import Repo, glob_match
+
+
+def test_glob_match() -> None:
+    assert glob_match("threatmodel.yaml", "threatmodel.yaml")
+    assert glob_match("models/pump.tm7", "models/*.tm7")
+    assert glob_match("a/b/c.yaml", "**/*.yaml")
+    assert glob_match("c.yaml", "**/*.yaml")
+    assert not glob_match("models/pump.tm7", "*.yaml")
+
+
+def test_reads_blobs_from_revisions_not_the_work_tree(tmp_path) -> None:
+    scratch = GitRepo(tmp_path / "r")
+    scratch.write("a.txt", "one\n")
+    first = scratch.commit()
+    scratch.write("a.txt", "two\n")
+    scratch.write("b.txt", "bee\n")
+    second = scratch.commit()
+    scratch.write("a.txt", "uncommitted\n")
+    repo = Repo(scratch.root)
+    assert repo.read(first, "a.txt") == b"one\n"
+    assert repo.read(first, "b.txt") is None
+    assert repo.read_many(
+        [(first, "a.txt"), (second, "a.txt"), (first, "b.txt"), (second, "b.txt")]
+    ) == [
+        b"one\n",
+        b"two\n",
+        None,
+        b"bee\n",
+    ]
+    assert repo.files(second) == ("a.txt", "b.txt")
+    assert repo.exists(second, "b.txt") and not repo.exists(first, "b.txt")
+
+
+def test_renames_are_followed(tmp_path) -> None:
+    scratch = GitRepo(tmp_path / "r")
+    scratch.write("old/model.yaml", "version: 1\nsystem: x\nelements: []\n" * 5)
+    first = scratch.commit()
+    scratch.git("mv", "old", "new")
+    second = scratch.commit()
+    assert Repo(scratch.root).renamed_from(first, second, "new/model.yaml") == "old/model.yaml"
