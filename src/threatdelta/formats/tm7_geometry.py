@@ -112,9 +112,7 @@ def _cross(o: Point, a: Point, b: Point) -> float:
 
 def _on_segment(p: Point, q: Point, r: Point) -> bool:
     """For collinear p, q, r: True when q lies on segment pr."""
-    return min(p[0], r[0]) <= q[0] <= max(p[0], r[0]) and min(p[1], r[1]) <= q[1] <= max(
-        p[1], r[1]
-    )
+    return min(p[0], r[0]) <= q[0] <= max(p[0], r[0]) and min(p[1], r[1]) <= q[1] <= max(p[1], r[1])
 
 
 def segments_intersect(p1: Point, p2: Point, q1: Point, q2: Point) -> bool:

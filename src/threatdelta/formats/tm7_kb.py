@@ -98,9 +98,7 @@ class KbThreatType:
     """GenerationFilters Include expression ('' means: never generated)."""
     exclude: str
     """GenerationFilters Exclude expression ('' means: nothing excluded)."""
-    properties: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    properties: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     """Threat metadata values by name (``Priority``, ``PossibleMitigations``, GUIDs ...)."""
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Display label of each metadata name (``PossibleMitigations`` -> Possible Mitigation(s))."""
