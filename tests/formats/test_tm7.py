@@ -267,3 +267,21 @@ def test_a_model_without_template_reads_without_pack() -> None:
     assert parsed.model.elements == ()
     assert parsed.model.system == "bare"
     assert any("no embedded template" in w for w in parsed.warnings)
+
+
+def test_a_type_missing_from_the_template_keeps_its_generic_type() -> None:
+    data = (
+        b"<ThreatModel><DrawingSurfaceList><DrawingSurfaceModel><Guid>tab</Guid><Borders>"
+        b"<KV><Key>e1</Key><Value><Guid>e1</Guid><TypeId>SE.P.Gone</TypeId>"
+        b"<GenericTypeId>GE.P</GenericTypeId><Left>0</Left><Top>0</Top><Width>10</Width>"
+        b"<Height>10</Height></Value></KV></Borders></DrawingSurfaceModel></DrawingSurfaceList>"
+        b"<KnowledgeBase><GenericElements><ElementType><Id>GE.P</Id><ParentId>ROOT</ParentId>"
+        b"<Representation>Ellipse</Representation></ElementType></GenericElements>"
+        b"</KnowledgeBase></ThreatModel>"
+    )
+    parsed = tm7.read(data, "gone.tm7")
+    (element,) = parsed.model.elements
+    assert (element.type, element.kind) == ("process", "SE.P.Gone")
+    assert element.type_chain == ("SE.P.Gone", "GE.P", "ROOT")
+    assert element.name == "SE.P.Gone"  # no Name property, no template name: the type id
+    assert any("'SE.P.Gone'" in w and "not in the embedded template" in w for w in parsed.warnings)

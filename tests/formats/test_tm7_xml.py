@@ -80,7 +80,7 @@ def test_input_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_element_count_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tm7_xml, "MAX_ELEMENTS", 50)
     data = b"<ThreatModel>" + b"<Notes/>" * 60 + b"</ThreatModel>"
-    with pytest.raises(InputError, match="more than 50 XML elements"):
+    with pytest.raises(InputError, match="more than 50 XML tags"):
         tm7.read(data, "many.tm7")
 
 

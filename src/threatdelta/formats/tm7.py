@@ -181,6 +181,7 @@ class _Builder:
         self.flows: dict[str, Flow] = {}
         self.boundaries: dict[str, Boundary] = {}
         self._seen: set[str] = set()
+        self._unknown_types: set[str] = set()
 
     def _generic(self, shape: Shape) -> str:
         """The core generic id of a shape: from its type's chain, else what was recorded/drawn."""
@@ -196,6 +197,12 @@ class _Builder:
     def _chain(self, shape: Shape, generic: str) -> tuple[str, ...]:
         """The type chain of a shape, most specific first, ending in ``ROOT``."""
         base = shape.type_id or shape.generic_type_id or generic
+        if self.kb.types and base not in self.kb.types and base not in self._unknown_types:
+            self._unknown_types.add(base)
+            self.warnings.append(
+                f"{self.path}: type {base!r} (of {self._display_name(shape)!r}) is not in the "
+                "embedded template; only its generic type takes part in rules"
+            )
         chain = list(self.kb.chain(base))
         if chain and chain[-1] == ROOT:
             chain.pop()

@@ -23,7 +23,7 @@ from threatdelta.errors import InputError, Location
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 """Largest file accepted (64 MiB); the biggest real models are a few MiB."""
 MAX_ELEMENTS = 2_000_000
-"""Most XML elements accepted in one file."""
+"""Most XML tags (start tags, comments, ...) accepted in one file; bounds the element count."""
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 """The ``xsi:type`` attribute, which says which shape or property kind an element is."""
@@ -84,6 +84,14 @@ def parse_xml(data: bytes, path: str, what: str) -> XmlElement:
     :class:`InputError` for anything that is not well-formed, bounded, DTD-free XML.
     """
     refuse_wrong_file(data, path, what)
+    # Every element needs a "<" that does not start a closing tag, and entities are refused, so
+    # this bounds the element count before any tree is built.
+    if data.count(b"<") - data.count(b"</") > MAX_ELEMENTS:
+        raise InputError(
+            f"the file has more than {MAX_ELEMENTS} XML tags, more than a {what} file "
+            "can sensibly hold; it is refused",
+            Location(path),
+        )
     try:
         root: XmlElement = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True)
     except DefusedXmlException:
@@ -95,15 +103,6 @@ def parse_xml(data: bytes, path: str, what: str) -> XmlElement:
             f"{what} file; open and save it again in the Threat Modeling Tool",
             Location(path, line, None if column is None else column + 1),
         ) from None
-    count = 0
-    for _ in root.iter():
-        count += 1
-        if count > MAX_ELEMENTS:
-            raise InputError(
-                f"the file has more than {MAX_ELEMENTS} XML elements, more than a {what} file "
-                "can sensibly hold; it is refused",
-                Location(path),
-            )
     return root
 
 
