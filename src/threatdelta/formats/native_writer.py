@@ -16,6 +16,7 @@ The output is deterministic: the same model always gives the same text.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -183,7 +184,7 @@ class _Ids:
         taken = self.taken.setdefault(namespace, set())
         new = item_id
         if not _ID.match(new) or len(new) > _ID_MAX:
-            new = re.sub(r"[^A-Za-z0-9_.:-]+", "-", new).lstrip("_.:-")[:_ID_MAX] or "id"
+            new = re.sub(r"[^A-Za-z0-9_.:-]+", "-", new).strip("_.:-")[:_ID_MAX] or "id"
             if not new[0].isalnum():
                 new = f"id-{new}"[:_ID_MAX]
         base, number = new, 1
@@ -293,8 +294,21 @@ def _disposition_entry(disposition: Disposition, ids: _Ids) -> dict[str, Any]:
     return entry
 
 
+def sorted_model(model: Model) -> Model:
+    """``model`` with every list in id (or key) order, so writers give the same text for it."""
+    return dataclasses.replace(
+        model,
+        elements=tuple(sorted(model.elements, key=lambda e: e.id)),
+        flows=tuple(sorted(model.flows, key=lambda f: f.id)),
+        boundaries=tuple(sorted(model.boundaries, key=lambda b: b.id)),
+        controls=tuple(sorted(model.controls, key=lambda c: c.id)),
+        stored_threats=tuple(sorted(model.stored_threats, key=lambda t: t.key)),
+    )
+
+
 def write(model: Model) -> Written:
     """``model`` as native YAML text, and notes on what the native format cannot hold."""
+    model = sorted_model(model)
     notes: list[Note] = []
     ids = _Ids(notes)
     borders = [b for b in model.boundaries if not b.is_line]

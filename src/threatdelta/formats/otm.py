@@ -11,8 +11,9 @@
   protocol.
 - ``threats`` are definitions; each instance on a component or data flow becomes a stored threat
   keyed ``otm:<threat id>@<component or flow id>`` with a disposition from the instance's state.
-  Every ``mitigations`` entry becomes a :class:`Control`; an instance's mitigations are the
-  threat's countermeasures, and those implemented are its controls when it is mitigated.
+  Every ``mitigations`` entry becomes a :class:`Control`. A mitigated instance's implemented
+  mitigations (all of them, when none is marked implemented) are its disposition's controls; the
+  rest are the threat's countermeasures.
 
 Attributes (and the non-standard ``properties`` some tools write) become properties. The writer
 (:mod:`threatdelta.formats.otm_writer`) stores what OTM has no field for under attributes named
@@ -21,6 +22,7 @@ Attributes (and the non-standard ``properties`` some tools write) become propert
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -469,12 +471,12 @@ class _Reader:
             )
             if _is_number(rating):
                 props["trust_rating"] = rating
-            if otm_type:
+            kind = boundary_kind_for(otm_type)
+            if otm_type and otm_type != kind:
                 props["otm_type"] = otm_type
             description = _string(item.get("description"))
             if description:
                 props["description"] = description
-            kind = boundary_kind_for(otm_type)
             zones.append(
                 Boundary(
                     id=zone_id,
@@ -751,15 +753,24 @@ class _Reader:
                 progress.setdefault(ref, set()).add(lowered)
                 if lowered in _DONE_MITIGATIONS:
                     done.append(ref)
+            generated = str(attributes.get(f"{ATTR}generated", "")).lower() == "true"
             disposition = self._disposition(
                 key, instance, definition, attributes, single, done, mitigation_ids
             )
+            if generated and disposition.title == key:
+                disposition = dataclasses.replace(disposition, title="")  # the writer's stand-in
             dispositions[key] = disposition
-            if str(attributes.get(f"{ATTR}generated", "")).lower() == "true":
+            if generated:
                 continue  # a disposition of a threat the rules produce, kept here by the writer
             rule = _string(attributes.get(f"{ATTR}rule")) if single else ""
             threats.append(
-                self._threat(key, rule or RULE_ID, instance, definition, tuple(mitigation_ids))
+                self._threat(
+                    key,
+                    rule or RULE_ID,
+                    instance,
+                    definition,
+                    tuple(m for m in mitigation_ids if m not in disposition.controls),
+                )
             )
         for control_id, states in progress.items():
             control = controls[control_id]

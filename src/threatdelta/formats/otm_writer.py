@@ -35,6 +35,7 @@ from threatdelta.formats.native_writer import (
     crossing_notes,
     plain_element_chain,
     plain_flow_chain,
+    sorted_model,
 )
 from threatdelta.formats.otm import (
     ATTR,
@@ -111,6 +112,7 @@ def _tags(properties: Mapping[str, Value]) -> list[str]:
 
 def write(model: Model) -> Written:
     """``model`` as OTM 0.2.0 JSON text, and notes on what OTM cannot hold."""
+    model = sorted_model(model)
     notes: list[Note] = []
     borders = [b for b in model.boundaries if not b.is_line]
     border_ids = {b.id for b in borders}
