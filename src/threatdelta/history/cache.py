@@ -1,0 +1,190 @@
+"""A persistent cache of snapshots and evidence look-ups, in one SQLite file.
+
+Snapshots are keyed by the model blob's SHA, the file's suffix (which picks the reader), the rule
+pack's digest and the tool version; evidence look-ups by commit SHA, model path and tool version.
+Both are immutable facts about git objects, so a second run over the same history only works on
+revisions it has not seen. Values are plain JSON text; nothing is ever unpickled or executed.
+
+A file that is not such a cache (garbage bytes, another program's database, an older layout) is
+replaced by a fresh one, with a note on standard error. When the file cannot be written at all the
+history runs without a cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from threatdelta import __version__
+
+SCHEMA_NAME = "threatdelta-history-cache"
+SCHEMA_VERSION = "1"
+CACHE_FILE = "threatdelta/history.sqlite"
+"""Default location, relative to the repository's git directory."""
+
+_TABLES = {
+    "meta": ("key", "value"),
+    "snapshot": ("blob", "kind", "pack", "tool", "data"),
+    "evidence": ("commit_sha", "model_path", "tool", "data"),
+}
+_CREATE = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE snapshot (blob TEXT NOT NULL, kind TEXT NOT NULL, pack TEXT NOT NULL, "
+    "tool TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (blob, kind, pack, tool))",
+    "CREATE TABLE evidence (commit_sha TEXT NOT NULL, model_path TEXT NOT NULL, "
+    "tool TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (commit_sha, model_path, tool))",
+)
+
+
+class HistoryCache:
+    """Snapshots and evidence look-ups that survive between runs."""
+
+    def __init__(
+        self, path: Path | None, *, tool: str = __version__, stderr: TextIO | None = None
+    ) -> None:
+        """Open (or create, or rebuild) the cache at ``path``; ``None`` keeps it in memory."""
+        self.path = path
+        self.tool = tool
+        self.rebuilt_because: str | None = None
+        """Why an existing file was replaced, if it was."""
+        self._stderr = stderr if stderr is not None else sys.stderr
+        self._db = self._open()
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path is None:
+            return self._fresh(sqlite3.connect(":memory:"))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(self.path))
+        except (OSError, sqlite3.Error) as error:
+            self._note(f"cannot open the history cache {self.path} ({error}); running without it")
+            return self._fresh(sqlite3.connect(":memory:"))
+        problem = _foreign(db)
+        if problem is None:
+            self._prune(db)
+            return db
+        db.close()
+        if problem != "empty":
+            self.rebuilt_because = problem
+            self._note(f"the history cache {self.path} {problem}; rebuilding it")
+        try:
+            self.path.unlink(missing_ok=True)
+            return self._fresh(sqlite3.connect(str(self.path)))
+        except (OSError, sqlite3.Error) as error:
+            self._note(f"cannot rebuild the history cache {self.path} ({error}); running without it")
+            return self._fresh(sqlite3.connect(":memory:"))
+
+    def _fresh(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        with db:
+            for statement in _CREATE:
+                db.execute(statement)
+            db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema", SCHEMA_NAME), ("schema_version", SCHEMA_VERSION)],
+            )
+        return db
+
+    def _prune(self, db: sqlite3.Connection) -> None:
+        """Drop rows written by other tool versions: they can never be hits again."""
+        with contextlib.suppress(sqlite3.Error), db:
+            db.execute("DELETE FROM snapshot WHERE tool != ?", (self.tool,))
+            db.execute("DELETE FROM evidence WHERE tool != ?", (self.tool,))
+
+    def _note(self, message: str) -> None:
+        print(f"threatdelta: {message}", file=self._stderr)
+
+    # -- access -------------------------------------------------------------------------------
+
+    def snapshot(self, blob: str, kind: str, pack: str) -> Any | None:
+        """The stored snapshot data, or None."""
+        return self._get(
+            "SELECT data FROM snapshot WHERE blob=? AND kind=? AND pack=? AND tool=?",
+            (blob, kind, pack, self.tool),
+        )
+
+    def put_snapshots(self, rows: list[tuple[str, str, str, Any]]) -> None:
+        """Store ``(blob, kind, pack, data)`` rows."""
+        self._put(
+            "INSERT OR REPLACE INTO snapshot (blob, kind, pack, tool, data) VALUES (?, ?, ?, ?, ?)",
+            [(b, k, p, self.tool, _dump(d)) for b, k, p, d in rows],
+        )
+
+    def evidence(self, commit: str, model_path: str) -> Any | None:
+        """The stored evidence look-up, or None."""
+        return self._get(
+            "SELECT data FROM evidence WHERE commit_sha=? AND model_path=? AND tool=?",
+            (commit, model_path, self.tool),
+        )
+
+    def put_evidence(self, rows: list[tuple[str, str, Any]]) -> None:
+        """Store ``(commit, model_path, data)`` rows."""
+        self._put(
+            "INSERT OR REPLACE INTO evidence (commit_sha, model_path, tool, data) "
+            "VALUES (?, ?, ?, ?)",
+            [(c, m, self.tool, _dump(d)) for c, m, d in rows],
+        )
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def _get(self, query: str, args: tuple[str, ...]) -> Any | None:
+        try:
+            row = self._db.execute(query, args).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or not isinstance(row[0], str):
+            return None
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return None
+
+    def _put(self, query: str, rows: list[tuple[str, ...]]) -> None:
+        if not rows:
+            return
+        try:
+            with self._db:
+                self._db.executemany(query, rows)
+        except sqlite3.Error as error:
+            self._note(f"could not write to the history cache ({error}); continuing without it")
+            self._db.close()
+            self._db = self._fresh(sqlite3.connect(":memory:"))
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _foreign(db: sqlite3.Connection) -> str | None:
+    """Why ``db`` is not a usable cache (``"empty"`` for a new file), or None when it is."""
+    try:
+        check = db.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            return "is damaged"
+        tables = {
+            row[0]
+            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not tables:
+            return "empty"
+        if set(_TABLES) - tables:
+            return "is not a threatdelta history cache"
+        for table, columns in _TABLES.items():
+            found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+            if found != columns:
+                return "has an unknown layout"
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("schema") != SCHEMA_NAME:
+            return "is not a threatdelta history cache"
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            return "has an older layout"
+    except sqlite3.Error:
+        return "is not a readable SQLite database"
+    return None
