@@ -19,12 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.helpers import boundary, element, flow, model  # noqa: E402
-from threatdelta.engine import EnumerationStats, enumerate_threats  # noqa: E402
-from threatdelta.model.model import Model, frozen_props  # noqa: E402
-from threatdelta.review.diff import diff_models  # noqa: E402
-from threatdelta.review.impact import impact, incremental_threats  # noqa: E402
-from threatdelta.rules.packfile import builtin_pack  # noqa: E402
+from tests.helpers import boundary, element, flow, model
+
+from threatdelta.engine import EnumerationStats, enumerate_threats
+from threatdelta.model.model import Model, frozen_props
+from threatdelta.review.diff import diff_models
+from threatdelta.review.impact import impact, incremental_threats
+from threatdelta.rules.packfile import builtin_pack
 
 
 def generated(n: int) -> Model:

@@ -30,7 +30,7 @@ def test_check_verdicts() -> None:
 
 def test_review_verdicts() -> None:
     in_scope = [_entry("a", "low")]
-    everything = in_scope + [_entry("b", "critical")]
+    everything = [*in_scope, _entry("b", "critical")]
     assert not review_verdict(in_scope, everything, 0, parse_policy(["unaddressed"])).passed
     assert review_verdict([], everything, 0, parse_policy(["unaddressed"])).passed
     assert not review_verdict([], everything, 0, parse_policy(["any-open"])).passed
