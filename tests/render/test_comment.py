@@ -112,3 +112,22 @@ def test_passing_review(tmp_path: Path) -> None:
         _review(tmp_path, BASE_MODEL, BASE_MODEL.replace("name: Nurse", "name: Ward nurse"))
     ).body
     assert body.startswith("### ✅ threatdelta:")
+
+
+def test_sarif_locates_unaddressed_threats_at_model_lines(tmp_path: Path) -> None:
+    from threatdelta.render.sarif import review_sarif
+
+    head = BASE_MODEL.replace(
+        "\ncontrols:", "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:"
+    )
+    log = review_sarif(_review(tmp_path, BASE_MODEL, head))
+    assert log["version"] == "2.1.0"
+    (run,) = log["runs"]
+    rule_ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    line = head.splitlines().index("  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}") + 1
+    phone = [r for r in run["results"] if "phone" in r["partialFingerprints"]["threatKey"]]
+    assert phone and all(r["ruleId"] in rule_ids for r in run["results"])
+    for result in phone:
+        (location,) = result["locations"]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "threatmodel.yaml"
+        assert location["physicalLocation"]["region"]["startLine"] == line

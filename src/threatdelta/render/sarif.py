@@ -84,12 +84,10 @@ def review_sarif(result: ReviewSet) -> dict[str, Any]:
                     "driver": {
                         "name": "threatdelta",
                         "version": __version__,
-                        "informationUri": "https://github.com/",
                         "rules": [rules[k] for k in sorted(rules)],
                     }
                 },
                 "results": results,
-                "versionControlProvenance": [{"repositoryUri": "", "revisionId": result.head_sha}],
             }
         ],
     }
