@@ -257,7 +257,7 @@ def test_a_broken_model_replaces_the_comment_with_the_error_and_exits_2(
 
 
 def test_a_commit_missing_from_the_checkout_names_the_fix(harness: Harness) -> None:
-    base, head = _start(harness)
+    base, _ = _start(harness)
     missing = "f" * 40
     result = harness.run(base, missing)
     assert result.code == 2

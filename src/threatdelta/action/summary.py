@@ -38,9 +38,47 @@ def _footer(report_path: str | None, notes: Sequence[str]) -> str:
     return "".join(parts)
 
 
+def _unaddressed_list(result: ReviewSet, limit: int) -> str:
+    """A compact list of every unaddressed threat, cut at ``limit`` characters."""
+    total = sum(len(r.unaddressed) for r in result.reviews)
+    parts = [f"\n### Every unaddressed threat ({total})\n"]
+    size = len(parts[0])
+    shown = 0
+    for review in result.reviews:
+        if not review.unaddressed:
+            continue
+        header = (
+            f"\n{code(review.path, 300)}\n\n| Threat | Severity | STRIDE | Line |\n|---|---|---|---|\n"
+        )
+        parts.append(header)
+        size += len(header)
+        for entry in review.unaddressed:
+            location = entry.threat.location
+            line = location.line if location is not None and location.line else ""
+            row = f"| {code(entry.key, 200)} | {entry.threat.severity} | {entry.threat.stride} | {line} |\n"
+            if size + len(row) > limit:
+                parts.append(
+                    f"\n… and {total - shown} more: the JSON report lists every threat.\n"
+                )
+                return "".join(parts)
+            parts.append(row)
+            size += len(row)
+            shown += 1
+    return "".join(parts)
+
+
 def full_report(result: ReviewSet, limit: int = SUMMARY_LIMIT - FOOTER_ROOM) -> str:
-    """The review at the most detail that fits in ``limit`` characters."""
-    return review_comment(result, limit=limit, summary_hint=False).body
+    """The review at the most detail that fits in ``limit`` characters.
+
+    When even that leaves threats out, half the room goes to a compact list of every
+    unaddressed threat, so the summary still names each one.
+    """
+    report = review_comment(result, limit=limit, summary_hint=False)
+    if not report.trimmed:
+        return report.body
+    listing = _unaddressed_list(result, limit // 2)
+    shorter = review_comment(result, limit=limit - len(listing), summary_hint=False)
+    return shorter.body.rstrip("\n") + "\n" + listing
 
 
 def pull_request_summary(
