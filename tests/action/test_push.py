@@ -1,0 +1,61 @@
+"""Registers at a pushed commit, read from git objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from tests.e2e.harness import GitRepo, model
+
+from threatdelta.action.push import evidence_at, pack_at, registers_at
+from threatdelta.errors import InputError
+from threatdelta.git import Repo
+
+TODAY = dt.date(2026, 1, 1)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Repo, str]:
+    git = GitRepo(tmp_path / "repo")
+    sha = git.commit(
+        {
+            "models/pump.yaml": model(),
+            "models/evidence/report.md": "ok\n",
+            "tests/security/test_tls.py": "def test(): ...\n",
+        }
+    )
+    git.commit({"tests/security/test_tls.py": None})  # gone after, present at sha
+    return Repo(git.root), sha
+
+
+def test_evidence_is_found_from_the_root_or_the_models_folder(repo: tuple[Repo, str]) -> None:
+    r, sha = repo
+    exists = evidence_at(r, sha, "models/pump.yaml")
+    assert exists("tests/security/test_tls.py")
+    assert exists("tests/security") and exists("/tests/")
+    assert exists("evidence/report.md")  # relative to the model's folder
+    assert not exists("tests/security/test_other.py") and not exists("")
+    assert not evidence_at(r, "HEAD", "models/pump.yaml")("tests/security/test_tls.py")
+
+
+def test_registers_at_a_commit(repo: tuple[Repo, str]) -> None:
+    r, sha = repo
+    (result,) = registers_at(r, sha, ("models/*.yaml",), None, TODAY)
+    assert result.register.model.path == "models/pump.yaml"
+    assert result.register.entries
+
+
+def test_no_matching_model_names_the_patterns(repo: tuple[Repo, str]) -> None:
+    r, sha = repo
+    with pytest.raises(InputError, match=r"no model file matches threatmodel\.yaml at"):
+        registers_at(r, sha, ("threatmodel.yaml",), None, TODAY)
+
+
+def test_rule_packs_come_from_the_commit(repo: tuple[Repo, str]) -> None:
+    r, sha = repo
+    assert pack_at(r, sha, ()) is None
+    with pytest.raises(InputError, match="does not exist"):
+        pack_at(r, sha, ("rules/pack.yaml",))
+    with pytest.raises(InputError, match="only one rule pack"):
+        pack_at(r, sha, ("a.yaml", "b.yaml"))
