@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from threatdelta.errors import InputError
 from threatdelta.formats import dragon, native, native_writer, otm, otm_writer
@@ -500,3 +502,80 @@ def test_sample_converts_to_otm_and_back(samples_dir: Path, name: str) -> None:
     assert {f.id for f in back.flows} == {f.id for f in model.flows}
     assert back.stored_threats == model.stored_threats  # locations aside, nothing changes
     assert back.dispositions == model.dispositions
+
+
+def test_json_positions_find_values_and_fall_back_to_ancestors() -> None:
+    text = '{\n  "a": [\n    {"b": 1},\n    {"c": {"d": [true]}}\n  ]\n}'
+    positions = dragon.JsonPositions(text, "m.json", max_depth=3)
+    assert str(positions.location(("a", 1))) == "m.json:4:5"
+    assert str(positions.location(("a", 0, "b"))) == "m.json:3:11"
+    # deeper than recorded, or absent: the nearest ancestor that is known
+    assert str(positions.location(("a", 1, "c", "d", 0))) == "m.json:4:11"
+    assert str(positions.location(("a", 9))) == "m.json:2:8"
+
+
+def test_a_drawing_too_large_to_analyse_is_refused() -> None:
+    boxes = [
+        {
+            "id": f"b{i}",
+            "shape": "trust-boundary-box",
+            "position": {"x": i, "y": 0},
+            "size": {"width": 10, "height": 10},
+            "data": {"type": "tm.BoundaryBox"},
+        }
+        for i in range(2500)
+    ]
+    with pytest.raises(InputError, match="too large to work out its trust boundaries"):
+        read_doc(minimal(boxes))
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "data",
+                    "type",
+                    "shape",
+                    "source",
+                    "target",
+                    "cell",
+                    "x",
+                    "y",
+                    "vertices",
+                    "threats",
+                    "position",
+                    "size",
+                    "width",
+                    "height",
+                    "name",
+                    "status",
+                    "title",
+                    "cells",
+                    "diagramJson",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_json, max_size=6))
+def test_arbitrary_cells_never_crash(cells: list[Any]) -> None:
+    doc = {"summary": {"title": "fuzz"}, "detail": {"diagrams": [{"cells": cells}]}}
+    try:
+        parsed = read_doc(doc)
+    except InputError:
+        return
+    assert parsed.model.format == "dragon"

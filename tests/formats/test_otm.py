@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from threatdelta.errors import InputError, InputErrors
 from threatdelta.formats import native, native_writer, otm, otm_writer
@@ -348,3 +350,54 @@ def test_sample_converts_to_native_and_back(samples_dir: Path, name: str) -> Non
     assert {f.id for f in back.flows} == {f.id for f in model.flows}
     assert set(back.dispositions) == {t.key for t in model.stored_threats}
     assert {c.id for c in back.controls} == {c.id for c in model.controls}
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "name",
+                    "type",
+                    "parent",
+                    "trustZone",
+                    "component",
+                    "source",
+                    "destination",
+                    "threats",
+                    "threat",
+                    "state",
+                    "mitigations",
+                    "mitigation",
+                    "attributes",
+                    "tags",
+                    "risk",
+                    "trustRating",
+                    "categories",
+                    "cwes",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(["trustZones", "components", "dataflows", "threats", "mitigations"]),
+        st.lists(_json, max_size=4),
+    )
+)
+def test_arbitrary_sections_never_crash(sections: dict[str, Any]) -> None:
+    try:
+        parsed = otm.read(as_json(base(**sections)), "fuzz.otm.json")
+    except InputError:
+        return
+    assert parsed.model.format == "otm"

@@ -65,6 +65,8 @@ MAX_POINTS = 1_000
 """Most vertices on one flow or boundary curve."""
 MAX_THREATS = 100_000
 """Most stored threats over the whole model."""
+MAX_GEOMETRY_WORK = 5_000_000
+"""Most shape-against-shape tests one diagram may need; a larger drawing is refused."""
 SNAP_DISTANCE = 30.0
 """How far (diagram units) a loose flow end may be from an element and still be attached to it."""
 
@@ -268,6 +270,67 @@ def _json_offset(text: str, pointer: Sequence[str | int]) -> int | None:
             return None
         i = found
     return i
+
+
+class JsonPositions:
+    """Where every value down to ``max_depth`` starts in a JSON text, found in one pass.
+
+    For readers that attach a location to each item they read: one scan instead of one per item.
+    Deeper values are located at their nearest recorded ancestor.
+    """
+
+    def __init__(self, text: str, path: str, max_depth: int = 6) -> None:
+        self.path = path
+        self._text = text
+        self._max_depth = max_depth
+        self._offsets: dict[tuple[str | int, ...], int] | None = None
+        self._newlines: list[int] = []
+
+    def location(self, pointer: Sequence[str | int]) -> Location:
+        """The location of the value at ``pointer``, or of its nearest ancestor that exists."""
+        if self._offsets is None:
+            self._offsets = {}
+            try:
+                self._walk(_skip_ws(self._text, 0), (), 0)
+            except (IndexError, ValueError, AttributeError):
+                pass  # a partial index still answers for what it holds
+            self._newlines = [m.start() for m in re.finditer("\n", self._text)]
+        key = tuple(pointer)
+        while key not in self._offsets and key:
+            key = key[:-1]
+        offset = self._offsets.get(key)
+        if offset is None:
+            return Location(self.path)
+        line = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return Location(self.path, line + 1, offset - start + 1)
+
+    def _walk(self, i: int, pointer: tuple[str | int, ...], depth: int) -> int:
+        assert self._offsets is not None
+        text = self._text
+        self._offsets[pointer] = i
+        ch = text[i]
+        if depth >= self._max_depth or ch not in "{[":
+            return _skip_json_value(text, i)
+        close = "}" if ch == "{" else "]"
+        i = _skip_ws(text, i + 1)
+        index = 0
+        while text[i] != close:
+            step: str | int = index
+            if ch == "{":
+                match = _JSON_STRING.match(text, i)
+                if match is None:
+                    raise ValueError("key expected")
+                step = json.loads(match.group())
+                i = _skip_ws(text, match.end())
+                if text[i] != ":":
+                    raise ValueError("colon expected")
+                i = _skip_ws(text, i + 1)
+            i = _skip_ws(text, self._walk(i, (*pointer, step), depth + 1))
+            if text[i] == ",":
+                i = _skip_ws(text, i + 1)
+            index += 1
+        return i + 1
 
 
 def decode_json(data: bytes, path: str, max_bytes: int = MAX_BYTES) -> tuple[str, object]:
@@ -599,6 +662,8 @@ class _Reader:
         membership: dict[str, str | None] = {}
         for diagram in sorted({c.diagram for c in cells}):
             here = {i: r for i, r in box_rects.items() if boxes[i].diagram == diagram}
+            drawn = sum(1 for c in cells if c.diagram == diagram)
+            self._budget(diagram, len(here) * (len(here) + drawn))
             parents.update(box_parents(here))
             for node_id, rect in node_rects.items():
                 if nodes[node_id].diagram == diagram:
@@ -620,6 +685,14 @@ class _Reader:
         elements = [self._element(nodes[i], membership.get(i)) for i in sorted(nodes)]
         by_id = {e.id: e for e in elements}
         ancestors = _ancestors(parents)
+        for diagram in sorted({c.diagram for c in cells}):
+            flow_segments = sum(
+                len(_list(c.raw.get("vertices"))) + 1 for c in flows if c.diagram == diagram
+            )
+            curve_segments = sum(
+                len(line) - 1 for i, line in curve_lines.items() if curves[i].diagram == diagram
+            )
+            self._budget(diagram, flow_segments * curve_segments)
 
         model_flows: list[Flow] = []
         threats: list[Threat] = []
@@ -657,6 +730,14 @@ class _Reader:
             format=name,
             path=self.path,
         )
+
+    def _budget(self, diagram: int, work: int) -> None:
+        if work > MAX_GEOMETRY_WORK:
+            raise InputError(
+                f"diagram {diagram + 1} is too large to work out its trust boundaries "
+                f"({work} shape tests, at most {MAX_GEOMETRY_WORK}); split it into several diagrams",
+                self._at(("detail", "diagrams", diagram)),
+            )
 
     def _is_trust(self, cell: _Cell) -> bool:
         if cell.data.get("isTrustBoundary") is False:
@@ -983,6 +1064,10 @@ class _Reader:
             location=location,
         )
         return threat, disposition
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def _boolean(value: object) -> bool | None:

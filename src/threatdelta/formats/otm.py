@@ -31,8 +31,8 @@ from typing import Any
 
 from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.dragon import (
+    JsonPositions,
     decode_json,
-    json_location,
     protocol_for,
     stride_for,
 )
@@ -125,17 +125,14 @@ class _Document:
 
     data: Any
     path: str
-    json_text: str | None = None
+    json: JsonPositions | None = field(default=None, compare=False)
     yaml: YamlDocument | None = field(default=None, compare=False)
 
     def at(self, pointer: Sequence[str | int]) -> Location:
         if self.yaml is not None:
             return self.yaml.location(pointer)
-        if self.json_text is not None:
-            for cut in range(len(pointer), -1, -1):
-                found = json_location(self.json_text, pointer[:cut])
-                if found is not None:
-                    return Location(self.path, found[0], found[1])
+        if self.json is not None:
+            return self.json.location(pointer)
         return Location(self.path)
 
 
@@ -143,7 +140,7 @@ def _load(data: bytes, path: str) -> _Document:
     start = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if start.startswith(b"{"):
         text, parsed = decode_json(data, path, MAX_BYTES)
-        return _Document(parsed, path, json_text=text)
+        return _Document(parsed, path, json=JsonPositions(text, path))
     document = load_yaml(data, path, max_bytes=MAX_BYTES)
     return _Document(document.data, path, yaml=document)
 
