@@ -523,7 +523,13 @@ def build_model(doc: YamlDocument) -> Model:
             kind=item.get("kind", "generic"),
             parent=item.get("parent"),
             type_chain=boundary_chain(item.get("kind", "generic")),
-            properties=frozen_props(item.get("properties")),
+            # Boundary has no description field; it travels with the properties, where the
+            # writers (native, OTM) look for it.
+            properties=frozen_props(
+                {**(item.get("properties") or {}), "description": item["description"]}
+                if item.get("description")
+                else item.get("properties")
+            ),
             location=doc.location(["boundaries", index]),
         )
         for index, item in _items(data, "boundaries")
