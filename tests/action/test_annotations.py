@@ -28,13 +28,20 @@ MITIGATED = """\
 """
 
 
-def _review(tmp_path: Path, base_text: str, head_text: str, policy: str = "unaddressed,regressions") -> ReviewSet:
+def _review(
+    tmp_path: Path, base_text: str, head_text: str, policy: str = "unaddressed,regressions"
+) -> ReviewSet:
     repo = GitRepo(tmp_path / "repo")
     base = repo.commit({"threatmodel.yaml": base_text})
     head = repo.commit({"threatmodel.yaml": head_text})
     return review_revisions(
-        Repo(repo.root), base, head, paths=(), config=Config(),
-        policy=parse_policy([policy]), today=dt.date(2026, 1, 1),
+        Repo(repo.root),
+        base,
+        head,
+        paths=(),
+        config=Config(),
+        policy=parse_policy([policy]),
+        today=dt.date(2026, 1, 1),
     )
 
 
@@ -45,8 +52,11 @@ def _line(text: str, needle: str) -> int:
 def test_unaddressed_threats_by_severity_and_new_addressed_ones_as_notices(tmp_path: Path) -> None:
     head = model(LOG_ELEMENTS, LOG_FLOWS, threats=ACCEPTED)
     result = _review(tmp_path, model(), head)
-    by_key = {a.message.split("Threat '")[1].split("'")[0]: a for a in review_annotations(result)
-              if "Threat '" in a.message}
+    by_key = {
+        a.message.split("Threat '")[1].split("'")[0]: a
+        for a in review_annotations(result)
+        if "Threat '" in a.message
+    }
 
     tampering = by_key["process-tampering@log-service"]
     assert tampering.level == "failure"  # high
@@ -89,8 +99,13 @@ def test_a_removed_model_gets_no_annotations(tmp_path: Path) -> None:
     base = repo.commit({"threatmodel.yaml": model(LOG_ELEMENTS, LOG_FLOWS), "other.yaml": model()})
     head = repo.commit({"threatmodel.yaml": None})
     result = review_revisions(
-        Repo(repo.root), base, head, paths=("threatmodel.yaml", "other.yaml"), config=Config(),
-        policy=parse_policy(["unaddressed"]), today=dt.date(2026, 1, 1),
+        Repo(repo.root),
+        base,
+        head,
+        paths=("threatmodel.yaml", "other.yaml"),
+        config=Config(),
+        policy=parse_policy(["unaddressed"]),
+        today=dt.date(2026, 1, 1),
     )
     assert any(r.file_change == "removed" for r in result.reviews)
     assert review_annotations(result) == ()

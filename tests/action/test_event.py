@@ -27,7 +27,11 @@ def _pr(**over: Any) -> dict[str, Any]:
         "pull_request": {
             "number": 5,
             "base": {"sha": BASE, "ref": "main"},
-            "head": {"sha": HEAD, "ref": "feature", "repo": {"full_name": "acme/pump", "fork": False}},
+            "head": {
+                "sha": HEAD,
+                "ref": "feature",
+                "repo": {"full_name": "acme/pump", "fork": False},
+            },
         },
         "repository": {"full_name": "acme/pump"},
     }
@@ -164,8 +168,12 @@ def test_an_unsupported_event_names_the_supported_ones() -> None:
 
 def test_a_push_to_the_default_branch() -> None:
     event = _parse(
-        {"ref": "refs/heads/main", "before": BASE, "after": HEAD,
-         "repository": {"full_name": "acme/pump", "default_branch": "main"}},
+        {
+            "ref": "refs/heads/main",
+            "before": BASE,
+            "after": HEAD,
+            "repository": {"full_name": "acme/pump", "default_branch": "main"},
+        },
         "push",
     )
     assert isinstance(event, PushEvent)
@@ -175,8 +183,12 @@ def test_a_push_to_the_default_branch() -> None:
 
 def test_a_new_branch_has_no_before_and_a_tag_no_branch() -> None:
     event = _parse(
-        {"ref": "refs/tags/v1", "before": "0" * 40, "after": HEAD,
-         "repository": {"full_name": "acme/pump", "default_branch": "main"}},
+        {
+            "ref": "refs/tags/v1",
+            "before": "0" * 40,
+            "after": HEAD,
+            "repository": {"full_name": "acme/pump", "default_branch": "main"},
+        },
         "push",
     )
     assert isinstance(event, PushEvent)

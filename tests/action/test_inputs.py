@@ -50,7 +50,9 @@ def test_a_wrong_comment_mode_lists_the_right_ones() -> None:
     assert "update, new, hide-and-new, delete-and-new, off" in caught.value.message
 
 
-@pytest.mark.parametrize(("text", "value"), [("true", True), ("No", False), ("1", True), ("off", False)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("true", True), ("No", False), ("1", True), ("off", False)]
+)
 def test_booleans(text: str, value: bool) -> None:
     assert parse_bool(text, "check-run") is value
 

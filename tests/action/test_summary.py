@@ -25,8 +25,13 @@ def _review(tmp_path: Path) -> ReviewSet:
     base = repo.commit({"threatmodel.yaml": model()})
     head = repo.commit({"threatmodel.yaml": model(LOG_ELEMENTS, LOG_FLOWS)})
     return review_revisions(
-        Repo(repo.root), base, head, paths=(), config=Config(),
-        policy=parse_policy(["unaddressed"]), today=dt.date(2026, 1, 1),
+        Repo(repo.root),
+        base,
+        head,
+        paths=(),
+        config=Config(),
+        policy=parse_policy(["unaddressed"]),
+        today=dt.date(2026, 1, 1),
     )
 
 
@@ -50,7 +55,8 @@ def test_a_report_too_big_for_the_room_still_names_every_unaddressed_threat(
 
 def test_footer_names_the_json_report_and_escapes_publishing_notes() -> None:
     text = pull_request_summary(
-        "# report\n", "/runner/temp/threatdelta-report-default.json",
+        "# report\n",
+        "/runner/temp/threatdelta-report-default.json",
         ["could not publish the comment: <b>@org</b> said no"],
     )
     assert text.startswith("# report\n")
@@ -71,14 +77,28 @@ def test_error_report_escapes_the_message_and_bounds_its_length() -> None:
 
 def test_push_summary_has_the_register_and_the_history_section() -> None:
     data = {
-        "model": "threatmodel.yaml", "format": "native", "system": "Pump <i>", "rules": "builtin",
-        "threats": [], "orphaned_dispositions": [],
-        "summary": {"total": 0, "mitigated": 0, "accepted": 0, "transferred": 0,
-                    "not-applicable": 0, "open": 0, "unaddressed": 0},
+        "model": "threatmodel.yaml",
+        "format": "native",
+        "system": "Pump <i>",
+        "rules": "builtin",
+        "threats": [],
+        "orphaned_dispositions": [],
+        "summary": {
+            "total": 0,
+            "mitigated": 0,
+            "accepted": 0,
+            "transferred": 0,
+            "not-applicable": 0,
+            "open": 0,
+            "unaddressed": 0,
+        },
     }
-    text = push_summary([data], "d" * 40, "main", Verdict(False, ("1 open <threat>",)),
-                        "any-open", "### History\n")
-    assert text.startswith("## ❌ threatdelta: threat register at <code>dddddddddddd</code> on <code>main</code>")
+    text = push_summary(
+        [data], "d" * 40, "main", Verdict(False, ("1 open <threat>",)), "any-open", "### History\n"
+    )
+    assert text.startswith(
+        "## ❌ threatdelta: threat register at <code>dddddddddddd</code> on <code>main</code>"
+    )
     assert "Policy <code>any-open</code>: fail." in text and "&lt;threat&gt;" in text
     assert "### Threat register: Pump &lt;i&gt;" in text
     assert text.rstrip().endswith("### History")

@@ -35,8 +35,11 @@ def harness(
     return Harness(tmp_path, fake_github, monkeypatch, capsys)
 
 
-def _start(h: Harness, base_files: dict[str, str | None] | None = None,
-           head_files: dict[str, str | None] | None = None) -> tuple[str, str]:
+def _start(
+    h: Harness,
+    base_files: dict[str, str | None] | None = None,
+    head_files: dict[str, str | None] | None = None,
+) -> tuple[str, str]:
     base = h.repo.commit({"threatmodel.yaml": model(), **(base_files or {})}, "base")
     head = h.repo.commit(
         {"threatmodel.yaml": model(LOG_ELEMENTS, LOG_FLOWS), **(head_files or {})}, "head"
@@ -56,14 +59,22 @@ def test_outside_github_actions_it_says_so_and_exits_2(
 
 
 def test_help_names_every_input_variable_and_no_token_flag(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "2000")  # no line wrapping inside the words looked for
     with pytest.raises(SystemExit) as exited:
         main(["github", "--help"])
     assert exited.value.code == 0
     text = capsys.readouterr().out
-    for name in ("INPUT_MODELS", "INPUT_CONFIG", "INPUT_FAIL_ON", "INPUT_COMMENT_MODE",
-                 "INPUT_RULES", "INPUT_CHECK_RUN", "INPUT_COMMENT_NAME"):
+    for name in (
+        "INPUT_MODELS",
+        "INPUT_CONFIG",
+        "INPUT_FAIL_ON",
+        "INPUT_COMMENT_MODE",
+        "INPUT_RULES",
+        "INPUT_CHECK_RUN",
+        "INPUT_COMMENT_NAME",
+    ):
         assert name in text
     assert "--token" not in text
     assert "fetch-depth: 0" in text
@@ -73,8 +84,12 @@ def test_the_json_report_is_the_review_commands_json(harness: Harness) -> None:
     base, head = _start(harness)
     result = harness.run(base, head, args=["--today", "2026-01-01"])
     harness.monkeypatch.chdir(harness.repo.root)
-    assert main(["review", "--base", base, "--head", head, "--format", "json",
-                 "--today", "2026-01-01"]) == 1
+    assert (
+        main(
+            ["review", "--base", base, "--head", head, "--format", "json", "--today", "2026-01-01"]
+        )
+        == 1
+    )
     assert json.loads(harness.capsys.readouterr().out) == json.loads(
         result.report_path.read_text(encoding="utf-8")  # type: ignore[union-attr]
     )
@@ -90,16 +105,20 @@ def test_report_flag_chooses_the_file(harness: Harness) -> None:
 
 def test_pull_request_reads_settings_from_the_head_commit(harness: Harness) -> None:
     lax = "policy: [none]\n"
-    base, head = _start(harness, base_files={".threatdelta.yml": lax},
-                        head_files={".threatdelta.yml": None})
+    base, head = _start(
+        harness, base_files={".threatdelta.yml": lax}, head_files={".threatdelta.yml": None}
+    )
     result = harness.run(base, head)
     assert result.code == 1  # the pull request removed the lax settings
 
 
 def test_pull_request_target_reads_settings_from_the_base_commit(harness: Harness) -> None:
     strict = "policy: [unaddressed]\n"
-    base, head = _start(harness, base_files={".threatdelta.yml": strict},
-                        head_files={".threatdelta.yml": "policy: [none]\n"})
+    base, head = _start(
+        harness,
+        base_files={".threatdelta.yml": strict},
+        head_files={".threatdelta.yml": "policy: [none]\n"},
+    )
     result = harness.run(base, head, event_name="pull_request_target")
     assert result.code == 1  # the pull request cannot loosen the gate it is judged by
 
@@ -112,7 +131,10 @@ def test_settings_choose_models_and_comment_behaviour(harness: Harness) -> None:
     result = harness.run(base, head)
     assert result.code == 1
     assert harness.comments() == []
-    assert result.report_path is not None and result.report_path.name == "threatdelta-report-design.json"
+    assert (
+        result.report_path is not None
+        and result.report_path.name == "threatdelta-report-design.json"
+    )
     assert "design/a.yaml" in result.summary
     # inputs win over the settings
     harness.run(base, head, env={"INPUT_COMMENT_MODE": "update"})

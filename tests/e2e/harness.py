@@ -76,8 +76,18 @@ class GitRepo:
 
     def git(self, *args: str) -> str:
         result = subprocess.run(
-            ["git", "-C", str(self.root), "-c", "user.name=Test", "-c", "user.email=t@example.com",
-             "-c", "commit.gpgsign=false", *args],
+            [
+                "git",
+                "-C",
+                str(self.root),
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                *args,
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -157,7 +167,11 @@ def pull_request_event(
             "number": number,
             "title": "Add a dose log",
             "base": {"sha": base, "ref": "main", "repo": {"full_name": repository, "fork": False}},
-            "head": {"sha": head, "ref": "dose-log", "repo": {"full_name": head_repo, "fork": fork}},
+            "head": {
+                "sha": head,
+                "ref": "dose-log",
+                "repo": {"full_name": head_repo, "fork": fork},
+            },
         },
         "repository": {"full_name": repository, "default_branch": "main"},
     }
@@ -219,9 +233,17 @@ class Harness:
             "RUNNER_TEMP": str(folder / "temp"),
             "THREATDELTA_WAIT_SCALE": "0",
         }
-        for name in ("GITHUB_TOKEN", "INPUT_GITHUB_TOKEN", "INPUT_MODELS", "INPUT_CONFIG",
-                     "INPUT_FAIL_ON", "INPUT_COMMENT_MODE", "INPUT_RULES", "INPUT_CHECK_RUN",
-                     "INPUT_COMMENT_NAME"):
+        for name in (
+            "GITHUB_TOKEN",
+            "INPUT_GITHUB_TOKEN",
+            "INPUT_MODELS",
+            "INPUT_CONFIG",
+            "INPUT_FAIL_ON",
+            "INPUT_COMMENT_MODE",
+            "INPUT_RULES",
+            "INPUT_CHECK_RUN",
+            "INPUT_COMMENT_NAME",
+        ):
             self.monkeypatch.delenv(name, raising=False)
         if token is not None:
             variables["INPUT_GITHUB_TOKEN"] = token

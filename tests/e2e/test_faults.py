@@ -22,10 +22,13 @@ def _start(h: Harness, fork: bool = False) -> tuple[str, str]:
 
 def test_read_only_token_on_a_fork_keeps_verdict_summary_and_annotations(harness: Harness) -> None:
     base, head = _start(harness, fork=True)
-    harness.fake.set_login(READ_ONLY_TOKEN, "github-actions[bot]", read_only=True,
-                           user_endpoint=False)
+    harness.fake.set_login(
+        READ_ONLY_TOKEN, "github-actions[bot]", read_only=True, user_endpoint=False
+    )
 
-    result = harness.run(base, head, fork=True, token=READ_ONLY_TOKEN, env={"INPUT_CHECK_RUN": "true"})
+    result = harness.run(
+        base, head, fork=True, token=READ_ONLY_TOKEN, env={"INPUT_CHECK_RUN": "true"}
+    )
 
     assert result.code == 1
     assert result.outputs["verdict"] == "fail"
@@ -44,7 +47,9 @@ def test_read_only_fallback_has_the_same_verdict_as_a_writable_run(harness: Harn
     readonly = harness.run(base, head, fork=True, token=READ_ONLY_TOKEN)
     writable = harness.run(base, head, fork=True)
     assert (readonly.code, readonly.outputs["verdict"], readonly.outputs["unaddressed"]) == (
-        writable.code, writable.outputs["verdict"], writable.outputs["unaddressed"]
+        writable.code,
+        writable.outputs["verdict"],
+        writable.outputs["unaddressed"],
     )
 
 

@@ -100,11 +100,10 @@ def test_hostile_names_are_inert_in_the_posted_comment(harness: Harness) -> None
     for line in snippet.splitlines():
         assert line.strip().startswith(("#", '"', "threats:", "status:", "controls:")), line
 
+
 def test_hostile_names_cannot_forge_workflow_commands_or_outputs(harness: Harness) -> None:
     sneaky = "x\n::set-output name=verdict::pass\n::error file=README.md::forged"
-    elements = (
-        f"  - {{id: sneaky, name: {json.dumps(sneaky)}, type: process, boundary: device}}\n"
-    )
+    elements = f"  - {{id: sneaky, name: {json.dumps(sneaky)}, type: process, boundary: device}}\n"
     base = harness.repo.commit({"threatmodel.yaml": model()}, "base")
     head = harness.repo.commit({"threatmodel.yaml": model(elements)}, "sneaky")
     harness.open_pull(base, head)
@@ -136,7 +135,9 @@ def test_broken_model_text_in_errors_cannot_forge_commands(harness: Harness) -> 
 
     assert result.code == 2
     for line in (result.stdout + result.stderr).splitlines():
-        assert not line.lstrip().startswith("::") or line.startswith("::error file=threatmodel.yaml,")
+        assert not line.lstrip().startswith("::") or line.startswith(
+            "::error file=threatmodel.yaml,"
+        )
     assert "forged" in result.stderr  # the message is still shown, as plain log text
 
 

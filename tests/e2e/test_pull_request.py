@@ -80,7 +80,12 @@ def test_rerun_with_a_new_head_updates_the_same_comment(harness: Harness) -> Non
     first = harness.comments()[0]
 
     head2 = harness.repo.commit(
-        {"threatmodel.yaml": model(LOG_ELEMENTS, LOG_FLOWS + "  - {id: audit, from: dose-log, to: nurse, protocol: usb}\n")},
+        {
+            "threatmodel.yaml": model(
+                LOG_ELEMENTS,
+                LOG_FLOWS + "  - {id: audit, from: dose-log, to: nurse, protocol: usb}\n",
+            )
+        },
         "export the log",
     )
     result = harness.run(base, head2)
@@ -124,7 +129,9 @@ def test_two_concurrent_runs_end_with_one_comment(harness: Harness) -> None:
     harness.collect(folder, 0)
 
     assert codes == [1, 1]
-    posts = [r for r in harness.fake.requests if r.method == "POST" and r.path.endswith("/comments")]
+    posts = [
+        r for r in harness.fake.requests if r.method == "POST" and r.path.endswith("/comments")
+    ]
     assert len(posts) == 2  # both runs really raced to create the comment
     assert len(harness.comments()) == 1
 
@@ -151,7 +158,12 @@ def test_fail_on_input_sets_the_exit_code(harness: Harness) -> None:
     assert harness.run(base, head, env={"INPUT_FAIL_ON": "severity:critical"}).code == 0
     assert harness.run(base, head, env={"INPUT_FAIL_ON": "severity:high"}).code == 1
     # a flag wins over the environment variable
-    assert harness.run(base, head, env={"INPUT_FAIL_ON": "none"}, args=["--fail-on", "unaddressed"]).code == 1
+    assert (
+        harness.run(
+            base, head, env={"INPUT_FAIL_ON": "none"}, args=["--fail-on", "unaddressed"]
+        ).code
+        == 1
+    )
 
 
 def test_check_run_gets_every_annotation_and_the_step_at_most_ten_per_level(
@@ -173,6 +185,7 @@ def test_check_run_gets_every_annotation_and_the_step_at_most_ten_per_level(
     runs = harness.fake.check_runs(REPO)
     assert len(runs) == 1
     assert runs[0]["head_sha"] == head
+    assert runs[0]["name"] == "threatdelta review"  # not the job's own check name
     assert runs[0]["conclusion"] == "failure"
     assert len(runs[0]["annotations"]) == unaddressed
     errors = [ln for ln in result.stdout.splitlines() if ln.startswith("::error ")]
@@ -250,7 +263,8 @@ def test_a_broken_model_replaces_the_comment_with_the_error_and_exits_2(
     assert "could not review" in comments[0].body and "logbook" in comments[0].body
     line = _line_of(broken, "kind: logbook")
     assert any(
-        ln.startswith(f"::error file=threatmodel.yaml,line={line},") for ln in result.stdout.splitlines()
+        ln.startswith(f"::error file=threatmodel.yaml,line={line},")
+        for ln in result.stdout.splitlines()
     )
     assert "logbook" in result.stderr and "Traceback" not in result.stderr
     assert "could not review" in result.summary

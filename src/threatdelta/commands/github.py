@@ -239,6 +239,20 @@ def _write_report(path: Path, text: str, log: StepLog) -> str | None:
     return str(path)
 
 
+def _outputs(
+    verdict: str, new: str, unaddressed: str, comment_url: str, report_path: str
+) -> dict[str, str]:
+    values = (verdict, new, unaddressed, comment_url, report_path)
+    return dict(zip(OUTPUT_NAMES, values, strict=True))
+
+
+def check_name(comment_name: str) -> str:
+    """The check run's name: apart from the workflow job's own check, one per comment name."""
+    if comment_name == "default":
+        return "threatdelta review"
+    return f"threatdelta review ({comment_name})"
+
+
 def _write_outputs(env: RunnerEnv, values: Mapping[str, str], log: StepLog) -> None:
     if env.output is None:
         return
@@ -371,19 +385,20 @@ def _run_pull_request(
         annotations=annotations,
         comment_mode=mode,
         check_run=inputs.check_run,
+        check_name=check_name(name),
     )
     published = _publish(env, event, pub, log, scale)
     notes = published.messages if published is not None else ()
     _write_summary(env, pull_request_summary(report, report_path, notes), log)
     _write_outputs(
         env,
-        {
-            "verdict": result.verdict.name,
-            "new-threats": str(sum(len(r.new) for r in result.reviews)),
-            "unaddressed": str(sum(len(r.unaddressed) for r in result.reviews)),
-            "comment-url": (published.comment_url or "") if published is not None else "",
-            "report-path": report_path or "",
-        },
+        _outputs(
+            result.verdict.name,
+            str(sum(len(r.new) for r in result.reviews)),
+            str(sum(len(r.unaddressed) for r in result.reviews)),
+            (published.comment_url or "") if published is not None else "",
+            report_path or "",
+        ),
         log,
     )
     if published is not None and published.comment_action == "failed":
@@ -449,17 +464,8 @@ def _run_push(
     )
     summary = push_summary(datas, event.sha, event.branch, verdict, policy.describe(), history)
     _write_summary(env, pull_request_summary(summary, report_path), log)
-    _write_outputs(
-        env,
-        {
-            "verdict": verdict.name,
-            "new-threats": "0",
-            "unaddressed": str(sum(1 for e in entries if not e.addressed)),
-            "comment-url": "",
-            "report-path": report_path or "",
-        },
-        log,
-    )
+    unaddressed = sum(1 for e in entries if not e.addressed)
+    _write_outputs(env, _outputs(verdict.name, "0", str(unaddressed), "", report_path or ""), log)
     return _finish(verdict.passed, verdict.reasons, log)
 
 
@@ -481,8 +487,9 @@ def _bad_input(
     env = state.env
     log.error(str(error))
     annotations = tuple(
-        Annotation(e.location.path, e.location.line, e.location.line, "failure", "threatdelta",
-                   e.message)
+        Annotation(
+            e.location.path, e.location.line, e.location.line, "failure", "threatdelta", e.message
+        )
         for e in _errors(error)
         if e.location is not None
         and e.location.line is not None
@@ -495,18 +502,14 @@ def _bad_input(
     notes: tuple[str, ...] = ()
     comment_url = ""
     if isinstance(event, PullRequestEvent) and state.inputs is not None:
-        published = _publish_error(state, event, state.inputs, report, annotations, log, environ,
-                                   args)
+        published = _publish_error(
+            state, event, state.inputs, report, annotations, log, environ, args
+        )
         if published is not None:
             notes = published.messages
             comment_url = published.comment_url or ""
     _write_summary(env, pull_request_summary(report, None, notes), log)
-    _write_outputs(
-        env,
-        {"verdict": "error", "new-threats": "", "unaddressed": "", "comment-url": comment_url,
-         "report-path": ""},
-        log,
-    )
+    _write_outputs(env, _outputs("error", "", "", comment_url, ""), log)
     return EXIT_BAD_INPUT
 
 
@@ -536,6 +539,6 @@ def _publish_error(
         annotations=annotations,
         comment_mode=mode,
         check_run=inputs.check_run,
+        check_name=check_name(name),
     )
     return _publish(state.env, event, pub, log, scale)
-
