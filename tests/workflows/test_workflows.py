@@ -4,6 +4,7 @@ where a write token is."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from threatdelta.action.inputs import INPUTS
+from threatdelta.cli import main
 from threatdelta.commands.github import OUTPUT_NAMES
 from threatdelta.config import COMMENT_MODES
 
@@ -216,10 +218,6 @@ def test_the_documented_inputs_table_lists_every_input_and_output(action: dict[s
 def test_threatdeltas_own_model_has_every_threat_addressed_with_real_evidence(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-
-    from threatdelta.cli import main
-
     monkeypatch.chdir(ROOT)
     code = main(
         [
