@@ -1,0 +1,80 @@
+"""The jinja2 environment for the history and report templates.
+
+Templates ending in ``.html.j2`` are autoescaped: every model string is HTML-escaped on output,
+and nothing is ever marked safe except markup built by these templates themselves. Templates
+ending in ``.md.j2`` are markdown, with autoescaping off; there every model string goes through
+one of the escaping filters (``md``, ``code``, ``mermaid``, ``fence``), as in
+:mod:`threatdelta.render.templates`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from threatdelta.render import escape
+from threatdelta.rules.pack import STRIDE_NAMES
+
+
+def _number(value: Any) -> str:
+    """A number for a table: ``–`` for None, no trailing ``.0``."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _md(text: str, limit: int = 300) -> str:
+    """:func:`threatdelta.render.escape.md`, with quotes left readable.
+
+    Quotes need no escaping in markdown text, and the escaped entity of a single quote has its
+    ``#`` backslash-escaped by ``md``, which GitHub would then show literally."""
+    return escape.md(text, limit).replace("&\\#x27;", "'").replace("&quot;", '"')
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    """``1 threat``, ``2 threats``."""
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _span(numbers: list[int]) -> str:
+    """``revision 3`` or ``revisions 3–7``."""
+    if not numbers:
+        return "no model revision"
+    if len(numbers) == 1:
+        return f"revision {numbers[0]}"
+    return f"revisions {numbers[0]}–{numbers[-1]}"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The environment (templates are package data under ``report/templates``)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("threatdelta.report", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2", "svg.j2"), default_for_string=True, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _md
+    env.filters["code"] = escape.code
+    env.filters["mermaid"] = escape.mermaid_label
+    env.filters["fence"] = escape.fence
+    env.filters["plain"] = escape.plain
+    env.filters["stride_name"] = lambda letter: STRIDE_NAMES.get(letter, letter)
+    env.filters["short"] = lambda sha: (sha or "")[:7]
+    env.filters["number"] = _number
+    env.filters["plural"] = _plural
+    env.filters["span"] = _span
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    """Render template ``name`` with ``context``."""
+    return environment().get_template(name).render(**context)
