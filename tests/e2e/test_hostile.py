@@ -168,6 +168,7 @@ def test_a_huge_model_keeps_the_comment_under_the_limit_and_says_what_was_left_o
     assert len(comment.body) - comment.body.index("###") <= 65_000
     assert "Left out to fit GitHub's comment limit" in comment.body
     assert "The job summary has the full report" in comment.body
+    assert "the comment leaves out, to fit GitHub's limit:" in result.stdout
     # the job summary carries far more than the comment
     keys = [t["id"] for m in report["models"] for t in m["unaddressed"]]
     in_comment = [k for k in keys if code(k) in comment.body]

@@ -126,7 +126,6 @@ class _State:
     inputs: ActionInputs | None = None
     event: PullRequestEvent | PushEvent | None = None
     config: Config | None = None
-    repo: Repo | None = None
 
 
 def run_github(args: argparse.Namespace, environ: Mapping[str, str], log: StepLog) -> int:
@@ -144,10 +143,10 @@ def run_github(args: argparse.Namespace, environ: Mapping[str, str], log: StepLo
         state.event = parse_event(
             env.event_name, read_file(Path(env.event_path)), env.event_path, env.repository
         )
-        state.repo = _repository(args, env)
+        repo = _repository(args, env)
         if isinstance(state.event, PushEvent):
-            return _run_push(args, state, state.event, state.repo, state.inputs, log)
-        return _run_pull_request(args, state, state.event, state.repo, state.inputs, log, scale)
+            return _run_push(args, state, state.event, repo, state.inputs, log)
+        return _run_pull_request(args, state, state.event, repo, state.inputs, log, scale)
     except InputError as error:
         return _bad_input(args, state, error, log, environ)
 
@@ -369,6 +368,12 @@ def _run_pull_request(
     for warning in result.warnings:
         log.warning(warning)
     comment = review_comment(result)
+    if comment.trimmed:
+        log.info(
+            "the comment leaves out, to fit GitHub's limit: "
+            + "; ".join(comment.trimmed)
+            + " (the job summary has the full report)"
+        )
     report = full_report(result)
     annotations = review_annotations(result)
     report_path = _write_report(
