@@ -10,7 +10,9 @@ A .tm7 file is DataContract XML holding the diagram tabs, the stored threats and
   around its centre; a border boundary's parent is the smallest one enclosing it) and into
   crossings (a flow crosses a border boundary when exactly one of its ends is inside it, and a
   line boundary when their curves meet),
-- stored threats into dispositions keyed exactly as the tool keys them,
+- stored threats into dispositions keyed exactly as the tool keys them (a Mitigated threat's
+  justification becomes the control its disposition names, see
+  :mod:`threatdelta.formats.tm7_threats`),
 - and the embedded template into a rule pack (:mod:`threatdelta.formats.tb7`).
 
 Custom templates name their generic types by GUID; their chains also get the tool's core generic
@@ -42,10 +44,16 @@ from threatdelta.formats.tm7_kb import (
     find_knowledge_base,
     read_knowledge_base,
 )
-from threatdelta.formats.tm7_threats import StoredThreat, disposition_for, read_stored_threats
+from threatdelta.formats.tm7_threats import (
+    StoredThreat,
+    disposition_for,
+    mitigation_control,
+    read_stored_threats,
+)
 from threatdelta.formats.tm7_xml import child, local_name, parse_xml, text
 from threatdelta.model.model import (
     Boundary,
+    Control,
     Disposition,
     Element,
     ElementType,
@@ -118,6 +126,7 @@ def read(data: bytes, path: str) -> ParsedModel:
 
     stored = read_stored_threats(root)
     dispositions: dict[str, Disposition] = {}
+    controls: dict[str, Control] = {}
     stored_threats: list[Threat] = []
     known_rules = {t.id for t in kb.threat_types}
     for threat in stored:
@@ -130,6 +139,9 @@ def read(data: bytes, path: str) -> ParsedModel:
             warnings.append(f"{path}: threat {threat.key!r} is stored twice; the first is used")
             continue
         dispositions[threat.key] = disposition_for(threat, path)
+        control = mitigation_control(threat, path)
+        if control is not None:
+            controls[control.id] = control
         if threat.type_id not in known_rules:
             stored_threats.append(_stored_threat(threat, kb, path))
 
@@ -139,6 +151,7 @@ def read(data: bytes, path: str) -> ParsedModel:
         elements=tuple(sorted(builder.elements.values(), key=lambda e: e.id)),
         flows=tuple(sorted(builder.flows.values(), key=lambda f: f.id)),
         boundaries=tuple(sorted(builder.boundaries.values(), key=lambda b: b.id)),
+        controls=tuple(controls[k] for k in sorted(controls)),
         dispositions=dict(sorted(dispositions.items())),
         stored_threats=tuple(sorted(stored_threats, key=lambda t: t.key)),
         format=name,

@@ -82,8 +82,11 @@ def impact(
     return Impact(EnumerationScope(frozenset(elements), frozenset(flows)), full=False)
 
 
-COSMETIC_FIELDS = frozenset({"name", "description"})
-"""Fields whose change alone changes no threat's existence (only its title)."""
+COSMETIC_FIELDS = frozenset({"name", "description", "properties.Name"})
+"""Fields whose change alone changes no threat's existence (only its title).
+
+A property called ``Name`` (the Threat Modeling Tool stores the display name as one) is never
+read by a rule: ``X.Name`` answers with the display name itself."""
 
 
 def semantic_scope(base: Model, head: Model, diff: ModelDiff) -> frozenset[str]:

@@ -21,6 +21,24 @@ def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _label(item_id: str, name: str | None) -> str:
+    """``'Name' (id)`` when the display name says more than the id, else ``'id'``.
+
+    Tool ids are GUIDs, so the name is what a reader recognises; the id keeps it unambiguous
+    (tools name every new boundary after its type)."""
+    if not name or name.casefold() == item_id.casefold():
+        return f"'{item_id}'"
+    return f"'{name}' ({item_id})"
+
+
+def _boundary_label(boundary_id: str, *models: Model) -> str:
+    for model in models:
+        boundary = model.boundary(boundary_id)
+        if boundary is not None:
+            return _label(boundary_id, boundary.name)
+    return _label(boundary_id, None)
+
+
 def _subjects(threat: Threat, model: Model, factory: SubjectFactory) -> dict[str, Subject] | None:
     if threat.element is not None:
         element = model.element(threat.element)
@@ -106,8 +124,9 @@ def resolution_reason(
             after = set(head_facts.crossings(flow_head))
             gone = sorted(before - after)
             if gone:
-                names = ", ".join(f"'{b}'" for b in gone)
-                return "boundary", f"flow '{threat.flow}' no longer crosses boundary {names}"
+                names = ", ".join(_boundary_label(b, head, base) for b in gone)
+                flow = _label(threat.flow, flow_head.name)
+                return "boundary", f"flow {flow} no longer crosses boundary {names}"
     changed = _changed_attributes(rule.include, base_subjects, head_subjects)
     if changed:
         return "property", "no longer applies: " + "; ".join(changed)

@@ -41,9 +41,9 @@ class Transition:
     entry: Entry
     """The threat at head."""
     before: str
-    """Status at base."""
+    """Status at base (``needs-investigation`` for an open threat flagged for a closer look)."""
     after: str
-    """Status at head."""
+    """Status at head (``needs-investigation`` likewise)."""
     was_addressed: bool
     """Whether it was addressed at base."""
 
@@ -104,6 +104,17 @@ class Review:
 
 _RANK = {status: i for i, status in enumerate(CONTROL_STATUSES)}
 
+NEEDS_INVESTIGATION = "needs-investigation"
+"""How a transition names an open threat that is flagged for investigation."""
+
+
+def _state(entry: Entry) -> str:
+    """The status a transition shows: flagging an open threat is a triage step of its own."""
+    disposition = entry.disposition
+    if entry.status == "open" and disposition is not None and disposition.needs_investigation:
+        return NEEDS_INVESTIGATION
+    return entry.status
+
 
 def _control_regressions(base: Register, head: Register, head_model: Model) -> list[Regression]:
     result: list[Regression] = []
@@ -115,7 +126,9 @@ def _control_regressions(base: Register, head: Register, head_model: Model) -> l
             now = head_model.control(control.id)
             still = head_keys.get(entry.key)
             if now is None:
-                if still is not None:
+                # Only while the threat still claims the mitigation: when its status changed
+                # too, the transition says what happened (status-downgraded, or a new decision).
+                if still is not None and still.status == "mitigated":
                     result.append(
                         Regression(
                             "control-removed",
@@ -237,8 +250,8 @@ def compare(
     transitions = []
     for key in sorted(set(before) & set(after)):
         old, cur = before[key], after[key]
-        if old.status != cur.status or old.addressed != cur.addressed:
-            transitions.append(Transition(cur, old.status, cur.status, old.addressed))
+        if _state(old) != _state(cur) or old.addressed != cur.addressed:
+            transitions.append(Transition(cur, _state(old), _state(cur), old.addressed))
     regressions = _control_regressions(base, head, head.model)
     regressions += _evidence_regressions(base, head)
     regressions += _expired(head)
