@@ -228,7 +228,9 @@ def parse_event(
     if number is None:
         number = _at(payload, ("number",))
     if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
-        raise InputError("the event has no pull request number ('pull_request.number')", Location(where))
+        raise InputError(
+            "the event has no pull request number ('pull_request.number')", Location(where)
+        )
     head = _at(payload, ("pull_request", "head"))
     head_repo = head.get("repo", {}) if isinstance(head, dict) else {}
     if isinstance(head_repo, dict) and isinstance(head_repo.get("full_name"), str):

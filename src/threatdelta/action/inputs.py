@@ -34,7 +34,9 @@ INPUTS: tuple[InputSpec, ...] = (
         "model files or glob patterns, separated by commas or new lines "
         "(default: 'models' from .threatdelta.yml, else threatmodel.yaml)",
     ),
-    InputSpec("config", "INPUT_CONFIG", "settings file (default: .threatdelta.yml in the repository)"),
+    InputSpec(
+        "config", "INPUT_CONFIG", "settings file (default: .threatdelta.yml in the repository)"
+    ),
     InputSpec(
         "fail-on",
         "INPUT_FAIL_ON",
@@ -129,9 +131,7 @@ def split_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in _SPLIT.split(value) if item.strip())
 
 
-def resolve_inputs(
-    flags: Mapping[str, str | None], environ: Mapping[str, str]
-) -> ActionInputs:
+def resolve_inputs(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> ActionInputs:
     """The inputs from command-line ``flags`` (by input name) and the environment."""
     models = _raw("models", flags, environ)
     mode = _raw("comment-mode", flags, environ)

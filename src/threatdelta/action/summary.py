@@ -47,9 +47,7 @@ def _unaddressed_list(result: ReviewSet, limit: int) -> str:
     for review in result.reviews:
         if not review.unaddressed:
             continue
-        header = (
-            f"\n{code(review.path, 300)}\n\n| Threat | Severity | STRIDE | Line |\n|---|---|---|---|\n"
-        )
+        header = f"\n{code(review.path, 300)}\n\n| Threat | Severity | STRIDE | Line |\n|---|---|---|---|\n"
         parts.append(header)
         size += len(header)
         for entry in review.unaddressed:
@@ -57,9 +55,7 @@ def _unaddressed_list(result: ReviewSet, limit: int) -> str:
             line = location.line if location is not None and location.line else ""
             row = f"| {code(entry.key, 200)} | {entry.threat.severity} | {entry.threat.stride} | {line} |\n"
             if size + len(row) > limit:
-                parts.append(
-                    f"\n… and {total - shown} more: the JSON report lists every threat.\n"
-                )
+                parts.append(f"\n… and {total - shown} more: the JSON report lists every threat.\n")
                 return "".join(parts)
             parts.append(row)
             size += len(row)
@@ -81,9 +77,7 @@ def full_report(result: ReviewSet, limit: int = SUMMARY_LIMIT - FOOTER_ROOM) -> 
     return shorter.body.rstrip("\n") + "\n" + listing
 
 
-def pull_request_summary(
-    report: str, report_path: str | None, notes: Sequence[str] = ()
-) -> str:
+def pull_request_summary(report: str, report_path: str | None, notes: Sequence[str] = ()) -> str:
     """The job summary of a pull-request run: ``report``, then the footer."""
     return report.rstrip("\n") + "\n" + _footer(report_path, notes)
 
