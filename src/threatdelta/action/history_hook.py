@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from threatdelta.action.event import PushEvent
 from threatdelta.config import Config
 from threatdelta.git import Repo
+from threatdelta.rules.pack import RulePack
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class PushContext:
     """The model files found at the pushed commit."""
     today: dt.date
     """The date expiries are judged against."""
+    pack: RulePack | None = None
+    """The rule pack from the ``rules`` input or the settings (None: each model's default)."""
 
 
 def push_history_report(context: PushContext) -> str | None:

@@ -460,6 +460,7 @@ def _run_push(
             config=config,
             model_paths=tuple(a.register.model.path for a in assessments),
             today=date,
+            pack=pack,
         )
     )
     report_path = _write_report(
