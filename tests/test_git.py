@@ -41,3 +41,20 @@ def test_renames_are_followed(tmp_path) -> None:
     scratch.git("mv", "old", "new")
     second = scratch.commit()
     assert Repo(scratch.root).renamed_from(first, second, "new/model.yaml") == "old/model.yaml"
+
+
+def test_oversized_blobs_are_refused(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from threatdelta import git
+    from threatdelta.errors import InputError
+
+    scratch = GitRepo(tmp_path / "r")
+    scratch.write("big.yaml", "x" * 2000)
+    sha = scratch.commit()
+    monkeypatch.setattr(git, "MAX_BLOB_BYTES", 1000)
+    repo = Repo(scratch.root)
+    with pytest.raises(InputError, match="big.yaml .* 2000 bytes"):
+        repo.read_many([(sha, "missing.yaml"), (sha, "big.yaml")])
+    with pytest.raises(InputError, match="2000 bytes"):
+        repo.read(sha, "big.yaml")

@@ -106,7 +106,14 @@ class Repo:
         """Read many ``(rev, path)`` blobs with one ``git cat-file --batch`` process."""
         if not specs:
             return []
-        request = "".join(f"{rev}:{path}\n" for rev, path in specs).encode("utf-8")
+        check = "".join(f"{rev}:{path}\n" for rev, path in specs).encode("utf-8")
+        sizes = self.run("cat-file", "--batch-check=%(objectsize)", input_bytes=check).splitlines()
+        for (rev, path), size in zip(specs, sizes):  # a missing object's line ends in 'missing'
+            if size.isdigit() and int(size) > MAX_BLOB_BYTES:
+                raise InputError(
+                    f"{path} at {rev[:12]} is {int(size)} bytes; at most {MAX_BLOB_BYTES} are read"
+                )
+        request = check
         out = self.run("cat-file", "--batch", input_bytes=request)
         results: list[bytes | None] = []
         pos = 0

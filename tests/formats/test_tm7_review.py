@@ -383,12 +383,6 @@ def test_renaming_an_element_changes_titles_not_keys(repo: GitRepo) -> None:
     assert result.verdict.passed, result.verdict.reasons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the reader keeps the tab name as a property ('diagram') of every element and flow, "
-    "so a tab rename counts as a change to all of them and brings every untriaged threat into "
-    "the gate",
-)
 def test_renaming_the_diagram_tab_changes_nothing_that_matters(repo: GitRepo) -> None:
     result, review = review_pair(repo, review_tm7(), review_tm7(Drawing(tab_name="Pump v2")))
     assert review.new == () and review.resolved == () and review.transitions == ()

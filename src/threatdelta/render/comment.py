@@ -40,6 +40,7 @@ class Detail:
 LEVELS = (
     Detail(None, None, True, True),
     Detail(None, None, False, True),
+    Detail(None, 0, False, True),
     Detail(50, 20, False, True),
     Detail(15, 5, False, True),
     Detail(10, 0, False, False),

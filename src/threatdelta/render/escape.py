@@ -31,7 +31,9 @@ def plain(text: str, limit: int = 300) -> str:
 
 def md(text: str, limit: int = 300) -> str:
     """Inline markdown: HTML escaped, markdown syntax and table pipes escaped, no mentions."""
-    text = html.escape(plain(text, limit), quote=True)
+    # Quotes need no escaping in markdown text; escaping them would leave entities whose '#' the
+    # markdown escaping below would then break.
+    text = html.escape(plain(text, limit), quote=False)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
     return text

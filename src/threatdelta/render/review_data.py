@@ -61,6 +61,10 @@ def review_data(review: Review) -> dict[str, Any]:
             "head": head.counts() if head is not None else None,
         },
         "model_changes": review.diff.summary() if review.diff is not None else {},
+        "orphaned_dispositions": [
+            {"id": o.disposition.key, "status": o.disposition.status, "message": o.message}
+            for o in (head.orphans if head is not None else ())
+        ],
     }
 
 
@@ -83,6 +87,9 @@ def review_set_data(result: ReviewSet) -> dict[str, Any]:
         "transitions": [t for r in reviews for t in r["transitions"]],
         "regressions": [t for r in reviews for t in r["regressions"]],
         "unaddressed": [t for r in reviews for t in r["unaddressed"]],
+        "orphaned_dispositions": [
+            o | {"model": r["path"]} for r in reviews for o in r["orphaned_dispositions"]
+        ],
         "model_changes": {
             r["path"]: r["model_changes"] | {"file": r["file_change"]} for r in reviews
         },

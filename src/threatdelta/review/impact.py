@@ -20,7 +20,9 @@ from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_thr
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Model
 from threatdelta.review.diff import ModelDiff
+from threatdelta.rules.lang.ast import referenced_attributes
 from threatdelta.rules.pack import RulePack
+from threatdelta.subjects import NATIVE_TO_TMT
 from threatdelta.threat import Threat
 
 
@@ -82,29 +84,50 @@ def impact(
     return Impact(EnumerationScope(frozenset(elements), frozenset(flows)), full=False)
 
 
-COSMETIC_FIELDS = frozenset({"name", "description", "properties.Name"})
-"""Fields whose change alone changes no threat's existence (only its title).
-
-A property called ``Name`` (the Threat Modeling Tool stores the display name as one) is never
-read by a rule: ``X.Name`` answers with the display name itself."""
+COSMETIC_FIELDS = frozenset({"name", "description"})
+"""Fields whose change alone changes no threat's existence (only its title)."""
 
 
-def semantic_scope(base: Model, head: Model, diff: ModelDiff) -> frozenset[str]:
+def read_attributes(*packs: RulePack) -> frozenset[str]:
+    """Every attribute name a rule of ``packs`` reads, in both vocabularies (native and TMT)."""
+    names: set[str] = set()
+    for pack in packs:
+        for rule in pack.rules:
+            for expr in (rule.include, rule.exclude):
+                if expr is not None:
+                    names.update(attr for _, attr in referenced_attributes(expr))  # type: ignore[arg-type]
+    names.update(NATIVE_TO_TMT[n] for n in list(names) if n in NATIVE_TO_TMT)
+    names.update(n for n, tmt in NATIVE_TO_TMT.items() if tmt in names)
+    return frozenset(names)
+
+
+def semantic_scope(
+    base: Model, head: Model, diff: ModelDiff, attributes: frozenset[str]
+) -> frozenset[str]:
     """Ids of the elements and flows whose threats a change can have made appear or disappear.
 
-    Like :func:`impact`, but a new display name or description does not count: renaming an
-    element does not bring its old threats into the review.
+    Like :func:`impact`, but only changes a rule can see count: a new display name or
+    description, or a property that no rule reads (``attributes`` are the ones rules read; see
+    :func:`read_attributes`), does not bring an item's old threats into the review. So renaming
+    an element, or the diagram tab a .tm7 element sits on, leaves the gate alone.
     """
+
+    def matters(field: str) -> bool:
+        if field in COSMETIC_FIELDS:
+            return False
+        if field.startswith("properties."):
+            return field.removeprefix("properties.") in attributes
+        return True
 
     def meaningful(kind: str) -> tuple[str, ...]:
         return tuple(
             item_id
             for item_id in diff.items[kind].changed
-            if any(f.field not in COSMETIC_FIELDS for f in diff.fields_of(kind, item_id))
+            if any(matters(f.field) for f in diff.fields_of(kind, item_id))
         )
 
     items = dict(diff.items)
-    for kind in ("elements", "flows", "boundaries"):
+    for kind in ("elements", "flows"):
         items[kind] = replace(diff.items[kind], changed=meaningful(kind))
     narrowed = replace(diff, items=items)
     scope = impact(base, head, narrowed, same_pack=True).scope

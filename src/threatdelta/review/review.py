@@ -15,7 +15,7 @@ from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import CONTROL_STATUSES, Model
 from threatdelta.register import Entry, Register
 from threatdelta.review.diff import ModelDiff, diff_models
-from threatdelta.review.impact import Impact, semantic_scope
+from threatdelta.review.impact import Impact, read_attributes, semantic_scope
 from threatdelta.review.reasons import resolution_reason
 from threatdelta.rules.pack import RulePack
 
@@ -267,7 +267,9 @@ def compare(
                     t.entry.threat.location,
                 )
             )
-    touched = semantic_scope(base.model, head.model, model_diff)
+    touched = semantic_scope(
+        base.model, head.model, model_diff, read_attributes(base_pack, head_pack)
+    )
     changed_dispositions = set(model_diff.items["dispositions"].added) | set(
         model_diff.items["dispositions"].changed
     )
