@@ -54,7 +54,7 @@ def test_oversized_blobs_are_refused(tmp_path, monkeypatch) -> None:
     sha = scratch.commit()
     monkeypatch.setattr(git, "MAX_BLOB_BYTES", 1000)
     repo = Repo(scratch.root)
-    with pytest.raises(InputError, match="big.yaml .* 2000 bytes"):
+    with pytest.raises(InputError, match=r"big\.yaml .* 2000 bytes"):
         repo.read_many([(sha, "missing.yaml"), (sha, "big.yaml")])
     with pytest.raises(InputError, match="2000 bytes"):
         repo.read(sha, "big.yaml")

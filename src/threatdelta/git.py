@@ -108,10 +108,10 @@ class Repo:
             return []
         check = "".join(f"{rev}:{path}\n" for rev, path in specs).encode("utf-8")
         sizes = self.run("cat-file", "--batch-check=%(objectsize)", input_bytes=check).splitlines()
-        for (rev, path), size in zip(specs, sizes):  # a missing object's line ends in 'missing'
-            if size.isdigit() and int(size) > MAX_BLOB_BYTES:
+        for (rev, path), line in zip(specs, sizes, strict=True):  # a missing object: '... missing'
+            if line.isdigit() and int(line) > MAX_BLOB_BYTES:
                 raise InputError(
-                    f"{path} at {rev[:12]} is {int(size)} bytes; at most {MAX_BLOB_BYTES} are read"
+                    f"{path} at {rev[:12]} is {int(line)} bytes; at most {MAX_BLOB_BYTES} are read"
                 )
         request = check
         out = self.run("cat-file", "--batch", input_bytes=request)
