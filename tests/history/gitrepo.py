@@ -77,6 +77,7 @@ def pump(
     second_flow: bool = False,
     controls: list[dict[str, Any]] | None = None,
     threats: dict[str, Any] | None = None,
+    system: str = "Scripted pump",
 ) -> dict[str, Any]:
     """The scripted model, in its variants."""
     elements: list[dict[str, Any]] = [
@@ -97,7 +98,7 @@ def pump(
         )
     model: dict[str, Any] = {
         "version": 1,
-        "system": "Scripted pump",
+        "system": system,
         "elements": elements,
         "flows": flows,
     }

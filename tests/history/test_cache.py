@@ -1,0 +1,129 @@
+"""The SQLite cache: hits, foreign or damaged files rebuilt, nothing but JSON stored."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+from threatdelta.history.cache import HistoryCache
+
+
+def _filled(path: Path, tool: str = "1.0") -> None:
+    cache = HistoryCache(path, tool=tool, stderr=io.StringIO())
+    cache.put_snapshots([("blob1", ".yaml", "pack1", {"answer": 42})])
+    cache.put_evidence([("c1", "m.yaml", {"missing": ["a.md"]})])
+    cache.close()
+
+
+def test_values_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "cache.sqlite"
+    _filled(path)
+    cache = HistoryCache(path, tool="1.0", stderr=io.StringIO())
+    assert cache.snapshot("blob1", ".yaml", "pack1") == {"answer": 42}
+    assert cache.snapshot("blob1", ".yaml", "other-pack") is None
+    assert cache.snapshot("blob1", ".json", "pack1") is None
+    assert cache.evidence("c1", "m.yaml") == {"missing": ["a.md"]}
+    assert cache.rebuilt_because is None
+    cache.close()
+
+
+def test_rows_are_plain_json_text(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    _filled(path)
+    db = sqlite3.connect(str(path))
+    (data,) = db.execute("SELECT data FROM snapshot").fetchone()
+    db.close()
+    assert data == '{"answer":42}'
+
+
+def test_another_tool_version_misses_and_is_pruned(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    _filled(path, tool="1.0")
+    cache = HistoryCache(path, tool="2.0", stderr=io.StringIO())
+    assert cache.snapshot("blob1", ".yaml", "pack1") is None
+    cache.close()
+    db = sqlite3.connect(str(path))
+    assert db.execute("SELECT COUNT(*) FROM snapshot").fetchone() == (0,)
+    db.close()
+
+
+def test_garbage_bytes_are_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"\x00garbage, not a database\xff" * 100)
+    err = io.StringIO()
+    cache = HistoryCache(path, stderr=err)
+    assert cache.rebuilt_because == "is not a readable SQLite database"
+    assert "rebuilding it" in err.getvalue()
+    cache.put_snapshots([("b", ".yaml", "p", [1])])
+    assert cache.snapshot("b", ".yaml", "p") == [1]
+    cache.close()
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_a_database_of_another_schema_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    db = sqlite3.connect(str(path))
+    db.execute("CREATE TABLE snapshot (id INTEGER PRIMARY KEY, payload BLOB)")
+    db.execute("INSERT INTO snapshot (payload) VALUES (x'00')")
+    db.commit()
+    db.close()
+    err = io.StringIO()
+    cache = HistoryCache(path, stderr=err)
+    assert cache.rebuilt_because == "is not a threatdelta history cache"
+    assert cache.snapshot("b", ".yaml", "p") is None
+    cache.put_snapshots([("b", ".yaml", "p", {"ok": True})])
+    assert cache.snapshot("b", ".yaml", "p") == {"ok": True}
+    cache.close()
+
+
+def test_same_tables_with_a_foreign_marker_are_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    _filled(path)
+    db = sqlite3.connect(str(path))
+    db.execute("UPDATE meta SET value = 'something-else' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    cache = HistoryCache(path, tool="1.0", stderr=io.StringIO())
+    assert cache.rebuilt_because == "is not a threatdelta history cache"
+    assert cache.snapshot("blob1", ".yaml", "pack1") is None
+    cache.close()
+
+
+def test_a_row_that_is_not_json_is_a_miss(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    _filled(path)
+    db = sqlite3.connect(str(path))
+    db.execute("UPDATE snapshot SET data = 'not json {'")
+    db.commit()
+    db.close()
+    cache = HistoryCache(path, tool="1.0", stderr=io.StringIO())
+    assert cache.snapshot("blob1", ".yaml", "pack1") is None
+    cache.close()
+
+
+def test_an_empty_file_becomes_a_cache_silently(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"")
+    err = io.StringIO()
+    cache = HistoryCache(path, stderr=err)
+    assert cache.rebuilt_because is None and err.getvalue() == ""
+    cache.close()
+
+
+def test_an_unusable_location_falls_back_to_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    err = io.StringIO()
+    cache = HistoryCache(blocker / "cache.sqlite", stderr=err)
+    assert "running without it" in err.getvalue()
+    cache.put_snapshots([("b", ".yaml", "p", 1)])
+    assert cache.snapshot("b", ".yaml", "p") == 1
+    cache.close()
+
+
+def test_in_memory_cache(tmp_path: Path) -> None:
+    cache = HistoryCache(None)
+    cache.put_evidence([("c", "m", {"missing": []})])
+    assert cache.evidence("c", "m") == {"missing": []}
+    cache.close()
