@@ -107,7 +107,8 @@ class _Story:
             e for e in final.get("elements", []) if e.get("id") not in CLOUD_IDS
         ]
         self.model["flows"] = [
-            f for f in final.get("flows", [])
+            f
+            for f in final.get("flows", [])
             if f.get("id") not in CLOUD_IDS
             and f.get("from") not in CLOUD_IDS
             and f.get("to") not in CLOUD_IDS

@@ -31,8 +31,16 @@ def test_json_history_of_the_scripted_repository(
     scripted: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = _json(
-        capsys, "history", "models/pump.yaml", "-C", str(scripted.root), "--rules", str(PACK),
-        "--format", "json", "--no-cache",
+        capsys,
+        "history",
+        "models/pump.yaml",
+        "-C",
+        str(scripted.root),
+        "--rules",
+        str(PACK),
+        "--format",
+        "json",
+        "--no-cache",
     )
     assert [r["threats"]["open"] for r in data["revisions"]] == [3, 2, 1, 1, 0, 1, 3, 1]
     assert [i["name"] for i in data["iterations"]] == ["v1.0", "v2.0", "after v2.0"]
@@ -41,9 +49,22 @@ def test_json_history_of_the_scripted_repository(
 
 def test_since_iterations_and_today(scripted: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     data = _json(
-        capsys, "history", "models/pump.yaml", "-C", str(scripted.root), "--rules", str(PACK),
-        "--format", "json", "--no-cache", "--since", "v1.0", "--iterations", "v2*",
-        "--today", "2025-11-01",
+        capsys,
+        "history",
+        "models/pump.yaml",
+        "-C",
+        str(scripted.root),
+        "--rules",
+        str(PACK),
+        "--format",
+        "json",
+        "--no-cache",
+        "--since",
+        "v1.0",
+        "--iterations",
+        "v2*",
+        "--today",
+        "2025-11-01",
     )
     assert [r["number"] for r in data["revisions"]] == [4, 5, 6, 7, 8]
     assert [i["name"] for i in data["iterations"]] == ["v2.0", "after v2.0"]
@@ -55,8 +76,9 @@ def test_path_is_relative_to_the_current_folder(
     scripted: GitRepo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(scripted.root / "models")
-    data = _json(capsys, "history", "pump.yaml", "--rules", str(PACK), "--format", "json",
-                 "--no-cache")
+    data = _json(
+        capsys, "history", "pump.yaml", "--rules", str(PACK), "--format", "json", "--no-cache"
+    )
     assert data["model"] == "models/pump.yaml"
 
 
@@ -100,8 +122,18 @@ def test_cache_file_option_and_a_garbage_cache(
 ) -> None:
     cache = tmp_path / "history.sqlite"
     cache.write_bytes(b"this is not a database" * 50)
-    args = ["history", "models/pump.yaml", "-C", str(scripted.root), "--rules", str(PACK),
-            "--cache", str(cache), "--format", "csv"]
+    args = [
+        "history",
+        "models/pump.yaml",
+        "-C",
+        str(scripted.root),
+        "--rules",
+        str(PACK),
+        "--cache",
+        str(cache),
+        "--format",
+        "csv",
+    ]
     assert main(args) == 0
     first = capsys.readouterr()
     assert "rebuilding it" in first.err
@@ -119,8 +151,24 @@ def test_no_cache_writes_nothing(git_repo: GitRepo) -> None:
 
 def test_output_file(scripted: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "history.html"
-    assert main(["history", "models/pump.yaml", "-C", str(scripted.root), "--rules", str(PACK),
-                 "--no-cache", "--format", "html", "-o", str(target)]) == 0
+    assert (
+        main(
+            [
+                "history",
+                "models/pump.yaml",
+                "-C",
+                str(scripted.root),
+                "--rules",
+                str(PACK),
+                "--no-cache",
+                "--format",
+                "html",
+                "-o",
+                str(target),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == ""
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 

@@ -21,8 +21,18 @@ def test_html_to_a_file_by_default(
     scripted: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "report.html"
-    code = main(["report", "models/pump.yaml", "-C", str(scripted.root), "--rules", str(PACK),
-                 "-o", str(target)])
+    code = main(
+        [
+            "report",
+            "models/pump.yaml",
+            "-C",
+            str(scripted.root),
+            "--rules",
+            str(PACK),
+            "-o",
+            str(target),
+        ]
+    )
     assert code == 0 and capsys.readouterr().out == ""
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
@@ -30,8 +40,20 @@ def test_html_to_a_file_by_default(
 
 
 def test_csv_at_an_older_revision(scripted: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["report", "model.yaml", "--rev", "v1.0", "-C", str(scripted.root),
-                 "--rules", str(PACK), "--format", "csv"])
+    code = main(
+        [
+            "report",
+            "model.yaml",
+            "--rev",
+            "v1.0",
+            "-C",
+            str(scripted.root),
+            "--rules",
+            str(PACK),
+            "--format",
+            "csv",
+        ]
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["verdict"] for r in rows if r["threat"] == "spoof@user"} == {"evidenced"}
@@ -39,8 +61,20 @@ def test_csv_at_an_older_revision(scripted: GitRepo, capsys: pytest.CaptureFixtu
 
 
 def test_markdown_with_today(scripted: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["report", "models/pump.yaml", "-C", str(scripted.root), "--rules", str(PACK),
-                 "--format", "markdown", "--today", "2026-06-01"])
+    code = main(
+        [
+            "report",
+            "models/pump.yaml",
+            "-C",
+            str(scripted.root),
+            "--rules",
+            str(PACK),
+            "--format",
+            "markdown",
+            "--today",
+            "2026-06-01",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "Justifications judged as of 2026-06-01" in out

@@ -93,8 +93,13 @@ def pump(
     ]
     if second_flow:
         flows.append(
-            {"id": "f2", "name": "Status", "from": "ctrl", "to": "user",
-             "properties": {"encrypted": True}}
+            {
+                "id": "f2",
+                "name": "Status",
+                "from": "ctrl",
+                "to": "user",
+                "properties": {"encrypted": True},
+            }
         )
     model: dict[str, Any] = {
         "version": 1,
@@ -109,17 +114,29 @@ def pump(
     return model
 
 
-AUTH = {"id": "auth", "name": "Clinician login", "status": "verified",
-        "evidence": ["tests/test_auth.py"]}
-TLS = {"id": "tls", "name": "TLS on the dose link", "status": "implemented",
-       "evidence": ["tests/test_tls.py"]}
+AUTH = {
+    "id": "auth",
+    "name": "Clinician login",
+    "status": "verified",
+    "evidence": ["tests/test_auth.py"],
+}
+TLS = {
+    "id": "tls",
+    "name": "TLS on the dose link",
+    "status": "implemented",
+    "evidence": ["tests/test_tls.py"],
+}
 SPOOF_USER = {"status": "mitigated", "controls": ["auth"]}
 SNIFF_F1 = {"status": "mitigated", "controls": ["tls"]}
 
 
 def tamper_accepted(expires: str) -> dict[str, Any]:
-    return {"status": "accepted", "justification": "The controller sits in a sealed case.",
-            "approved_by": "safety-lead", "expires": expires}
+    return {
+        "status": "accepted",
+        "justification": "The controller sits in a sealed case.",
+        "approved_by": "safety-lead",
+        "expires": expires,
+    }
 
 
 def scripted_history(root: Path) -> GitRepo:
@@ -147,9 +164,7 @@ def scripted_history(root: Path) -> GitRepo:
     repo.commit("First model", "2025-01-01")
     repo.write("tests/test_auth.py", "def test_login():\n    pass\n")
     repo.commit("Login tests", "2025-01-02")
-    repo.write_model(
-        "model.yaml", pump(controls=[AUTH], threats={"spoof@user": SPOOF_USER})
-    )
+    repo.write_model("model.yaml", pump(controls=[AUTH], threats={"spoof@user": SPOOF_USER}))
     repo.commit("Mitigate clinician spoofing with login", "2025-01-03")
     threats_v1 = {"spoof@user": SPOOF_USER, "tamper@ctrl": tamper_accepted("2025-03-01")}
     repo.write_model("model.yaml", pump(controls=[AUTH], threats=threats_v1))

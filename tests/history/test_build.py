@@ -23,8 +23,14 @@ def history(scripted_repo: Repo, pack: RulePack) -> History:
 def test_every_model_revision_is_listed_oldest_first_across_the_rename(history: History) -> None:
     assert [r.number for r in history.revisions] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert [r.date.isoformat() for r in history.revisions] == [
-        "2025-01-01", "2025-01-03", "2025-01-05", "2025-01-10",
-        "2025-01-12", "2025-01-20", "2025-03-10", "2025-03-15",
+        "2025-01-01",
+        "2025-01-03",
+        "2025-01-05",
+        "2025-01-10",
+        "2025-01-12",
+        "2025-01-20",
+        "2025-03-10",
+        "2025-03-15",
     ]
     assert [r.path for r in history.revisions[:4]] == ["model.yaml"] * 3 + ["models/pump.yaml"]
     assert history.revisions[3].renamed_from == "model.yaml"
@@ -35,8 +41,14 @@ def test_every_model_revision_is_listed_oldest_first_across_the_rename(history: 
 def test_model_size_per_revision(history: History) -> None:
     sizes = [(r.elements, r.flows, r.boundaries, r.controls) for r in history.revisions]
     assert sizes == [
-        (2, 1, 0, 0), (2, 1, 0, 1), (2, 1, 0, 1), (2, 1, 0, 1),
-        (3, 2, 0, 2), (3, 2, 0, 1), (4, 2, 0, 1), (4, 2, 0, 2),
+        (2, 1, 0, 0),
+        (2, 1, 0, 1),
+        (2, 1, 0, 1),
+        (2, 1, 0, 1),
+        (3, 2, 0, 2),
+        (3, 2, 0, 1),
+        (4, 2, 0, 1),
+        (4, 2, 0, 2),
     ]
 
 
@@ -75,7 +87,10 @@ def test_new_resolved_and_transitions_against_the_previous_revision(history: His
 def test_regressions_per_revision(history: History) -> None:
     codes = {r.number: sorted(g.code for g in r.regressions) for r in history.revisions}
     assert codes == {
-        1: [], 2: [], 3: [], 4: [],
+        1: [],
+        2: [],
+        3: [],
+        4: [],
         5: ["evidence-missing"],  # tls names tests/test_tls.py, not there yet
         6: ["control-removed", "reopened"],
         7: ["expired", "reopened"],
@@ -90,7 +105,9 @@ def test_iterations_end_at_tags_then_the_rest(history: History) -> None:
     assert [i.name for i in history.iterations] == ["v1.0", "v2.0", "after v2.0"]
     assert [i.revisions for i in history.iterations] == [(1, 2, 3), (4, 5, 6, 7), (8,)]
     assert [i.end_date.isoformat() for i in history.iterations] == [
-        "2025-01-05", "2025-03-10", "2025-03-15",
+        "2025-01-05",
+        "2025-03-10",
+        "2025-03-15",
     ]
 
 
@@ -104,7 +121,11 @@ def test_first_iteration_retrospective(history: History) -> None:
     # spoof@user: 2025-01-01 -> 01-03 (2 days, 1 revision); tamper@ctrl: -> 01-05 (4 days, 2).
     d = v1.time_to_disposition
     assert (d.count, d.median_days, d.max_days, d.median_revisions, d.max_revisions) == (
-        2, 3.0, 4.0, 1.5, 2,
+        2,
+        3.0,
+        4.0,
+        1.5,
+        2,
     )
     assert [n.key for n in v1.expiring] == ["tamper@ctrl"]  # 2025-03-01 is within 90 days
     assert v1.expired == ()
@@ -121,7 +142,11 @@ def test_second_iteration_retrospective(history: History) -> None:
     # sniff@f1 appeared 2025-01-01 (revision 1), first addressed 2025-01-12 (revision 5).
     d = v2.time_to_disposition
     assert (d.count, d.median_days, d.max_days, d.median_revisions, d.max_revisions) == (
-        1, 11.0, 11.0, 4.0, 4,
+        1,
+        11.0,
+        11.0,
+        4.0,
+        4,
     )
     assert [(n.key, n.expires) for n in v2.expired] == [("tamper@ctrl", "2025-03-01")]
     assert [(g.id, g.missing, g.threats) for g in v2.controls_without_evidence] == [
@@ -163,9 +188,7 @@ def test_until_stops_at_an_older_revision(scripted_repo: Repo, pack: RulePack) -
 def test_today_judges_the_newest_iteration(scripted_repo: Repo, pack: RulePack) -> None:
     import datetime as dt
 
-    result = build_history(
-        scripted_repo, "models/pump.yaml", pack=pack, today=dt.date(2025, 11, 1)
-    )
+    result = build_history(scripted_repo, "models/pump.yaml", pack=pack, today=dt.date(2025, 11, 1))
     assert [n.key for n in result.iterations[-1].expiring] == ["tamper@ctrl"]  # 2026-01-01
     assert result.iterations[-1].end_date == dt.date(2025, 11, 1)
     assert result.iterations[0].end_date == dt.date(2025, 1, 5)
@@ -207,7 +230,9 @@ def test_second_run_reads_nothing_new_from_the_cache(
     assert second.iterations == first.iterations
 
 
-def test_cache_only_processes_new_revisions(git_repo: GitRepo, pack: RulePack, tmp_path: Path) -> None:
+def test_cache_only_processes_new_revisions(
+    git_repo: GitRepo, pack: RulePack, tmp_path: Path
+) -> None:
     repo = Repo(git_repo.root)
     cache_file = tmp_path / "cache.sqlite"
     for day in range(1, 6):
@@ -264,7 +289,12 @@ def test_merges_end_iterations_when_no_tag_matches(git_repo: GitRepo, pack: Rule
         git_repo.commit(f"feature {index} part 2", f"2025-05-{2 * index:02d}")
         git_repo.git("checkout", "-q", "main")
         git_repo.git(
-            "merge", "-q", "--no-ff", f"feature-{index}", "-m", f"Merge feature {index}",
+            "merge",
+            "-q",
+            "--no-ff",
+            f"feature-{index}",
+            "-m",
+            f"Merge feature {index}",
             date=f"2025-05-{2 * index + 1:02d}T12:00:00+00:00",
         )
     # A merge that does not touch the model ends no iteration of its own.
@@ -272,8 +302,9 @@ def test_merges_end_iterations_when_no_tag_matches(git_repo: GitRepo, pack: Rule
     git_repo.write("README.md", "docs\n")
     git_repo.commit("docs", "2025-05-20")
     git_repo.git("checkout", "-q", "main")
-    git_repo.git("merge", "-q", "--no-ff", "docs", "-m", "Merge docs",
-                 date="2025-05-21T12:00:00+00:00")
+    git_repo.git(
+        "merge", "-q", "--no-ff", "docs", "-m", "Merge docs", date="2025-05-21T12:00:00+00:00"
+    )
     result = build_history(Repo(git_repo.root), "threatmodel.yaml", pack=pack)
     # First-parent walk: the base commit and the two merges (each one revision).
     assert [r.subject for r in result.revisions] == ["base", "Merge feature 1", "Merge feature 2"]
@@ -307,7 +338,9 @@ def test_dozens_of_commits_with_tags_and_renames(git_repo: GitRepo, pack: RulePa
     assert len(result.revisions) == 27
     assert result.revisions[0].path == "a/threatmodel.yaml"
     assert [r.renamed_from for r in result.revisions if r.renamed_from] == [
-        "a/threatmodel.yaml", "b/threatmodel.yaml", "c/threatmodel.yaml",
+        "a/threatmodel.yaml",
+        "b/threatmodel.yaml",
+        "c/threatmodel.yaml",
     ]
     assert result.stats.parsed == 24  # a pure rename keeps the blob
     assert [i.name for i in result.iterations] == ["v1", "v2", "v3", "v4"]

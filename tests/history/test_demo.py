@@ -51,7 +51,12 @@ def test_demo_repository_ends_at_the_bundled_example(demo: ModuleType, tmp_path:
 def test_demo_writes_every_report(demo: ModuleType, tmp_path: Path) -> None:
     written = demo.run_demo(tmp_path)
     assert sorted(written) == [
-        "history.html", "history.md", "history.txt", "report.csv", "report.html", "report.md",
+        "history.html",
+        "history.md",
+        "history.txt",
+        "report.csv",
+        "report.html",
+        "report.md",
     ]
     assert all(path.stat().st_size > 500 for path in written.values())
     assert "Iteration v2.0" in written["history.txt"].read_text(encoding="utf-8")

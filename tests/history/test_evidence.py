@@ -31,10 +31,16 @@ def test_lookups_from_root_then_model_folder_and_folders_count(git_repo: GitRepo
     items = ("proof/a.md", "tests/test_b.py", "tests/", "PT-1#F-1", "nope/c.md")
     at_first, at_second = evidence_status(
         repo,
-        [EvidenceQuery(first, "models/m.yaml", items), EvidenceQuery(second, "models/m.yaml", items)],
+        [
+            EvidenceQuery(first, "models/m.yaml", items),
+            EvidenceQuery(second, "models/m.yaml", items),
+        ],
     )
     assert at_first == {
-        "proof/a.md": True, "tests/test_b.py": True, "tests": True, "nope/c.md": False,
+        "proof/a.md": True,
+        "tests/test_b.py": True,
+        "tests": True,
+        "nope/c.md": False,
     }
     assert at_second["tests/test_b.py"] is False and at_second["tests"] is False
     check = evidence_exists_at(repo, first, "models/m.yaml", items)

@@ -54,8 +54,9 @@ def test_tag_on_a_merged_branch_ends_the_iteration_at_the_merge(git_repo: GitRep
     git_repo.git("checkout", "-q", "main")
     git_repo.write("other.txt", "x\n")
     git_repo.commit("unrelated", "2025-01-03")
-    git_repo.git("merge", "-q", "--no-ff", "release", "-m", "Merge release",
-                 date="2025-01-04T12:00:00+00:00")
+    git_repo.git(
+        "merge", "-q", "--no-ff", "release", "-m", "Merge release", date="2025-01-04T12:00:00+00:00"
+    )
     git_repo.tag("other-tag")
     repo = Repo(git_repo.root)
     head = repo.resolve("HEAD")

@@ -19,8 +19,14 @@ DAY = 86400
 T0 = 1_735_732_800  # 2025-01-01 12:00 UTC
 
 
-def threat(key: str, status: str = "open", *, controls: tuple[str, ...] = (),
-           expires: str | None = None, blocked: bool = False) -> ThreatState:
+def threat(
+    key: str,
+    status: str = "open",
+    *,
+    controls: tuple[str, ...] = (),
+    expires: str | None = None,
+    blocked: bool = False,
+) -> ThreatState:
     return ThreatState(key, key, "S", "high", key, status, blocked, controls, expires, "lead")
 
 
@@ -31,9 +37,18 @@ def snap(*threats: ThreatState, controls: tuple[ControlState, ...] = ()) -> Snap
 TLS = ControlState("tls", "TLS", "verified", ("tests/test_tls.py",))
 
 
-def rev(day: int, snapshot: Snapshot | None, missing: frozenset[str] = frozenset()) -> RevisionInput:
-    return RevisionInput(f"sha{day}", T0 + day * DAY, f"day {day}", "m.yaml", snapshot,
-                         "" if snapshot else "broken", missing)
+def rev(
+    day: int, snapshot: Snapshot | None, missing: frozenset[str] = frozenset()
+) -> RevisionInput:
+    return RevisionInput(
+        f"sha{day}",
+        T0 + day * DAY,
+        f"day {day}",
+        "m.yaml",
+        snapshot,
+        "" if snapshot else "broken",
+        missing,
+    )
 
 
 def test_status_counts_use_effective_status() -> None:
@@ -47,27 +62,45 @@ def test_status_counts_use_effective_status() -> None:
     )
     before = status_counts(s, dt.date(2025, 1, 10))
     after = status_counts(s, dt.date(2025, 1, 11))
-    assert (before.open, before.mitigated, before.accepted, before.transferred,
-            before.not_applicable, before.total) == (2, 1, 1, 1, 1, 6)
+    assert (
+        before.open,
+        before.mitigated,
+        before.accepted,
+        before.transferred,
+        before.not_applicable,
+        before.total,
+    ) == (2, 1, 1, 1, 1, 6)
     assert (after.open, after.accepted) == (3, 0)
 
 
 def test_regression_codes() -> None:
-    before = snap(threat("a", "mitigated", controls=("tls",)), threat("b", "accepted",
-                  expires="2025-01-05"), controls=(TLS,))
+    before = snap(
+        threat("a", "mitigated", controls=("tls",)),
+        threat("b", "accepted", expires="2025-01-05"),
+        controls=(TLS,),
+    )
     downgraded = ControlState("tls", "TLS", "implemented", ())
-    after = snap(threat("a", "mitigated", controls=("tls",)), threat("b", "accepted",
-                 expires="2025-01-05"), controls=(downgraded,))
-    found = regressions(before, dt.date(2025, 1, 1), frozenset(), after, dt.date(2025, 1, 9),
-                        frozenset())
+    after = snap(
+        threat("a", "mitigated", controls=("tls",)),
+        threat("b", "accepted", expires="2025-01-05"),
+        controls=(downgraded,),
+    )
+    found = regressions(
+        before, dt.date(2025, 1, 1), frozenset(), after, dt.date(2025, 1, 9), frozenset()
+    )
     assert sorted(r.code for r in found) == [
-        "control-downgraded", "evidence-removed", "expired", "reopened",
+        "control-downgraded",
+        "evidence-removed",
+        "expired",
+        "reopened",
     ]
     gone = snap(threat("a", "mitigated", controls=("tls",), blocked=True))
-    found = regressions(before, dt.date(2025, 1, 1), frozenset(), gone, dt.date(2025, 1, 2),
-                        frozenset())
+    found = regressions(
+        before, dt.date(2025, 1, 1), frozenset(), gone, dt.date(2025, 1, 2), frozenset()
+    )
     assert sorted((r.code, r.key) for r in found) == [
-        ("control-removed", "a"), ("reopened", "a"),
+        ("control-removed", "a"),
+        ("reopened", "a"),
     ]
 
 
@@ -102,8 +135,15 @@ def test_retrospective_durations_in_days_and_revisions() -> None:
         rev(0, snap(threat("a"), threat("b"))),
         rev(2, snap(threat("a"), threat("b"))),
         rev(4, snap(threat("a", "not-applicable"), threat("b"), threat("c", "not-applicable"))),
-        rev(10, snap(threat("a", "not-applicable"), threat("b", "not-applicable"),
-                     threat("c", "not-applicable"), threat("d"))),
+        rev(
+            10,
+            snap(
+                threat("a", "not-applicable"),
+                threat("b", "not-applicable"),
+                threat("c", "not-applicable"),
+                threat("d"),
+            ),
+        ),
     ]
     metrics = revision_metrics(inputs)
     ends = [
@@ -116,7 +156,11 @@ def test_retrospective_durations_in_days_and_revisions() -> None:
     d = two.time_to_disposition
     # a: 4 days / 2 revisions; b: 10 / 3; c: 0 / 0 -> median 4 days, 2 revisions.
     assert (d.count, d.median_days, d.max_days, d.median_revisions, d.max_revisions) == (
-        3, 4.0, 10.0, 2.0, 3,
+        3,
+        4.0,
+        10.0,
+        2.0,
+        3,
     )
     assert two.added == ("c", "d") and two.closed == ("a", "b", "c")
     assert two.still_open == ("d",)
@@ -141,11 +185,18 @@ def test_retrospective_gone_reopened_and_empty_iteration() -> None:
 
 
 def test_expiring_window_is_90_days() -> None:
-    s = snap(threat("x", "accepted", expires="2025-04-01"), threat("y", "accepted",
-             expires="2025-04-02"), threat("z", "accepted", expires="2024-12-31"))
-    (retro,) = retrospectives([rev(0, s)], revision_metrics([rev(0, s)]), [
-        IterationEnd("one", "sha0", T0, "", 1)  # 2025-01-01 + 90 days = 2025-04-01
-    ])
+    s = snap(
+        threat("x", "accepted", expires="2025-04-01"),
+        threat("y", "accepted", expires="2025-04-02"),
+        threat("z", "accepted", expires="2024-12-31"),
+    )
+    (retro,) = retrospectives(
+        [rev(0, s)],
+        revision_metrics([rev(0, s)]),
+        [
+            IterationEnd("one", "sha0", T0, "", 1)  # 2025-01-01 + 90 days = 2025-04-01
+        ],
+    )
     assert [n.key for n in retro.expiring] == ["x"]
     assert [n.key for n in retro.expired] == ["z"]
 

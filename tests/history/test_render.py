@@ -17,7 +17,7 @@ from threatdelta.history.cache import HistoryCache
 from threatdelta.history.render import csv_cell, history_data, render_history
 from threatdelta.rules.pack import RulePack
 
-HOSTILE = '<script>alert(1)</script> @everyone | `x` [link](http://evil.example)'
+HOSTILE = "<script>alert(1)</script> @everyone | `x` [link](http://evil.example)"
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +45,21 @@ def test_json_carries_the_numbers(history: History) -> None:
     assert data["iterations_from"] == "tags"
     fifth = data["revisions"][4]
     assert fifth["threats"] == {
-        "open": 0, "mitigated": 2, "accepted": 1, "transferred": 0, "not_applicable": 0,
+        "open": 0,
+        "mitigated": 2,
+        "accepted": 1,
+        "transferred": 0,
+        "not_applicable": 0,
         "total": 3,
     }
     assert fifth["regressions"][0]["code"] == "evidence-missing"
     assert data["revisions"][3]["renamed_from"] == "model.yaml"
     v2 = data["iterations"][1]
     assert v2["time_to_disposition"] == {
-        "count": 1, "median_days": 11.0, "max_days": 11.0, "median_revisions": 4.0,
+        "count": 1,
+        "median_days": 11.0,
+        "max_days": 11.0,
+        "median_revisions": 4.0,
         "max_revisions": 4,
     }
     assert v2["controls_without_evidence"][0]["missing"] == ["tests/test_tls.py"]
@@ -98,7 +105,10 @@ def test_text_report(history: History) -> None:
 def test_markdown_report(history: History) -> None:
     text = render_history(history, "markdown")
     assert "```mermaid" in text and "xychart-beta" in text
-    assert re.search(r"\| v2\.0 \| 2025-03-10 `[0-9a-f]{7}` \| 4 \| 3 → 4 \| 1 → 3 \| 1 \| 1 \| 0 \| 2 \| 11 / 11 \| 1 / 0 \| 1 \|", text)
+    assert re.search(
+        r"\| v2\.0 \| 2025-03-10 `[0-9a-f]{7}` \| 4 \| 3 → 4 \| 1 → 3 \| 1 \| 1 \| 0 \| 2 \| 11 / 11 \| 1 / 0 \| 1 \|",
+        text,
+    )
     assert "'tls'" in text  # quotes stay readable
 
 

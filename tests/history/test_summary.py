@@ -16,11 +16,10 @@ from threatdelta.register import Register
 from threatdelta.rules.pack import RulePack
 
 
-def test_summary_has_the_chart_and_the_latest_iteration(
-    scripted: GitRepo, pack: RulePack
-) -> None:
-    text = history_summary_markdown(Repo(scripted.root), "models/pump.yaml", pack=pack,
-                                    use_cache=False)
+def test_summary_has_the_chart_and_the_latest_iteration(scripted: GitRepo, pack: RulePack) -> None:
+    text = history_summary_markdown(
+        Repo(scripted.root), "models/pump.yaml", pack=pack, use_cache=False
+    )
     assert text.startswith("### Threat model history: Scripted pump")
     assert "1 of 4 threats open at revision 8" in text
     assert "xychart-beta" in text

@@ -27,7 +27,12 @@ def test_nice_ceiling(value: int, expected: tuple[int, int]) -> None:
 def test_chart_has_one_point_per_revision_per_series(history: History) -> None:
     chart = trend_chart(history.revisions, history.iterations)
     assert chart is not None
-    assert [line.name for line in chart.lines] == ["open", "mitigated", "accepted", "not_applicable"]
+    assert [line.name for line in chart.lines] == [
+        "open",
+        "mitigated",
+        "accepted",
+        "not_applicable",
+    ]
     opens = [p.value for p in chart.lines[0].points]
     assert opens == [3, 2, 1, 1, 0, 1, 3, 1]
     accepted = [p.value for p in chart.lines[2].points]

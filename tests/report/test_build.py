@@ -51,9 +51,7 @@ def test_an_older_revision_is_judged_by_its_own_files_and_date(
 
 
 def test_today_overrides_the_commit_date(scripted_repo: Repo, pack: RulePack) -> None:
-    report = build_report(
-        scripted_repo, "models/pump.yaml", pack=pack, today=dt.date(2026, 2, 1)
-    )
+    report = build_report(scripted_repo, "models/pump.yaml", pack=pack, today=dt.date(2026, 2, 1))
     assert report.today == dt.date(2026, 2, 1)
     assert _verdicts(report)["tamper@ctrl"] == "not-addressed"
 
@@ -66,11 +64,17 @@ def test_errors_say_where(scripted_repo: Repo, pack: RulePack) -> None:
 
 
 def test_evidence_relative_to_the_model_folder(git_repo: GitRepo, pack: RulePack) -> None:
-    control = {"id": "c", "name": "C", "status": "verified",
-               "evidence": ["proof/a.md", "tests/t.py", "PT-9#F-1"]}
+    control = {
+        "id": "c",
+        "name": "C",
+        "status": "verified",
+        "evidence": ["proof/a.md", "tests/t.py", "PT-9#F-1"],
+    }
     git_repo.write_model(
         "models/m.yaml",
-        pump(controls=[control], threats={"spoof@user": {"status": "mitigated", "controls": ["c"]}}),
+        pump(
+            controls=[control], threats={"spoof@user": {"status": "mitigated", "controls": ["c"]}}
+        ),
     )
     git_repo.write("models/proof/a.md", "a\n")
     git_repo.write("tests/t.py", "t\n")
@@ -78,6 +82,8 @@ def test_evidence_relative_to_the_model_folder(git_repo: GitRepo, pack: RulePack
     report = build_report(Repo(git_repo.root), "models/m.yaml", pack=pack)
     (trace,) = report.controls
     assert [(e.text, e.exists) for e in trace.evidence] == [
-        ("proof/a.md", True), ("tests/t.py", True), ("PT-9#F-1", None),
+        ("proof/a.md", True),
+        ("tests/t.py", True),
+        ("PT-9#F-1", None),
     ]
     assert report.broken_evidence == 0

@@ -47,15 +47,15 @@ def _pump() -> Model:
 
 def _inside(node: Node | Box, box: Box) -> bool:
     return (
-        box.x < node.x and node.x + node.w < box.x + box.w
-        and box.y < node.y and node.y + node.h < box.y + box.h
+        box.x < node.x
+        and node.x + node.w < box.x + box.w
+        and box.y < node.y
+        and node.y + node.h < box.y + box.h
     )
 
 
 def _overlap(a: Node | Box, b: Node | Box) -> bool:
-    return not (
-        a.x + a.w <= b.x or b.x + b.w <= a.x or a.y + a.h <= b.y or b.y + b.h <= a.y
-    )
+    return not (a.x + a.w <= b.x or b.x + b.w <= a.x or a.y + a.h <= b.y or b.y + b.h <= a.y)
 
 
 def test_ranks_follow_the_flows_and_survive_cycles() -> None:

@@ -9,8 +9,11 @@ from threatdelta.report.mermaid import flowchart
 
 def test_nested_subgraphs_and_numbered_flows() -> None:
     m = model(
-        [element("a", "external-entity", name='Evil "quote" <b>'), element("b", boundary="in"),
-         element("c", "data-store", boundary="inner")],
+        [
+            element("a", "external-entity", name='Evil "quote" <b>'),
+            element("b", boundary="in"),
+            element("c", "data-store", boundary="inner"),
+        ],
         [flow("f1", "a", "b", name="Send | data"), flow("f2", "b", "c", bidirectional=True)],
         [boundary("in"), boundary("inner", parent="in")],
     )

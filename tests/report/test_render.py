@@ -38,8 +38,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, pack: RulePack) -> Report:
         controls=[control],
         threats={
             "spoof@user": {"status": "mitigated", "controls": ["c"]},
-            "tamper@ctrl": {"status": "accepted", "justification": HOSTILE,
-                            "approved_by": "<i>me</i>"},
+            "tamper@ctrl": {
+                "status": "accepted",
+                "justification": HOSTILE,
+                "approved_by": "<i>me</i>",
+            },
         },
     )
     model["elements"][0]["name"] = HOSTILE
@@ -128,20 +131,33 @@ def test_headless_chromium_draws_the_page(
     html.write_text(page, encoding="utf-8")
     png = tmp_path / f"{kind}.png"
     flags = [
-        _chromium() or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+        _chromium() or "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--hide-scrollbars",
     ]
     subprocess.run(
         [*flags, "--window-size=1280,1600", f"--screenshot={png}", html.as_uri()],
-        capture_output=True, timeout=180, check=False,
+        capture_output=True,
+        timeout=180,
+        check=False,
     )
     width, height, pixels = _png_pixels(png.read_bytes())
     assert (width, height) == (1280, 1600)
     assert len(set(pixels)) > 40  # text, lines and colours, not a blank page
     dom = subprocess.run(
         [*flags, "--dump-dom", html.as_uri()],
-        capture_output=True, timeout=180, check=False, text=True,
+        capture_output=True,
+        timeout=180,
+        check=False,
+        text=True,
     ).stdout
     assert "<svg" in dom and "</svg>" in dom
     assert ("<polyline" in dom) if kind == "history" else ("<path d=" in dom)

@@ -15,7 +15,7 @@ def test_html_templates_autoescape_and_markdown_ones_do_not() -> None:
 
 
 def test_markdown_filter_keeps_quotes_readable() -> None:
-    assert _md("it's \"x\" <b> @team") == "it's \"x\" &lt;b&gt; @\u2060team"
+    assert _md('it\'s "x" <b> @team') == 'it\'s "x" &lt;b&gt; @\u2060team'
 
 
 def test_small_filters() -> None:

@@ -24,8 +24,15 @@ def _threat(key: str, subject: str) -> Threat:
 
 def _register() -> tuple[Register, dict[str, bool]]:
     m = model(
-        [element("a", "external-entity"), element("b"), element("c"), element("d"), element("e"),
-         element("f"), element("g")],
+        [
+            element("a", "external-entity"),
+            element("b"),
+            element("c"),
+            element("d"),
+            element("e"),
+            element("f"),
+            element("g"),
+        ],
         [flow("f1", "a", "b")],
         controls=[
             Control("ok", "Works", "verified", ("tests/ok.py", "PT-1#F-2")),
@@ -38,10 +45,22 @@ def _register() -> tuple[Register, dict[str, bool]]:
             Disposition("r@c", "mitigated", controls=("ok", "broken")),
             Disposition("r@d", "mitigated", controls=("bare",)),
             Disposition("r@e", "mitigated", controls=("plan",)),
-            Disposition("r@f", "accepted", justification="Sealed.", approved_by="lead",
-                        approved_on=dt.date(2025, 1, 1), expires=dt.date(2025, 7, 1)),
-            Disposition("r@g", "transferred", justification="Theirs.", approved_by="lead",
-                        transferred_to="Hospital IT", expires=dt.date(2025, 5, 1)),
+            Disposition(
+                "r@f",
+                "accepted",
+                justification="Sealed.",
+                approved_by="lead",
+                approved_on=dt.date(2025, 1, 1),
+                expires=dt.date(2025, 7, 1),
+            ),
+            Disposition(
+                "r@g",
+                "transferred",
+                justification="Theirs.",
+                approved_by="lead",
+                transferred_to="Hospital IT",
+                expires=dt.date(2025, 5, 1),
+            ),
             Disposition("r@x", "mitigated", controls=("nope",)),
         ],
     )

@@ -154,7 +154,9 @@ class _SnapshotReader:
         batch_bytes = 0
         for ident, rev in todo.items():
             if rev.size > MAX_BLOB_BYTES:
-                self._keep(ident, f"{rev.path}: {rev.size} bytes; at most {MAX_BLOB_BYTES} are read")
+                self._keep(
+                    ident, f"{rev.path}: {rev.size} bytes; at most {MAX_BLOB_BYTES} are read"
+                )
                 continue
             if batch and (len(batch) >= READ_CHUNK or batch_bytes + rev.size > READ_CHUNK_BYTES):
                 self._parse(batch)
@@ -358,7 +360,8 @@ def build_history(
                 m for m, p in zip(metrics, rev_positions, strict=True) if p > since_position
             ]
             shown_retros = [
-                r for r, (_, commit, _) in zip(retros, ends, strict=True)
+                r
+                for r, (_, commit, _) in zip(retros, ends, strict=True)
                 if positions[commit.sha] > since_position
             ]
 

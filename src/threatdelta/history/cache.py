@@ -77,7 +77,9 @@ class HistoryCache:
             self.path.unlink(missing_ok=True)
             return self._fresh(sqlite3.connect(str(self.path)))
         except (OSError, sqlite3.Error) as error:
-            self._note(f"cannot rebuild the history cache {self.path} ({error}); running without it")
+            self._note(
+                f"cannot rebuild the history cache {self.path} ({error}); running without it"
+            )
             return self._fresh(sqlite3.connect(":memory:"))
 
     def _fresh(self, db: sqlite3.Connection) -> sqlite3.Connection:
@@ -169,8 +171,7 @@ def _foreign(db: sqlite3.Connection) -> str | None:
         if check is None or check[0] != "ok":
             return "is damaged"
         tables = {
-            row[0]
-            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         if not tables:
             return "empty"

@@ -58,9 +58,7 @@ def evidence_status(repo: Repo, queries: Sequence[EvidenceQuery]) -> list[dict[s
     found = object_ids(repo, specs)
     results: list[dict[str, bool]] = []
     for rows in wanted:
-        results.append(
-            {path: found[a] is not None or found[b] is not None for path, a, b in rows}
-        )
+        results.append({path: found[a] is not None or found[b] is not None for path, a, b in rows})
     return results
 
 
@@ -73,7 +71,9 @@ def checker(status: Mapping[str, bool]) -> EvidenceCheck:
     return exists
 
 
-def evidence_exists_at(repo: Repo, rev: str, model_path: str, items: Iterable[str]) -> EvidenceCheck:
+def evidence_exists_at(
+    repo: Repo, rev: str, model_path: str, items: Iterable[str]
+) -> EvidenceCheck:
     """An :data:`EvidenceCheck` for one revision, looked up in one git call."""
     (status,) = evidence_status(repo, [EvidenceQuery(rev, model_path, tuple(items))])
     return checker(status)

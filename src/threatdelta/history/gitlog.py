@@ -161,15 +161,17 @@ def peeled_tags(repo: Repo, until: str, pattern: str) -> list[tuple[str, str]]:
     return sorted(tags)
 
 
-def chain_position(
-    repo: Repo, commit: str, until: str, positions: dict[str, int]
-) -> int | None:
+def chain_position(repo: Repo, commit: str, until: str, positions: dict[str, int]) -> int | None:
     """Index in the first-parent chain where ``commit`` landed (itself, or the merge that
     brought it in), or None when ``until`` does not contain it."""
     if commit in positions:
         return positions[commit]
     out = repo.run(
-        "rev-list", "--first-parent", "--ancestry-path", "--reverse", f"{commit}..{until}",
+        "rev-list",
+        "--first-parent",
+        "--ancestry-path",
+        "--reverse",
+        f"{commit}..{until}",
         check=False,
     )
     for sha in out.decode().split():

@@ -296,8 +296,12 @@ def _missing_items(control: ControlState, missing: frozenset[str]) -> tuple[str,
 
 
 def regressions(
-    before: Snapshot, before_date: dt.date, before_missing: frozenset[str],
-    after: Snapshot, after_date: dt.date, after_missing: frozenset[str],
+    before: Snapshot,
+    before_date: dt.date,
+    before_missing: frozenset[str],
+    after: Snapshot,
+    after_date: dt.date,
+    after_missing: frozenset[str],
 ) -> tuple[Regression, ...]:
     """What got worse from ``before`` to ``after`` (the codes of ``threatdelta review``)."""
     found: set[Regression] = set()
@@ -312,38 +316,48 @@ def regressions(
                 old = before_controls[control_id]
                 if control is None:
                     if now is not None:
-                        found.add(Regression(
-                            "control-removed",
-                            f"control '{control_id}' was removed; '{threat.key}' lost its "
-                            "countermeasure",
-                            threat.key,
-                        ))
+                        found.add(
+                            Regression(
+                                "control-removed",
+                                f"control '{control_id}' was removed; '{threat.key}' lost its "
+                                "countermeasure",
+                                threat.key,
+                            )
+                        )
                     continue
                 if _CONTROL_RANK.get(control.status, 0) < _CONTROL_RANK.get(old.status, 0):
-                    found.add(Regression(
-                        "control-downgraded",
-                        f"control '{control_id}' went from {old.status} to {control.status}",
-                    ))
+                    found.add(
+                        Regression(
+                            "control-downgraded",
+                            f"control '{control_id}' went from {old.status} to {control.status}",
+                        )
+                    )
                 for item in old.evidence:
                     if item not in control.evidence:
-                        found.add(Regression(
-                            "evidence-removed",
-                            f"evidence '{item}' was removed from control '{control_id}'",
-                        ))
+                        found.add(
+                            Regression(
+                                "evidence-removed",
+                                f"evidence '{item}' was removed from control '{control_id}'",
+                            )
+                        )
         if now is None:
             continue
         if now.expired(after_date) and not threat.expired(before_date):
-            found.add(Regression(
-                "expired",
-                f"the justification of '{now.key}' expired on {now.expires}",
-                now.key,
-            ))
+            found.add(
+                Regression(
+                    "expired",
+                    f"the justification of '{now.key}' expired on {now.expires}",
+                    now.key,
+                )
+            )
         if threat.addressed(before_date) and not now.addressed(after_date):
-            found.add(Regression(
-                "reopened",
-                f"'{now.key}' went from {threat.status} to {effective_status(now, after_date)}",
-                now.key,
-            ))
+            found.add(
+                Regression(
+                    "reopened",
+                    f"'{now.key}' went from {threat.status} to {effective_status(now, after_date)}",
+                    now.key,
+                )
+            )
     used = {c for t in after.threats if t.status == "mitigated" for c in t.controls}
     for control in after.controls:
         if control.id not in used:
@@ -354,10 +368,12 @@ def regressions(
         )
         for item in _missing_items(control, after_missing):
             if item not in old_missing:
-                found.add(Regression(
-                    "evidence-missing",
-                    f"evidence '{item}' of control '{control.id}' does not exist",
-                ))
+                found.add(
+                    Regression(
+                        "evidence-missing",
+                        f"evidence '{item}' of control '{control.id}' does not exist",
+                    )
+                )
     return tuple(sorted(found))
 
 
@@ -372,8 +388,15 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
         snapshot = rev.snapshot
         if snapshot is None:
             result.append(
-                RevisionMetrics(number, rev.sha, rev.timestamp, rev.subject, rev.path, renamed,
-                                rev.error or "the model could not be read")
+                RevisionMetrics(
+                    number,
+                    rev.sha,
+                    rev.timestamp,
+                    rev.subject,
+                    rev.path,
+                    renamed,
+                    rev.error or "the model could not be read",
+                )
             )
             continue
         on = day_of(rev.timestamp)
@@ -397,7 +420,13 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
             )
         result.append(
             RevisionMetrics(
-                number, rev.sha, rev.timestamp, rev.subject, rev.path, renamed, "",
+                number,
+                rev.sha,
+                rev.timestamp,
+                rev.subject,
+                rev.path,
+                renamed,
+                "",
                 elements=snapshot.elements,
                 flows=snapshot.flows,
                 boundaries=snapshot.boundaries,
@@ -540,7 +569,9 @@ def retrospectives(
                 start=status_counts(start_snapshot, start_on),
                 end=status_counts(end_snapshot, end.date),
                 added=tuple(sorted(set(after) - set(before))),
-                closed=tuple(sorted(k for k in candidates if k in after and after[k].addressed(end.date))),
+                closed=tuple(
+                    sorted(k for k in candidates if k in after and after[k].addressed(end.date))
+                ),
                 gone=tuple(sorted(k for k in open_before if k not in after)),
                 still_open=tuple(sorted(k for k, t in after.items() if not t.addressed(end.date))),
                 time_to_disposition=_durations(inputs, events, set(numbers)),

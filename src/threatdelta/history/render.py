@@ -195,8 +195,7 @@ def history_text(history: History) -> str:
             continue
         t = r["threats"]
         w(
-            lead
-            + f"{r['elements']:>4} {r['flows']:>4} {r['boundaries']:>3} {r['controls']:>3}  "
+            lead + f"{r['elements']:>4} {r['flows']:>4} {r['boundaries']:>3} {r['controls']:>3}  "
             f"{t['open']:>4} {t['mitigated']:>4} {t['accepted']:>4} {t['transferred']:>3} "
             f"{t['not_applicable']:>3} {t['total']:>4}  "
             f"{len(r['new']):>3} {len(r['resolved']):>4} {len(r['transitions']):>3} "
@@ -214,7 +213,11 @@ def history_text(history: History) -> str:
         span = (
             "no model change"
             if not numbers
-            else (f"revision {numbers[0]}" if len(numbers) == 1 else f"revisions {numbers[0]}–{numbers[-1]}")
+            else (
+                f"revision {numbers[0]}"
+                if len(numbers) == 1
+                else f"revisions {numbers[0]}–{numbers[-1]}"
+            )
         )
         start = it["start_date"] or "start"
         w(f"\nIteration {plain(it['name'])} ({start} → {it['end_date']}, {span})\n")
@@ -225,13 +228,18 @@ def history_text(history: History) -> str:
             f"still open {len(it['still_open'])}, reopened {len(it['reopened'])}\n"
         )
         w(f"  time to disposition: {_fmt_days(it['time_to_disposition'])}\n")
-        for label, notes in (("expired", it["expired"]), ("expiring within 90 days", it["expiring"])):
+        for label, notes in (
+            ("expired", it["expired"]),
+            ("expiring within 90 days", it["expiring"]),
+        ):
             items = "; ".join(f"{n['key']} ({n['expires']})" for n in notes) or "none"
             w(f"  {label}: {plain(items, 2000)}\n")
         gaps = it["controls_without_evidence"]
         w(f"  controls without evidence: {'none' if not gaps else ''}\n")
         for g in gaps:
-            w(f"    {plain(g['id'])} ({g['status']}, relied on by {g['threats']} {'threat' if g['threats'] == 1 else 'threats'}): {plain(g['reason'], 300)}\n")
+            w(
+                f"    {plain(g['id'])} ({g['status']}, relied on by {g['threats']} {'threat' if g['threats'] == 1 else 'threats'}): {plain(g['reason'], 300)}\n"
+            )
         if it["reopened"]:
             w(f"  reopened: {plain(', '.join(it['reopened']), 2000)}\n")
     for warning in data["warnings"]:
@@ -256,23 +264,60 @@ def history_csv(history: History) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["revision", "commit", "date", "path", "subject", "elements", "flows", "boundaries",
-         "controls", "open", "mitigated", "accepted", "transferred", "not_applicable", "total",
-         "new", "resolved", "transitions", "regressions", "iteration", "error"]
+        [
+            "revision",
+            "commit",
+            "date",
+            "path",
+            "subject",
+            "elements",
+            "flows",
+            "boundaries",
+            "controls",
+            "open",
+            "mitigated",
+            "accepted",
+            "transferred",
+            "not_applicable",
+            "total",
+            "new",
+            "resolved",
+            "transitions",
+            "regressions",
+            "iteration",
+            "error",
+        ]
     )
     iteration_of = {n: it["name"] for it in data["iterations"] for n in it["revisions"]}
     for r in data["revisions"]:
         t = r.get("threats", {})
         writer.writerow(
-            [csv_cell(v) for v in (
-                r["number"], r["commit"], r["date"], r["path"], r["subject"],
-                r.get("elements", ""), r.get("flows", ""), r.get("boundaries", ""),
-                r.get("controls", ""), t.get("open", ""), t.get("mitigated", ""),
-                t.get("accepted", ""), t.get("transferred", ""), t.get("not_applicable", ""),
-                t.get("total", ""), len(r.get("new", [])), len(r.get("resolved", [])),
-                len(r.get("transitions", [])), len(r.get("regressions", [])),
-                iteration_of.get(r["number"], ""), r.get("error", ""),
-            )]
+            [
+                csv_cell(v)
+                for v in (
+                    r["number"],
+                    r["commit"],
+                    r["date"],
+                    r["path"],
+                    r["subject"],
+                    r.get("elements", ""),
+                    r.get("flows", ""),
+                    r.get("boundaries", ""),
+                    r.get("controls", ""),
+                    t.get("open", ""),
+                    t.get("mitigated", ""),
+                    t.get("accepted", ""),
+                    t.get("transferred", ""),
+                    t.get("not_applicable", ""),
+                    t.get("total", ""),
+                    len(r.get("new", [])),
+                    len(r.get("resolved", [])),
+                    len(r.get("transitions", [])),
+                    len(r.get("regressions", [])),
+                    iteration_of.get(r["number"], ""),
+                    r.get("error", ""),
+                )
+            ]
         )
     return out.getvalue()
 

@@ -162,8 +162,18 @@ def snapshot_data(snapshot: Snapshot) -> dict[str, Any]:
         "boundaries": snapshot.boundaries,
         "orphans": snapshot.orphans,
         "threats": [
-            [t.key, t.title, t.stride, t.severity, t.subject, t.status, t.blocked,
-             list(t.controls), t.expires, t.approved_by]
+            [
+                t.key,
+                t.title,
+                t.stride,
+                t.severity,
+                t.subject,
+                t.status,
+                t.blocked,
+                list(t.controls),
+                t.expires,
+                t.approved_by,
+            ]
             for t in snapshot.threats
         ],
         "controls": [[c.id, c.name, c.status, list(c.evidence)] for c in snapshot.controls],
@@ -202,8 +212,16 @@ def snapshot_from_data(data: Any) -> Snapshot:
                 dt.date.fromisoformat(expires)
             threats.append(
                 ThreatState(
-                    _str(key), _str(title), _str(stride), _str(severity), _str(subject),
-                    _str(status), blocked, _strs(controls), expires, _str(by),
+                    _str(key),
+                    _str(title),
+                    _str(stride),
+                    _str(severity),
+                    _str(subject),
+                    _str(status),
+                    blocked,
+                    _strs(controls),
+                    expires,
+                    _str(by),
                 )
             )
         controls = []
@@ -243,8 +261,20 @@ def pack_key(pack: RulePack | None) -> str:
             (c.id, c.name, c.description) for c in pack.countermeasures.values()
         ),
         "rules": [
-            [r.id, r.stride, r.scope, r.title, r.include_text, r.exclude_text, r.description,
-             r.severity, list(r.cwe), list(r.capec), list(r.countermeasures), r.category]
+            [
+                r.id,
+                r.stride,
+                r.scope,
+                r.title,
+                r.include_text,
+                r.exclude_text,
+                r.description,
+                r.severity,
+                list(r.cwe),
+                list(r.capec),
+                list(r.countermeasures),
+                r.category,
+            ]
             for r in pack.rules
         ],
     }

@@ -223,7 +223,8 @@ def trend_mermaid(
     lines.append("```")
     colours = ("red", "green", "amber", "grey")
     legend = ", ".join(
-        f"{label.lower()} ({colour})" for (_, label, _, _), colour in zip(SERIES, colours, strict=True)
+        f"{label.lower()} ({colour})"
+        for (_, label, _, _), colour in zip(SERIES, colours, strict=True)
     )
     note = ""
     if len([r for r in revisions if not r.error]) > len(shown):

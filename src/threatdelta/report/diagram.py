@@ -243,7 +243,9 @@ class _Layout:
     def _items(self, container: str | None) -> list[tuple[str, str | None]]:
         items: list[tuple[str, str | None]] = [("box", b) for b in self.children.get(container, [])]
         items += [("node", e) for e in sorted(self.elements.get(container, []))]
-        return sorted(items, key=lambda item: (self._item_rank(item), item[0] == "box", item[1] or ""))
+        return sorted(
+            items, key=lambda item: (self._item_rank(item), item[0] == "box", item[1] or "")
+        )
 
     def _item_rank(self, item: tuple[str, str | None]) -> int:
         kind, ident = item
@@ -350,14 +352,22 @@ def _hits(edge: Edge, obstacles: list[Node], canvas: tuple[float, float]) -> int
         if not (0 <= x <= canvas[0] and 0 <= y <= canvas[1]):
             count += 1
         count += sum(
-            1 for n in obstacles if n.x - pad < x < n.x + n.w + pad and n.y - pad < y < n.y + n.h + pad
+            1
+            for n in obstacles
+            if n.x - pad < x < n.x + n.w + pad and n.y - pad < y < n.y + n.h + pad
         )
     return count
 
 
 def _route(
-    number: int, flow_id: str, a: Node, b: Node, offset: float, bidirectional: bool,
-    nodes: list[Node], canvas: tuple[float, float],
+    number: int,
+    flow_id: str,
+    a: Node,
+    b: Node,
+    offset: float,
+    bidirectional: bool,
+    nodes: list[Node],
+    canvas: tuple[float, float],
 ) -> Edge:
     """A straight line if nothing is in the way, else the gentlest curve round the obstacles."""
     dx, dy = b.cx - a.cx, b.cy - a.cy
@@ -411,7 +421,11 @@ def layout(model: Model, margin: float = 16) -> Diagram:
     work.place(root, margin, margin)
     nodes = {n.id: n for n in work.nodes}
     flows = sorted(
-        (f for f in model.flows if f.source in nodes and f.target in nodes and f.source != f.target),
+        (
+            f
+            for f in model.flows
+            if f.source in nodes and f.target in nodes and f.source != f.target
+        ),
         key=lambda f: f.id,
     )
     pairs: dict[tuple[str, str], list[str]] = {}
@@ -425,8 +439,14 @@ def layout(model: Model, margin: float = 16) -> Diagram:
         if flow.source > flow.target:
             offset = -offset
         edge = _route(
-            number, flow.id, nodes[flow.source], nodes[flow.target], offset,
-            flow.bidirectional, work.nodes, (width + 2 * margin, height + 2 * margin),
+            number,
+            flow.id,
+            nodes[flow.source],
+            nodes[flow.target],
+            offset,
+            flow.bidirectional,
+            work.nodes,
+            (width + 2 * margin, height + 2 * margin),
         )
         edges.append(_clear_badge(edge, work.nodes, edges))
     lines = tuple(sorted(plain(b.name, 80) for b in model.boundaries if b.is_line))

@@ -75,9 +75,25 @@ def report_markdown(report: Report) -> str:
 
 
 CSV_COLUMNS = (
-    "threat", "title", "stride", "stride_name", "severity", "scope", "about", "subject_ids",
-    "disposition", "control", "control_name", "control_status", "evidence", "evidence_status",
-    "justification", "problems", "verdict", "revision", "revision_date",
+    "threat",
+    "title",
+    "stride",
+    "stride_name",
+    "severity",
+    "scope",
+    "about",
+    "subject_ids",
+    "disposition",
+    "control",
+    "control_name",
+    "control_status",
+    "evidence",
+    "evidence_status",
+    "justification",
+    "problems",
+    "verdict",
+    "revision",
+    "revision_date",
 )
 
 
@@ -88,12 +104,22 @@ def report_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in report.rows:
         base = [
-            row.key, row.title, row.stride, STRIDE_NAMES.get(row.stride, row.stride), row.severity,
-            row.scope, row.subject, " ".join(row.subject_ids), row.disposition,
+            row.key,
+            row.title,
+            row.stride,
+            STRIDE_NAMES.get(row.stride, row.stride),
+            row.severity,
+            row.scope,
+            row.subject,
+            " ".join(row.subject_ids),
+            row.disposition,
         ]
         tail = [
-            row.justification, "; ".join(row.problems), VERDICTS[row.verdict][0],
-            report.revision, report.revision_date.isoformat(),
+            row.justification,
+            "; ".join(row.problems),
+            VERDICTS[row.verdict][0],
+            report.revision,
+            report.revision_date.isoformat(),
         ]
         lines: list[list[str]] = []
         for control in row.controls:

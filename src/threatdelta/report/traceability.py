@@ -22,7 +22,11 @@ EXPIRING_WITHIN = dt.timedelta(days=90)
 VERDICTS = {
     "open": ("open", "bad", "no disposition yet"),
     "not-addressed": ("not addressed", "bad", "the disposition does not hold"),
-    "evidence-missing": ("evidence missing", "bad", "an evidence file does not exist at this revision"),
+    "evidence-missing": (
+        "evidence missing",
+        "bad",
+        "an evidence file does not exist at this revision",
+    ),
     "no-evidence": ("no evidence", "warn", "a control names no evidence"),
     "planned": ("control planned", "warn", "a control is only planned"),
     "verified": ("evidenced", "ok", "every control names evidence that exists"),
@@ -164,7 +168,9 @@ def trace_rows(register: Register, exists: Mapping[str, bool]) -> tuple[TraceRow
                 else:
                     controls.append(
                         ControlTrace(
-                            control.id, control.name, control.status,
+                            control.id,
+                            control.name,
+                            control.status,
                             evidence_states(control, exists),
                         )
                     )
