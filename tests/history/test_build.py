@@ -205,6 +205,8 @@ def test_tag_pattern_that_matches_nothing_and_no_merges_gives_one_iteration(
 def test_missing_model_or_revision_is_a_clear_error(scripted_repo: Repo, pack: RulePack) -> None:
     with pytest.raises(InputError, match="does not exist at HEAD"):
         build_history(scripted_repo, "model.yaml", pack=pack)
+    with pytest.raises(InputError, match="is a folder, not a model file"):
+        build_history(scripted_repo, "models", pack=pack)
     with pytest.raises(InputError, match="unknown revision"):
         build_history(scripted_repo, "models/pump.yaml", pack=pack, until="no-such-branch")
     with pytest.raises(InputError, match="not an ancestor"):

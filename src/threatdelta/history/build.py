@@ -26,6 +26,7 @@ from threatdelta.history.gitlog import (
     first_parent_chain,
     iteration_markers,
     model_revisions,
+    object_ids,
     resolve_commit,
 )
 from threatdelta.history.metrics import (
@@ -273,9 +274,11 @@ def build_history(
     try:
         until_sha = resolve_commit(repo, until)
         path = path.strip("/")
-        if not repo.exists(until_sha, path):
+        (head_object,) = object_ids(repo, [f"{until_sha}:{path}"])
+        if head_object is None or head_object.type != "blob":
+            what = "is a folder, not a model file" if head_object is not None else "does not exist"
             raise InputError(
-                f"the model file '{path}' does not exist at {until}; name the model path "
+                f"the model file '{path}' {what} at {until}; name the model path "
                 "as it is at that revision"
             )
         walked = model_revisions(repo, path, until_sha)
