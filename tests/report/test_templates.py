@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from threatdelta.report.templates import _md, _number, _plural, _span, environment
+from threatdelta.report.templates import _number, _plural, _span, environment
 
 
 def test_html_templates_autoescape_and_markdown_ones_do_not() -> None:
@@ -15,7 +15,8 @@ def test_html_templates_autoescape_and_markdown_ones_do_not() -> None:
 
 
 def test_markdown_filter_keeps_quotes_readable() -> None:
-    assert _md('it\'s "x" <b> @team') == 'it\'s "x" &lt;b&gt; @\u2060team'
+    md = environment().filters["md"]
+    assert md("it's <b> @team") == "it's &lt;b&gt; @\u2060team"
 
 
 def test_small_filters() -> None:

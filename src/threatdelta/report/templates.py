@@ -27,14 +27,6 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _md(text: str, limit: int = 300) -> str:
-    """:func:`threatdelta.render.escape.md`, with quotes left readable.
-
-    Quotes need no escaping in markdown text, and the escaped entity of a single quote has its
-    ``#`` backslash-escaped by ``md``, which GitHub would then show literally."""
-    return escape.md(text, limit).replace("&\\#x27;", "'").replace("&quot;", '"')
-
-
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     """``1 threat``, ``2 threats``."""
     return f"{count} {word if count == 1 else (plural or word + 's')}"
@@ -62,7 +54,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = _md
+    env.filters["md"] = escape.md
     env.filters["code"] = escape.code
     env.filters["mermaid"] = escape.mermaid_label
     env.filters["fence"] = escape.fence
