@@ -83,6 +83,11 @@ def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
     return Policy(unaddressed, any_open, regressions, min_severity)
 
 
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 threat``, ``2 threats``."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def at_or_above(entry: Entry, level: str) -> bool:
     """True when the entry's severity is ``level`` or higher."""
     return SEVERITIES.index(entry.threat.severity) >= SEVERITIES.index(level)
@@ -109,13 +114,13 @@ def register_verdict(entries: Iterable[Entry], policy: Policy) -> Verdict:
     reasons: list[str] = []
     if (policy.any_open or policy.unaddressed) and unaddressed:
         reasons.append(
-            f"{len(unaddressed)} threat(s) have neither a countermeasure nor a justification"
+            f"{_count(len(unaddressed), 'threat has', 'threats have')} neither a countermeasure nor a justification"
         )
     if policy.min_severity is not None:
         severe = [e for e in unaddressed if at_or_above(e, policy.min_severity)]
         if severe:
             reasons.append(
-                f"{len(severe)} unaddressed threat(s) of severity {policy.min_severity} or higher"
+                f"{_count(len(severe), 'unaddressed threat')} of severity {policy.min_severity} or higher"
             )
     return Verdict(not reasons, tuple(reasons))
 
@@ -133,19 +138,21 @@ def review_verdict(
     reasons: list[str] = []
     if policy.unaddressed and in_scope:
         reasons.append(
-            f"{len(in_scope)} threat(s) touched by this change have neither a countermeasure nor a justification"
+            f"{_count(len(in_scope), 'threat')} touched by this change {'has' if len(in_scope) == 1 else 'have'} neither a countermeasure nor a justification"
         )
     if policy.any_open and everything:
-        reasons.append(f"{len(everything)} threat(s) in the model are not addressed")
+        reasons.append(
+            f"{_count(len(everything), 'threat')} in the model {'is' if len(everything) == 1 else 'are'} not addressed"
+        )
     if policy.min_severity is not None:
         pool = everything if policy.any_open else in_scope
         severe = [e for e in pool if at_or_above(e, policy.min_severity)]
         if severe:
             reasons.append(
-                f"{len(severe)} unaddressed threat(s) of severity {policy.min_severity} or higher"
+                f"{_count(len(severe), 'unaddressed threat')} of severity {policy.min_severity} or higher"
             )
     if policy.regressions and regressions:
         reasons.append(
-            f"{regressions} regression(s): countermeasures or evidence lost, or justifications expired"
+            f"{_count(regressions, 'regression')}: countermeasures or evidence lost, or justifications expired"
         )
     return Verdict(not reasons, tuple(reasons))

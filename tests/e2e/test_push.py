@@ -82,3 +82,11 @@ def test_push_without_a_model_exits_2(harness: Harness) -> None:
     assert result.code == 2
     assert "no model file matches threatmodel.yaml" in result.stderr
     assert result.outputs["verdict"] == "error"
+
+
+def test_push_summary_carries_the_real_history_trend(harness: Harness) -> None:
+    before, after = _two_commits(harness)
+    result = harness.run_push(before, after)
+    assert result.code == 0
+    assert "xychart-beta" in result.summary  # the trend chart of open / mitigated / accepted
+    assert after[:7] in result.summary or after[:12] in result.summary
