@@ -16,13 +16,9 @@ from threatdelta.commands import COMMANDS
 from threatdelta.errors import EXIT_BAD_INPUT, InputError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on usage errors already; keep its message, drop nothing."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="threatdelta",
         description="Review data-flow-diagram threat models: enumerate STRIDE threats, "
         "diff them between revisions, and gate merges on unaddressed threats.",

@@ -5,21 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-_NAMES = ("check", "review", "github", "history", "report", "convert", "schema")
+from threatdelta.commands import check, convert, github, history, report, review, schema
 
-
-def _load() -> tuple[ModuleType, ...]:
-    modules = []
-    for name in _NAMES:
-        try:
-            modules.append(importlib.import_module(f"threatdelta.commands.{name}"))
-        except ModuleNotFoundError as error:
-            if error.name != f"threatdelta.commands.{name}":
-                raise
-    return tuple(modules)
-
-
-COMMANDS: tuple[ModuleType, ...] = _load()
+COMMANDS: tuple[ModuleType, ...] = (check, review, github, history, report, convert, schema)
+"""In the order ``threatdelta --help`` lists them."""
