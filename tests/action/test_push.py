@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from tests.e2e.harness import GitRepo, model
 
-from threatdelta.action.push import evidence_at, pack_at, registers_at
+from threatdelta.action.push import registers_at
 from threatdelta.errors import InputError
 from threatdelta.git import Repo
+from threatdelta.revision import evidence_at, pack_at
 
 TODAY = dt.date(2026, 1, 1)
 

@@ -32,7 +32,7 @@ from threatdelta.action.event import (
 from threatdelta.action.history_hook import PushContext, push_history_report
 from threatdelta.action.inputs import INPUTS, ActionInputs, parse_comment_mode, resolve_inputs
 from threatdelta.action.log import StepLog
-from threatdelta.action.push import pack_at, registers_at
+from threatdelta.action.push import registers_at
 from threatdelta.action.summary import (
     error_report,
     full_report,
@@ -62,6 +62,7 @@ from threatdelta.render.comment import review_comment
 from threatdelta.render.data import dumps, register_data
 from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import review_revisions
+from threatdelta.revision import pack_at
 from threatdelta.rules.loading import load_rules
 from threatdelta.rules.pack import RulePack
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from threatdelta.config import Config
 from threatdelta.engine import EnumerationStats, enumerate_threats
@@ -18,10 +17,11 @@ from threatdelta.formats.registry import read_model
 from threatdelta.git import Repo
 from threatdelta.model.graph import facts
 from threatdelta.policy import Policy, Verdict, review_verdict
-from threatdelta.register import EvidenceCheck, build_register
+from threatdelta.register import build_register
 from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact, incremental_threats
 from threatdelta.review.review import Review, compare
+from threatdelta.revision import evidence_at, pack_at
 from threatdelta.rules.loading import default_pack, load_rules
 from threatdelta.rules.pack import RulePack
 
@@ -44,33 +44,6 @@ class ReviewSet:
     """Things the user should know (a base model that could not be read, reader warnings)."""
     today: dt.date = dt.date(1970, 1, 1)
     """The review date (expiries are judged against it)."""
-
-
-def _evidence_check(repo: Repo, rev: str, model_path: str) -> EvidenceCheck:
-    files = set(repo.files(rev))
-    folders = {str(PurePosixPath(f).parent) for f in files}
-    for folder in list(folders):
-        parts = PurePosixPath(folder).parts
-        folders.update(str(PurePosixPath(*parts[:i])) for i in range(1, len(parts)))
-    model_folder = PurePosixPath(model_path).parent
-
-    def exists(relative: str) -> bool:
-        relative = relative.strip("/")
-        candidates = [PurePosixPath(relative), model_folder / relative]
-        return any(str(c) in files or str(c) in folders for c in candidates)
-
-    return exists
-
-
-def _pack_at(repo: Repo, rev: str, rules: tuple[str, ...]) -> RulePack | None:
-    if not rules:
-        return None
-    if len(rules) > 1:
-        raise InputError("only one rule pack can be used at a time")
-    data = repo.read(rev, rules[0])
-    if data is None:
-        raise InputError(f"the rule pack '{rules[0]}' does not exist at {rev[:12]}")
-    return load_rules(data, rules[0])
 
 
 def model_paths(
@@ -107,9 +80,9 @@ def review_revisions(
         head_pack_file: RulePack | None = override
         base_pack_file: RulePack | None = override
     else:
-        head_pack_file = _pack_at(repo, head_sha, config.rules)
+        head_pack_file = pack_at(repo, head_sha, config.rules)
         try:
-            base_pack_file = _pack_at(repo, base_sha, config.rules)
+            base_pack_file = pack_at(repo, base_sha, config.rules)
         except InputError:
             base_pack_file = head_pack_file
     pairs: list[tuple[str, str | None]] = []
@@ -177,7 +150,7 @@ def review_revisions(
             parsed.model,
             enumerate_threats(parsed.model, pack),
             today=today,
-            evidence_exists=_evidence_check(repo, base_sha, base_path),
+            evidence_exists=evidence_at(repo, base_sha, base_path),
         )
         reviews.append(compare(base_path, base_path, register, None, pack, None))
     reviews.sort(key=lambda r: r.path)
@@ -206,7 +179,7 @@ def _review_one(
     head_pack = head_pack_file or default_pack(head_parsed)
     head_model = head_parsed.model
     head_facts = facts(head_model)
-    head_evidence = _evidence_check(repo, head_sha, head_path)
+    head_evidence = evidence_at(repo, head_sha, head_path)
     if base_parsed is None:
         threats = enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats)
         head_register = build_register(
@@ -221,7 +194,7 @@ def _review_one(
         base_model,
         base_threats,
         today=today,
-        evidence_exists=_evidence_check(repo, base_sha, base_path or head_path),
+        evidence_exists=evidence_at(repo, base_sha, base_path or head_path),
     )
     model_diff = diff_models(base_model, head_model, base_facts=base_facts, head_facts=head_facts)
     same_pack = base_pack == head_pack
