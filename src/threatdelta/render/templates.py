@@ -27,13 +27,19 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    add_escaping_filters(env)
+    return env
+
+
+def add_escaping_filters(env: jinja2.Environment) -> None:
+    """The filters every template uses to print model text (see :mod:`threatdelta.render.escape`)."""
     env.filters["md"] = escape.md
     env.filters["code"] = escape.code
     env.filters["mermaid"] = escape.mermaid_label
     env.filters["yaml_scalar"] = escape.yaml_scalar
     env.filters["fence"] = escape.fence
+    env.filters["plain"] = escape.plain
     env.filters["stride_name"] = lambda letter: STRIDE_NAMES.get(letter, letter)
-    return env
 
 
 def render(name: str, **context: Any) -> str:

@@ -14,8 +14,7 @@ from typing import Any
 
 import jinja2
 
-from threatdelta.render import escape
-from threatdelta.rules.pack import STRIDE_NAMES
+from threatdelta.render.templates import add_escaping_filters
 
 
 def _number(value: Any) -> str:
@@ -54,12 +53,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = escape.md
-    env.filters["code"] = escape.code
-    env.filters["mermaid"] = escape.mermaid_label
-    env.filters["fence"] = escape.fence
-    env.filters["plain"] = escape.plain
-    env.filters["stride_name"] = lambda letter: STRIDE_NAMES.get(letter, letter)
+    add_escaping_filters(env)
     env.filters["short"] = lambda sha: (sha or "")[:7]
     env.filters["number"] = _number
     env.filters["plural"] = _plural
