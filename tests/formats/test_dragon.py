@@ -11,7 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from threatdelta.errors import InputError
-from threatdelta.formats import dragon, native, native_writer, otm, otm_writer
+from threatdelta.formats import (
+    dragon,
+    json_source,
+    native,
+    native_writer,
+    otm,
+    otm_writer,
+    vocabulary,
+)
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.model.model import Model
 
@@ -377,11 +385,11 @@ def test_sniff() -> None:
 
 def test_json_location_follows_keys_and_indexes() -> None:
     text = '{"a": [1, {"b": "x\\"y", "c": [true, {"d": null}]}], "e": 2}'
-    assert dragon.json_location(text, ()) == (1, 1)
-    assert dragon.json_location(text, ("a", 1, "c", 1, "d")) == (1, 43)
-    assert dragon.json_location(text, ("e",)) == (1, 58)
-    assert dragon.json_location(text, ("missing",)) is None
-    assert dragon.json_location(text, ("a", 7)) is None
+    assert json_source.json_location(text, ()) == (1, 1)
+    assert json_source.json_location(text, ("a", 1, "c", 1, "d")) == (1, 43)
+    assert json_source.json_location(text, ("e",)) == (1, 58)
+    assert json_source.json_location(text, ("missing",)) is None
+    assert json_source.json_location(text, ("a", 7)) is None
 
 
 @pytest.mark.parametrize(
@@ -401,7 +409,7 @@ def test_json_location_follows_keys_and_indexes() -> None:
     ],
 )
 def test_stride_for(label: str, letter: str | None) -> None:
-    assert dragon.stride_for(label) == letter
+    assert vocabulary.stride_for(label) == letter
 
 
 # --- the real-world samples -------------------------------------------------------------------
@@ -506,7 +514,7 @@ def test_sample_converts_to_otm_and_back(samples_dir: Path, name: str) -> None:
 
 def test_json_positions_find_values_and_fall_back_to_ancestors() -> None:
     text = '{\n  "a": [\n    {"b": 1},\n    {"c": {"d": [true]}}\n  ]\n}'
-    positions = dragon.JsonPositions(text, "m.json", max_depth=3)
+    positions = json_source.JsonPositions(text, "m.json", max_depth=3)
     assert str(positions.location(("a", 1))) == "m.json:4:5"
     assert str(positions.location(("a", 0, "b"))) == "m.json:3:11"
     # deeper than recorded, or absent: the nearest ancestor that is known

@@ -30,13 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from threatdelta.errors import InputError, InputErrors, Location
-from threatdelta.formats.dragon import (
-    JsonPositions,
-    decode_json,
-    protocol_for,
-    stride_for,
-)
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.json_source import JsonPositions, decode_json
+from threatdelta.formats.vocabulary import protocol_for, stride_for
 from threatdelta.model.model import (
     Boundary,
     Control,

@@ -26,7 +26,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from threatdelta.formats.dragon import stride_for
 from threatdelta.formats.native_writer import (
     GENERIC_TYPE_IDS,
     Note,
@@ -45,6 +44,7 @@ from threatdelta.formats.otm import (
     element_type_for,
     kind_for,
 )
+from threatdelta.formats.vocabulary import stride_for
 from threatdelta.model.model import (
     Boundary,
     Control,
