@@ -235,8 +235,7 @@ def _decode(data: bytes | str, path: str, max_bytes: int) -> str:
         text = ""
     if size > max_bytes:
         raise InputError(
-            f"the file is {size} bytes, more than the limit of {max_bytes}; "
-            "make the file smaller",
+            f"the file is {size} bytes, more than the limit of {max_bytes}; make the file smaller",
             Location(path),
         )
     if isinstance(data, bytes):

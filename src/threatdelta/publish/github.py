@@ -346,8 +346,9 @@ class _Publisher:
 
     def own_login(self) -> str:
         try:
-            login = self.calls("asking GitHub who the token belongs to",
-                               lambda: self.gh.get_user().login)
+            login = self.calls(
+                "asking GitHub who the token belongs to", lambda: self.gh.get_user().login
+            )
         except GithubException as exc:
             if exc.status in (403, 404) and not _is_rate_limit(exc):
                 return self.fallback_login
@@ -355,8 +356,9 @@ class _Publisher:
         return str(login)
 
     def list_own(self, pull: PullRequest, login: str, name: str) -> list[IssueComment]:
-        comments = self.calls("listing the pull request's comments",
-                              lambda: list(pull.get_issue_comments()))
+        comments = self.calls(
+            "listing the pull request's comments", lambda: list(pull.get_issue_comments())
+        )
         own = []
         for c in comments:
             markers = read_markers(c.body)
@@ -398,8 +400,9 @@ class _Publisher:
         body = compose_comment(pub.config_name, pub.head_sha, pub.comment_body)
         login = self.own_login()
         repo = self.repo()
-        pull = self.calls(f"reading pull request #{self.pr_number}",
-                          lambda: repo.get_pull(self.pr_number))
+        pull = self.calls(
+            f"reading pull request #{self.pr_number}", lambda: repo.get_pull(self.pr_number)
+        )
         current_head = pull.head.sha
         own = self.list_own(pull, login, name)
 
@@ -440,8 +443,9 @@ class _Publisher:
         if mode == "hide-and-new":
             if own:
                 latest = own[-1]
-                hidden = self.write(f"hiding comment {latest.id} as outdated",
-                                    lambda: latest.minimize("OUTDATED"))
+                hidden = self.write(
+                    f"hiding comment {latest.id} as outdated", lambda: latest.minimize("OUTDATED")
+                )
                 if not hidden:
                     self.note(f"GitHub did not hide the previous comment {latest.html_url}")
         else:
@@ -453,8 +457,12 @@ class _Publisher:
 
     def check_run(self) -> str | None:
         pub = self.pub
-        title = "Threat model review passed" if pub.verdict == "pass" else "Threat model review failed"
-        summary, _ = trim_markdown(pub.summary_markdown or title, CHECK_TEXT_LIMIT, CHECK_TRIMMED_NOTE)
+        title = (
+            "Threat model review passed" if pub.verdict == "pass" else "Threat model review failed"
+        )
+        summary, _ = trim_markdown(
+            pub.summary_markdown or title, CHECK_TEXT_LIMIT, CHECK_TRIMMED_NOTE
+        )
         batches = [
             [_check_annotation(a) for a in pub.annotations[i : i + ANNOTATIONS_PER_REQUEST]]
             for i in range(0, len(pub.annotations), ANNOTATIONS_PER_REQUEST)

@@ -47,7 +47,9 @@ class Annotation:
 
     def __post_init__(self) -> None:
         if self.level not in ANNOTATION_LEVELS:
-            raise ValueError(f"annotation level must be one of {ANNOTATION_LEVELS}, not {self.level!r}")
+            raise ValueError(
+                f"annotation level must be one of {ANNOTATION_LEVELS}, not {self.level!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ class Publication:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
         if self.comment_mode not in COMMENT_MODES:
-            raise ValueError(f"comment_mode must be one of {COMMENT_MODES}, not {self.comment_mode!r}")
+            raise ValueError(
+                f"comment_mode must be one of {COMMENT_MODES}, not {self.comment_mode!r}"
+            )
         if not self.check_name.strip():
             raise ValueError("check_name must not be empty")
 

@@ -147,9 +147,7 @@ def trim_markdown(
     return kept.rstrip("\n") + tail, True
 
 
-def write_summary(
-    path: str | os.PathLike[str], markdown: str, limit: int = SUMMARY_LIMIT
-) -> bool:
+def write_summary(path: str | os.PathLike[str], markdown: str, limit: int = SUMMARY_LIMIT) -> bool:
     """Append ``markdown`` to the step summary at ``path``, keeping the file under ``limit`` bytes.
 
     What the file already holds counts against the limit. Returns True when the markdown had to be

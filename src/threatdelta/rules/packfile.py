@@ -165,7 +165,9 @@ class _Reader:
     def mapping(self, value: Any, pointer: _Pointer, what: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.add(f"{what} must be a mapping of keys to values, not {_kind(value)}", self.at(pointer))
+        self.add(
+            f"{what} must be a mapping of keys to values, not {_kind(value)}", self.at(pointer)
+        )
         return None
 
     def sequence(self, value: Any, pointer: _Pointer, what: str) -> list[Any] | None:
@@ -174,8 +176,9 @@ class _Reader:
         self.add(f"{what} must be a list, not {_kind(value)}", self.at(pointer))
         return None
 
-    def known_keys(self, mapping: Mapping[Any, Any], allowed: Sequence[str], pointer: _Pointer,
-                   what: str) -> None:
+    def known_keys(
+        self, mapping: Mapping[Any, Any], allowed: Sequence[str], pointer: _Pointer, what: str
+    ) -> None:
         for key in mapping:
             if key in allowed:
                 continue
@@ -184,8 +187,16 @@ class _Reader:
             hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
             self.add(f"unknown key '{_short(shown)}' in {what}{hint}", self.at_key((*pointer, key)))
 
-    def text(self, mapping: Mapping[str, Any], key: str, pointer: _Pointer, what: str, *,
-             required: bool, limit: int) -> str | None:
+    def text(
+        self,
+        mapping: Mapping[str, Any],
+        key: str,
+        pointer: _Pointer,
+        what: str,
+        *,
+        required: bool,
+        limit: int,
+    ) -> str | None:
         where = (*pointer, key)
         if key not in mapping or mapping[key] is None:
             if required:
@@ -214,8 +225,15 @@ class _Reader:
             return None
         return value
 
-    def choice(self, mapping: Mapping[str, Any], key: str, pointer: _Pointer,
-               allowed: Sequence[str], *, default: str | None) -> str | None:
+    def choice(
+        self,
+        mapping: Mapping[str, Any],
+        key: str,
+        pointer: _Pointer,
+        allowed: Sequence[str],
+        *,
+        default: str | None,
+    ) -> str | None:
         if key not in mapping or mapping[key] is None:
             if default is None:
                 self.add(f"the rule needs '{key}' (one of: {', '.join(allowed)})", self.at(pointer))
@@ -242,18 +260,25 @@ class _Reader:
             return ()
         out: list[int] = []
         for index, value in enumerate(values):
-            if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _MAX_CWE_CAPEC:
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and 0 < value < _MAX_CWE_CAPEC
+            ):
                 out.append(value)
                 continue
             hint = ""
             if isinstance(value, str) and re.fullmatch(r"(?i)(cwe|capec)-\d+", value.strip()):
                 hint = f" (write {value.strip().split('-')[1]} instead of {value.strip()})"
-            self.add(f"{key} ids are positive whole numbers, not {_show(value)}{hint}",
-                     self.at((*where, index)))
+            self.add(
+                f"{key} ids are positive whole numbers, not {_show(value)}{hint}",
+                self.at((*where, index)),
+            )
         return tuple(out)
 
-    def names(self, mapping: Mapping[str, Any], key: str, pointer: _Pointer) -> list[
-            tuple[str, Location]]:
+    def names(
+        self, mapping: Mapping[str, Any], key: str, pointer: _Pointer
+    ) -> list[tuple[str, Location]]:
         where = (*pointer, key)
         raw = mapping.get(key)
         if raw is None:
@@ -305,8 +330,9 @@ class _Reader:
         """:meth:`exact`, or the start of the scalar when the place cannot be worked out."""
         return self.exact(pointer, text, offset) or self.at(pointer)
 
-    def placeholders(self, text: str, pointer: _Pointer, subjects: frozenset[str],
-                     scope: str) -> None:
+    def placeholders(
+        self, text: str, pointer: _Pointer, subjects: frozenset[str], scope: str
+    ) -> None:
         position = 0
         for match in _PLACEHOLDER.finditer(text):
             self.stray_braces(text, position, match.start(), pointer)
@@ -388,8 +414,9 @@ def _position_in_source(
     target = next((i for i in range(offset, len(text)) if not text[i].isspace()), None)
     after = False
     if target is None:  # the problem is at the end: place it just after the last character
-        target = next((i for i in range(min(offset, len(text)) - 1, -1, -1)
-                       if not text[i].isspace()), None)
+        target = next(
+            (i for i in range(min(offset, len(text)) - 1, -1, -1) if not text[i].isspace()), None
+        )
         after = True
         if target is None:
             return (row + 1, col + 1)
@@ -455,15 +482,19 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
 
 
-def _read_countermeasures(reader: _Reader, raw: Any, pointer: _Pointer) -> dict[
-        str, Countermeasure]:
+def _read_countermeasures(
+    reader: _Reader, raw: Any, pointer: _Pointer
+) -> dict[str, Countermeasure]:
     """Catalogue entries of a list, by id; an id may appear only once in the list."""
     entries = reader.sequence(raw, pointer, "the countermeasure catalogue")
     if entries is None:
         return {}
     if len(entries) > MAX_COUNTERMEASURES:
-        reader.add(f"the catalogue lists {len(entries)} countermeasures, more than the limit of "
-                   f"{MAX_COUNTERMEASURES}", reader.at(pointer))
+        reader.add(
+            f"the catalogue lists {len(entries)} countermeasures, more than the limit of "
+            f"{MAX_COUNTERMEASURES}",
+            reader.at(pointer),
+        )
         return {}
     out: dict[str, Countermeasure] = {}
     first_seen: dict[str, Location] = {}
@@ -474,16 +505,21 @@ def _read_countermeasures(reader: _Reader, raw: Any, pointer: _Pointer) -> dict[
             continue
         reader.known_keys(entry, _COUNTERMEASURE_KEYS, where, "a countermeasure")
         cm_id = reader.identifier(entry, where, "a countermeasure")
-        name = reader.text(entry, "name", where, "a countermeasure", required=True,
-                           limit=MAX_NAME_LENGTH)
-        description = reader.text(entry, "description", where, "a countermeasure",
-                                  required=False, limit=MAX_TEXT_LENGTH)
+        name = reader.text(
+            entry, "name", where, "a countermeasure", required=True, limit=MAX_NAME_LENGTH
+        )
+        description = reader.text(
+            entry, "description", where, "a countermeasure", required=False, limit=MAX_TEXT_LENGTH
+        )
         if cm_id is None or name is None:
             continue
         if cm_id in first_seen:
             previous = first_seen[cm_id]
-            reader.add(f"countermeasure id '{cm_id}' is already used at line {previous.line}; "
-                       "ids must be unique", reader.at((*where, "id")))
+            reader.add(
+                f"countermeasure id '{cm_id}' is already used at line {previous.line}; "
+                "ids must be unique",
+                reader.at((*where, "id")),
+            )
             continue
         first_seen[cm_id] = reader.at((*where, "id"))
         out[cm_id] = Countermeasure(cm_id, name.strip(), (description or "").strip())
@@ -501,24 +537,30 @@ def _read_rule(
     stride = reader.choice(rule, "stride", pointer, STRIDE_LETTERS, default=None)
     scope = reader.choice(rule, "scope", pointer, _SCOPES, default=None)
     severity = reader.choice(rule, "severity", pointer, SEVERITIES, default="medium")
-    title = reader.text(rule, "title", pointer, "the rule", required=True,
-                        limit=MAX_TITLE_LENGTH)
-    description = reader.text(rule, "description", pointer, "the rule", required=False,
-                              limit=MAX_TEXT_LENGTH)
-    category = reader.text(rule, "category", pointer, "the rule", required=False,
-                           limit=MAX_NAME_LENGTH)
-    include_text = reader.text(rule, "include", pointer, "the rule", required=True,
-                               limit=MAX_TEXT_LENGTH)
-    exclude_text = reader.text(rule, "exclude", pointer, "the rule", required=False,
-                               limit=MAX_TEXT_LENGTH)
+    title = reader.text(rule, "title", pointer, "the rule", required=True, limit=MAX_TITLE_LENGTH)
+    description = reader.text(
+        rule, "description", pointer, "the rule", required=False, limit=MAX_TEXT_LENGTH
+    )
+    category = reader.text(
+        rule, "category", pointer, "the rule", required=False, limit=MAX_NAME_LENGTH
+    )
+    include_text = reader.text(
+        rule, "include", pointer, "the rule", required=True, limit=MAX_TEXT_LENGTH
+    )
+    exclude_text = reader.text(
+        rule, "exclude", pointer, "the rule", required=False, limit=MAX_TEXT_LENGTH
+    )
     cwe = reader.numbers(rule, "cwe", pointer)
     capec = reader.numbers(rule, "capec", pointer)
     countermeasures: list[str] = []
     for cm_id, location in reader.names(rule, "countermeasures", pointer):
         if cm_id not in catalogue:
             close = difflib.get_close_matches(cm_id, list(catalogue), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else \
-                " (add it to the pack's 'countermeasures' list)"
+            hint = (
+                f"; did you mean '{close[0]}'?"
+                if close
+                else " (add it to the pack's 'countermeasures' list)"
+            )
             reader.add(f"unknown countermeasure '{_short(cm_id)}'{hint}", location)
             continue
         countermeasures.append(cm_id)
@@ -536,8 +578,15 @@ def _read_rule(
         if description is not None:
             reader.placeholders(description, (*pointer, "description"), subjects, scope)
 
-    if (rule_id is None or stride is None or scope is None or severity is None
-            or title is None or include is None or (exclude_text is not None and exclude is None)):
+    if (
+        rule_id is None
+        or stride is None
+        or scope is None
+        or severity is None
+        or title is None
+        or include is None
+        or (exclude_text is not None and exclude is None)
+    ):
         return None
     return Rule(
         id=rule_id,
@@ -602,34 +651,39 @@ def _load(
         reader.known_keys(top, _PACK_KEYS, (), "a rule pack")
         version = top.get("version")
         if "version" not in top:
-            reader.add(f"the pack needs 'version: {FORMAT_VERSION}' (the pack file format)",
-                       reader.at(()))
+            reader.add(
+                f"the pack needs 'version: {FORMAT_VERSION}' (the pack file format)", reader.at(())
+            )
         elif version != FORMAT_VERSION or isinstance(version, bool):
-            reader.add(f"'version' must be {FORMAT_VERSION}, not {_show(version)}",
-                       reader.at(("version",)))
-        name = reader.text(top, "name", (), "the pack", required=True,
-                           limit=MAX_NAME_LENGTH) or ""
+            reader.add(
+                f"'version' must be {FORMAT_VERSION}, not {_show(version)}", reader.at(("version",))
+            )
+        name = reader.text(top, "name", (), "the pack", required=True, limit=MAX_NAME_LENGTH) or ""
         reader.text(top, "description", (), "the pack", required=False, limit=MAX_TEXT_LENGTH)
         if top.get("extends") is not None:
             if allow_extends and top["extends"] == BUILTIN:
                 extends_builtin = True
             elif not allow_extends:
-                reader.add("the built-in pack cannot extend another pack",
-                           reader.at(("extends",)))
+                reader.add("the built-in pack cannot extend another pack", reader.at(("extends",)))
             else:
-                reader.add(f"'extends' can only name '{BUILTIN}', not {_show(top['extends'])}",
-                           reader.at(("extends",)))
+                reader.add(
+                    f"'extends' can only name '{BUILTIN}', not {_show(top['extends'])}",
+                    reader.at(("extends",)),
+                )
         if top.get("countermeasures") is not None:
-            catalogue.update(_read_countermeasures(reader, top["countermeasures"],
-                                                   ("countermeasures",)))
+            catalogue.update(
+                _read_countermeasures(reader, top["countermeasures"], ("countermeasures",))
+            )
         raw_rules = top.get("rules")
         if raw_rules is None:
             reader.add("the pack needs 'rules', a list of rules", reader.at(()))
         else:
             entries = reader.sequence(raw_rules, ("rules",), "'rules'")
             if entries is not None and len(entries) > MAX_RULES:
-                reader.add(f"the pack has {len(entries)} rules, more than the limit of "
-                           f"{MAX_RULES}", reader.at(("rules",)))
+                reader.add(
+                    f"the pack has {len(entries)} rules, more than the limit of {MAX_RULES}",
+                    reader.at(("rules",)),
+                )
                 entries = None
             first_seen: dict[str, Location] = {}
             for index, raw_rule in enumerate(entries or ()):
@@ -646,8 +700,9 @@ def _load(
                 first_seen[rule.id] = reader.at(("rules", index, "id"))
                 rules.append(rule)
     except _TooManyErrors:
-        errors.append(InputError(f"stopped after {MAX_ERRORS} errors; fix these first",
-                                 Location(path)))
+        errors.append(
+            InputError(f"stopped after {MAX_ERRORS} errors; fix these first", Location(path))
+        )
     _raise(errors)
 
     sources = [_as_bytes(data)]
@@ -657,8 +712,11 @@ def _load(
         rules = list(merged.values())
         sources.insert(0, base.digest.encode("ascii"))
         if len(rules) > MAX_RULES:
-            raise InputError(f"with the built-in rules the pack has {len(rules)} rules, more "
-                             f"than the limit of {MAX_RULES}", Location(path))
+            raise InputError(
+                f"with the built-in rules the pack has {len(rules)} rules, more "
+                f"than the limit of {MAX_RULES}",
+                Location(path),
+            )
     return RulePack(
         name=name.strip(),
         rules=tuple(sorted(rules, key=lambda r: r.id)),
@@ -677,8 +735,9 @@ def load_catalogue(data: bytes | str, path: str) -> Mapping[str, Countermeasure]
     try:
         catalogue = _read_countermeasures(reader, document.data, ())
     except _TooManyErrors:
-        errors.append(InputError(f"stopped after {MAX_ERRORS} errors; fix these first",
-                                 Location(path)))
+        errors.append(
+            InputError(f"stopped after {MAX_ERRORS} errors; fix these first", Location(path))
+        )
     _raise(errors)
     return MappingProxyType(dict(sorted(catalogue.items())))
 
@@ -713,8 +772,13 @@ def builtin_pack() -> RulePack:
     """The built-in STRIDE pack with the built-in catalogue (read once)."""
     catalogue_bytes = _builtin_bytes(_CATALOGUE_FILE)
     pack_bytes = _builtin_bytes(_STRIDE_FILE)
-    pack = _load(pack_bytes, f"threatdelta/rules/{_STRIDE_FILE}", None, builtin_catalogue(),
-                 allow_extends=False)
+    pack = _load(
+        pack_bytes,
+        f"threatdelta/rules/{_STRIDE_FILE}",
+        None,
+        builtin_catalogue(),
+        allow_extends=False,
+    )
     return RulePack(
         name=pack.name,
         rules=pack.rules,
@@ -731,7 +795,7 @@ _SCOPE_TEXT = {
     "element": "element (`element`)",
     "flow": "flow (`source`, `flow`, `target`; key `rule@flow`)",
     "interaction": "interaction (`source`, `flow`, `target`, each direction; "
-                   "key `rule@source>flow>target`)",
+    "key `rule@source>flow>target`)",
 }
 _GENERATOR = "python -m threatdelta.rules.packfile --doc > docs/rules.md"
 _OWN_PACKS = [
@@ -758,9 +822,9 @@ _OWN_PACKS = [
     "  - id: bolus-button-spoofing",
     "    stride: S",
     "    scope: interaction",
-    "    title: \"{source.name} could fake a bolus request to {target.name}\"",
+    '    title: "{source.name} could fake a bolus request to {target.name}"',
     "    include: \"target is 'process/control-unit' and flow.protocol is 'ble'\"",
-    "    exclude: \"flow.authenticated\"",
+    '    exclude: "flow.authenticated"',
     "    severity: high",
     "    countermeasures: [x509-authentication]",
     "```",
@@ -775,8 +839,11 @@ def _cell(text: str) -> str:
 def _links(kind: str, ids: Sequence[int]) -> str:
     if not ids:
         return "—"
-    base = "https://cwe.mitre.org/data/definitions" if kind == "CWE" else \
-        "https://capec.mitre.org/data/definitions"
+    base = (
+        "https://cwe.mitre.org/data/definitions"
+        if kind == "CWE"
+        else "https://capec.mitre.org/data/definitions"
+    )
     return ", ".join(f"[{kind}-{i}]({base}/{i}.html)" for i in ids)
 
 
@@ -800,8 +867,10 @@ def render_reference(pack: RulePack) -> str:
         "|---|---|---|---|---|",
     ]
     for rule in pack.rules:
-        out.append(f"| [`{rule.id}`](#{rule.id}) | {rule.stride} | {rule.scope} | "
-                   f"{rule.severity} | {_cell(rule.title)} |")
+        out.append(
+            f"| [`{rule.id}`](#{rule.id}) | {rule.stride} | {rule.scope} | "
+            f"{rule.severity} | {_cell(rule.title)} |"
+        )
     out.append("")
     for rule in pack.rules:
         out += [
@@ -816,9 +885,16 @@ def render_reference(pack: RulePack) -> str:
             f"- Severity: {rule.severity}",
             f"- CWE: {_links('CWE', rule.cwe)}",
             f"- CAPEC: {_links('CAPEC', rule.capec)}",
-            "- Countermeasures: " + (", ".join(
-                f"[{pack.countermeasures[c].name}](#cm-{c})" if c in pack.countermeasures
-                else f"`{c}`" for c in rule.countermeasures) or "—"),
+            "- Countermeasures: "
+            + (
+                ", ".join(
+                    f"[{pack.countermeasures[c].name}](#cm-{c})"
+                    if c in pack.countermeasures
+                    else f"`{c}`"
+                    for c in rule.countermeasures
+                )
+                or "—"
+            ),
             f"- Include: `{rule.include_text}`",
             f"- Exclude: `{rule.exclude_text}`" if rule.exclude_text else "- Exclude: —",
             "",
@@ -844,8 +920,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m threatdelta.rules.packfile",
         description="Check a rule pack file, or print the built-in pack's reference page.",
     )
-    parser.add_argument("--doc", action="store_true",
-                        help="print the Markdown reference of the built-in pack (docs/rules.md)")
+    parser.add_argument(
+        "--doc",
+        action="store_true",
+        help="print the Markdown reference of the built-in pack (docs/rules.md)",
+    )
     parser.add_argument("pack", nargs="?", help="a pack file to check")
     args = parser.parse_args(argv)
     if args.doc:
@@ -863,8 +942,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"{args.pack}: cannot read the file: {error.strerror}", file=sys.stderr)
         return 2
-    print(f"{args.pack}: {pack.name}: {len(pack.rules)} rules, "
-          f"{len(pack.countermeasures)} countermeasures")
+    print(
+        f"{args.pack}: {pack.name}: {len(pack.rules)} rules, "
+        f"{len(pack.countermeasures)} countermeasures"
+    )
     return 0
 
 
