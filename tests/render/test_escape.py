@@ -48,3 +48,10 @@ def test_yaml_scalar_round_trips_through_a_yaml_parser() -> None:
 
 def test_fence_keeps_text_inside_a_code_block() -> None:
     assert "`" not in fence("```\n# hi")
+
+
+def test_threat_keys_stay_copyable_but_mentions_and_references_do_not_link() -> None:
+    assert md("flow-dos@telemetry") == "flow-dos@telemetry"
+    assert md("mail a@b.example") == "mail a@b.example"
+    assert ZERO_WIDTH_JOINER in md("ping @team")
+    assert ZERO_WIDTH_JOINER in md("fixes #12")

@@ -12,7 +12,11 @@ import html
 import re
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
+_MENTION = re.compile(r"(?<![A-Za-z0-9_.+-])@(?=[A-Za-z0-9_-])")
+"""An ``@`` GitHub would read as a mention: not preceded by a word character (``a@b`` is not one,
+so threat keys such as ``flow-dos@telemetry`` stay intact for copying)."""
+_REFERENCE = re.compile(r"(?<![A-Za-z0-9_])(\\?#)(?=\d)")
+"""A ``#`` before a number, which GitHub would link to an issue or pull request."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -36,6 +40,7 @@ def md(text: str, limit: int = 300) -> str:
     text = html.escape(plain(text, limit), quote=False)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
+    text = _REFERENCE.sub(lambda m: m.group(1) + ZERO_WIDTH_JOINER, text)
     return text
 
 

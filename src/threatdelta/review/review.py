@@ -13,7 +13,7 @@ from typing import Literal
 from threatdelta.errors import Location
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import CONTROL_STATUSES, Model
-from threatdelta.register import Entry, Register
+from threatdelta.register import Entry, Register, disposition_location
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, read_attributes, semantic_scope
 from threatdelta.review.reasons import resolution_reason
@@ -134,7 +134,7 @@ def _control_regressions(base: Register, head: Register, head_model: Model) -> l
                             "control-removed",
                             f"control '{control.id}' was removed; '{entry.key}' lost its countermeasure",
                             entry.key,
-                            still.threat.location,
+                            disposition_location(still),
                         )
                     )
                 continue
