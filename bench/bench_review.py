@@ -33,12 +33,23 @@ def generated(n: int) -> Model:
     boundaries = [boundary(f"z{i}", parent=f"z{i - 1}" if i % 3 else None) for i in range(10)]
     kinds = ("process", "data-store", "external-entity")
     elements = [
-        element(f"e{i}", kinds[i % 3], boundary=f"z{i % 10}" if i % 7 else None, sanitizes_input=bool(i % 2))
+        element(
+            f"e{i}",
+            kinds[i % 3],
+            boundary=f"z{i % 10}" if i % 7 else None,
+            sanitizes_input=bool(i % 2),
+        )
         for i in range(n)
     ]
     protocols = ("https", "can", "udp", "ble", "ipc")
     flows = [
-        flow(f"f{i}-{k}", f"e{i}", f"e{(i * 7 + k + 1) % n}", protocols[(i + k) % 5], encrypted=bool(k))
+        flow(
+            f"f{i}-{k}",
+            f"e{i}",
+            f"e{(i * 7 + k + 1) % n}",
+            protocols[(i + k) % 5],
+            encrypted=bool(k),
+        )
         for i in range(n)
         for k in range(2)
     ]
@@ -62,8 +73,12 @@ def main() -> None:
     pack = builtin_pack()
     base = generated(args.elements)
     target = base.elements[len(base.elements) // 2]
-    changed = dataclasses.replace(target, properties=frozen_props({**target.properties, "runs_privileged": True}))
-    head = dataclasses.replace(base, elements=tuple(changed if e.id == target.id else e for e in base.elements))
+    changed = dataclasses.replace(
+        target, properties=frozen_props({**target.properties, "runs_privileged": True})
+    )
+    head = dataclasses.replace(
+        base, elements=tuple(changed if e.id == target.id else e for e in base.elements)
+    )
     head = dataclasses.replace(head)  # fresh lookup caches
     base_threats = enumerate_threats(base, pack)
     full = timed(lambda: enumerate_threats(head, pack), args.repeat)
@@ -79,9 +94,15 @@ def main() -> None:
     incremental_threats(base, base_threats, head, pack, change, stats=stats)
     full_stats = EnumerationStats()
     enumerate_threats(head, pack, stats=full_stats)
-    print(f"model: {len(base.elements)} elements, {len(base.flows)} flows, {len(base_threats)} threats")
-    print(f"full enumeration:              {full * 1000:8.1f} ms  ({full_stats.evaluations} rule evaluations)")
-    print(f"incremental (1 element edited): {inc * 1000:8.1f} ms  ({stats.evaluations} rule evaluations)")
+    print(
+        f"model: {len(base.elements)} elements, {len(base.flows)} flows, {len(base_threats)} threats"
+    )
+    print(
+        f"full enumeration:              {full * 1000:8.1f} ms  ({full_stats.evaluations} rule evaluations)"
+    )
+    print(
+        f"incremental (1 element edited): {inc * 1000:8.1f} ms  ({stats.evaluations} rule evaluations)"
+    )
     print(f"  of which model diff:          {diff_only * 1000:8.1f} ms")
 
 
