@@ -145,11 +145,6 @@ class Repo:
                 i += 2
         return None
 
-    def log_paths(self, rev_range: str, paths: Sequence[str]) -> list[str]:
-        """Commits in ``rev_range`` that touched ``paths``, oldest first."""
-        out = self.run("log", "--format=%H", "--reverse", rev_range, "--", *paths)
-        return out.decode().split()
-
 
 def find_repo(start: Path) -> Repo | None:
     """The repository containing ``start``, if any."""

@@ -1,7 +1,7 @@
 """Structural facts about a model, computed once: zones, crossings, neighbours.
 
-The boundary nesting is a tree (a forest) held in a networkx ``DiGraph`` from parent to child;
-elements and flows form a ``MultiDiGraph``. A flow crosses every border boundary that contains
+Each boundary's chain of enclosing boundaries is followed through ``parent`` (bounded, so a cycle
+cannot hang it); elements and flows form a networkx ``MultiDiGraph``. A flow crosses every border boundary that contains
 exactly one of its two ends; formats that know crossings from geometry (TMT line boundaries,
 Threat Dragon curves) set ``Flow.crosses`` and that list is taken as it is.
 """
@@ -22,16 +22,6 @@ class ModelFacts:
 
     model: Model
     """The model the facts are about."""
-
-    @cached_property
-    def boundary_tree(self) -> nx.DiGraph:
-        """Parent -> child edges between border boundaries."""
-        tree = nx.DiGraph()
-        for boundary in self.model.boundaries:
-            tree.add_node(boundary.id)
-            if boundary.parent is not None:
-                tree.add_edge(boundary.parent, boundary.id)
-        return tree
 
     @cached_property
     def flow_graph(self) -> nx.MultiDiGraph:

@@ -51,11 +51,6 @@ def code(text: str, limit: int = 200) -> str:
     return f"<code>{text}</code>"
 
 
-def html_text(text: str, limit: int = 2000) -> str:
-    """Text for an HTML element body or attribute."""
-    return html.escape(plain(text, limit), quote=True)
-
-
 _MERMAID_ENTITIES = {
     '"': "#quot;",
     "<": "#lt;",
