@@ -17,7 +17,9 @@ def _threat(key: str) -> Threat:
 
 
 def _register(
-    dispositions: list[Disposition], controls: tuple[Control, ...] = (), existing: set[str] | None = None
+    dispositions: list[Disposition],
+    controls: tuple[Control, ...] = (),
+    existing: set[str] | None = None,
 ):
     m = model([element("a")], controls=list(controls), dispositions=dispositions)
     threats = [_threat(f"r{i}@a") for i in range(1, 8)]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from threatdelta.engine import enumerate_threats
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
 from threatdelta.register import EvidenceCheck, Register, build_register
-from threatdelta.rules.loading import default_pack
 from threatdelta.rules.pack import RulePack
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from threatdelta.errors import InputError
+from threatdelta.formats.packs import load_rules
 from threatdelta.git import Repo
 from threatdelta.register import EvidenceCheck
-from threatdelta.rules.loading import load_rules
 from threatdelta.rules.pack import RulePack
 
 

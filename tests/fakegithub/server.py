@@ -244,7 +244,9 @@ class FakeGitHub:
             body = {"message": _REASONS.get(status, "Error"), "documentation_url": DOCS}
         with self._lock:
             self._faults.append(
-                _Fault(method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body)
+                _Fault(
+                    method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body
+                )
             )
 
     def gate(self, method: str, path_regex: str, parties: int = 2, timeout: float = 10.0) -> None:
@@ -339,7 +341,11 @@ class FakeGitHub:
     def _take_gate(self, method: str, path: str) -> _Gate | None:
         with self._lock:
             for gate in self._gates:
-                if gate.remaining > 0 and gate.method in ("*", method) and gate.path.fullmatch(path):
+                if (
+                    gate.remaining > 0
+                    and gate.method in ("*", method)
+                    and gate.path.fullmatch(path)
+                ):
                     gate.remaining -= 1
                     return gate
         return None
@@ -478,8 +484,14 @@ class FakeGitHub:
             if method == "POST":
                 text = _require_str(body, "body")
                 if len(text) > MAX_COMMENT_BODY:
-                    raise _HttpError(422, "Validation Failed: body is too long (maximum is 65536 characters)")
-                return 201, self._comment_json(self._create_comment(name, number, text, token.login)), {}
+                    raise _HttpError(
+                        422, "Validation Failed: body is too long (maximum is 65536 characters)"
+                    )
+                return (
+                    201,
+                    self._comment_json(self._create_comment(name, number, text, token.login)),
+                    {},
+                )
             raise _HttpError(404, "Not Found")
         if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
             comment = self._comments.get(int(m.group(1)))
@@ -490,7 +502,9 @@ class FakeGitHub:
             if method == "PATCH":
                 text = _require_str(body, "body")
                 if len(text) > MAX_COMMENT_BODY:
-                    raise _HttpError(422, "Validation Failed: body is too long (maximum is 65536 characters)")
+                    raise _HttpError(
+                        422, "Validation Failed: body is too long (maximum is 65536 characters)"
+                    )
                 updated = replace(comment, body=text, updated_at=self._now())
                 self._comments[comment.id] = updated
                 return 200, self._comment_json(updated), {}
@@ -571,14 +585,17 @@ class FakeGitHub:
                 raise _HttpError(422, f"Validation Failed: output.{key} is missing")
             if len(value) > MAX_OUTPUT_TEXT:
                 raise _HttpError(
-                    422, f"Invalid request.\n\nOnly {MAX_OUTPUT_TEXT} characters are allowed; "
-                    f"{len(value)} were supplied."
+                    422,
+                    f"Invalid request.\n\nOnly {MAX_OUTPUT_TEXT} characters are allowed; "
+                    f"{len(value)} were supplied.",
                 )
         annotations = output.get("annotations", [])
         if not isinstance(annotations, list):
             raise _HttpError(422, "Validation Failed: annotations must be a list")
         if len(annotations) > MAX_ANNOTATIONS_PER_REQUEST:
-            raise _HttpError(422, "Validation Failed: too many annotations (maximum is 50 per request)")
+            raise _HttpError(
+                422, "Validation Failed: too many annotations (maximum is 50 per request)"
+            )
         for a in annotations:
             if not isinstance(a, dict):
                 raise _HttpError(422, "Validation Failed: an annotation must be an object")
@@ -600,7 +617,9 @@ class FakeGitHub:
         status = body.get("status", "queued")
         conclusion = body.get("conclusion")
         if status == "completed" and conclusion is None:
-            raise _HttpError(422, "Validation Failed: conclusion is required when status is completed")
+            raise _HttpError(
+                422, "Validation Failed: conclusion is required when status is completed"
+            )
         output = body.get("output") or {"title": None, "summary": None}
         run = {
             "id": rid,
@@ -613,8 +632,11 @@ class FakeGitHub:
             "completed_at": _stamp(self._now()) if status == "completed" else None,
             "details_url": body.get("details_url"),
             "external_id": body.get("external_id"),
-            "output": {"title": output.get("title"), "summary": output.get("summary"),
-                       "text": output.get("text")},
+            "output": {
+                "title": output.get("title"),
+                "summary": output.get("summary"),
+                "text": output.get("text"),
+            },
             "check_suite": {"id": rid + 1},
             "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
             "pull_requests": [],
@@ -631,8 +653,11 @@ class FakeGitHub:
             raise _HttpError(400, "Problems parsing JSON")
         if "output" in body:
             annotations = self._check_output(body["output"], require=True)
-            run["output"] = {"title": body["output"]["title"], "summary": body["output"]["summary"],
-                             "text": body["output"].get("text")}
+            run["output"] = {
+                "title": body["output"]["title"],
+                "summary": body["output"]["summary"],
+                "text": body["output"].get("text"),
+            }
             run["annotations"].extend(annotations)
         for key in ("name", "status", "conclusion", "details_url", "external_id"):
             if key in body:
@@ -650,27 +675,64 @@ class FakeGitHub:
         variables = body.get("variables") or {}
         params = variables.get("input", {})
         if token.read_only:
-            return 200, {
-                "data": {"minimizeComment": None},
-                "errors": [{"type": "FORBIDDEN", "path": ["minimizeComment"],
-                            "message": READ_ONLY_MESSAGE}],
-            }, {}
+            return (
+                200,
+                {
+                    "data": {"minimizeComment": None},
+                    "errors": [
+                        {
+                            "type": "FORBIDDEN",
+                            "path": ["minimizeComment"],
+                            "message": READ_ONLY_MESSAGE,
+                        }
+                    ],
+                },
+                {},
+            )
         classifier = params.get("classifier")
         if classifier not in MINIMIZE_CLASSIFIERS:
-            return 200, {"errors": [{"message": f"Argument 'classifier' has an invalid value "
-                                                f"({classifier})."}]}, {}
+            return (
+                200,
+                {
+                    "errors": [
+                        {"message": f"Argument 'classifier' has an invalid value ({classifier})."}
+                    ]
+                },
+                {},
+            )
         subject = params.get("subjectId")
         comment = next((c for c in self._comments.values() if c.node_id == subject), None)
         if comment is None:
-            return 200, {
-                "data": {"minimizeComment": None},
-                "errors": [{"type": "NOT_FOUND", "path": ["minimizeComment"],
+            return (
+                200,
+                {
+                    "data": {"minimizeComment": None},
+                    "errors": [
+                        {
+                            "type": "NOT_FOUND",
+                            "path": ["minimizeComment"],
                             "message": f"Could not resolve to a node with the global id of "
-                                       f"'{subject}'"}],
-            }, {}
+                            f"'{subject}'",
+                        }
+                    ],
+                },
+                {},
+            )
         self._comments[comment.id] = replace(comment, minimized=True, minimized_reason=classifier)
-        return 200, {"data": {"minimizeComment": {"minimizedComment": {
-            "isMinimized": True, "minimizedReason": classifier.lower()}}}}, {}
+        return (
+            200,
+            {
+                "data": {
+                    "minimizeComment": {
+                        "minimizedComment": {
+                            "isMinimized": True,
+                            "minimizedReason": classifier.lower(),
+                        }
+                    }
+                }
+            },
+            {},
+        )
 
 
 _REASONS = {
@@ -753,8 +815,11 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             with fake._lock:
                 known = fake._tokens.get(token) if token is not None else None
             if known is None:
-                return 401, {"message": "Bad credentials", "documentation_url": DOCS,
-                             "status": "401"}, {}
+                return (
+                    401,
+                    {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"},
+                    {},
+                )
             fault = fake._take_fault(method, path)
             if fault is not None:
                 return fault.status, fault.body, fault.headers
@@ -763,8 +828,11 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             try:
                 return fake._handle(method, path, query, body, known)
             except _HttpError as e:
-                return e.status, {"message": e.message, "documentation_url": DOCS,
-                                  "status": str(e.status)}, e.headers
+                return (
+                    e.status,
+                    {"message": e.message, "documentation_url": DOCS, "status": str(e.status)},
+                    e.headers,
+                )
 
         def _send(self, status: int, payload: Any, headers: Mapping[str, str]) -> None:
             data = b"" if payload is None else json.dumps(payload).encode()

@@ -44,8 +44,14 @@ def call(
 
 
 def client(fake: FakeGitHub, token: str = "tok", per_page: int = 30) -> Github:
-    return Github(base_url=fake.url, auth=Auth.Token(token), retry=None, per_page=per_page,
-                  seconds_between_requests=None, seconds_between_writes=None)
+    return Github(
+        base_url=fake.url,
+        auth=Auth.Token(token),
+        retry=None,
+        per_page=per_page,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
 
 
 # --- raw HTTP -----------------------------------------------------------------------------
@@ -133,13 +139,33 @@ def test_injected_fault_matches_method_and_whole_path(fake: FakeGitHub) -> None:
 
 def test_check_run_annotations_accumulate_and_are_limited(fake: FakeGitHub) -> None:
     def output(n: int) -> dict[str, Any]:
-        return {"title": "t", "summary": "s", "annotations": [
-            {"path": "m.yaml", "start_line": 1, "end_line": 1, "annotation_level": "warning",
-             "message": f"m{i}"} for i in range(n)]}
+        return {
+            "title": "t",
+            "summary": "s",
+            "annotations": [
+                {
+                    "path": "m.yaml",
+                    "start_line": 1,
+                    "end_line": 1,
+                    "annotation_level": "warning",
+                    "message": f"m{i}",
+                }
+                for i in range(n)
+            ],
+        }
 
-    status, _, run = call(fake, "POST", f"/repos/{REPO}/check-runs", {
-        "name": "threatdelta", "head_sha": "a" * 40, "status": "completed",
-        "conclusion": "success", "output": output(50)})
+    status, _, run = call(
+        fake,
+        "POST",
+        f"/repos/{REPO}/check-runs",
+        {
+            "name": "threatdelta",
+            "head_sha": "a" * 40,
+            "status": "completed",
+            "conclusion": "success",
+            "output": output(50),
+        },
+    )
     assert status == 201 and run["output"]["annotations_count"] == 50
     path = f"/repos/{REPO}/check-runs/{run['id']}"
     assert call(fake, "PATCH", path, {"output": output(51)})[0] == 422
@@ -161,19 +187,39 @@ def test_commit_status(fake: FakeGitHub) -> None:
 
 def test_graphql_minimize(fake: FakeGitHub) -> None:
     c = fake.add_comment(REPO, 3, "old", "bot")
-    query = ("mutation Mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
-             "{ minimizedComment { isMinimized } } }")
-    status, _, answer = call(fake, "POST", "/graphql", {
-        "query": query, "variables": {"input": {"subjectId": c.node_id, "classifier": "OUTDATED"}}})
+    query = (
+        "mutation Mutation($input: MinimizeCommentInput!) { minimizeComment(input: $input) "
+        "{ minimizedComment { isMinimized } } }"
+    )
+    status, _, answer = call(
+        fake,
+        "POST",
+        "/graphql",
+        {
+            "query": query,
+            "variables": {"input": {"subjectId": c.node_id, "classifier": "OUTDATED"}},
+        },
+    )
     assert status == 200
     assert answer["data"]["minimizeComment"]["minimizedComment"]["isMinimized"] is True
     assert fake.comments(REPO, 3)[0].minimized_reason == "OUTDATED"
-    _, _, missing = call(fake, "POST", "/graphql", {
-        "query": query, "variables": {"input": {"subjectId": "nope", "classifier": "OUTDATED"}}})
+    _, _, missing = call(
+        fake,
+        "POST",
+        "/graphql",
+        {"query": query, "variables": {"input": {"subjectId": "nope", "classifier": "OUTDATED"}}},
+    )
     assert missing["errors"][0]["type"] == "NOT_FOUND"
-    _, _, refused = call(fake, "POST", "/graphql", {
-        "query": query, "variables": {"input": {"subjectId": c.node_id, "classifier": "OUTDATED"}}},
-        token="ro")
+    _, _, refused = call(
+        fake,
+        "POST",
+        "/graphql",
+        {
+            "query": query,
+            "variables": {"input": {"subjectId": c.node_id, "classifier": "OUTDATED"}},
+        },
+        token="ro",
+    )
     assert refused["errors"][0]["type"] == "FORBIDDEN"
 
 
@@ -212,8 +258,13 @@ def test_pygithub_reads_and_writes_unchanged(fake: FakeGitHub) -> None:
     assert made.minimize("OUTDATED") is True
     made.delete()
     assert list(pull.get_issue_comments()) == []
-    run = repo.create_check_run(name="n", head_sha="a" * 40, status="completed",
-                                conclusion="failure", output={"title": "t", "summary": "s"})
+    run = repo.create_check_run(
+        name="n",
+        head_sha="a" * 40,
+        status="completed",
+        conclusion="failure",
+        output={"title": "t", "summary": "s"},
+    )
     run.edit(output={"title": "t2", "summary": "s2"})
     assert run.output.title == "t2" and run.conclusion == "failure"
     gh.close()

@@ -239,7 +239,9 @@ def test_every_field_reaches_the_model() -> None:
         name="Body-worn devices",
         kind="physical",
         type_chain=("boundary/physical", "boundary", "GE.TB.B", "GE.TB", "ROOT"),
-        properties=frozen_props({"zone": "patient", "description": "Everything the patient carries."}),
+        properties=frozen_props(
+            {"zone": "patient", "description": "Everything the patient carries."}
+        ),
     )
     app = model.element("app")
     assert app is not None

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from tests.history.gitrepo import PACK, GitRepo, scripted_history
 
+from threatdelta.formats.packs import load_rules
 from threatdelta.git import Repo
-from threatdelta.rules.loading import load_rules
 from threatdelta.rules.pack import RulePack
 
 

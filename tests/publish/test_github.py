@@ -30,7 +30,9 @@ TOKEN = "ghs_bot_token_0001"
 BOT = "threatdelta-bot"
 
 
-def publication(body: str = "## Threat review\n\nAll threats answered.\n", **kw: Any) -> Publication:
+def publication(
+    body: str = "## Threat review\n\nAll threats answered.\n", **kw: Any
+) -> Publication:
     defaults: dict[str, Any] = {
         "config_name": "models",
         "head_sha": HEAD,
@@ -141,7 +143,10 @@ def test_first_run_creates_one_comment_by_the_bot(env: Env) -> None:
     assert comments[0].body.startswith(sticky_marker("models"))
     assert head_marker(HEAD) in comments[0].body
     assert run.result.comment_action == "created"
-    assert run.result.comment_url == f"https://github.com/{REPO}/pull/{PR}#issuecomment-{comments[0].id}"
+    assert (
+        run.result.comment_url
+        == f"https://github.com/{REPO}/pull/{PR}#issuecomment-{comments[0].id}"
+    )
 
 
 def test_rerun_with_a_new_body_updates_the_same_comment(env: Env) -> None:
@@ -227,8 +232,11 @@ def test_more_than_a_hundred_comments_are_paged_through(env: Env) -> None:
     assert len(env.comments()) == 251
     assert env.fake.comments(REPO, PR)[180].id == ours.id
     assert env.fake.comments(REPO, PR)[180].body.endswith("new report")
-    pages = [r.query.get("page", "1") for r in env.fake.requests
-             if r.method == "GET" and r.path.endswith(f"/issues/{PR}/comments")]
+    pages = [
+        r.query.get("page", "1")
+        for r in env.fake.requests
+        if r.method == "GET" and r.path.endswith(f"/issues/{PR}/comments")
+    ]
     assert pages == ["1", "2", "3"]
 
 
@@ -265,8 +273,9 @@ def test_delete_and_new_deletes_the_previous_comment(env: Env) -> None:
     comments = env.comments()
     assert len(comments) == 1
     assert comments[0].id != old.id and comments[0].body.endswith("second")
-    assert any(r.method == "DELETE" and r.path.endswith(f"/comments/{old.id}")
-               for r in env.fake.requests)
+    assert any(
+        r.method == "DELETE" and r.path.endswith(f"/comments/{old.id}") for r in env.fake.requests
+    )
     assert run.result.comment_action == "created"
 
 
@@ -294,7 +303,10 @@ def test_a_comment_for_a_newer_head_is_not_overwritten(env: Env) -> None:
     assert run.result.comment_action == "skipped-newer"
     assert env.comments()[0].body.endswith("report for the newer head")
     assert env.writes() == []
-    assert run.result.comment_url == f"https://github.com/{REPO}/pull/{PR}#issuecomment-{env.comments()[0].id}"
+    assert (
+        run.result.comment_url
+        == f"https://github.com/{REPO}/pull/{PR}#issuecomment-{env.comments()[0].id}"
+    )
 
 
 def test_a_comment_for_an_older_head_is_updated_even_by_a_late_run(env: Env) -> None:
@@ -332,7 +344,9 @@ def test_read_only_token_skips_with_one_clear_line(env: Env) -> None:
 
 
 def test_read_only_token_cannot_hide_either(env: Env) -> None:
-    env.fake.add_comment(REPO, PR, compose_comment("models", HEAD, "old"), login="github-actions[bot]")
+    env.fake.add_comment(
+        REPO, PR, compose_comment("models", HEAD, "old"), login="github-actions[bot]"
+    )
     env.fake.set_login("ghs_fork", "github-actions[bot]", read_only=True, user_endpoint=False)
     run = env.publish(publication("new", comment_mode="hide-and-new"), token="ghs_fork")
     assert run.result.comment_action == "skipped-readonly"
@@ -369,8 +383,11 @@ def test_server_errors_on_an_edit_are_retried(env: Env) -> None:
 
 def test_secondary_rate_limit_with_retry_after_is_waited_out(env: Env) -> None:
     env.fake.inject(
-        "POST", rf"/repos/{REPO}/issues/{PR}/comments", 403,
-        headers={"Retry-After": "1"}, body={"message": SECONDARY_RATE_LIMIT_MESSAGE},
+        "POST",
+        rf"/repos/{REPO}/issues/{PR}/comments",
+        403,
+        headers={"Retry-After": "1"},
+        body={"message": SECONDARY_RATE_LIMIT_MESSAGE},
     )
     run = env.publish(publication())
     assert run.result.comment_action == "created"
@@ -379,8 +396,12 @@ def test_secondary_rate_limit_with_retry_after_is_waited_out(env: Env) -> None:
 
 
 def test_secondary_rate_limit_without_retry_after_waits_a_minute(env: Env) -> None:
-    env.fake.inject("PATCH", r"/repos/.*/issues/comments/\d+", 403,
-                    body={"message": SECONDARY_RATE_LIMIT_MESSAGE})
+    env.fake.inject(
+        "PATCH",
+        r"/repos/.*/issues/comments/\d+",
+        403,
+        body={"message": SECONDARY_RATE_LIMIT_MESSAGE},
+    )
     env.publish(publication("one"))
     run = env.publish(publication("two"))
     assert run.result.comment_action == "updated"
@@ -396,8 +417,11 @@ def test_429_is_retried(env: Env) -> None:
 
 def test_a_wait_beyond_the_cap_is_not_taken(env: Env) -> None:
     env.fake.inject(
-        "POST", rf"/repos/{REPO}/issues/{PR}/comments", 403,
-        headers={"Retry-After": "600"}, body={"message": SECONDARY_RATE_LIMIT_MESSAGE},
+        "POST",
+        rf"/repos/{REPO}/issues/{PR}/comments",
+        403,
+        headers={"Retry-After": "600"},
+        body={"message": SECONDARY_RATE_LIMIT_MESSAGE},
     )
     run = env.publish(publication(), max_total_wait=30)
     assert run.result.comment_action == "failed"
@@ -410,8 +434,10 @@ def test_github_down_fails_softly_with_messages(env: Env) -> None:
     run = env.publish(publication(check_run=True))
     assert run.result.comment_action == "failed"
     assert run.result.comment_url is None and run.result.check_run_url is None
-    assert any(m.startswith("could not publish the pull-request comment") and "503" in m
-               for m in run.result.messages)
+    assert any(
+        m.startswith("could not publish the pull-request comment") and "503" in m
+        for m in run.result.messages
+    )
     assert any(m.startswith("could not publish the check run") for m in run.result.messages)
     assert len(run.sleeps) <= 8  # bounded: a few retries per step, no more
 
@@ -435,8 +461,16 @@ def test_bad_credentials_fail_softly(env: Env) -> None:
 def test_unknown_pull_request_fails_softly(env: Env) -> None:
     pub = publication()
     log: list[str] = []
-    result = publish_pull_request(env.fake.url, TOKEN, REPO, 999, pub, log=log.append,
-                                  seconds_between_requests=0, seconds_between_writes=0)
+    result = publish_pull_request(
+        env.fake.url,
+        TOKEN,
+        REPO,
+        999,
+        pub,
+        log=log.append,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
     assert result.comment_action == "failed"
     assert any("404" in m for m in result.messages)
 
@@ -446,14 +480,22 @@ def test_unknown_pull_request_fails_softly(env: Env) -> None:
 
 def make_annotations(n: int) -> tuple[Annotation, ...]:
     return tuple(
-        Annotation("threatmodel.yaml", i + 1, i + 1, "failure" if i % 2 else "warning",
-                   f"threat {i}", f"finding {i}")
+        Annotation(
+            "threatmodel.yaml",
+            i + 1,
+            i + 1,
+            "failure" if i % 2 else "warning",
+            f"threat {i}",
+            f"finding {i}",
+        )
         for i in range(n)
     )
 
 
 def test_check_run_with_120_annotations_is_sent_50_50_20(env: Env) -> None:
-    run = env.publish(publication(verdict="fail", check_run=True, annotations=make_annotations(120)))
+    run = env.publish(
+        publication(verdict="fail", check_run=True, annotations=make_annotations(120))
+    )
     [check] = env.fake.check_runs(REPO)
     assert check["head_sha"] == HEAD
     assert check["name"] == "threatdelta"
@@ -466,7 +508,9 @@ def test_check_run_with_120_annotations_is_sent_50_50_20(env: Env) -> None:
     ]
     assert sent == [50, 50, 20]
     assert [r.method for r in env.fake.requests if "/check-runs" in r.path] == [
-        "POST", "PATCH", "PATCH"
+        "POST",
+        "PATCH",
+        "PATCH",
     ]
     assert run.result.check_run_url == f"https://github.com/{REPO}/runs/{check['id']}"
 
@@ -526,8 +570,14 @@ def test_token_never_appears_in_any_output(
     if scenario == "down":
         env.fake.inject("*", r".*", 502, times=1000)
     if scenario == "rate-limited":
-        env.fake.inject("*", r".*", 403, times=1000, headers={"Retry-After": "1"},
-                        body={"message": SECONDARY_RATE_LIMIT_MESSAGE})
+        env.fake.inject(
+            "*",
+            r".*",
+            403,
+            times=1000,
+            headers={"Retry-After": "1"},
+            body={"message": SECONDARY_RATE_LIMIT_MESSAGE},
+        )
     pub = publication(check_run=True, annotations=make_annotations(3))
     env.fake.add_comment(REPO, PR, compose_comment("models", HEAD, "old"), login=BOT)
     env.fake.set_head(REPO, PR, HEAD)
@@ -538,8 +588,12 @@ def test_token_never_appears_in_any_output(
     assert any(r.token == SECRET for r in env.fake.requests)  # the token really was used
     captured = capsys.readouterr()
     outputs = [
-        *run.log, *run.result.messages, repr(run.result),
-        caplog.text, captured.out, captured.err,
+        *run.log,
+        *run.result.messages,
+        repr(run.result),
+        caplog.text,
+        captured.out,
+        captured.err,
     ]
     assert all(SECRET not in text for text in outputs)
     assert caplog.text  # PyGithub's own debug log was captured and checked

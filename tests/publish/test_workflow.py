@@ -24,7 +24,10 @@ from threatdelta.publish.workflow import (
 def unescape(text: str) -> str:
     """What the runner does to a command's data and property values."""
     return (
-        text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":").replace("%2C", ",")
+        text.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
         .replace("%25", "%")
     )
 
@@ -59,7 +62,9 @@ def test_empty_title_is_left_out() -> None:
 
 
 def test_escaping_of_data_and_properties() -> None:
-    a = Annotation("dir,x/a:b.yaml", 3, 3, "warning", "100% sure: a, b\nc", "line1\r\nline2 50%: x,y")
+    a = Annotation(
+        "dir,x/a:b.yaml", 3, 3, "warning", "100% sure: a, b\nc", "line1\r\nline2 50%: x,y"
+    )
     line = workflow_command_annotation(a)
     assert "\n" not in line and "\r" not in line
     assert line == (

@@ -118,13 +118,19 @@ def test_sarif_locates_unaddressed_threats_at_model_lines(tmp_path: Path) -> Non
     from threatdelta.render.sarif import review_sarif
 
     head = BASE_MODEL.replace(
-        "\ncontrols:", "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:"
+        "\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
     )
     log = review_sarif(_review(tmp_path, BASE_MODEL, head))
     assert log["version"] == "2.1.0"
     (run,) = log["runs"]
     rule_ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
-    line = head.splitlines().index("  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}") + 1
+    line = (
+        head.splitlines().index(
+            "  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}"
+        )
+        + 1
+    )
     phone = [r for r in run["results"] if "phone" in r["partialFingerprints"]["threatKey"]]
     assert phone and all(r["ruleId"] in rule_ids for r in run["results"])
     for result in phone:

@@ -133,7 +133,10 @@ def test_data_store_gets_tampering_disclosure_and_denial_of_service() -> None:
 
 
 def test_log_store_also_gets_repudiation_once_per_letter() -> None:
-    for log in (element("log", "data-store", stores_logs=True), element("log", "data-store", "log")):
+    for log in (
+        element("log", "data-store", stores_logs=True),
+        element("log", "data-store", "log"),
+    ):
         m = _model([log], [], [])
         assert letters_on(m, "log") == ["D", "I", "R", "T"]
         assert "log-tampering" in rules_on(threats([log]), "log")
@@ -142,8 +145,13 @@ def test_log_store_also_gets_repudiation_once_per_letter() -> None:
 def test_flow_gets_tampering_disclosure_and_denial_of_service() -> None:
     keys = threats([element("a"), element("b")], [flow("f", "a", "b")])
     assert rules_on(keys, "f") == {"flow-tampering", "flow-sniffing", "flow-dos"}
-    stride = {t.stride for t in enumerate_threats(
-        _model([element("a"), element("b")], [flow("f", "a", "b")], []), PACK) if t.flow == "f"}
+    stride = {
+        t.stride
+        for t in enumerate_threats(
+            _model([element("a"), element("b")], [flow("f", "a", "b")], []), PACK
+        )
+        if t.flow == "f"
+    }
     assert stride == {"T", "I", "D"}
 
 
@@ -158,8 +166,7 @@ def test_protected_internal_flow_has_no_tampering_or_disclosure() -> None:
 
 def _crossing(**props: object) -> set[str]:
     return threats(
-        [element("cloud", "external-entity", "cloud-service"),
-         element("pump", boundary="device")],
+        [element("cloud", "external-entity", "cloud-service"), element("pump", boundary="device")],
         [flow("f", "cloud", "pump", "https", **props)],
         ["device"],
     )
@@ -168,7 +175,10 @@ def _crossing(**props: object) -> set[str]:
 def test_unprotected_crossing_flow_gets_the_crossing_rules_not_the_internal_ones() -> None:
     keys = _crossing()
     assert rules_on(keys, "cloud>f>pump") >= {
-        "crossing-spoofing", "crossing-sniffing", "crossing-tampering"}
+        "crossing-spoofing",
+        "crossing-sniffing",
+        "crossing-tampering",
+    }
     assert rules_on(keys, "f") == {"flow-dos"}
 
 
@@ -180,17 +190,21 @@ def test_encrypted_crossing_flow_has_no_disclosure_in_transit() -> None:
 
 
 def test_tmt_attribute_names_count_as_protection() -> None:
-    keys = _crossing(providesConfidentiality="Yes", providesIntegrity="Yes",
-                     authenticatesSource="Yes")
+    keys = _crossing(
+        providesConfidentiality="Yes", providesIntegrity="Yes", authenticatesSource="Yes"
+    )
     assert not {"crossing-sniffing", "crossing-tampering", "crossing-spoofing"} & rules_on(
-        keys, "cloud>f>pump")
+        keys, "cloud>f>pump"
+    )
 
 
 def test_unsanitised_input_from_a_less_trusted_zone() -> None:
     assert "untrusted-input" in rules_on(_crossing(), "cloud>f>pump")
     sanitised = threats(
-        [element("cloud", "external-entity"), element("pump", boundary="device",
-                                                      sanitizes_input=True)],
+        [
+            element("cloud", "external-entity"),
+            element("pump", boundary="device", sanitizes_input=True),
+        ],
         [flow("f", "cloud", "pump")],
         ["device"],
     )
@@ -215,8 +229,10 @@ def test_replies_on_a_bidirectional_flow_are_inbound_for_the_device() -> None:
 
 def test_privileged_process_reachable_across_a_boundary() -> None:
     keys = threats(
-        [element("app", "external-entity"), element("svc", boundary="device",
-                                                    runs_privileged=True)],
+        [
+            element("app", "external-entity"),
+            element("svc", boundary="device", runs_privileged=True),
+        ],
         [flow("f", "app", "svc")],
         ["device"],
     )
@@ -243,14 +259,17 @@ def test_can_flow_without_authentication_gets_the_field_bus_rule() -> None:
 def test_udp_broadcast_is_a_field_bus_but_unicast_udp_is_not() -> None:
     parts = [element("a"), element("b")]
     assert "fieldbus-spoofing" in rules_on(
-        threats(parts, [flow("f", "a", "b", "udp", broadcast=True)]), "f")
+        threats(parts, [flow("f", "a", "b", "udp", broadcast=True)]), "f"
+    )
     assert "fieldbus-spoofing" not in rules_on(threats(parts, [flow("f", "a", "b", "udp")]), "f")
 
 
 def test_can_flow_across_a_boundary_is_reported_once_as_a_field_bus() -> None:
     keys = threats(
-        [element("ecu1", "process", "control-unit"),
-         element("ecu2", "process", "control-unit", boundary="device")],
+        [
+            element("ecu1", "process", "control-unit"),
+            element("ecu2", "process", "control-unit", boundary="device"),
+        ],
         [flow("f", "ecu1", "ecu2", "can")],
         ["device"],
     )
@@ -276,7 +295,8 @@ def test_debug_interfaces() -> None:
     for protocol in ("jtag", "swd"):
         assert "debug-link" in rules_on(threats(parts, [flow("f", "laptop", "mcu", protocol)]), "f")
     assert "debug-link" in rules_on(
-        threats(parts, [flow("f", "laptop", "mcu", "serial", debug_interface=True)]), "f")
+        threats(parts, [flow("f", "laptop", "mcu", "serial", debug_interface=True)]), "f"
+    )
     assert "debug-link" not in rules_on(threats(parts, [flow("f", "laptop", "mcu", "serial")]), "f")
 
 
@@ -284,8 +304,9 @@ def test_debug_interfaces() -> None:
 
 
 def test_logs_without_tamper_protection() -> None:
-    assert "log-tampering" in rules_on(threats([element("log", "data-store", stores_logs=True)]),
-                                       "log")
+    assert "log-tampering" in rules_on(
+        threats([element("log", "data-store", stores_logs=True)]), "log"
+    )
     protected = threats([element("log", "data-store", stores_logs=True, tamper_protected=True)])
     assert "log-tampering" not in rules_on(protected, "log")
     assert "store-repudiation" in rules_on(protected, "log")
@@ -293,8 +314,10 @@ def test_logs_without_tamper_protection() -> None:
 
 
 def test_credentials_stored_unencrypted() -> None:
-    for store in (element("keys", "data-store", stores_credentials=True),
-                  element("keys", "data-store", "key-store")):
+    for store in (
+        element("keys", "data-store", stores_credentials=True),
+        element("keys", "data-store", "key-store"),
+    ):
         found = rules_on(threats([store]), "keys")
         assert "credentials-cleartext" in found
         assert "store-disclosure" not in found
@@ -304,11 +327,14 @@ def test_credentials_stored_unencrypted() -> None:
 
 def test_control_unit_without_watchdog_risks_therapy_interruption() -> None:
     assert "therapy-interruption" in rules_on(
-        threats([element("cu", "process", "control-unit")]), "cu")
+        threats([element("cu", "process", "control-unit")]), "cu"
+    )
     assert "therapy-interruption" not in rules_on(
-        threats([element("cu", "process", "control-unit", watchdog=True)]), "cu")
+        threats([element("cu", "process", "control-unit", watchdog=True)]), "cu"
+    )
     assert "therapy-interruption" not in rules_on(
-        threats([element("web", "process", "web-service")]), "web")
+        threats([element("web", "process", "web-service")]), "web"
+    )
 
 
 # ------------------------------------------------------------------ whole-model properties
@@ -333,8 +359,9 @@ PROTECTIONS: dict[str, list[dict[str, object]]] = {
 }
 
 
-def _device_model(element_props: dict[str, dict[str, object]],
-                  flow_props: dict[str, object]) -> Model:
+def _device_model(
+    element_props: dict[str, dict[str, object]], flow_props: dict[str, object]
+) -> Model:
     def el(id_: str, type_: str, kind: str, boundary_: str | None, **extra: object) -> Element:
         return element(id_, type_, kind, boundary_, **extra, **element_props.get(type_, {}))
 

@@ -34,8 +34,9 @@ def one_rule(**fields: str) -> str:
         "include": "flow.crosses_boundary",
     }
     base.update(fields)
-    lines = [f"  - {k}: {v}" if i == 0 else f"    {k}: {v}" for i, (k, v) in
-             enumerate(base.items())]
+    lines = [
+        f"  - {k}: {v}" if i == 0 else f"    {k}: {v}" for i, (k, v) in enumerate(base.items())
+    ]
     return HEAD + "\n".join(lines) + "\n"
 
 
@@ -154,10 +155,18 @@ def test_builtin_files_load_through_the_public_functions() -> None:
     assert dict(catalogue) == dict(builtin_catalogue())
     pack = load_pack((root / "stride.yaml").read_bytes(), "s.yaml")
     assert [r.id for r in pack.rules] == [r.id for r in builtin_pack().rules]
-    assert builtin_pack().digest == hashlib.sha256(
-        b"".join(len(b).to_bytes(8, "big") + b for b in (
-            (root / "stride.yaml").read_bytes(), (root / "countermeasures.yaml").read_bytes()))
-    ).hexdigest()
+    assert (
+        builtin_pack().digest
+        == hashlib.sha256(
+            b"".join(
+                len(b).to_bytes(8, "big") + b
+                for b in (
+                    (root / "stride.yaml").read_bytes(),
+                    (root / "countermeasures.yaml").read_bytes(),
+                )
+            )
+        ).hexdigest()
+    )
 
 
 # ------------------------------------------------------------------ errors, with their places
@@ -187,8 +196,11 @@ def test_unknown_top_level_key() -> None:
 def test_bad_choices(field: str, value: str, column: int, words: str) -> None:
     text = one_rule(**{field: value})
     error = error_of(text)
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.strip().startswith(
-        (f"{field}:", f"- {field}:")))
+    line = next(
+        i
+        for i, row in enumerate(text.splitlines(), 1)
+        if row.strip().startswith((f"{field}:", f"- {field}:"))
+    )
     assert where(error) == f"pack.yaml:{line}:{column}"
     assert words in error.message
 
@@ -324,7 +336,6 @@ def test_syntax_error_in_a_literal_block_scalar_on_its_second_line() -> None:
 def test_syntax_error_in_a_flow_mapping() -> None:
     text = HEAD + "  - {id: r, stride: S, scope: element, title: t, include: 'element.a is'}\n"
     assert where(error_of(text)) == "pack.yaml:4:72"  # just after 'is'
-
 
 
 def test_subject_not_allowed_for_the_scope() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from threatdelta.config import CONFIG_FILE, Config, parse_config
 from threatdelta.errors import InputError, Location
-from threatdelta.rules.loading import load_rules
+from threatdelta.formats.packs import load_rules
 from threatdelta.rules.pack import RulePack
 
 MAX_FILE_BYTES = 64 * 1024 * 1024

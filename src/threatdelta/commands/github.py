@@ -48,6 +48,7 @@ from threatdelta.errors import (
     InputError,
     InputErrors,
 )
+from threatdelta.formats.packs import load_rules
 from threatdelta.git import GitError, Repo, find_repo
 from threatdelta.policy import Policy, parse_policy, review_verdict
 from threatdelta.publish.github import publish_pull_request
@@ -63,7 +64,6 @@ from threatdelta.render.data import dumps, register_data
 from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import review_revisions
 from threatdelta.revision import pack_at
-from threatdelta.rules.loading import load_rules
 from threatdelta.rules.pack import RulePack
 
 WAIT_SCALE_VARIABLE = "THREATDELTA_WAIT_SCALE"

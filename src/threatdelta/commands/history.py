@@ -11,13 +11,13 @@ from typing import Any
 from threatdelta.commands.common import add_today, load_config_file, read_file, today
 from threatdelta.config import Config
 from threatdelta.errors import EXIT_PASS, InputError
+from threatdelta.formats.packs import load_rules
 from threatdelta.git import Repo, find_repo
 from threatdelta.history.build import build_history
 from threatdelta.history.cache import CACHE_FILE, HistoryCache
 from threatdelta.history.gitlog import git_dir, resolve_commit
 from threatdelta.history.progress import Progress
 from threatdelta.history.render import FORMATS, render_history
-from threatdelta.rules.loading import load_rules
 from threatdelta.rules.pack import RulePack
 
 

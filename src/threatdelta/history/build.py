@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from threatdelta.errors import InputError
+from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
 from threatdelta.git import MAX_BLOB_BYTES, Repo
 from threatdelta.history.cache import HistoryCache
@@ -46,7 +47,6 @@ from threatdelta.history.snapshot import (
     snapshot_from_data,
     snapshot_of,
 )
-from threatdelta.rules.loading import default_pack
 from threatdelta.rules.pack import RulePack
 
 READ_CHUNK = 64

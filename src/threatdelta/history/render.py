@@ -334,7 +334,7 @@ def _template_context(history: History) -> dict[str, Any]:
 
 def history_markdown(history: History) -> str:
     """A markdown report with a Mermaid trend chart."""
-    from threatdelta.report.templates import render
+    from threatdelta.render.documents import render
 
     return render(
         "history.md.j2",
@@ -345,7 +345,7 @@ def history_markdown(history: History) -> str:
 
 def history_html(history: History) -> str:
     """A self-contained HTML report with an inline SVG trend chart."""
-    from threatdelta.report.templates import render
+    from threatdelta.render.documents import render
 
     return render(
         "history.html.j2",

@@ -34,7 +34,7 @@ def history_summary_markdown(
     ``path`` is the model's repository path at ``until``; the cache lives in the repository's
     git folder unless ``use_cache`` is False. Raises :class:`~threatdelta.errors.InputError` when
     the model or the revision does not exist."""
-    from threatdelta.report.templates import render
+    from threatdelta.render.documents import render
 
     cache = HistoryCache(git_dir(repo) / CACHE_FILE if use_cache else None)
     try:

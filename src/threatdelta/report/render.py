@@ -9,9 +9,9 @@ from typing import Any
 from threatdelta import __version__
 from threatdelta.history.render import csv_cell
 from threatdelta.model.graph import facts
+from threatdelta.render.documents import render
 from threatdelta.report.build import Report
 from threatdelta.report.mermaid import flowchart
-from threatdelta.report.templates import render
 from threatdelta.report.traceability import VERDICTS
 from threatdelta.rules.pack import STRIDE_NAMES
 

@@ -13,6 +13,7 @@ from threatdelta.config import Config
 from threatdelta.engine import EnumerationStats, enumerate_threats
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.packs import default_pack, load_rules
 from threatdelta.formats.registry import read_model
 from threatdelta.git import Repo
 from threatdelta.model.graph import facts
@@ -22,7 +23,6 @@ from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact, incremental_threats
 from threatdelta.review.review import Review, compare
 from threatdelta.revision import evidence_at, pack_at
-from threatdelta.rules.loading import default_pack, load_rules
 from threatdelta.rules.pack import RulePack
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from threatdelta.report.templates import _number, _plural, _span, environment
+from threatdelta.render.documents import _number, _plural, _span, environment
 
 
 def test_html_templates_autoescape_and_markdown_ones_do_not() -> None:
