@@ -45,3 +45,53 @@ def test_reply_leg_swaps_direction() -> None:
     reply = factory.flow(m.flow("cmd"), reverse=True)
     assert forward.attribute("inbound") is True and forward.attribute("outbound") is False
     assert reply.attribute("inbound") is False and reply.attribute("outbound") is True
+
+
+def test_a_protocol_implies_protection_in_both_vocabularies_unless_the_flow_says_otherwise() -> (
+    None
+):
+    m = model(
+        [element("a"), element("b")],
+        [flow("s", "a", "b", "https"), flow("p", "a", "b", "https", encrypted=False)],
+    )
+    factory = SubjectFactory(facts(m), {})
+    secure = factory.flow(m.flows[1])
+    assert secure.flow.id == "s"
+    assert secure.attribute("encrypted") is True
+    assert secure.attribute("providesConfidentiality") is True
+    assert secure.attribute("providesIntegrity") is True
+    assert secure.attribute("server_authenticated") is True
+    assert secure.attribute("authenticated") is None
+    assert secure.attribute("protocol_family") == "ip"
+    plain = factory.flow(m.flows[0])
+    assert plain.attribute("encrypted") is False
+    assert plain.attribute("integrity_protected") is True
+
+
+def test_on_board_buses_and_user_interactions_are_worked_out_from_the_model() -> None:
+    m = model(
+        [
+            element("nurse", "external-entity", "person"),
+            element("ui", "process", "control-unit", "dev"),
+            element("mcu", "process", "control-unit", "core"),
+            element("other", "process", "control-unit", "dev2"),
+        ],
+        [
+            flow("press", "nurse", "ui"),
+            flow("wire", "ui", "mcu", "uart"),
+            flow("cable", "ui", "other", "uart"),
+            flow("net", "nurse", "ui", "https"),
+        ],
+        [
+            boundary("dev", kind="device"),
+            boundary("core", parent="dev", kind="process"),
+            boundary("dev2", kind="device"),
+        ],
+    )
+    factory = SubjectFactory(facts(m), {})
+    by_id = {f.id: factory.flow(f) for f in m.flows}
+    assert by_id["press"].attribute("user_interaction") is True
+    assert by_id["net"].attribute("user_interaction") is False
+    assert by_id["wire"].attribute("on_board") is True
+    assert by_id["cable"].attribute("on_board") is False
+    assert by_id["press"].attribute("on_board") is False

@@ -17,7 +17,7 @@ from threatdelta.model.model import Element, Flow, Model
 from threatdelta.rules.lang.evaluator import evaluate
 from threatdelta.rules.lang.interface import Subject
 from threatdelta.rules.pack import Rule, RulePack
-from threatdelta.subjects import SubjectFactory
+from threatdelta.subjects import ElementSubject, FlowSubject, SubjectFactory, fit_words
 from threatdelta.threat import Threat
 
 _PLACEHOLDER = re.compile(r"\{(source|flow|target|element)\.([A-Za-z0-9_-]+)\}")
@@ -62,7 +62,28 @@ def _holds(rule: Rule, subjects: Mapping[str, Subject]) -> bool:
     return rule.exclude is None or not evaluate(rule.exclude, subjects)  # type: ignore[arg-type]
 
 
+def fitting_countermeasures(
+    rule: Rule, pack: RulePack, subjects: Mapping[str, Subject]
+) -> tuple[str, ...]:
+    """The rule's countermeasures that fit the subject (all of them when none would)."""
+    typed = {
+        name: subject
+        for name, subject in subjects.items()
+        if isinstance(subject, (ElementSubject, FlowSubject))
+    }
+    words = fit_words(typed)
+    if words is None:
+        return rule.countermeasures
+    kept = []
+    for cm_id in rule.countermeasures:
+        cm = pack.countermeasures.get(cm_id)
+        if cm is None or not cm.fits or words & set(cm.fits):
+            kept.append(cm_id)
+    return tuple(kept) or rule.countermeasures
+
+
 def _threat(
+    pack: RulePack,
     rule: Rule,
     key: str,
     subjects: Mapping[str, Subject],
@@ -80,11 +101,12 @@ def _threat(
         title=fill_template(rule.title, subjects),
         scope=rule.scope,
         severity=rule.severity,
+        exploitability=rule.exploitability,
         description=fill_template(rule.description, subjects),
         category=rule.category,
         cwe=rule.cwe,
         capec=rule.capec,
-        countermeasures=rule.countermeasures,
+        countermeasures=fitting_countermeasures(rule, pack, subjects),
         element=element.id if element is not None else None,
         flow=flow.id if flow is not None else None,
         source=source,
@@ -130,7 +152,7 @@ def enumerate_threats(
                 stats.subjects.add(element.id)
             if _holds(rule, subjects):
                 key = f"{rule.id}@{element.id}"
-                threats[key] = _threat(rule, key, subjects, element=element)
+                threats[key] = _threat(pack, rule, key, subjects, element=element)
 
     for flow in flows if (flow_rules or interaction_rules) else ():
         source = model.element(flow.source)
@@ -150,7 +172,7 @@ def enumerate_threats(
             if _holds(rule, forward):
                 key = f"{rule.id}@{flow.id}"
                 threats[key] = _threat(
-                    rule, key, forward, flow=flow, source=source.id, target=target.id
+                    pack, rule, key, forward, flow=flow, source=source.id, target=target.id
                 )
         directions = [(source, target, forward)]
         if flow.bidirectional:
@@ -168,6 +190,6 @@ def enumerate_threats(
                 if _holds(rule, subjects):
                     key = interaction_key(pack, rule, src.id, flow.id, dst.id)
                     threats[key] = _threat(
-                        rule, key, subjects, flow=flow, source=src.id, target=dst.id
+                        pack, rule, key, subjects, flow=flow, source=src.id, target=dst.id
                     )
     return tuple(threats[k] for k in sorted(threats))

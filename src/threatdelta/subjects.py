@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Boundary, Element, Flow, Value
-from threatdelta.model.types import chain_from_parents
+from threatdelta.model.types import ELEMENT_KINDS, chain_from_parents
+from threatdelta.rules.protocols import ON_BOARD_BUSES, protocol
 
 NATIVE_TO_TMT: dict[str, str] = {
     "encrypted": "providesConfidentiality",
@@ -21,8 +22,28 @@ NATIVE_TO_TMT: dict[str, str] = {
     "stores_logs": "storesLogData",
     "sanitizes_input": "hasInputSanitizers",
     "stores_credentials": "storesCredentials",
+    "server_authenticated": "authenticatesDestination",
 }
 """Native property name -> TMT attribute name (booleans map to 'Yes' / 'No')."""
+
+KNOWN_KINDS: frozenset[str] = frozenset(k for kinds in ELEMENT_KINDS.values() for k in kinds)
+"""Every native element kind."""
+
+RELAY_KINDS: frozenset[str] = frozenset({"web-service", "mobile-app"})
+"""Process kinds that pass firmware on rather than install and boot it (unless the model says
+``installs_firmware: true``)."""
+
+_IMPLIED_BY_NAME: dict[str, str] = {
+    "encrypted": "encrypted",
+    "providesConfidentiality": "encrypted",
+    "integrity_protected": "integrity_protected",
+    "providesIntegrity": "integrity_protected",
+    "server_authenticated": "server_authenticated",
+    "authenticatesDestination": "server_authenticated",
+    "authenticated": "authenticated",
+    "authenticatesSource": "authenticated",
+}
+"""Attribute names (both vocabularies) -> the property a protocol may imply."""
 
 _ALIASES: dict[str, str] = {**NATIVE_TO_TMT, **{v: k for k, v in NATIVE_TO_TMT.items()}}
 
@@ -73,7 +94,12 @@ class ElementSubject:
             return element.boundary
         if name == "zone_depth":
             return self.facts.zone_depth(element)
-        return _lookup(element.properties, name)
+        if name == "on_device":
+            return self.facts.device_of(element) is not None
+        value = _lookup(element.properties, name)
+        if value is None and name == "installs_firmware":
+            return element.type == "process" and element.kind not in RELAY_KINDS
+        return value
 
     def crosses(self, boundary_type: str) -> bool:
         """Elements cross nothing."""
@@ -118,11 +144,83 @@ class FlowSubject:
             return self.facts.outbound(flow) if self.reverse else self.facts.inbound(flow)
         if name == "outbound":
             return self.facts.inbound(flow) if self.reverse else self.facts.outbound(flow)
-        return _lookup(flow.properties, name)
+        if name == "protocol_family":
+            return protocol(flow.protocol).family
+        value = _lookup(flow.properties, name)
+        if value is not None:
+            return value
+        if name == "on_board":
+            return self._on_board()
+        if name == "user_interaction":
+            return self._user_interaction()
+        implied = _IMPLIED_BY_NAME.get(name)
+        if implied is not None:
+            return protocol(flow.protocol).implies.get(implied)
+        return None
+
+    def _on_board(self) -> bool:
+        flow = self.flow
+        if flow.protocol.strip().lower() not in ON_BOARD_BUSES:
+            return False
+        source = self.facts.model.element(flow.source)
+        target = self.facts.model.element(flow.target)
+        if source is None or target is None:
+            return False
+        device = self.facts.device_of(source)
+        return device is not None and device == self.facts.device_of(target)
+
+    def _user_interaction(self) -> bool:
+        flow = self.flow
+        if protocol(flow.protocol).family not in ("user", "generic"):
+            return False
+        ends = [self.facts.model.element(flow.source), self.facts.model.element(flow.target)]
+        if any(e is None for e in ends):
+            return False
+        kinds = {(e.type, e.kind) for e in ends if e is not None}
+        people = {k for k in kinds if k == ("external-entity", "person")}
+        return bool(people) and any(t == "process" for t, _ in kinds)
 
     def crosses(self, boundary_type: str) -> bool:
         """True when a crossed boundary has ``boundary_type`` on its chain."""
         return boundary_type in self.crossed_types
+
+
+def _element_words(subject: ElementSubject) -> set[str]:
+    kind = subject.element.kind
+    if kind == "generic" or kind not in KNOWN_KINDS:
+        return set()
+    words = {kind}
+    if subject.attribute("on_device"):
+        words.add("on-device")
+    return words
+
+
+def fit_words(subjects: Mapping[str, ElementSubject | FlowSubject]) -> frozenset[str] | None:
+    """What a threat's subject is, in the words countermeasures say they fit
+    (:data:`threatdelta.rules.pack.FIT_WORDS`); None when it is too generic to tell.
+
+    An element is its kind (and ``on-device`` inside a device boundary); a flow is its protocol
+    family (``user`` for a person at a user interface, ``on-board`` for a bus inside one
+    device) together with what its target is.
+    """
+    element = subjects.get("element")
+    if isinstance(element, ElementSubject):
+        words = _element_words(element)
+        return frozenset(words) if words else None
+    flow = subjects.get("flow")
+    if not isinstance(flow, FlowSubject):
+        return None
+    target = subjects.get("target")
+    words = _element_words(target) if isinstance(target, ElementSubject) else set()
+    if flow.attribute("user_interaction"):
+        words.add("user")
+    else:
+        family = protocol(flow.flow.protocol).family
+        if family != "generic":
+            words.add(family)
+        if flow.attribute("on_board"):
+            words.add("on-board")
+    return frozenset(words) if words else None
 
 
 @dataclass

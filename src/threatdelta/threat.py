@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from threatdelta.errors import Location
-from threatdelta.rules.pack import Scope, Severity, Stride
+from threatdelta.rules.pack import Exploitability, Scope, Severity, Stride
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,10 @@ class Threat:
     scope: Scope
     """element, flow or interaction."""
     severity: Severity = "medium"
-    """Severity from the rule."""
+    """Severity (the harm if it is carried out): the rule's, raised by what the subject carries
+    (hazards, essential performance, data assets)."""
+    exploitability: Exploitability = "medium"
+    """How easily it is carried out, from the rule."""
     description: str = ""
     """Why it is a threat."""
     category: str = ""

@@ -546,13 +546,6 @@ def test_wrong_enum_values_list_the_choices() -> None:
             + ", ".join(ELEMENT_KINDS["data-store"])
             + " (did you mean 'database'?)",
         ),
-        (
-            7,
-            43,
-            "flow 'f': protocol 'htps' is not one of: "
-            + ", ".join(PROTOCOLS)
-            + " (did you mean 'https'?)",
-        ),
         (8, 37, "control 'c': status 'done' is not one of: planned, implemented, verified"),
         (
             9,
@@ -884,7 +877,7 @@ def test_schema_enums_follow_the_type_tree() -> None:
     assert set(defs["element"]["properties"]["kind"]["enum"]) == element_kinds
     assert defs["element"]["properties"]["type"]["enum"] == list(ELEMENT_KINDS)
     assert defs["boundary"]["properties"]["kind"]["enum"] == list(BOUNDARY_KINDS)
-    assert defs["flow"]["properties"]["protocol"]["enum"] == list(PROTOCOLS)
+    assert defs["flow"]["properties"]["protocol"]["examples"] == list(PROTOCOLS)
     assert defs["control"]["properties"]["status"]["enum"] == list(CONTROL_STATUSES)
     assert defs["disposition"]["properties"]["status"]["enum"] == list(DISPOSITION_STATUSES)
 
@@ -1020,3 +1013,22 @@ def test_no_sample_of_another_format_is_sniffed_as_native(samples_dir: Path) -> 
     assert files
     for sample in files:
         assert not native.sniff(sample.name, sample.read_bytes()), sample.name
+
+
+def test_an_unknown_protocol_is_read_as_a_generic_transport_with_a_located_warning() -> None:
+    text = HEAD + (
+        "elements: [{id: a, type: process}, {id: b, type: process}]\n"
+        "flows:\n"
+        "  - {id: f, from: a, to: b, protocol: htps}\n"  # line 5
+        "  - {id: g, from: a, to: b, protocol: profinet}\n"  # line 6
+        "  - {id: h, from: a, to: b, protocol: HTTPS}\n"
+    )
+    parsed = native.read(text.encode(), "m.yaml")
+    assert [f.protocol for f in parsed.model.flows] == ["htps", "profinet", "HTTPS"]
+    assert len(parsed.warnings) == 2
+    first, second = parsed.warnings
+    assert first.startswith("m.yaml:5:39: flow 'f': protocol 'htps' is not one threatdelta knows")
+    assert "(did you mean 'https'?)" in first
+    assert second.startswith("m.yaml:6:39: flow 'g': protocol 'profinet'")
+    for known in ("https", "uart", "zigbee", "lorawan", "modbus", "dicom", "ldap", "smb"):
+        assert f" {known}," in second or f" {known})" in second

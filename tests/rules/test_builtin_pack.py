@@ -167,7 +167,7 @@ def test_protected_internal_flow_has_no_tampering_or_disclosure() -> None:
 def _crossing(**props: object) -> set[str]:
     return threats(
         [element("cloud", "external-entity", "cloud-service"), element("pump", boundary="device")],
-        [flow("f", "cloud", "pump", "https", **props)],
+        [flow("f", "cloud", "pump", "http", **props)],
         ["device"],
     )
 
@@ -406,3 +406,134 @@ def test_titles_and_descriptions_are_filled_in() -> None:
         assert "{" not in threat.title and "}" not in threat.title, threat.key
         assert "{" not in threat.description, threat.key
         assert threat.countermeasures and threat.severity in ("low", "medium", "high", "critical")
+
+
+# ------------------------------------------------------------------ false positives that are fixed
+
+
+def _threat_list(m: Model) -> list[Threat]:
+    return list(enumerate_threats(m, PACK))
+
+
+def test_https_across_a_boundary_is_not_reported_as_unencrypted() -> None:
+    keys = threats(
+        [element("cloud", "external-entity", "cloud-service"), element("pump", boundary="device")],
+        [flow("f", "cloud", "pump", "https")],
+        ["device"],
+    )
+    found = rules_on(keys, "cloud>f>pump")
+    assert not {"crossing-sniffing", "crossing-tampering"} & found
+    assert "crossing-spoofing" in found  # TLS authenticates the server, not the sender
+    # the model's own word wins over what the protocol implies
+    weak = threats(
+        [element("cloud", "external-entity", "cloud-service"), element("pump", boundary="device")],
+        [flow("f", "cloud", "pump", "https", encrypted=False)],
+        ["device"],
+    )
+    assert "crossing-sniffing" in rules_on(weak, "cloud>f>pump")
+    assert "crossing-tampering" not in rules_on(weak, "cloud>f>pump")
+
+
+def test_secure_protocols_on_an_internal_flow_leave_only_denial_of_service() -> None:
+    for name in ("mqtts", "dtls", "tls", "wss", "sftp", "ssh"):
+        keys = threats([element("a"), element("b")], [flow("f", "a", "b", name)])
+        assert rules_on(keys, "f") == {"flow-dos"}, name
+
+
+def _phone_model() -> Model:
+    return model(
+        [
+            element("patient", "external-entity", "person"),
+            element("app", "process", "mobile-app", "phone"),
+            element("sensor", "process", "control-unit", "sensor-device"),
+            element("radio", "process", "firmware", "sensor-device"),
+            element("portal", "process", "web-service", "cloud"),
+        ],
+        [
+            flow("tap", "patient", "app", "ui"),
+            flow("fw-down", "portal", "app", "https", carries_firmware=True, signed=True),
+            flow("fw-relay", "app", "sensor", "ble", carries_firmware=True, signed=True),
+            flow("uart", "radio", "sensor", "uart"),
+        ],
+        [
+            boundary("phone", kind="device"),
+            boundary("sensor-device", kind="device"),
+            boundary("cloud", kind="cloud"),
+        ],
+    )
+
+
+def test_a_person_tapping_a_phone_is_a_user_interaction_not_a_network_flow() -> None:
+    found = [t for t in _threat_list(_phone_model()) if t.flow == "tap"]
+    rules = {t.rule_id for t in found}
+    assert not {"crossing-sniffing", "crossing-tampering", "crossing-spoofing"} & rules
+    assert not {"flow-sniffing", "flow-tampering", "flow-dos"} & rules
+    assert {"ui-unauthorised-use", "ui-spoofing"} <= rules
+    assert all("tls-in-transit" not in t.countermeasures for t in found)
+
+
+def test_shoulder_surfing_needs_sensitive_data_on_the_screen() -> None:
+    parts = [
+        element("nurse", "external-entity", "person"),
+        element("ui", "process", "control-unit"),
+    ]
+    assert "ui-shoulder-surfing" not in rules_on(
+        threats(parts, [flow("f", "nurse", "ui", "ui")]), "nurse>f>ui"
+    )
+    assert "ui-shoulder-surfing" in rules_on(
+        threats(parts, [flow("f", "nurse", "ui", "ui", carries_credentials=True)]), "nurse>f>ui"
+    )
+
+
+def test_a_relaying_app_gets_no_boot_or_install_threats_the_installing_device_does() -> None:
+    found = _threat_list(_phone_model())
+    relay = {t.rule_id for t in found if t.flow == "fw-down"}
+    assert not {"unverified-boot", "unsigned-firmware", "firmware-rollback"} & relay
+    install = {t.rule_id for t in found if t.flow == "fw-relay"}
+    assert {"unverified-boot", "firmware-rollback"} <= install
+    # the model can say otherwise in both directions
+    m = model(
+        [
+            element("app", "process", "mobile-app", installs_firmware=True),
+            element("mcu", "process", "control-unit", installs_firmware=False),
+        ],
+        [
+            flow("f", "app", "mcu", carries_firmware=True),
+            flow("g", "mcu", "app", carries_firmware=True),
+        ],
+    )
+    keys = {t.key for t in enumerate_threats(m, PACK)}
+    assert "unsigned-firmware@g" in keys and "unsigned-firmware@f" not in keys
+
+
+def test_an_on_board_uart_gets_bus_threats_and_never_tls() -> None:
+    found = [t for t in _threat_list(_phone_model()) if t.flow == "uart"]
+    rules = {t.rule_id for t in found}
+    assert {"bus-probing", "bus-injection"} <= rules
+    assert not {"flow-sniffing", "flow-tampering", "crossing-sniffing"} & rules
+    for threat in found:
+        assert "tls-in-transit" not in threat.countermeasures, threat.key
+    probing = next(t for t in found if t.rule_id == "bus-probing")
+    assert probing.exploitability == "low"
+    # the same protocol between two devices is not on board
+    between = threats(
+        [element("a", boundary="d1"), element("b", boundary="d2")],
+        [flow("f", "a", "b", "uart")],
+        [],
+    )
+    assert "bus-probing" not in rules_on(between, "f")
+
+
+def test_a_cloud_web_service_is_not_offered_secure_boot_or_tamper_resistance() -> None:
+    found = [t for t in _threat_list(_phone_model()) if t.element == "portal"]
+    assert found
+    for threat in found:
+        assert not {"secure-boot", "tamper-resistance"} & set(threat.countermeasures), threat.key
+    sensor = [t for t in _threat_list(_phone_model()) if t.key == "process-tampering@sensor"]
+    assert {"secure-boot", "tamper-resistance"} <= set(sensor[0].countermeasures)
+
+
+def test_an_unknown_or_generic_subject_keeps_every_suggestion() -> None:
+    (found,) = [t for t in _threat_list(model([element("p")])) if t.rule_id == "process-tampering"]
+    rule = next(r for r in PACK.rules if r.id == "process-tampering")
+    assert found.countermeasures == rule.countermeasures

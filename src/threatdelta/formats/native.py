@@ -42,6 +42,7 @@ from threatdelta.model.types import (
     element_chain,
     flow_chain,
 )
+from threatdelta.rules.protocols import is_known, unknown_protocol_message
 from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
 
 name = "native"
@@ -112,7 +113,20 @@ def read(data: bytes, path: str) -> ParsedModel:
     errors = schema_errors(doc) + semantic_errors(doc)
     if errors:
         raise _combine(errors)
-    return ParsedModel(model=build_model(doc))
+    return ParsedModel(model=build_model(doc), warnings=tuple(model_warnings(doc)))
+
+
+def model_warnings(doc: YamlDocument) -> list[str]:
+    """What the reader accepts but the user should hear about: protocols it does not know."""
+    warnings: list[str] = []
+    for index, item in _items(doc.data, "flows"):
+        protocol = item.get("protocol")
+        if isinstance(protocol, str) and not is_known(protocol):
+            location = doc.location(["flows", index, "protocol"])
+            warnings.append(
+                f"{location}: {_label('flows', item)}: {unknown_protocol_message(protocol)}"
+            )
+    return warnings
 
 
 def _combine(errors: list[InputError]) -> InputError:

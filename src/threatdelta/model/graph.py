@@ -55,6 +55,22 @@ class ModelFacts:
             element.boundary, (element.boundary,) if element.boundary else ()
         )
 
+    @cached_property
+    def _device_boundaries(self) -> frozenset[str]:
+        return frozenset(
+            b.id
+            for b in self.model.boundaries
+            if b.kind == "device" or "boundary/device" in b.type_chain
+        )
+
+    def device_of(self, element: Element) -> str | None:
+        """The innermost device boundary around ``element``, or None when it is in none."""
+        devices = self._device_boundaries
+        for boundary_id in self.enclosing(element):
+            if boundary_id in devices:
+                return boundary_id
+        return None
+
     def zone_depth(self, element: Element) -> int:
         """How many border boundaries contain ``element`` (0: outside all of them)."""
         return len(self.enclosing(element))

@@ -8,6 +8,8 @@ type. A type chain runs from the most specific id to ``ROOT``.
 
 from __future__ import annotations
 
+from threatdelta.rules.protocols import PROTOCOL_NAMES
+
 ROOT = "ROOT"
 
 GENERIC_BY_ELEMENT_TYPE: dict[str, str] = {
@@ -48,25 +50,9 @@ BOUNDARY_KINDS: tuple[str, ...] = (
     "organisation",
     "generic",
 )
-PROTOCOLS: tuple[str, ...] = (
-    "http",
-    "https",
-    "can",
-    "udp",
-    "tcp",
-    "ble",
-    "usb",
-    "serial",
-    "mqtt",
-    "wifi",
-    "ethernet",
-    "nfc",
-    "ipc",
-    "file",
-    "jtag",
-    "swd",
-    "generic",
-)
+PROTOCOLS: tuple[str, ...] = PROTOCOL_NAMES
+"""Protocol names a native flow may use (see :mod:`threatdelta.rules.protocols`); others are
+accepted as generic transports with a warning."""
 
 
 def element_chain(element_type: str, kind: str) -> tuple[str, ...]:

@@ -36,6 +36,43 @@ key ``rule@source>flow>target``.
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 
+Exploitability = Literal["low", "medium", "high"]
+EXPLOITABILITIES: tuple[Exploitability, ...] = ("low", "medium", "high")
+"""How easily the threat can be carried out: ``high`` remotely and with public tools, ``medium``
+from a nearby network or radio range or with some skill, ``low`` only with physical access,
+special equipment or insider knowledge."""
+
+FIT_WORDS: tuple[str, ...] = (
+    # element kinds
+    "person",
+    "device",
+    "system",
+    "cloud-service",
+    "control-unit",
+    "web-service",
+    "virtual-machine",
+    "mobile-app",
+    "firmware",
+    "database",
+    "file",
+    "log",
+    "key-store",
+    "configuration",
+    "cloud-storage",
+    # where an element sits
+    "on-device",
+    # flow families (threatdelta.rules.protocols) and where a flow runs
+    "ip",
+    "radio",
+    "bus",
+    "debug",
+    "local",
+    "user",
+    "on-board",
+)
+"""What a countermeasure can say it fits: element kinds, ``on-device`` (inside a device
+boundary), protocol families, ``on-board`` (a bus inside one device)."""
+
 KeyStyle = Literal["threatdelta", "tmt"]
 """``threatdelta``: ``rule@subject`` keys. ``tmt``: the Threat Modeling Tool's own
 TypeId + SourceGuid + FlowGuid + TargetGuid concatenation, so stored threats match."""
@@ -51,6 +88,13 @@ class Countermeasure:
     """Short name."""
     description: str
     """What to do, in a sentence or two."""
+    stride: tuple[Stride, ...] = ()
+    """The STRIDE categories it answers."""
+    fits: tuple[str, ...] = ()
+    """Where it fits (:data:`FIT_WORDS`); empty: anywhere. Suggestions that do not fit a
+    threat's subject are left out (a cloud service is not offered secure boot)."""
+    verification: str = ""
+    """What evidence shows it is in place and works."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +120,9 @@ class Rule:
     description: str = ""
     """Why this is a threat, in plain words."""
     severity: Severity = "medium"
-    """Default severity."""
+    """Default severity: the harm if the threat is carried out."""
+    exploitability: Exploitability = "medium"
+    """Default exploitability: how easily it is carried out."""
     cwe: tuple[int, ...] = ()
     """CWE ids."""
     capec: tuple[int, ...] = ()

@@ -52,10 +52,13 @@ from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.rules.lang.parser import compile_rule
 from threatdelta.rules.lang.tokens import RuleSyntaxError
 from threatdelta.rules.pack import (
+    EXPLOITABILITIES,
+    FIT_WORDS,
     SEVERITIES,
     STRIDE_LETTERS,
     STRIDE_NAMES,
     Countermeasure,
+    Exploitability,
     Rule,
     RulePack,
     Scope,
@@ -120,12 +123,13 @@ _RULE_KEYS = (
     "include",
     "exclude",
     "severity",
+    "exploitability",
     "cwe",
     "capec",
     "countermeasures",
     "category",
 )
-_COUNTERMEASURE_KEYS = ("id", "name", "description")
+_COUNTERMEASURE_KEYS = ("id", "name", "description", "stride", "fits", "verification")
 
 _Pointer = tuple[str | int, ...]
 
@@ -303,6 +307,29 @@ class _Reader:
             out.append((value, location))
         return out
 
+    def words(
+        self, mapping: Mapping[str, Any], key: str, pointer: _Pointer, allowed: Sequence[str]
+    ) -> tuple[str, ...]:
+        """A list of words each from ``allowed``, without repeats."""
+        where = (*pointer, key)
+        raw = mapping.get(key)
+        if raw is None:
+            return ()
+        values = self.sequence(raw, where, f"'{key}'")
+        if values is None:
+            return ()
+        out: list[str] = []
+        for index, value in enumerate(values[:MAX_IDS_PER_LIST]):
+            if value in allowed and value not in out:
+                out.append(str(value))
+                continue
+            hint = _did_you_mean_hint(value, allowed)
+            self.add(
+                f"'{key}' holds words from: {', '.join(allowed)}; not {_show(value)}{hint}",
+                self.at((*where, index)),
+            )
+        return tuple(out)
+
     def expression(self, text: str, pointer: _Pointer, subjects: frozenset[str]) -> object | None:
         try:
             return compile_rule(text, subjects)
@@ -356,6 +383,13 @@ class _Reader:
                 "{subject.attribute}, e.g. {flow.name}",
                 self.inside(pointer, text, brace.start()),
             )
+
+
+def _did_you_mean_hint(value: Any, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, list(allowed), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _kind(value: Any) -> str:
@@ -511,6 +545,11 @@ def _read_countermeasures(
         description = reader.text(
             entry, "description", where, "a countermeasure", required=False, limit=MAX_TEXT_LENGTH
         )
+        verification = reader.text(
+            entry, "verification", where, "a countermeasure", required=False, limit=MAX_TEXT_LENGTH
+        )
+        letters = reader.words(entry, "stride", where, STRIDE_LETTERS)
+        fits = reader.words(entry, "fits", where, FIT_WORDS)
         if cm_id is None or name is None:
             continue
         if cm_id in first_seen:
@@ -522,7 +561,14 @@ def _read_countermeasures(
             )
             continue
         first_seen[cm_id] = reader.at((*where, "id"))
-        out[cm_id] = Countermeasure(cm_id, name.strip(), (description or "").strip())
+        out[cm_id] = Countermeasure(
+            cm_id,
+            name.strip(),
+            (description or "").strip(),
+            stride=tuple(_stride(letter) for letter in letters),
+            fits=fits,
+            verification=(verification or "").strip(),
+        )
     return out
 
 
@@ -537,6 +583,9 @@ def _read_rule(
     stride = reader.choice(rule, "stride", pointer, STRIDE_LETTERS, default=None)
     scope = reader.choice(rule, "scope", pointer, _SCOPES, default=None)
     severity = reader.choice(rule, "severity", pointer, SEVERITIES, default="medium")
+    exploitability = reader.choice(
+        rule, "exploitability", pointer, EXPLOITABILITIES, default="medium"
+    )
     title = reader.text(rule, "title", pointer, "the rule", required=True, limit=MAX_TITLE_LENGTH)
     description = reader.text(
         rule, "description", pointer, "the rule", required=False, limit=MAX_TEXT_LENGTH
@@ -583,6 +632,7 @@ def _read_rule(
         or stride is None
         or scope is None
         or severity is None
+        or exploitability is None
         or title is None
         or include is None
         or (exclude_text is not None and exclude is None)
@@ -599,6 +649,7 @@ def _read_rule(
         exclude_text=exclude_text.strip() if exclude_text else "",
         description=(description or "").strip(),
         severity=_severity(severity),
+        exploitability=_exploitability(exploitability),
         cwe=cwe,
         capec=capec,
         countermeasures=tuple(countermeasures),
@@ -626,6 +677,13 @@ def _severity(value: str) -> Severity:
     for severity in SEVERITIES:
         if severity == value:
             return severity
+    raise AssertionError(value)  # pragma: no cover - checked by the reader
+
+
+def _exploitability(value: str) -> Exploitability:
+    for level in EXPLOITABILITIES:
+        if level == value:
+            return level
     raise AssertionError(value)  # pragma: no cover - checked by the reader
 
 
