@@ -19,7 +19,7 @@ from tests.e2e.harness import (
 )
 
 from threatdelta.cli import main
-from threatdelta.publish.github import head_marker, read_markers, sticky_marker
+from threatdelta.publish.sticky import head_marker, read_markers, sticky_marker
 
 
 def _line_of(text: str, needle: str) -> int:

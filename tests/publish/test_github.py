@@ -14,12 +14,10 @@ from threatdelta.publish.github import (
     COMMENT_LIMIT,
     READONLY_LINE,
     compose_comment,
-    head_marker,
     publish_pull_request,
-    read_markers,
-    sticky_marker,
 )
 from threatdelta.publish.interface import Annotation, Publication, PublishResult
+from threatdelta.publish.sticky import head_marker, read_markers, sticky_marker
 
 REPO = "acme/pump"
 PR = 42

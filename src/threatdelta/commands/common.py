@@ -7,11 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 from threatdelta.config import CONFIG_FILE, Config, parse_config
-from threatdelta.errors import InputError, Location
+from threatdelta.errors import InputError
+from threatdelta.files import read_file as read_file  # re-exported for the commands
 from threatdelta.formats.packs import load_rules
 from threatdelta.rules.pack import RulePack
-
-MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def add_today(parser: argparse.ArgumentParser) -> None:
@@ -33,23 +32,6 @@ def today(args: argparse.Namespace) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError as error:
         raise InputError(f"--today: '{raw}' is not a date in the form YYYY-MM-DD") from error
-
-
-def read_file(path: Path) -> bytes:
-    """A file's bytes, bounded; a clear error when it cannot be read."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                f"the file is {size} bytes; at most {MAX_FILE_BYTES} are read", Location(str(path))
-            )
-        return path.read_bytes()
-    except FileNotFoundError as error:
-        raise InputError("no such file", Location(str(path))) from error
-    except IsADirectoryError as error:
-        raise InputError("is a folder, not a model file", Location(str(path))) from error
-    except PermissionError as error:
-        raise InputError("cannot be read (permission denied)", Location(str(path))) from error
 
 
 def load_config_file(root: Path, explicit: str | None) -> Config:

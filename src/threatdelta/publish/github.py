@@ -9,12 +9,9 @@ never appears in either.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
@@ -24,11 +21,18 @@ from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from threatdelta.publish import sticky
 from threatdelta.publish.interface import (
     Annotation,
-    CommentAction,
     Publication,
     PublishResult,
+)
+from threatdelta.publish.retry import Calls, GaveUp, retry_after_seconds
+from threatdelta.publish.sticky import (
+    Gone,
+    PostedComment,
+    StickyOutcome,
+    publish_sticky,
 )
 from threatdelta.publish.workflow import trim_markdown
 
@@ -60,11 +64,6 @@ CHECK_TRIMMED_NOTE = (
     "the job summary has the full report."
 )
 
-_STICKY = re.compile(
-    r"\A<!-- threatdelta:sticky name=([A-Za-z0-9._%]+) -->\r?\n"
-    r"<!-- threatdelta:head sha=([A-Za-z0-9._%]*) -->\r?\n"
-)
-_MAX_ATTEMPTS = 5
 _SECONDARY_RATE_WAIT = 60.0
 _ANNOTATION_MESSAGE_LIMIT = 64 * 1024 - 1
 _ANNOTATION_TITLE_LIMIT = 255
@@ -73,77 +72,12 @@ _ANNOTATION_TITLE_LIMIT = 255
 # --- the comment body ---------------------------------------------------------------------
 
 
-def _encode_marker_value(value: str) -> str:
-    """Letters, digits, ``.`` and ``_`` stay; every other byte becomes ``%XX`` (injective)."""
-    out = []
-    for byte in value.encode("utf-8"):
-        ch = chr(byte)
-        out.append(ch if ch.isascii() and (ch.isalnum() or ch in "._") else f"%{byte:02X}")
-    return "".join(out)
-
-
-def sticky_marker(config_name: str) -> str:
-    """The hidden first line that names the configuration a comment belongs to."""
-    return f"<!-- threatdelta:sticky name={_encode_marker_value(config_name)} -->"
-
-
-def head_marker(head_sha: str) -> str:
-    """The hidden second line that names the head commit a comment reports."""
-    return f"<!-- threatdelta:head sha={_encode_marker_value(head_sha)} -->"
-
-
-def neutralise_markers(body: str) -> str:
-    """``body`` with every ``<!--`` written as ``&lt;!--``.
-
-    The rendered report is untrusted where it quotes the pull request; an HTML comment in it could
-    pose as our marker or hide the rest of the comment from readers. Markdown renders the escaped
-    form as the literal text ``<!--`` (inside code spans it shows as written).
-    """
-    return body.replace("<!--", "&lt;!--")
-
-
 def compose_comment(config_name: str, head_sha: str, body: str) -> str:
     """The full comment: our two markers, then the neutralised body, trimmed to GitHub's limit."""
-    header = f"{sticky_marker(config_name)}\n{head_marker(head_sha)}\n"
-    text = neutralise_markers(body)
-    text, _ = trim_markdown(text, COMMENT_LIMIT - len(header), COMMENT_TRIMMED_NOTE)
-    return header + text
-
-
-@dataclass(frozen=True)
-class Markers:
-    """What the hidden markers at the top of a comment say."""
-
-    config_name: str
-    """The configuration name, still encoded as in the marker."""
-    head_sha: str
-    """The head commit the comment reports, still encoded as in the marker."""
-
-
-def read_markers(body: str | None) -> Markers | None:
-    """The markers at the very top of ``body``, or None when it does not start with them."""
-    if not body:
-        return None
-    m = _STICKY.match(body)
-    if m is None:
-        return None
-    return Markers(m.group(1), m.group(2))
-
-
-def _same_body(a: str | None, b: str) -> bool:
-    return (a or "").replace("\r\n", "\n") == b.replace("\r\n", "\n")
+    return sticky.compose_comment(config_name, head_sha, body, COMMENT_LIMIT, COMMENT_TRIMMED_NOTE)
 
 
 # --- retrying and describing failures -----------------------------------------------------
-
-
-class _GaveUp(Exception):
-    """GitHub kept failing (or asked us to wait longer than we may) while doing ``what``."""
-
-    def __init__(self, what: str, reason: str) -> None:
-        super().__init__(f"{what}: {reason}")
-        self.what = what
-        self.reason = reason
 
 
 class _ReadOnly(Exception):
@@ -200,21 +134,6 @@ def _is_readonly(exc: Exception) -> bool:
     return _graphql_error_type(exc) == "FORBIDDEN"
 
 
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
 def _describe(exc: BaseException) -> str:
     """A short, token-free description of what went wrong."""
     if isinstance(exc, GithubException):
@@ -227,30 +146,16 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-class _Calls:
-    """Runs GitHub calls with a bounded retry for server errors and rate limits."""
+def _delay(backoff: float) -> Callable[[Exception, int], float | None]:
+    """How long to wait after a failed GitHub call, or None when retrying is pointless."""
 
-    def __init__(
-        self,
-        backoff: float,
-        max_total_wait: float,
-        sleep: Callable[[float], None],
-        log: Callable[[str], None],
-    ) -> None:
-        self.backoff = backoff
-        self.max_total_wait = max_total_wait
-        self.sleep = sleep
-        self.log = log
-        self.waited = 0.0
-
-    def _delay(self, exc: Exception, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None when ``exc`` is not worth retrying."""
-        exponential = self.backoff * (2.0**attempt)
+    def delay(exc: Exception, attempt: int) -> float | None:
+        exponential = backoff * (2.0**attempt)
         if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
             return exponential
         if not isinstance(exc, GithubException):
             return None
-        asked = _retry_after(_header(exc, "retry-after"))
+        asked = retry_after_seconds(_header(exc, "retry-after"))
         if exc.status >= 500:
             return asked if asked is not None else exponential
         if _is_rate_limit(exc):
@@ -263,43 +168,17 @@ class _Calls:
             return max(_SECONDARY_RATE_WAIT, exponential)
         return None
 
-    def __call__(self, what: str, fn: Callable[[], T]) -> T:
-        attempt = 0
-        while True:
-            try:
-                return fn()
-            except (GithubException, requests.RequestException) as exc:
-                delay = self._delay(exc, attempt)
-                if delay is None:
-                    raise
-                attempt += 1
-                if attempt >= _MAX_ATTEMPTS:
-                    raise _GaveUp(what, f"{_describe(exc)}, {attempt} times") from exc
-                if self.waited + delay > self.max_total_wait:
-                    raise _GaveUp(
-                        what,
-                        f"{_describe(exc)}; waiting {delay:g}s more would exceed the "
-                        f"{self.max_total_wait:g}s allowed for retries",
-                    ) from exc
-                self.log(f"{what}: {_describe(exc)}; retrying in {delay:g}s")
-                self.sleep(delay)
-                self.waited += delay
+    return delay
 
 
 # --- the publisher ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _CommentOutcome:
-    action: CommentAction
-    url: str | None
 
 
 class _Publisher:
     def __init__(
         self,
         gh: Github,
-        calls: _Calls,
+        calls: Calls,
         repo_name: str,
         pr_number: int,
         pub: Publication,
@@ -344,114 +223,19 @@ class _Publisher:
 
     # comment ----------------------------------------------------------------------------
 
-    def own_login(self) -> str:
-        try:
-            login = self.calls(
-                "asking GitHub who the token belongs to", lambda: self.gh.get_user().login
-            )
-        except GithubException as exc:
-            if exc.status in (403, 404) and not _is_rate_limit(exc):
-                return self.fallback_login
-            raise
-        return str(login)
-
-    def list_own(self, pull: PullRequest, login: str, name: str) -> list[IssueComment]:
-        comments = self.calls(
-            "listing the pull request's comments", lambda: list(pull.get_issue_comments())
-        )
-        own = []
-        for c in comments:
-            markers = read_markers(c.body)
-            if markers is not None and markers.config_name == name and c.user.login == login:
-                own.append(c)
-        return sorted(own, key=lambda c: c.id)
-
-    def delete(self, comment: IssueComment) -> None:
-        try:
-            self.write(f"deleting comment {comment.id}", comment.delete)
-        except GithubException as exc:
-            if exc.status != 404:  # already gone (a concurrent run deleted it)
-                raise
-
-    def create(
-        self, pull: PullRequest, body: str, login: str, name: str, seen: Sequence[IssueComment]
-    ) -> _CommentOutcome:
-        created = self.write("creating the comment", lambda: pull.create_issue_comment(body))
-        # Runs racing on the same pull request may each have created a comment. Every run lists
-        # again and keeps the oldest comment that appeared after what it saw before, so all of
-        # them end up agreeing on one.
-        newest_seen = max((c.id for c in seen), default=0)
-        fresh = [c for c in self.list_own(pull, login, name) if c.id > newest_seen]
-        if not fresh:
-            fresh = [created]
-        keep = min(fresh, key=lambda c: c.id)
-        for extra in fresh:
-            if extra.id != keep.id:
-                self.delete(extra)
-        if keep.id != created.id:
-            self.note(f"another run posted the same comment at the same time; kept {keep.html_url}")
-        else:
-            self.say(f"created the pull-request comment {keep.html_url}")
-        return _CommentOutcome("created", keep.html_url)
-
-    def comment(self) -> _CommentOutcome:
+    def comment(self) -> StickyOutcome:
         pub = self.pub
-        name = _encode_marker_value(pub.config_name)
         body = compose_comment(pub.config_name, pub.head_sha, pub.comment_body)
-        login = self.own_login()
-        repo = self.repo()
-        pull = self.calls(
-            f"reading pull request #{self.pr_number}", lambda: repo.get_pull(self.pr_number)
+        thread = _Thread(self)
+        return publish_sticky(
+            thread,
+            pub.config_name,
+            pub.head_sha,
+            body,
+            pub.comment_mode,
+            say=self.say,
+            note=self.note,
         )
-        current_head = pull.head.sha
-        own = self.list_own(pull, login, name)
-
-        if current_head != pub.head_sha:
-            current = _encode_marker_value(current_head)
-            newer = [c for c in own if (m := read_markers(c.body)) and m.head_sha == current]
-            if newer:
-                self.note(
-                    f"the comment already reports the pull request's newer head {current_head[:12]}; "
-                    f"this run reviewed {pub.head_sha[:12]} and leaves it alone"
-                )
-                return _CommentOutcome("skipped-newer", newer[-1].html_url)
-
-        mode = pub.comment_mode
-        if mode == "new":
-            return self.create(pull, body, login, name, own)
-        if mode == "update":
-            if not own:
-                return self.create(pull, body, login, name, own)
-            sticky, extras = own[0], own[1:]
-            for extra in extras:
-                self.delete(extra)
-            if _same_body(sticky.body, body):
-                self.say(f"the pull-request comment is up to date: {sticky.html_url}")
-                return _CommentOutcome("unchanged", sticky.html_url)
-            try:
-                self.write(f"updating comment {sticky.id}", lambda: sticky.edit(body))
-            except GithubException as exc:
-                if exc.status != 404:
-                    raise
-                return self.create(pull, body, login, name, own)  # deleted meanwhile
-            self.say(f"updated the pull-request comment {sticky.html_url}")
-            return _CommentOutcome("updated", sticky.html_url)
-        # hide-and-new, delete-and-new
-        if own and _same_body(own[-1].body, body):
-            self.say(f"the pull-request comment is up to date: {own[-1].html_url}")
-            return _CommentOutcome("unchanged", own[-1].html_url)
-        if mode == "hide-and-new":
-            if own:
-                latest = own[-1]
-                hidden = self.write(
-                    f"hiding comment {latest.id} as outdated", lambda: latest.minimize("OUTDATED")
-                )
-                if not hidden:
-                    self.note(f"GitHub did not hide the previous comment {latest.html_url}")
-        else:
-            for old in own:
-                self.delete(old)
-        return self.create(pull, body, login, name, own)
 
     # check run --------------------------------------------------------------------------
 
@@ -492,7 +276,7 @@ class _Publisher:
                     f"adding annotations (batch {n} of {len(batches)}) to the check run",
                     lambda batch=batch: run.edit(output=output(batch)),  # type: ignore[misc]
                 )
-            except (GithubException, requests.RequestException, _GaveUp, _ReadOnly) as exc:
+            except (GithubException, requests.RequestException, GaveUp, _ReadOnly) as exc:
                 sent = (n - 1) * ANNOTATIONS_PER_REQUEST
                 self.note(
                     f"the check run shows only {sent} of {len(pub.annotations)} annotations: "
@@ -500,6 +284,80 @@ class _Publisher:
                 )
                 break
         return str(run.html_url)
+
+
+class _Thread:
+    """The pull request's issue comments, as :func:`publish_sticky` asks for them."""
+
+    def __init__(self, p: _Publisher) -> None:
+        self.p = p
+        self._pull: PullRequest | None = None
+        self._objects: dict[int, IssueComment] = {}
+
+    def pull(self) -> PullRequest:
+        if self._pull is None:
+            repo = self.p.repo()
+            number = self.p.pr_number
+            self._pull = self.p.calls(
+                f"reading pull request #{number}", lambda: repo.get_pull(number)
+            )
+        return self._pull
+
+    def _posted(self, c: IssueComment) -> PostedComment:
+        self._objects[c.id] = c
+        return PostedComment(c.id, c.body or "", c.user.login, c.html_url)
+
+    def own_author(self) -> str:
+        try:
+            login = self.p.calls(
+                "asking GitHub who the token belongs to", lambda: self.p.gh.get_user().login
+            )
+        except GithubException as exc:
+            if exc.status in (403, 404) and not _is_rate_limit(exc):
+                return self.p.fallback_login
+            raise
+        return str(login)
+
+    def current_head(self) -> str:
+        return str(self.pull().head.sha)
+
+    def comments(self) -> list[PostedComment]:
+        pull = self.pull()
+        found = self.p.calls(
+            "listing the pull request's comments", lambda: list(pull.get_issue_comments())
+        )
+        return [self._posted(c) for c in found]
+
+    def create(self, body: str) -> PostedComment:
+        pull = self.pull()
+        return self._posted(
+            self.p.write("creating the comment", lambda: pull.create_issue_comment(body))
+        )
+
+    def edit(self, comment: PostedComment, body: str) -> None:
+        target = self._objects[comment.id]
+        try:
+            self.p.write(f"updating comment {comment.id}", lambda: target.edit(body))
+        except GithubException as exc:
+            if exc.status == 404:
+                raise Gone(comment.url) from exc
+            raise
+
+    def delete(self, comment: PostedComment) -> None:
+        target = self._objects[comment.id]
+        try:
+            self.p.write(f"deleting comment {comment.id}", target.delete)
+        except GithubException as exc:
+            if exc.status != 404:  # already gone (a concurrent run deleted it)
+                raise
+
+    def hide(self, comment: PostedComment) -> bool:
+        target = self._objects[comment.id]
+        return bool(
+            self.p.write(
+                f"hiding comment {comment.id} as outdated", lambda: target.minimize("OUTDATED")
+            )
+        )
 
 
 def _clip(text: str, limit: int) -> str:
@@ -521,7 +379,7 @@ def _check_annotation(a: Annotation) -> dict[str, Any]:
 
 
 def _failure_text(exc: BaseException) -> str:
-    if isinstance(exc, _GaveUp):
+    if isinstance(exc, GaveUp):
         return f"{exc.reason} while {exc.what}"
     if isinstance(exc, _ReadOnly):
         return f"the token may not write ({exc})"
@@ -569,9 +427,16 @@ def publish_pull_request(
         seconds_between_requests=seconds_between_requests or None,
         seconds_between_writes=seconds_between_writes or None,
     )
-    calls = _Calls(retry_backoff, max_total_wait, sleep, say)
+    calls = Calls(
+        retryable=(GithubException, requests.RequestException),
+        delay=_delay(retry_backoff),
+        describe=_describe,
+        max_total_wait=max_total_wait,
+        sleep=sleep,
+        log=say,
+    )
     p = _Publisher(gh, calls, repo, pr_number, pub, say, fallback_login)
-    comment = _CommentOutcome("off", None)
+    comment = StickyOutcome("off", None)
     check_url: str | None = None
     try:
         if pub.comment_mode != "off":
@@ -579,10 +444,10 @@ def publish_pull_request(
                 comment = p.comment()
             except _ReadOnly:
                 p.readonly_hit()
-                comment = _CommentOutcome("skipped-readonly", None)
-            except (GithubException, requests.RequestException, _GaveUp) as exc:
+                comment = StickyOutcome("skipped-readonly", None)
+            except (GithubException, requests.RequestException, GaveUp) as exc:
                 p.note(f"could not publish the pull-request comment: {_failure_text(exc)}")
-                comment = _CommentOutcome("failed", None)
+                comment = StickyOutcome("failed", None)
         if pub.check_run:
             if p.readonly:
                 p.messages.append("the check run was not created: the token cannot write")
@@ -591,7 +456,7 @@ def publish_pull_request(
                     check_url = p.check_run()
                 except _ReadOnly:
                     p.readonly_hit()
-                except (GithubException, requests.RequestException, _GaveUp) as exc:
+                except (GithubException, requests.RequestException, GaveUp) as exc:
                     p.note(f"could not publish the check run: {_failure_text(exc)}")
     finally:
         gh.close()
@@ -601,3 +466,47 @@ def publish_pull_request(
         check_run_url=check_url,
         messages=tuple(redact(m) for m in p.messages),
     )
+
+
+@dataclass(frozen=True)
+class GitHubPublisher:
+    """:func:`publish_pull_request` for one pull request, as a
+    :class:`~threatdelta.publish.interface.Publisher`."""
+
+    api_url: str
+    """The REST API root."""
+    token: str = field(repr=False)
+    """The token; never printed."""
+    repo: str
+    """``owner/name``."""
+    pr_number: int
+    """The pull request's number."""
+    log: Callable[[str], None]
+    """Where progress lines go."""
+    sleep: Callable[[float], None] = time.sleep
+    """How to wait before a retry."""
+    seconds_between_requests: float = 0.25
+    """Spacing of requests, as GitHub asks of integrations."""
+    seconds_between_writes: float = 1.0
+    """Spacing of writes."""
+
+    @property
+    def host(self) -> str:
+        return "GitHub"
+
+    @property
+    def comment_limit(self) -> int:
+        return COMMENT_LIMIT
+
+    def publish(self, pub: Publication) -> PublishResult:
+        return publish_pull_request(
+            self.api_url,
+            self.token,
+            self.repo,
+            self.pr_number,
+            pub,
+            log=self.log,
+            sleep=self.sleep,
+            seconds_between_requests=self.seconds_between_requests,
+            seconds_between_writes=self.seconds_between_writes,
+        )

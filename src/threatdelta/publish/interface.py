@@ -2,19 +2,22 @@
 
 The review pipeline renders everything (comment markdown, job summary, annotations, verdict)
 before a publisher sees it; a publisher only decides where each piece goes and reports the outcome.
+Every host (GitHub, GitLab, ...) has one module in this package with a :class:`Publisher`: the
+sticky-comment rules it follows live in :mod:`threatdelta.publish.sticky`, the retries in
+:mod:`threatdelta.publish.retry`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 AnnotationLevel = Literal["notice", "warning", "failure"]
 """GitHub's check-run annotation levels, least severe first."""
 
 CommentMode = Literal["update", "new", "hide-and-new", "delete-and-new", "off"]
-"""How the pull-request comment is published on a rerun."""
+"""How the pull-request (or merge-request) comment is published on a rerun."""
 
 CommentAction = Literal[
     "created", "updated", "unchanged", "skipped-newer", "skipped-readonly", "failed", "off"
@@ -107,3 +110,22 @@ class PublishResult:
     """The web address of the check run, when one was created."""
     messages: tuple[str, ...]
     """One line per notable outcome, in particular what could not be published and why."""
+
+
+class Publisher(Protocol):
+    """Publishes finished reviews on one host's pull (or merge) requests.
+
+    ``publish`` never raises for the host's answers or the network: every outcome comes back in the
+    :class:`PublishResult`, and the token appears in none of it.
+    """
+
+    @property
+    def host(self) -> str:
+        """The host's name as people write it (``GitHub``, ``GitLab``), for messages."""
+
+    @property
+    def comment_limit(self) -> int:
+        """The most characters the host accepts in one comment, hidden markers included."""
+
+    def publish(self, pub: Publication) -> PublishResult:
+        """Publish ``pub`` and say what became of it."""

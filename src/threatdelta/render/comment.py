@@ -1,8 +1,9 @@
 """The pull-request comment: what the author needs to know, most important first.
 
-The comment is rendered from ``templates/review.md.j2``. GitHub refuses comments over 65,536
-characters, so the renderer tries detail levels from full to bare and keeps the first that fits
-under :data:`COMMENT_LIMIT`, saying what it left out (the job summary carries the full report).
+The comment is rendered from ``templates/review.md.j2``, the same for every host. Hosts refuse
+comments over a size (GitHub 65,536 characters, GitLab 1,000,000), so the renderer tries detail
+levels from full to bare and keeps the first that fits under the limit it is given (by default
+:data:`COMMENT_LIMIT`), saying what it left out and where the full report is.
 """
 
 from __future__ import annotations
@@ -223,9 +224,18 @@ def _headline(result: ReviewSet) -> str:
 
 
 def review_comment(
-    result: ReviewSet, limit: int = COMMENT_LIMIT, summary_hint: bool = True
+    result: ReviewSet,
+    limit: int = COMMENT_LIMIT,
+    summary_hint: bool = True,
+    *,
+    host: str = "GitHub",
+    full_report_at: str = "the job summary",
 ) -> Comment:
-    """The comment body for ``result``, trimmed to ``limit`` characters."""
+    """The comment body for ``result``, trimmed to ``limit`` characters.
+
+    ``host`` names whose size limit a trimmed comment was cut to; ``full_report_at`` says where
+    the full report is (told only when ``summary_hint``).
+    """
     body = ""
     trimmed: list[str] = []
     for detail in LEVELS:
@@ -249,6 +259,8 @@ def review_comment(
             },
             trimmed=trimmed,
             summary_hint=summary_hint,
+            host=host,
+            full_report_at=full_report_at,
             warnings=list(result.warnings),
             policy=result.policy.describe(),
             today=result.today.isoformat(),
@@ -257,7 +269,5 @@ def review_comment(
         if len(body) <= limit:
             return Comment(body, tuple(trimmed))
     # Even the barest level did not fit (thousands of model files): cut hard, and say so.
-    note = (
-        "\n\n… (cut to fit GitHub's comment size limit; see the job summary for the full report)\n"
-    )
+    note = f"\n\n… (cut to fit {host}'s comment size limit; see {full_report_at} for the full report)\n"
     return Comment(body[: limit - len(note)] + note, (*trimmed, "the end of the comment"))
