@@ -77,8 +77,9 @@ def test_new_resolved_and_transitions_against_the_previous_revision(history: His
     assert [(t.key, t.before, t.after) for t in r[1].transitions] == [
         ("spoof@user", "open", "mitigated")
     ]
-    assert [(t.key, t.before, t.after) for t in r[6].transitions] == [
-        ("tamper@ctrl", "accepted", "open")
+    # The acceptance expired: still stated as accepted, no longer addressed.
+    assert [(t.key, t.before, t.after, t.addressed) for t in r[6].transitions] == [
+        ("tamper@ctrl", "accepted", "accepted", False)
     ]
     assert len(r[7].transitions) == 2
     assert r[3].transitions == () and r[3].new == ()
@@ -92,8 +93,8 @@ def test_regressions_per_revision(history: History) -> None:
         3: [],
         4: [],
         5: ["evidence-missing"],  # tls names tests/test_tls.py, not there yet
-        6: ["control-removed", "reopened"],
-        7: ["expired", "reopened"],
+        6: ["control-removed"],
+        7: ["expired"],
         8: ["evidence-missing"],  # auth is back, but tests/test_auth.py was deleted
     }
     removed = next(g for g in history.revisions[5].regressions if g.code == "control-removed")

@@ -8,12 +8,12 @@ from threatdelta.history.metrics import (
     IterationEnd,
     RevisionInput,
     control_gaps,
-    regressions,
     retrospectives,
     revision_metrics,
     status_counts,
 )
 from threatdelta.history.snapshot import ControlState, Snapshot, ThreatState
+from threatdelta.review.delta import Regression
 
 DAY = 86400
 T0 = 1_735_732_800  # 2025-01-01 12:00 UTC
@@ -49,6 +49,21 @@ def rev(
         "" if snapshot else "broken",
         missing,
     )
+
+
+def regressions(
+    before: Snapshot,
+    before_date: dt.date,
+    before_missing: frozenset[str],
+    after: Snapshot,
+    after_date: dt.date,
+    after_missing: frozenset[str],
+) -> tuple[Regression, ...]:
+    """The regressions history records for ``after`` following ``before``."""
+    day0 = (before_date - dt.date(2025, 1, 1)).days
+    day1 = (after_date - dt.date(2025, 1, 1)).days
+    metrics = revision_metrics([rev(day0, before, before_missing), rev(day1, after, after_missing)])
+    return metrics[1].regressions
 
 
 def test_status_counts_use_effective_status() -> None:
@@ -92,16 +107,17 @@ def test_regression_codes() -> None:
         "control-downgraded",
         "evidence-removed",
         "expired",
-        "reopened",
     ]
-    gone = snap(threat("a", "mitigated", controls=("tls",), blocked=True))
+    gone = snap(threat("a", "mitigated", controls=(), blocked=True))
     found = regressions(
         before, dt.date(2025, 1, 1), frozenset(), gone, dt.date(2025, 1, 2), frozenset()
     )
-    assert sorted((r.code, r.key) for r in found) == [
-        ("control-removed", "a"),
-        ("reopened", "a"),
-    ]
+    assert sorted((r.code, r.key) for r in found) == [("control-removed", "a")]
+    redecided = snap(threat("a", "accepted", expires="2026-01-01"))
+    found = regressions(
+        before, dt.date(2025, 1, 1), frozenset(), redecided, dt.date(2025, 1, 2), frozenset()
+    )
+    assert found == ()
 
 
 def test_newly_missing_evidence_is_a_regression_once() -> None:

@@ -33,11 +33,17 @@ from dataclasses import dataclass, field
 
 from threatdelta.history.evidence import evidence_path
 from threatdelta.history.snapshot import ControlState, Snapshot, ThreatState
+from threatdelta.review.delta import (
+    ControlStanding,
+    Regression,
+    Standing,
+    State,
+    StatusChange,
+    delta,
+)
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
 """How far ahead an expiry counts as *expiring*."""
-
-_CONTROL_RANK = {"planned": 0, "implemented": 1, "verified": 2}
 
 
 def day_of(timestamp: int) -> dt.date:
@@ -108,31 +114,6 @@ class StatusCounts:
     """All threats."""
 
 
-@dataclass(frozen=True, order=True)
-class Regression:
-    """Something a revision made worse."""
-
-    code: str
-    """control-removed, control-downgraded, evidence-removed, evidence-missing, expired,
-    reopened."""
-    message: str
-    """Plain words."""
-    key: str = ""
-    """The threat concerned, if one."""
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A threat whose effective status changed between two revisions."""
-
-    key: str
-    """Threat key."""
-    before: str
-    """Effective status before (open, mitigated, accepted, transferred, not-applicable)."""
-    after: str
-    """Effective status after."""
-
-
 @dataclass(frozen=True)
 class RevisionMetrics:
     """The numbers of one model revision."""
@@ -165,8 +146,8 @@ class RevisionMetrics:
     """Threat keys not in the previous readable revision."""
     resolved: tuple[str, ...] = ()
     """Threat keys of the previous readable revision that are gone."""
-    transitions: tuple[Transition, ...] = ()
-    """Threats whose effective status changed."""
+    transitions: tuple[StatusChange, ...] = ()
+    """Threats whose status, or whether they are addressed, changed."""
     regressions: tuple[Regression, ...] = ()
     """What got worse."""
 
@@ -295,86 +276,25 @@ def _missing_items(control: ControlState, missing: frozenset[str]) -> tuple[str,
     return tuple(item for item in control.evidence if evidence_path(item) in missing)
 
 
-def regressions(
-    before: Snapshot,
-    before_date: dt.date,
-    before_missing: frozenset[str],
-    after: Snapshot,
-    after_date: dt.date,
-    after_missing: frozenset[str],
-) -> tuple[Regression, ...]:
-    """What got worse from ``before`` to ``after`` (the codes of ``threatdelta review``)."""
-    found: set[Regression] = set()
-    after_threats = after.threat_map()
-    before_controls = before.control_map()
-    after_controls = after.control_map()
-    for threat in before.threats:
-        now = after_threats.get(threat.key)
-        if threat.status == "mitigated" and threat.addressed(before_date):
-            for control_id in threat.controls:
-                control = after_controls.get(control_id)
-                old = before_controls[control_id]
-                if control is None:
-                    if now is not None:
-                        found.add(
-                            Regression(
-                                "control-removed",
-                                f"control '{control_id}' was removed; '{threat.key}' lost its "
-                                "countermeasure",
-                                threat.key,
-                            )
-                        )
-                    continue
-                if _CONTROL_RANK.get(control.status, 0) < _CONTROL_RANK.get(old.status, 0):
-                    found.add(
-                        Regression(
-                            "control-downgraded",
-                            f"control '{control_id}' went from {old.status} to {control.status}",
-                        )
-                    )
-                for item in old.evidence:
-                    if item not in control.evidence:
-                        found.add(
-                            Regression(
-                                "evidence-removed",
-                                f"evidence '{item}' was removed from control '{control_id}'",
-                            )
-                        )
-        if now is None:
-            continue
-        if now.expired(after_date) and not threat.expired(before_date):
-            found.add(
-                Regression(
-                    "expired",
-                    f"the justification of '{now.key}' expired on {now.expires}",
-                    now.key,
-                )
-            )
-        if threat.addressed(before_date) and not now.addressed(after_date):
-            found.add(
-                Regression(
-                    "reopened",
-                    f"'{now.key}' went from {threat.status} to {effective_status(now, after_date)}",
-                    now.key,
-                )
-            )
-    used = {c for t in after.threats if t.status == "mitigated" for c in t.controls}
-    for control in after.controls:
-        if control.id not in used:
-            continue
-        old_control = before_controls.get(control.id)
-        old_missing = (
-            set(_missing_items(old_control, before_missing)) if old_control is not None else set()
+def snapshot_state(snapshot: Snapshot, on: dt.date, missing: frozenset[str]) -> State:
+    """The snapshot as the one delta compares it: judged on ``on``, with ``missing`` evidence."""
+    threats = {
+        t.key: Standing(
+            key=t.key,
+            status=t.status,
+            addressed=t.addressed(on),
+            controls=t.controls,
+            expired=t.expired(on),
+            expires=t.expires or "",
+            investigating=t.investigating,
         )
-        for item in _missing_items(control, after_missing):
-            if item not in old_missing:
-                found.add(
-                    Regression(
-                        "evidence-missing",
-                        f"evidence '{item}' of control '{control.id}' does not exist",
-                    )
-                )
-    return tuple(sorted(found))
+        for t in snapshot.threats
+    }
+    controls = {
+        c.id: ControlStanding(c.id, c.status, c.evidence, _missing_items(c, missing))
+        for c in snapshot.controls
+    }
+    return State(threats, controls)
 
 
 def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
@@ -400,24 +320,11 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
             )
             continue
         on = day_of(rev.timestamp)
-        now = snapshot.threat_map()
-        new: tuple[str, ...] = tuple(sorted(now))
-        resolved: tuple[str, ...] = ()
-        transitions: list[Transition] = []
-        regressed: tuple[Regression, ...] = ()
+        after = snapshot_state(snapshot, on, rev.missing)
+        before = State()
         if previous is not None and previous.snapshot is not None:
-            before_on = day_of(previous.timestamp)
-            before = previous.snapshot.threat_map()
-            new = tuple(sorted(set(now) - set(before)))
-            resolved = tuple(sorted(set(before) - set(now)))
-            for key in sorted(set(now) & set(before)):
-                old = effective_status(before[key], before_on)
-                cur = effective_status(now[key], on)
-                if old != cur:
-                    transitions.append(Transition(key, old, cur))
-            regressed = regressions(
-                previous.snapshot, before_on, previous.missing, snapshot, on, rev.missing
-            )
+            before = snapshot_state(previous.snapshot, day_of(previous.timestamp), previous.missing)
+        change = delta(before, after)
         result.append(
             RevisionMetrics(
                 number,
@@ -432,10 +339,10 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
                 boundaries=snapshot.boundaries,
                 controls=len(snapshot.controls),
                 counts=status_counts(snapshot, on),
-                new=new,
-                resolved=resolved,
-                transitions=tuple(transitions),
-                regressions=regressed,
+                new=change.new,
+                resolved=change.resolved,
+                transitions=change.transitions,
+                regressions=change.regressions,
             )
         )
         previous = rev
@@ -545,11 +452,11 @@ def retrospectives(
         candidates = open_before | (set(after) - set(before))
         reopened = sorted(
             {
-                r.key
+                t.key
                 for m in metrics
                 if m.number in numbers
-                for r in m.regressions
-                if r.code == "reopened"
+                for t in m.transitions
+                if t.was_addressed and not t.addressed
             }
         )
         expired: tuple[ExpiryNote, ...] = ()

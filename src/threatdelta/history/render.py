@@ -63,7 +63,8 @@ def revision_data(r: RevisionMetrics) -> dict[str, Any]:
             "new": list(r.new),
             "resolved": list(r.resolved),
             "transitions": [
-                {"key": t.key, "before": t.before, "after": t.after} for t in r.transitions
+                {"key": t.key, "before": t.before, "after": t.after, "addressed": t.addressed}
+                for t in r.transitions
             ],
             "regressions": [
                 {"code": g.code, "message": g.message, "key": g.key} for g in r.regressions

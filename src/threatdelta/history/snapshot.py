@@ -49,6 +49,8 @@ class ThreatState:
     """Expiry date (ISO) of an acceptance or transfer, if any."""
     approved_by: str = ""
     """Who accepted or received the risk."""
+    investigating: bool = False
+    """Open, and flagged as needing investigation."""
 
     def addressed(self, on: dt.date) -> bool:
         """Mitigated or justified on ``on``, with nothing that undoes it."""
@@ -137,6 +139,7 @@ def snapshot_of(parsed: ParsedModel, pack: RulePack) -> Snapshot:
                 controls=tuple(c.id for c in entry.controls),
                 expires=expires,
                 approved_by=disposition.approved_by if disposition is not None else "",
+                investigating=disposition is not None and disposition.needs_investigation,
             )
         )
     controls = tuple(ControlState(c.id, c.name, c.status, c.evidence) for c in model.controls)
@@ -173,6 +176,7 @@ def snapshot_data(snapshot: Snapshot) -> dict[str, Any]:
                 list(t.controls),
                 t.expires,
                 t.approved_by,
+                t.investigating,
             ]
             for t in snapshot.threats
         ],
@@ -205,8 +209,12 @@ def snapshot_from_data(data: Any) -> Snapshot:
     try:
         threats = []
         for row in data["threats"]:
-            key, title, stride, severity, subject, status, blocked, controls, expires, by = row
-            if not isinstance(blocked, bool) or not (expires is None or isinstance(expires, str)):
+            key, title, stride, severity, subject, status, blocked, controls, expires, by, flag = (
+                row
+            )
+            if not isinstance(blocked, bool) or not isinstance(flag, bool):
+                raise ValueError("bad threat row")
+            if not (expires is None or isinstance(expires, str)):
                 raise ValueError("bad threat row")
             if expires is not None:
                 dt.date.fromisoformat(expires)
@@ -222,6 +230,7 @@ def snapshot_from_data(data: Any) -> Snapshot:
                     _strs(controls),
                     expires,
                     _str(by),
+                    flag,
                 )
             )
         controls = []

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from threatdelta.errors import Location
 from threatdelta.model.graph import ModelFacts, facts
-from threatdelta.model.model import CONTROL_STATUSES, Model
-from threatdelta.register import Entry, Register, disposition_location
+from threatdelta.register import Entry, EvidenceCheck, Register
+from threatdelta.review.delta import Regression, delta, register_state
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, read_attributes, semantic_scope
 from threatdelta.review.reasons import resolution_reason
@@ -46,21 +45,6 @@ class Transition:
     """Status at head (``needs-investigation`` likewise)."""
     was_addressed: bool
     """Whether it was addressed at base."""
-
-
-@dataclass(frozen=True, order=True)
-class Regression:
-    """Something the change made worse."""
-
-    code: str
-    """control-removed, control-downgraded, evidence-removed, evidence-missing, expired,
-    status-downgraded."""
-    message: str
-    """Plain words."""
-    key: str = ""
-    """The threat concerned, if one."""
-    location: Location | None = None
-    """Where to look at head."""
 
 
 @dataclass(frozen=True)
@@ -102,99 +86,6 @@ class Review:
         )
 
 
-_RANK = {status: i for i, status in enumerate(CONTROL_STATUSES)}
-
-NEEDS_INVESTIGATION = "needs-investigation"
-"""How a transition names an open threat that is flagged for investigation."""
-
-
-def _state(entry: Entry) -> str:
-    """The status a transition shows: flagging an open threat is a triage step of its own."""
-    disposition = entry.disposition
-    if entry.status == "open" and disposition is not None and disposition.needs_investigation:
-        return NEEDS_INVESTIGATION
-    return entry.status
-
-
-def _control_regressions(base: Register, head: Register, head_model: Model) -> list[Regression]:
-    result: list[Regression] = []
-    head_keys = head.by_key()
-    for entry in base.entries:
-        if entry.status != "mitigated" or not entry.addressed:
-            continue
-        for control in entry.controls:
-            now = head_model.control(control.id)
-            still = head_keys.get(entry.key)
-            if now is None:
-                # Only while the threat still claims the mitigation: when its status changed
-                # too, the transition says what happened (status-downgraded, or a new decision).
-                if still is not None and still.status == "mitigated":
-                    result.append(
-                        Regression(
-                            "control-removed",
-                            f"control '{control.id}' was removed; '{entry.key}' lost its countermeasure",
-                            entry.key,
-                            disposition_location(still),
-                        )
-                    )
-                continue
-            if _RANK[now.status] < _RANK[control.status]:
-                result.append(
-                    Regression(
-                        "control-downgraded",
-                        f"control '{control.id}' went from {control.status} to {now.status}",
-                        entry.key,
-                        now.location,
-                    )
-                )
-            lost = [e for e in control.evidence if e not in now.evidence]
-            for item in lost:
-                result.append(
-                    Regression(
-                        "evidence-removed",
-                        f"evidence '{item}' was removed from control '{control.id}'",
-                        entry.key,
-                        now.location,
-                    )
-                )
-    return result
-
-
-def _evidence_regressions(base: Register, head: Register) -> list[Regression]:
-    before = {
-        (e.key, p.message) for e in base.entries for p in e.problems if p.code == "missing-evidence"
-    }
-    result = []
-    for entry in head.entries:
-        for problem in entry.problems:
-            if problem.code == "missing-evidence" and (entry.key, problem.message) not in before:
-                result.append(
-                    Regression(
-                        "evidence-missing", problem.message, entry.key, entry.threat.location
-                    )
-                )
-    return result
-
-
-def _expired(head: Register) -> list[Regression]:
-    result = []
-    for entry in head.entries:
-        for problem in entry.problems:
-            if problem.code == "expired":
-                location = entry.disposition.location if entry.disposition else None
-                result.append(
-                    Regression("expired", f"'{entry.key}': {problem.message}", entry.key, location)
-                )
-    return result
-
-
-def _dedupe(regressions: list[Regression]) -> tuple[Regression, ...]:
-    seen: dict[tuple[str, str, str], Regression] = {}
-    for r in regressions:
-        seen.setdefault((r.code, r.key, r.message), r)
-    return tuple(sorted(seen.values(), key=lambda r: (r.key, r.code, r.message)))
-
-
 def compare(
     path: str,
     base_path: str | None,
@@ -204,8 +95,12 @@ def compare(
     head_pack: RulePack | None,
     impact: Impact | None = None,
     diff: ModelDiff | None = None,
+    *,
+    base_evidence: EvidenceCheck | None = None,
+    head_evidence: EvidenceCheck | None = None,
 ) -> Review:
-    """Compare two registers of the same model file."""
+    """Compare two registers of the same model file (``*_evidence``: the evidence checks the
+    registers were built with, so the delta sees the same missing evidence)."""
     if head is None and base is None:
         raise ValueError("a review needs at least one revision of the model")
     if head is None:
@@ -234,39 +129,23 @@ def compare(
     )
     before = base.by_key()
     after = head.by_key()
-    new = tuple(after[k] for k in sorted(set(after) - set(before)))
+    change_set = delta(register_state(base, base_evidence), register_state(head, head_evidence))
+    new = tuple(after[k] for k in change_set.new)
     resolved = []
-    for key in sorted(set(before) - set(after)):
+    stored = {t.key for t in base.model.stored_threats}
+    for key in change_set.resolved:
         entry = before[key]
-        if entry.threat.rule_id == "threat-dragon" or key in {
-            t.key for t in base.model.stored_threats
-        }:
+        if entry.threat.rule_id == "threat-dragon" or key in stored:
             code, reason = "removed", "the stored threat was deleted from the model file"
         else:
             code, reason = resolution_reason(
                 entry.threat, base.model, head.model, base_pack, head_pack, base_facts, head_facts
             )
         resolved.append(Resolved(entry, code, reason))
-    transitions = []
-    for key in sorted(set(before) & set(after)):
-        old, cur = before[key], after[key]
-        if _state(old) != _state(cur) or old.addressed != cur.addressed:
-            transitions.append(Transition(cur, _state(old), _state(cur), old.addressed))
-    regressions = _control_regressions(base, head, head.model)
-    regressions += _evidence_regressions(base, head)
-    regressions += _expired(head)
-    covered = {r.key for r in regressions}
-    for t in transitions:
-        if t.was_addressed and not t.entry.addressed and t.entry.key not in covered:
-            regressions.append(
-                Regression(
-                    "status-downgraded",
-                    f"'{t.entry.key}' went from {t.before} to {t.after}"
-                    + ("" if t.entry.status == "open" else " (no longer addressed)"),
-                    t.entry.key,
-                    t.entry.threat.location,
-                )
-            )
+    transitions = [
+        Transition(after[t.key], t.before, t.after, t.was_addressed) for t in change_set.transitions
+    ]
+    regressions = change_set.regressions
     touched = semantic_scope(
         base.model, head.model, model_diff, read_attributes(base_pack, head_pack)
     )
@@ -302,7 +181,7 @@ def compare(
         new,
         tuple(resolved),
         tuple(transitions),
-        _dedupe(regressions),
+        regressions,
         unaddressed,
         impact,
     )

@@ -190,11 +190,9 @@ def _review_one(
     base_model = base_parsed.model
     base_facts = facts(base_model)
     base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
+    base_evidence = evidence_at(repo, base_sha, base_path or head_path)
     base_register = build_register(
-        base_model,
-        base_threats,
-        today=today,
-        evidence_exists=evidence_at(repo, base_sha, base_path or head_path),
+        base_model, base_threats, today=today, evidence_exists=base_evidence
     )
     model_diff = diff_models(base_model, head_model, base_facts=base_facts, head_facts=head_facts)
     same_pack = base_pack == head_pack
@@ -213,5 +211,14 @@ def _review_one(
         head_model, head_threats, today=today, evidence_exists=head_evidence
     )
     return compare(
-        head_path, base_path, base_register, head_register, base_pack, head_pack, change, model_diff
+        head_path,
+        base_path,
+        base_register,
+        head_register,
+        base_pack,
+        head_pack,
+        change,
+        model_diff,
+        base_evidence=base_evidence,
+        head_evidence=head_evidence,
     )
