@@ -144,3 +144,44 @@ def test_repository_path_or_report_id() -> None:
     assert is_repository_path("docs/pt-report.pdf#F-4")
     assert not is_repository_path("PT-2026-03#F-4")
     assert not is_repository_path("JIRA-1234")
+
+
+def test_placeholders_from_a_suggested_skeleton_never_address_a_threat() -> None:
+    skeleton_control = Control("mac", "Message authentication", "verified", ("tests/test_mac.py",))
+    reg = _register(
+        [
+            Disposition("r1@a", "mitigated", controls=("CONTROL-ID",)),
+            Disposition(
+                "r2@a",
+                "accepted",
+                justification="Why the residual risk is acceptable.",
+                approved_by="security-lead",
+            ),
+            Disposition(
+                "r3@a", "accepted", justification="The bus is internal.", approved_by="WHO"
+            ),
+            Disposition(
+                "r4@a",
+                "transferred",
+                justification="Why someone else carries this risk. Hospital IT runs it.",
+                approved_by="it-lead",
+                transferred_to="WHOM",
+            ),
+            Disposition("r5@a", "not-applicable", justification="Why this threat does not apply."),
+            Disposition("r6@a", "mitigated", controls=("mac",)),
+            Disposition("r7@a", "accepted", justification="Internal bus only.", approved_by="lead"),
+        ],
+        [skeleton_control, Control("CONTROL-ID", "defined anyway", "verified", ("tests/x.py",))],
+        existing={"tests/test_mac.py", "tests/x.py"},
+    )
+    for key in ("r1@a", "r2@a", "r3@a", "r4@a", "r5@a"):
+        entry = reg.entry(key)
+        assert "placeholder" in _codes(reg, key) and not entry.addressed, key
+    assert "WHO" in reg.entry("r3@a").problems[0].message
+    assert reg.entry("r6@a").addressed and reg.entry("r7@a").addressed  # written by a person
+
+
+def test_a_control_whose_text_is_a_placeholder_does_not_mitigate() -> None:
+    unwritten = Control("mac", "Message authentication", "verified", ("YYYY-MM-DD",))
+    reg = _register([Disposition("r1@a", "mitigated", controls=("mac",))], [unwritten], set())
+    assert "placeholder" in _codes(reg, "r1@a") and not reg.entry("r1@a").addressed

@@ -5,7 +5,8 @@ transferred or declared not applicable with a written justification that has not
 else is open. Problems are what an auditor would flag: a mitigation naming an unknown control, a
 control with no evidence, evidence that does not exist in the repository, an acceptance without
 justification or approver, an expired justification, a disposition for a threat that no longer
-exists.
+exists, and a placeholder from a suggested skeleton left in place (see
+:mod:`threatdelta.model.placeholders`): a skeleton pasted as it stands never addresses a threat.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from threatdelta.errors import Location
 from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
+from threatdelta.model.placeholders import placeholder_in
 from threatdelta.threat import Threat
 
 EvidenceCheck = Callable[[str], bool]
@@ -28,6 +30,7 @@ BLOCKING_PROBLEMS = frozenset(
         "unknown-control",
         "missing-justification",
         "expired",
+        "placeholder",
     }
 )
 """Problems that leave a threat unaddressed whatever its stated status."""
@@ -42,7 +45,7 @@ class Problem:
     code: str
     """Stable short code: no-controls, unknown-control, no-evidence, missing-evidence,
     control-planned, missing-justification, missing-approver, missing-recipient, expired,
-    expiring, needs-investigation, orphaned."""
+    expiring, needs-investigation, placeholder, orphaned."""
     message: str
     """Plain-words explanation."""
 
@@ -134,6 +137,20 @@ def is_repository_path(evidence: str) -> bool:
 def control_problems(control: Control, evidence_exists: EvidenceCheck | None) -> list[Problem]:
     """Problems with one control: no evidence, evidence missing, still only planned."""
     problems: list[Problem] = []
+    for field, values in (
+        ("name", (control.name,)),
+        ("description", (control.description,)),
+        ("evidence", control.evidence),
+    ):
+        for value in values:
+            marker = placeholder_in(value)
+            if marker is not None:
+                problems.append(
+                    Problem(
+                        "placeholder",
+                        f"control '{control.id}': {field} is still the placeholder '{marker}'",
+                    )
+                )
     if control.status == "planned":
         problems.append(
             Problem("control-planned", f"control '{control.id}' is only planned, not implemented")
@@ -155,6 +172,25 @@ def control_problems(control: Control, evidence_exists: EvidenceCheck | None) ->
     return problems
 
 
+def _unwritten(disposition: Disposition) -> list[Problem]:
+    """Fields still holding a placeholder from a suggested skeleton: not a person's decision."""
+    problems = []
+    for field, value in (
+        ("justification", disposition.justification),
+        ("approved_by", disposition.approved_by),
+        ("transferred_to", disposition.transferred_to),
+    ):
+        marker = placeholder_in(value)
+        if marker is not None:
+            problems.append(
+                Problem(
+                    "placeholder",
+                    f"{field} is still the placeholder '{marker}': a skeleton is not a decision",
+                )
+            )
+    return problems
+
+
 def _disposition_problems(
     disposition: Disposition,
     model: Model,
@@ -169,6 +205,14 @@ def _disposition_problems(
         if not disposition.controls:
             problems.append(Problem("no-controls", "marked mitigated but names no control"))
         for control_id in disposition.controls:
+            if placeholder_in(control_id) is not None:
+                problems.append(
+                    Problem(
+                        "placeholder",
+                        f"names the placeholder '{control_id}', not a control defined under controls",
+                    )
+                )
+                continue
             control = model.control(control_id)
             if control is None:
                 problems.append(
@@ -179,6 +223,7 @@ def _disposition_problems(
                 continue
             controls.append(control)
             problems.extend(control_problems(control, evidence_exists))
+    problems.extend(_unwritten(disposition))
     if status in ("accepted", "transferred", "not-applicable"):
         if not disposition.justification.strip():
             problems.append(

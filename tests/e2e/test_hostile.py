@@ -88,17 +88,20 @@ def test_hostile_names_are_inert_in_the_posted_comment(harness: Harness) -> None
         assert cells == columns, line
     # code fences: only the ones the template opens, each closed
     fence_lines = [ln for ln in body.splitlines() if ln.startswith("```")]
-    assert fence_lines == ["```yaml", "```", "```mermaid", "```"]
+    assert fence_lines[0::2] == ["```yaml"] * (len(fence_lines) // 2 - 1) + ["```mermaid"]
+    assert fence_lines[1::2] == ["```"] * (len(fence_lines) // 2)
     # the Mermaid labels cannot close their node or start an edge
     mermaid = body.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
     assert '"]) --> x[("' not in mermaid and "#quot;]) --#gt; x[(#quot;" in mermaid
     assert "`" not in mermaid
     for line in mermaid.splitlines()[1:]:
         assert line.count('"') % 2 == 0, line
-    # the yaml snippet keeps hostile titles on comment lines and keys quoted
-    snippet = body.split("```yaml\n", 1)[1].split("\n```", 1)[0]
-    for line in snippet.splitlines():
-        assert line.strip().startswith(("#", '"', "threats:", "status:", "controls:")), line
+    # the yaml snippets keep hostile titles on comment lines, keys and names quoted
+    for snippet in body.split("```yaml\n")[1:]:
+        for line in snippet.split("\n```", 1)[0].splitlines():
+            assert line.strip().startswith(
+                ("#", '"', "threats:", "status:", "controls:", "- id: ", 'name: "', "evidence: []")
+            ), line
 
 
 def test_hostile_names_cannot_forge_workflow_commands_or_outputs(harness: Harness) -> None:

@@ -137,3 +137,68 @@ def test_sarif_locates_unaddressed_threats_at_model_lines(tmp_path: Path) -> Non
         (location,) = result["locations"]
         assert location["physicalLocation"]["artifactLocation"]["uri"] == "threatmodel.yaml"
         assert location["physicalLocation"]["region"]["startLine"] == line
+
+
+def _block(body: str, intro: str) -> str:
+    """The yaml block that follows ``intro`` in the comment."""
+    after = body.split(intro, 1)[1]
+    return after.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path: Path) -> None:
+    head = BASE_MODEL.replace(
+        "\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+    ).replace(
+        "  flow-dos@dose: {status: mitigated, controls: [tls]}",
+        "  flow-dos@dose: {status: mitigated, controls: [CONTROL-ID]}",
+    )
+    repo = GitRepo(tmp_path / "r")
+    repo.write("evidence/tls.md", "x\n")
+    repo.write("threatmodel.yaml", BASE_MODEL)
+    base = repo.commit()
+    repo.write("threatmodel.yaml", head)
+    first = repo.commit()
+
+    def review(head_sha: str):
+        return review_revisions(
+            Repo(repo.root),
+            base,
+            head_sha,
+            paths=(),
+            config=Config(),
+            policy=parse_policy(["unaddressed,regressions"]),
+            today=dt.date(2026, 11, 25),
+        )
+
+    result = review(first)
+    body = review_comment(result).body
+    threats = _block(body, "Paste under `threats:`")
+    controls = _block(body, "Paste under `controls:`")
+    assert '"crossing-sniffing@nurse>phone>ctrl":' in threats
+    assert "flow-dos@dose" not in threats  # it already has an entry: shown as a change instead
+    assert "<code>flow-dos@dose</code> already has an entry (line 16)" in body
+    assert "CONTROL-ID" in body  # quoted in the problem, never suggested
+    assert "[CONTROL-ID]" not in threats and "- id: tls-in-transit" in controls
+
+    pasted = head.replace("\nthreats:\n", "\nthreats:\n" + threats).replace(
+        "\ncontrols:\n", "\ncontrols:\n" + controls
+    )
+    repo.write("threatmodel.yaml", pasted)
+    again = review(repo.commit("paste the suggested block"))
+    assert not again.verdict.passed
+    (model_review,) = again.reviews
+    assert {e.key for e in model_review.unaddressed} >= {
+        e.key for e in result.reviews[0].unaddressed
+    }
+
+    # uncommenting the acceptance lines without writing them is no decision either
+    accepted = pasted.replace("status: open  # the decision", "status: accepted  # the decision")
+    accepted = accepted.replace("    # justification:", "    justification:").replace(
+        "    # approved_by:", "    approved_by:"
+    )
+    repo.write("threatmodel.yaml", accepted)
+    third = review(repo.commit("accept with the placeholders"))
+    assert not third.verdict.passed
+    codes = {p.code for e in third.reviews[0].unaddressed for p in e.problems}
+    assert "placeholder" in codes

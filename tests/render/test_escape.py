@@ -41,9 +41,18 @@ def test_mermaid_ids_are_safe_and_distinct() -> None:
 def test_yaml_scalar_round_trips_through_a_yaml_parser() -> None:
     import yaml
 
-    for text in ["plain", 'quo"te', "back\\slash", "tick`s", "line\nbreak", "#comment: x"]:
+    for text in [
+        "plain",
+        'quo"te',
+        "back\\slash",
+        "tick`s",
+        "line\nbreak",
+        "#comment: x",
+        "a<!--b",
+    ]:
         assert yaml.safe_load(f"k: {yaml_scalar(text)}")["k"] == text
         assert "`" not in yaml_scalar(text)
+        assert "<!--" not in yaml_scalar(text)
 
 
 def test_fence_keeps_text_inside_a_code_block() -> None:

@@ -7,7 +7,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from threatdelta.commands import check, convert, github, history, report, review, schema
+from threatdelta.commands import (
+    check,
+    convert,
+    dispositions,
+    github,
+    history,
+    report,
+    review,
+    schema,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (check, review, github, history, report, convert, schema)
+COMMANDS: tuple[ModuleType, ...] = (
+    check,
+    review,
+    github,
+    history,
+    report,
+    dispositions,
+    convert,
+    schema,
+)
 """In the order ``threatdelta --help`` lists them."""

@@ -12,11 +12,12 @@ from threatdelta.commands.common import (
     add_today,
     load_config_file,
     load_pack_files,
+    model_files,
     read_file,
     today,
 )
-from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED, InputError
-from threatdelta.git import find_repo, glob_match
+from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
+from threatdelta.git import find_repo
 from threatdelta.policy import parse_policy, register_verdict
 from threatdelta.register import EvidenceCheck
 from threatdelta.render.data import dumps, register_data
@@ -53,23 +54,6 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _model_paths(args: argparse.Namespace, root: Path, patterns: tuple[str, ...]) -> list[Path]:
-    if args.paths:
-        return [Path(p) for p in args.paths]
-    found = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and ".git" not in p.relative_to(root).parts
-        and any(glob_match(p.relative_to(root).as_posix(), pat) for pat in patterns)
-    )
-    if not found:
-        raise InputError(
-            f"no model file found (looked for {', '.join(patterns)}); name one: threatdelta check PATH"
-        )
-    return found
-
-
 def evidence_checker(model_path: Path) -> EvidenceCheck:
     """Evidence paths are looked up from the repository root, then from the model's folder."""
     folder = model_path.resolve().parent
@@ -96,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     pack = load_pack_files([args.rules] if args.rules else list(config.rules), root)
     date = today(args)
     results = []
-    for path in _model_paths(args, root, config.models):
+    for path in model_files(args.paths, root, config.models, "check"):
         exists = evidence_checker(path)
         results.append(
             assess_bytes(read_file(path), str(path), pack, today=date, evidence_exists=exists)

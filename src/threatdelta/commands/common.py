@@ -10,6 +10,7 @@ from threatdelta.config import CONFIG_FILE, Config, parse_config
 from threatdelta.errors import InputError
 from threatdelta.files import read_file as read_file  # re-exported for the commands
 from threatdelta.formats.packs import load_rules
+from threatdelta.git import glob_match
 from threatdelta.rules.pack import RulePack
 
 
@@ -57,3 +58,25 @@ def load_pack_files(paths: list[str] | tuple[str, ...], base: Path) -> RulePack 
     if not path.is_absolute():
         path = base / path if not path.exists() else path
     return load_rules(read_file(path), str(paths[0]))
+
+
+def model_files(
+    paths: list[str], root: Path, patterns: tuple[str, ...], command: str
+) -> list[Path]:
+    """The model files named on the command line, else those under ``root`` matching
+    ``patterns`` (the settings' ``models``)."""
+    if paths:
+        return [Path(p) for p in paths]
+    found = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and ".git" not in p.relative_to(root).parts
+        and any(glob_match(p.relative_to(root).as_posix(), pat) for pat in patterns)
+    )
+    if not found:
+        raise InputError(
+            f"no model file found (looked for {', '.join(patterns)}); "
+            f"name one: threatdelta {command} PATH"
+        )
+    return found

@@ -15,6 +15,7 @@ from threatdelta import __version__
 from threatdelta.register import Entry
 from threatdelta.render.data import countermeasure_names, subject_label
 from threatdelta.render.mermaid import changed_chart
+from threatdelta.render.skeleton import Skeleton, build_skeleton
 from threatdelta.render.templates import render
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
@@ -110,30 +111,15 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
     new_addressed = sorted(
         (e for e in review.new if e.key not in unaddressed_keys), key=_severity_order
     )
-    snippets: list[dict[str, Any]] = []
-    if review.head is not None and review.head.model.format == "native" and detail.snippets != 0:
+    skeleton: Skeleton | None = None
+    native = review.head is not None and review.head.model.format == "native"
+    if native and detail.snippets != 0 and unaddressed:
+        assert review.head is not None
         limit = detail.snippets if detail.snippets is not None else len(unaddressed)
-        for entry in unaddressed[:limit]:
-            snippets.append(
-                {
-                    "key": entry.key,
-                    "title": entry.threat.title,
-                    "countermeasures": [
-                        c["name"]
-                        for c in countermeasure_names(entry.threat.countermeasures, review.pack)
-                    ]
-                    if review.pack is not None
-                    else [],
-                }
-            )
+        skeleton = build_skeleton(unaddressed[:limit], review.head.model, review.pack)
         if len(unaddressed) > limit:
             trimmed.append(f"{len(unaddressed) - limit} disposition snippets ({review.path})")
-    elif (
-        detail.snippets == 0
-        and unaddressed
-        and review.head is not None
-        and review.head.model.format == "native"
-    ):
+    elif detail.snippets == 0 and unaddressed and native:
         trimmed.append(f"disposition snippets ({review.path})")
     chart = None
     if review.diff is not None and review.head is not None:
@@ -194,7 +180,7 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
             "regressions",
         ),
         "regressions_total": len(review.regressions),
-        "snippets": snippets,
+        "skeleton": skeleton,
         "instructions": _instructions(review) if unaddressed else "",
         "chart": chart.text if chart is not None else "",
         "chart_truncated": chart.truncated if chart is not None else False,

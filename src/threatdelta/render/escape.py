@@ -87,6 +87,8 @@ def yaml_scalar(text: str) -> str:
     escaped = "".join(
         ch if ch.isprintable() and ch != "`" else f"\\u{ord(ch):04x}" for ch in escaped
     )
+    # Never the start of a hidden HTML comment (the bot's markers), even inside a code block.
+    escaped = escaped.replace("<!--", "<\\u0021--")
     return f'"{escaped}"'
 
 
