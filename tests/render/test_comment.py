@@ -179,7 +179,7 @@ def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path
     assert "flow-dos@dose" not in threats  # it already has an entry: shown as a change instead
     assert "<code>flow-dos@dose</code> already has an entry (line 16)" in body
     assert "CONTROL-ID" in body  # quoted in the problem, never suggested
-    assert "[CONTROL-ID]" not in threats and "- id: tls-in-transit" in controls
+    assert "[CONTROL-ID]" not in threats and "- id: x509-authentication" in controls
 
     pasted = head.replace("\nthreats:\n", "\nthreats:\n" + threats).replace(
         "\ncontrols:\n", "\ncontrols:\n" + controls
