@@ -3,7 +3,8 @@
 ``enumerate_threats`` is pure: the same model and pack give the same threats, sorted by key.
 A rule's threat exists when its include expression holds and its exclude expression does not.
 Element rules run on each element in scope; flow rules on each flow in scope; interaction rules on
-each direction of each flow in scope (both directions of a bidirectional flow).
+each direction of each flow in scope (both directions of a bidirectional flow). A flow marked out
+of scope (:attr:`Flow.out_of_scope`) has no threats: no rule runs on it, whatever it touches.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def enumerate_threats(
 ) -> tuple[Threat, ...]:
     """All threats ``pack`` finds in ``model`` (or only in ``scope``), sorted by key."""
     model_facts = model_facts or facts(model)
-    factory = SubjectFactory(model_facts, pack.type_parents)
+    factory = SubjectFactory.for_pack(model_facts, pack)
     element_rules = [r for r in pack.rules if r.scope == "element"]
     flow_rules = [r for r in pack.rules if r.scope == "flow"]
     interaction_rules = [r for r in pack.rules if r.scope == "interaction"]
@@ -155,6 +156,8 @@ def enumerate_threats(
                 threats[key] = _threat(pack, rule, key, subjects, element=element)
 
     for flow in flows if (flow_rules or interaction_rules) else ():
+        if flow.out_of_scope:
+            continue
         source = model.element(flow.source)
         target = model.element(flow.target)
         if source is None or target is None:

@@ -276,17 +276,31 @@ def build_register(
         entries.append(
             Entry(threat, disposition.status, disposition, tuple(controls), tuple(sorted(problems)))
         )
-    stale_word = (
-        "stale: the file's stored threat list is out of date"
-        if model.format == "tm7"
-        else ("orphaned: no such threat is enumerated")
-    )
     orphans = tuple(
-        Orphan(model.dispositions[key], f"disposition for '{key}' is {stale_word}")
+        Orphan(model.dispositions[key], _orphan_message(model, model.dispositions[key]))
         for key in sorted(model.dispositions)
         if key not in by_key
     )
     return Register(model, tuple(entries), orphans, today)
+
+
+def _orphan_message(model: Model, disposition: Disposition) -> str:
+    """Why a disposition has no threat, with the evidence the file gives."""
+    key = disposition.key
+    named = f"'{key}' ({disposition.reference})" if disposition.reference else f"'{key}'"
+    if model.format != "tm7":
+        return f"disposition for {named} is orphaned: no such threat is enumerated"
+    if disposition.stale:
+        evidence = disposition.stale
+    elif disposition.status != "open" or disposition.needs_investigation:
+        state = "needs-investigation" if disposition.status == "open" else disposition.status
+        evidence = (
+            f"it was triaged ({state}) but its threat type's filter no longer holds for this "
+            "interaction"
+        )
+    else:
+        evidence = "the template no longer generates it for this interaction"
+    return f"stored threat {named} is stale: {evidence}"
 
 
 def disposition_location(entry: Entry) -> Location | None:

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Boundary, Element, Flow, Value
-from threatdelta.model.types import ELEMENT_KINDS, chain_from_parents
+from threatdelta.model.types import (
+    BORDER_BOUNDARY_TYPE,
+    ELEMENT_KINDS,
+    FLOW_TYPE,
+    GENERIC_BY_ELEMENT_TYPE,
+    LINE_BOUNDARY_TYPE,
+    chain_from_parents,
+)
+from threatdelta.rules.pack import RulePack
 from threatdelta.rules.protocols import ON_BOARD_BUSES, protocol
 
 NATIVE_TO_TMT: dict[str, str] = {
@@ -225,10 +233,23 @@ def fit_words(subjects: Mapping[str, ElementSubject | FlowSubject]) -> frozenset
 
 @dataclass
 class SubjectFactory:
-    """Builds (and caches) subjects for one model and one pack's type tree."""
+    """Builds (and caches) subjects for one model and one pack's type tree.
+
+    With ``core_generics``, every element, flow and boundary also answers to the Threat Modeling
+    Tool's core generic id of what it is (``GE.P``, ``GE.DF``, ``GE.TB.B``, ...) even when its
+    chain does not hold it: a TMT template that defines its own generic types keeps chains of its
+    own, and threatdelta's own packs (written against the core ids) still see what each item is.
+    A template run as a pack sees the chains as the template defines them.
+    """
 
     facts: ModelFacts
     type_parents: Mapping[str, str]
+    core_generics: bool = False
+
+    @classmethod
+    def for_pack(cls, facts: ModelFacts, pack: RulePack) -> SubjectFactory:
+        """The factory for running ``pack``: core generic ids unless it is a TMT template."""
+        return cls(facts, pack.type_parents, core_generics=pack.key_style != "tmt")
 
     def __post_init__(self) -> None:
         self._elements: dict[str, ElementSubject] = {}
@@ -239,6 +260,8 @@ class SubjectFactory:
         subject = self._elements.get(element.id)
         if subject is None:
             types = _full_chain(element.type_chain, self.type_parents)
+            if self.core_generics:
+                types |= {GENERIC_BY_ELEMENT_TYPE[element.type]}
             subject = ElementSubject(element, self.facts, types)
             self._elements[element.id] = subject
         return subject
@@ -252,7 +275,13 @@ class SubjectFactory:
                 boundary: Boundary | None = self.facts.model.boundary(boundary_id)
                 if boundary is not None:
                     crossed |= _full_chain(boundary.type_chain, self.type_parents)
+                    if self.core_generics:
+                        crossed.add(
+                            LINE_BOUNDARY_TYPE if boundary.is_line else BORDER_BOUNDARY_TYPE
+                        )
             types = _full_chain(flow.type_chain, self.type_parents)
+            if self.core_generics:
+                types |= {FLOW_TYPE}
             subject = FlowSubject(flow, self.facts, types, frozenset(crossed), reverse)
             self._flows[(flow.id, reverse)] = subject
         return subject

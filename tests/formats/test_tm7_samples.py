@@ -19,6 +19,10 @@ from threatdelta.errors import InputError
 from threatdelta.formats import tm7
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.tb7 import read_tb7
+from threatdelta.rules.packfile import builtin_pack
+
+BOUNDARIES = "06836650-88ef-4421-a2d8-88cb8befbff0"
+"""The custom generic boundary type of ``startleft-test_model.tm7``'s template."""
 
 COUNTS: dict[str, tuple[int, int, int, int, int]] = {
     # file: (elements, flows, boundaries, of which line boundaries, stored threats)
@@ -104,12 +108,18 @@ def test_sample_nested_boundaries_and_line_crossing(samples_dir: Path) -> None:
     assert https.crosses == tuple(sorted((by_name["Internet Boundary"].id, outer.id)))
 
 
-def test_sample_custom_template_types_reach_the_core_generic_ids(samples_dir: Path) -> None:
-    model = _read(samples_dir, "startleft-test_model.tm7").model
+def test_sample_custom_template_types_keep_their_own_chains(samples_dir: Path) -> None:
+    # The template defines its own generic types (GUIDs under ROOT): chains stay the template's,
+    # as the tool matches them, and the built-in pack still sees what each shape is.
+    parsed = _read(samples_dir, "startleft-test_model.tm7")
+    model = parsed.model
     mcu = next(e for e in model.elements if e.name == "My_MCU")
     assert mcu.type == "external-entity"
-    assert mcu.type_chain[-2:] == ("GE.EI", "ROOT")
-    assert all(b.type_chain[-2:] == ("GE.TB.B", "ROOT") for b in model.boundaries)
+    assert mcu.type_chain[-2:] == ("c8bba3ee-9cdc-426f-89dd-0cea09ba72e8", "ROOT")
+    assert all("GE.TB.B" not in b.type_chain for b in model.boundaries)
+    assert all(b.type_chain[-2:] == (BOUNDARIES, "ROOT") for b in model.boundaries)
+    builtin = {t.rule_id for t in enumerate_threats(model, builtin_pack()) if t.element == mcu.id}
+    assert "entity-spoofing" in builtin
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,17 @@ A .tm7 file is DataContract XML holding the diagram tabs, the stored threats and
   :mod:`threatdelta.formats.tm7_threats`),
 - and the embedded template into a rule pack (:mod:`threatdelta.formats.tb7`).
 
-Custom templates name their generic types by GUID; their chains also get the tool's core generic
-id (``GE.P``, ``GE.DS``, ``GE.EI``, ``GE.DF``, ``GE.TB.B``, ``GE.TB.L``) before ``ROOT``, chosen
-by how the type is drawn, so rules written against the core ids run on them too.
+Type chains are the template's own: a custom template that defines its own generic types (by
+GUID, with ParentId ``ROOT``) gives chains without the tool's core generic ids, exactly as the
+tool matches its GenerationFilters (a box of a custom boundary type is not crossed for
+``flow crosses 'GE.TB.B'``). What a shape *is* (process, data store, external interactor, border
+or line boundary, flow) follows from how its type is drawn; threatdelta's own packs see the core
+generic id through that (see :class:`threatdelta.subjects.SubjectFactory`). Only a type the
+template does not define falls back to the core generic id.
+
+A flow marked "Out Of Scope" (:data:`OUT_OF_SCOPE`) has no threats, as in the tool; its "Reason
+For Out Of Scope" (:data:`OUT_OF_SCOPE_REASON`) is the decision's justification. On an element
+the flag changes nothing: the tool still generates the threats of the flows that touch it.
 """
 
 from __future__ import annotations
@@ -70,6 +78,12 @@ name = "tm7"
 
 DIAGRAM_PROPERTY = "diagram"
 """Property holding the name of the diagram tab a shape is drawn on."""
+
+OUT_OF_SCOPE = "71f3d9aa-b8ef-4e54-8126-607a1d903103"
+"""Attribute name of the tool's "Out Of Scope" flag (a boolean on every stencil and flow)."""
+
+OUT_OF_SCOPE_REASON = "752473b6-52d4-4776-9a24-202153f7d579"
+"""Attribute name of the tool's "Reason For Out Of Scope" text."""
 
 _ELEMENT_TYPES: dict[str, ElementType] = {
     "GE.P": "process",
@@ -138,11 +152,12 @@ def read(data: bytes, path: str) -> ParsedModel:
         if threat.key in dispositions:
             warnings.append(f"{path}: threat {threat.key!r} is stored twice; the first is used")
             continue
-        dispositions[threat.key] = disposition_for(threat, path)
+        stale = _staleness(threat, builder)
+        dispositions[threat.key] = disposition_for(threat, path, stale)
         control = mitigation_control(threat, path)
         if control is not None:
             controls[control.id] = control
-        if threat.type_id not in known_rules:
+        if threat.type_id not in known_rules and not stale:
             stored_threats.append(_stored_threat(threat, kb, path))
 
     system = text(child(root, "MetaInformation"), "ThreatModelName").strip()
@@ -158,6 +173,36 @@ def read(data: bytes, path: str) -> ParsedModel:
         path=path,
     )
     return ParsedModel(model=model, pack=pack, warnings=tuple(warnings))
+
+
+def _staleness(threat: StoredThreat, builder: _Builder) -> str:
+    """Evidence in the file that a stored threat is out of date ('' when there is none).
+
+    The tool keeps a threat in its list after the interaction changed: it marks the interaction
+    Deleted, or the flow now joins other elements, or the flow was marked out of scope. Such a
+    threat is never one the template regenerates, whatever its state says.
+    """
+    if threat.deleted:
+        return "the Threat Modeling Tool marks its interaction as Deleted"
+    if not threat.flow:
+        return ""
+    flow = builder.flows.get(threat.flow)
+    if flow is None:
+        return f"its flow {threat.flow} is no longer in the model"
+    if (flow.source, flow.target) != (threat.source, threat.target):
+        return (
+            f"its flow {flow.name!r} now runs from {_name(builder, flow.source)} to "
+            f"{_name(builder, flow.target)}, not from {_name(builder, threat.source)} to "
+            f"{_name(builder, threat.target)}"
+        )
+    if flow.out_of_scope:
+        return f"its flow {flow.name!r} is marked out of scope"
+    return ""
+
+
+def _name(builder: _Builder, guid: str) -> str:
+    element = builder.elements.get(guid)
+    return f"{element.name!r}" if element is not None else f"{guid} (no longer in the model)"
 
 
 def _stored_threat(threat: StoredThreat, kb: KnowledgeBase, path: str) -> Threat:
@@ -208,17 +253,25 @@ class _Builder:
         return generic
 
     def _chain(self, shape: Shape, generic: str) -> tuple[str, ...]:
-        """The type chain of a shape, most specific first, ending in ``ROOT``."""
+        """The type chain of a shape, most specific first, ending in ``ROOT``.
+
+        A type the template defines keeps the template's own chain: a custom generic boundary
+        type is not ``GE.TB.B``, so ``flow crosses 'GE.TB.B'`` does not see it, as in the tool.
+        Only a type the template does not know falls back to what the shape recorded and the
+        core generic id of how it is drawn.
+        """
         base = shape.type_id or shape.generic_type_id or generic
-        if self.kb.types and base not in self.kb.types and base not in self._unknown_types:
+        if base in self.kb.types:
+            return self.kb.chain(base)
+        if self.kb.types and base not in self._unknown_types:
             self._unknown_types.add(base)
             self.warnings.append(
                 f"{self.path}: type {base!r} (of {self._display_name(shape)!r}) is not in the "
                 "embedded template; only its generic type takes part in rules"
             )
-        chain = list(self.kb.chain(base))
-        if chain and chain[-1] == ROOT:
-            chain.pop()
+        if shape.generic_type_id in self.kb.types:
+            return (base, *self.kb.chain(shape.generic_type_id))
+        chain = [base]
         for extra in (shape.generic_type_id, generic):
             if extra and extra != ROOT and extra not in chain:
                 chain.append(extra)
@@ -352,6 +405,14 @@ class _Builder:
             if polylines_intersect(flow_curve, boundary_curve):
                 crossed.add(boundary_id)
         generic = self._generic(shape) or "GE.DF"
+        out_of_scope = shape.properties.get(OUT_OF_SCOPE) is True
+        reason = str(shape.properties.get(OUT_OF_SCOPE_REASON) or "").strip()
+        if out_of_scope and not reason:
+            self.warnings.append(
+                f"{self.path}: flow {self._display_name(shape)!r} ({shape.guid}) on tab "
+                f"{surface.name!r} is marked Out Of Scope without a reason; it has no threats, "
+                "so write why in its Reason For Out Of Scope"
+            )
         self.flows[shape.guid] = Flow(
             id=shape.guid,
             name=self._display_name(shape),
@@ -362,6 +423,8 @@ class _Builder:
             type_chain=self._chain(shape, generic),
             crosses=tuple(sorted(crossed)),
             location=Location(self.path),
+            out_of_scope=out_of_scope,
+            out_of_scope_reason=reason,
         )
 
 

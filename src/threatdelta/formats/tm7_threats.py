@@ -33,6 +33,9 @@ STATES: dict[str, tuple[DispositionStatus, bool]] = {
 }
 """Tool state (lower-cased) -> (disposition status, needs investigation)."""
 
+DELETED = "Deleted"
+"""What the tool writes as a stored threat's interaction once the interaction is gone."""
+
 CONTROL_PREFIX = "tmt:"
 """Prefix of the id of the control a Mitigated threat's justification describes."""
 
@@ -69,11 +72,27 @@ class StoredThreat:
     """Stored priority (High, Medium, Low, or a template's own)."""
     properties: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Every stored threat property by name."""
+    number: str = ""
+    """The tool's threat number (``Id``), the one its threat list shows."""
+    interaction: str = ""
+    """The interaction's name as stored (``InteractionString``); the tool writes
+    :data:`DELETED` once the interaction is gone."""
 
     @property
     def computed_key(self) -> str:
         """The key rebuilt from the parts."""
         return self.type_id + self.source + self.flow + self.target
+
+    @property
+    def reference(self) -> str:
+        """A short readable name: the tool's threat number and threat type (``#12 TH54``)."""
+        number = f"#{self.number}" if self.number else ""
+        return " ".join(part for part in (number, self.type_id) if part)
+
+    @property
+    def deleted(self) -> bool:
+        """The tool itself marks the threat's interaction as deleted."""
+        return self.interaction.strip().casefold() == DELETED.casefold()
 
 
 def read_stored_threats(root: XmlElement) -> tuple[StoredThreat, ...]:
@@ -117,6 +136,10 @@ def read_stored_threats(root: XmlElement) -> tuple[StoredThreat, ...]:
                 justification=justification,
                 priority=(text(value, "Priority") or props.get("Priority", "")).strip(),
                 properties=MappingProxyType(props),
+                number=text(value, "Id").strip(),
+                interaction=(
+                    props.get("InteractionString", "") or text(value, "InteractionString")
+                ).strip(),
             )
         )
     return tuple(threats)
@@ -141,8 +164,9 @@ def mitigation_control(threat: StoredThreat, path: str) -> Control | None:
     )
 
 
-def disposition_for(threat: StoredThreat, path: str) -> Disposition:
-    """The disposition a stored threat records (unknown states stay open, flagged)."""
+def disposition_for(threat: StoredThreat, path: str, stale: str = "") -> Disposition:
+    """The disposition a stored threat records (unknown states stay open, flagged); ``stale`` is
+    the evidence that it is out of date, if the reader found any."""
     status, flagged = STATES.get(threat.state.casefold(), ("open", True))
     control = mitigation_control(threat, path)
     return Disposition(
@@ -153,4 +177,6 @@ def disposition_for(threat: StoredThreat, path: str) -> Disposition:
         title=threat.title,
         needs_investigation=flagged,
         location=Location(path),
+        reference=threat.reference,
+        stale=stale,
     )

@@ -61,11 +61,14 @@ class Boundary:
     """Free-form properties."""
     location: Location | None = field(default=None, compare=False)
     """Where the boundary is declared."""
+    line: bool = False
+    """Drawn as a line that flows cross (set by readers whose templates name their own line
+    boundary types, whose chains need not hold ``GE.TB.L``)."""
 
     @property
     def is_line(self) -> bool:
         """True for line boundaries (crossed by geometry, never containing elements)."""
-        return "GE.TB.L" in self.type_chain
+        return self.line or "GE.TB.L" in self.type_chain
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,11 @@ class Flow:
     """Free text."""
     location: Location | None = field(default=None, compare=False)
     """Where the flow is declared."""
+    out_of_scope: bool = False
+    """Marked out of scope (the Threat Modeling Tool's "Out Of Scope"): no rule runs on it, so
+    it has no threats; a decision like an acceptance, explained by ``out_of_scope_reason``."""
+    out_of_scope_reason: str = ""
+    """Why the flow is out of scope, in the author's words."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,12 @@ class Disposition:
     """Flagged for a closer look (TMT's NeedsInvestigation); the threat stays open."""
     location: Location | None = field(default=None, compare=False)
     """Where the disposition is written."""
+    reference: str = field(default="", compare=False)
+    """The source tool's own short name for the threat, shown next to the long key (TMT: its
+    threat number and threat type, ``#12 TH54``); serialisation detail, never compared."""
+    stale: str = ""
+    """Evidence in the file that the stored threat is out of date (TMT marks its interaction
+    Deleted, its flow now joins other elements, ...); '' when the file says nothing."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from threatdelta.render.data import countermeasure_names, subject_label
 from threatdelta.render.mermaid import changed_chart
 from threatdelta.render.skeleton import Skeleton, build_skeleton
 from threatdelta.render.templates import render
+from threatdelta.review.reasons import DECISION_CODES, decision_text
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
 from threatdelta.rules.pack import SEVERITIES
@@ -106,6 +107,10 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
             return items[:rows]
         return items
 
+    # A flow marked out of scope takes its threats away by a decision: shown as a status change
+    # (like an acceptance), with the reason, rather than among threats the design removed.
+    decisions = [r for r in review.resolved if r.code in DECISION_CODES]
+    resolved = [r for r in review.resolved if r.code not in DECISION_CODES]
     unaddressed = sorted(review.unaddressed, key=_severity_order)
     unaddressed_keys = {e.key for e in unaddressed}
     new_addressed = sorted(
@@ -127,7 +132,7 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
             chart = changed_chart(review.head.model, review.diff)
         elif changed_chart(review.head.model, review.diff) is not None:
             trimmed.append(f"the diagram of the change ({review.path})")
-    if not detail.sections and (review.resolved or review.transitions or new_addressed):
+    if not detail.sections and (resolved or decisions or review.transitions or new_addressed):
         trimmed.append(
             f"resolved threats, status changes and new addressed threats ({review.path})"
         )
@@ -149,13 +154,13 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
         "resolved": cap(
             [
                 {"key": r.entry.key, "title": r.entry.threat.title, "reason": r.reason}
-                for r in review.resolved
+                for r in resolved
             ],
             "resolved threats",
         )
         if detail.sections
         else [],
-        "resolved_total": len(review.resolved),
+        "resolved_total": len(resolved),
         "transitions": cap(
             [
                 {
@@ -164,14 +169,28 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
                     "before": t.before,
                     "after": t.after,
                     "addressed": t.entry.addressed,
+                    "reason": "",
                 }
                 for t in review.transitions
+            ]
+            + [
+                {
+                    "key": r.entry.key,
+                    "title": r.entry.threat.title,
+                    "before": r.entry.status,
+                    "after": "out of scope",
+                    "addressed": True,
+                    "reason": decision_text(r.entry.threat, review.head.model)
+                    if review.head is not None
+                    else r.reason,
+                }
+                for r in decisions
             ],
             "status changes",
         )
         if detail.sections
         else [],
-        "transitions_total": len(review.transitions),
+        "transitions_total": len(review.transitions) + len(decisions),
         "regressions": cap(
             [
                 {"message": r.message, "line": r.location.line if r.location else None}

@@ -6,6 +6,7 @@ from typing import Any
 
 from threatdelta.register import Entry, Register
 from threatdelta.render.data import subject_label, threat_data
+from threatdelta.review.reasons import DECISION_CODES
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
 from threatdelta.rules.pack import RulePack
@@ -27,7 +28,12 @@ def review_data(review: Review) -> dict[str, Any]:
         assert base is not None
         data = threat_data(item.entry, base, pack or _never())
         resolved.append(
-            {"threat": data | {"model": base.model.path}, "reason": item.reason, "code": item.code}
+            {
+                "threat": data | {"model": base.model.path},
+                "reason": item.reason,
+                "code": item.code,
+                "decision": item.code in DECISION_CODES,
+            }
         )
     return {
         "path": review.path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from threatdelta.render.escape import plain
+from threatdelta.review.reasons import DECISION_CODES, decision_text
 from threatdelta.review.revisions import ReviewSet
 
 
@@ -39,6 +40,15 @@ def review_text(result: ReviewSet) -> str:
                     f"  new ({entry.status}) {plain(entry.threat.title, 120)}  [{entry.key}]"
                 )
         for item in review.resolved:
+            if item.code in DECISION_CODES:
+                why = (
+                    decision_text(item.entry.threat, review.head.model)
+                    if review.head is not None
+                    else item.reason
+                )
+                lines.append(f"  status {item.entry.status} -> out of scope: {item.entry.key}")
+                lines.append(f"      {plain(why, 200)}")
+                continue
             lines.append(
                 f"  resolved {plain(item.entry.threat.title, 100)}: {plain(item.reason, 200)}"
             )

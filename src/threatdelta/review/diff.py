@@ -153,6 +153,8 @@ def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
                 "properties": dict(f.properties),
                 "type_chain": list(f.type_chain),
                 "description": f.description,
+                "out_of_scope": f.out_of_scope,
+                "out_of_scope_reason": f.out_of_scope_reason,
             }
             for f in model.flows
         },
@@ -163,6 +165,7 @@ def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
                 "parent": b.parent,
                 "properties": dict(b.properties),
                 "type_chain": list(b.type_chain),
+                "line": b.is_line,
             }
             for b in model.boundaries
         },

@@ -1,5 +1,5 @@
-"""Why a threat went away: the subject was removed, a property now excludes it, a boundary is no
-longer crossed, or the rule itself is gone."""
+"""Why a threat went away: the subject was removed, its flow was marked out of scope, a property
+now excludes it, a boundary is no longer crossed, or the rule itself is gone."""
 
 from __future__ import annotations
 
@@ -11,6 +11,29 @@ from threatdelta.rules.lang.interface import Subject
 from threatdelta.rules.pack import Rule, RulePack
 from threatdelta.subjects import SubjectFactory
 from threatdelta.threat import Threat
+
+OUT_OF_SCOPE = "out-of-scope"
+"""Resolution code of a threat whose flow was marked out of scope: a decision, like an
+acceptance, whose justification is the reason the author gave."""
+
+DECISION_CODES = frozenset({OUT_OF_SCOPE})
+"""Resolution codes that record a person's decision rather than a change of the design."""
+
+
+def scope_decision(flow_label: str, reason: str) -> str:
+    """The sentence for a flow marked out of scope, with its reason (model text, kept whole)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        return f"flow {flow_label} was marked out of scope, without a reason"
+    return f"flow {flow_label} was marked out of scope: {reason}"
+
+
+def decision_text(threat: Threat, head: Model) -> str:
+    """The author's reason for the decision that took ``threat`` away (its flow's reason for
+    being out of scope), or a plain note that none was given."""
+    flow = head.flow(threat.flow) if threat.flow is not None else None
+    reason = " ".join(flow.out_of_scope_reason.split()) if flow is not None else ""
+    return reason or "no reason given"
 
 
 def _show(value: object) -> str:
@@ -95,19 +118,25 @@ def resolution_reason(
 ) -> tuple[str, str]:
     """``(code, sentence)`` saying why ``threat`` (present at base) is absent at head.
 
-    Codes: ``removed`` (its element or flow is gone), ``rule-removed``, ``excluded`` (the exclude
-    expression now holds), ``property`` (an attribute the include reads changed),
-    ``boundary`` (crossings changed), ``other``.
+    Codes: ``removed`` (its element or flow is gone), ``out-of-scope`` (its flow was marked out
+    of scope; a decision), ``rule-removed``, ``excluded`` (the exclude expression now holds),
+    ``property`` (an attribute the include reads changed), ``boundary`` (crossings changed),
+    ``other``.
     """
     removed = _removed_subject(threat, head)
     if removed is not None:
         return "removed", removed
+    scoped = head.flow(threat.flow) if threat.flow is not None else None
+    if scoped is not None and scoped.out_of_scope:
+        return OUT_OF_SCOPE, scope_decision(
+            _label(scoped.id, scoped.name), scoped.out_of_scope_reason
+        )
     rules = {r.id: r for r in head_pack.rules}
     rule: Rule | None = rules.get(threat.rule_id)
     if rule is None:
         return "rule-removed", f"rule '{threat.rule_id}' is no longer in the rule pack"
-    head_subjects = _subjects(threat, head, SubjectFactory(head_facts, head_pack.type_parents))
-    base_subjects = _subjects(threat, base, SubjectFactory(base_facts, base_pack.type_parents))
+    head_subjects = _subjects(threat, head, SubjectFactory.for_pack(head_facts, head_pack))
+    base_subjects = _subjects(threat, base, SubjectFactory.for_pack(base_facts, base_pack))
     if head_subjects is None or base_subjects is None:
         return "removed", "what it was about is no longer in the model"
     if rule.exclude is not None and evaluate(rule.exclude, head_subjects):  # type: ignore[arg-type]
