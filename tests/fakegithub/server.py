@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 SECONDARY_RATE_LIMIT_MESSAGE = (
@@ -88,6 +88,11 @@ class _Token:
     user_endpoint: bool
 
 
+FaultKind = Literal["answer", "raw", "drip", "silence"]
+"""How an injected fault answers: a status and JSON body (``answer``), a status and raw bytes
+(``raw``), headers then the body one byte at a time (``drip``), or nothing at all (``silence``)."""
+
+
 @dataclass
 class _Fault:
     method: str
@@ -96,6 +101,9 @@ class _Fault:
     times: int
     headers: dict[str, str]
     body: Any
+    kind: FaultKind = "answer"
+    raw: bytes = b""
+    interval: float = 0.0
 
 
 @dataclass
@@ -151,6 +159,7 @@ class FakeGitHub:
         self._graphql: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.url = ""
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -169,7 +178,8 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (drips and silences end at once)."""
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -247,6 +257,65 @@ class FakeGitHub:
                 _Fault(
                     method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body
                 )
+            )
+
+    def inject_raw(
+        self,
+        method: str,
+        path_regex: str,
+        body: bytes,
+        status: int = 200,
+        times: int = 1,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` and the bytes ``body``
+        as they are (say, an HTML page from a proxy where JSON was expected)."""
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    method.upper(),
+                    re.compile(path_regex),
+                    status,
+                    times,
+                    {"Content-Type": content_type},
+                    None,
+                    kind="raw",
+                    raw=body,
+                )
+            )
+
+    def inject_drip(
+        self,
+        method: str,
+        path_regex: str,
+        interval: float,
+        size: int = 1_000_000,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` matching requests with a 200 and headers promising ``size``
+        bytes, then send one byte every ``interval`` seconds until the client hangs up or the
+        fake stops: a server that is alive but never finishes."""
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    method.upper(),
+                    re.compile(path_regex),
+                    200,
+                    times,
+                    {},
+                    None,
+                    kind="drip",
+                    raw=b" " * size,
+                    interval=interval,
+                )
+            )
+
+    def inject_silence(self, method: str, path_regex: str, times: int = 1) -> None:
+        """Read the next ``times`` matching requests and never answer them (until the fake
+        stops)."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), re.compile(path_regex), 0, times, {}, None, kind="silence")
             )
 
     def gate(self, method: str, path_regex: str, parties: int = 2, timeout: float = 10.0) -> None:
@@ -793,9 +862,50 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 except ValueError:
                     bad_json = True
             token = self._token()
-            status, payload, headers = self._answer(method, path, query, body, token, bad_json)
+            gate = fake._take_gate(method, path)
+            if gate is not None:
+                try:
+                    gate.barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass
+            with fake._lock:
+                known = token is not None and token in fake._tokens
+            fault = fake._take_fault(method, path) if known else None
+            if fault is not None and fault.kind != "answer":
+                fake._record(RequestRecord(method, path, query, body, token, fault.status))
+                self._misbehave(fault)
+                return
+            if fault is not None:
+                status, payload, headers = fault.status, fault.body, fault.headers
+            else:
+                status, payload, headers = self._answer(method, path, query, body, token, bad_json)
             fake._record(RequestRecord(method, path, query, body, token, status))
             self._send(status, payload, headers)
+
+        def _misbehave(self, fault: _Fault) -> None:
+            """Serve a ``raw``, ``drip`` or ``silence`` fault."""
+            if fault.kind == "silence":
+                fake._stopping.wait()
+                self.close_connection = True
+                return
+            self.send_response(fault.status)
+            self.send_header("Content-Length", str(len(fault.raw)))
+            for name, value in fault.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if fault.kind == "raw":
+                self.wfile.write(fault.raw)
+                return
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                for i in range(len(fault.raw)):
+                    if fake._stopping.wait(fault.interval):
+                        return
+                    self.wfile.write(fault.raw[i : i + 1])
+                    self.wfile.flush()
+            except OSError:  # the client hung up
+                return
 
         def _answer(
             self,
@@ -806,12 +916,6 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             token: str | None,
             bad_json: bool,
         ) -> tuple[int, Any, dict[str, str]]:
-            gate = fake._take_gate(method, path)
-            if gate is not None:
-                try:
-                    gate.barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
             with fake._lock:
                 known = fake._tokens.get(token) if token is not None else None
             if known is None:
@@ -820,9 +924,6 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"},
                     {},
                 )
-            fault = fake._take_fault(method, path)
-            if fault is not None:
-                return fault.status, fault.body, fault.headers
             if bad_json:
                 return 400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {}
             try:

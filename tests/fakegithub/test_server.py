@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -288,3 +290,45 @@ def test_pygithub_sees_github_errors(fake: FakeGitHub) -> None:
         pull.create_issue_comment("x")
     assert err.value.status == 403 and err.value.data["message"] == READ_ONLY_MESSAGE
     gh.close()
+
+
+# --- misbehaving answers --------------------------------------------------------------------
+
+
+def _raw_get(fake: FakeGitHub, path: str, timeout: float) -> socket.socket:
+    host, port = fake.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: token tok\r\n\r\n".encode())
+    return sock
+
+
+def test_raw_fault_answers_bytes_that_are_not_json(fake: FakeGitHub) -> None:
+    fake.inject_raw("GET", r"/user", b"<html>proxy</html>")
+    req = urllib.request.Request(fake.url + "/user")
+    req.add_header("Authorization", "token tok")
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/html")
+        assert resp.read() == b"<html>proxy</html>"
+    assert call(fake, "GET", "/user")[2]["login"] == "bot"  # spent after one answer
+
+
+def test_drip_sends_headers_then_a_byte_at_a_time(fake: FakeGitHub) -> None:
+    fake.inject_drip("GET", r"/user", interval=0.05, size=1000)
+    with _raw_get(fake, "/user", timeout=2) as sock:
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(4096)
+        assert received.startswith(b"HTTP/1.1 200") and b"Content-Length: 1000" in received
+        body_so_far = received.split(b"\r\n\r\n", 1)[1]
+        time.sleep(0.3)
+        body_so_far += sock.recv(4096)
+        assert 1 <= len(body_so_far) < 1000  # some bytes, far from all
+
+
+def test_silence_never_answers_until_the_fake_stops(fake: FakeGitHub) -> None:
+    fake.inject_silence("GET", r"/user")
+    with _raw_get(fake, "/user", timeout=0.5) as sock, pytest.raises(TimeoutError):
+        sock.recv(1)
+    assert [r.path for r in fake.requests] == ["/user"]
+    assert call(fake, "GET", "/user")[0] == 200  # spent after one request

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from tests.fakegithub import SECONDARY_RATE_LIMIT_MESSAGE, FakeGitHub
 
+from threatdelta.publish.deadline import PublishLimits
 from threatdelta.publish.github import (
     COMMENT_LIMIT,
     READONLY_LINE,
@@ -66,7 +67,7 @@ class Env:
             "sleep": sleeps.append,
             "seconds_between_requests": 0,
             "seconds_between_writes": 0,
-            "timeout": 5,
+            "limits": PublishLimits(total=600, timeout=5),
         }
         options.update(kw)
         result = publish_pull_request(

@@ -148,3 +148,33 @@ def resolve_inputs(flags: Mapping[str, str | None], environ: Mapping[str, str]) 
         check_run=parse_bool(check_run, "check-run") if check_run is not None else False,
         comment_name=name,
     )
+
+
+def fallback_inputs(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> ActionInputs:
+    """The inputs that say where the report goes, when :func:`resolve_inputs` refused some.
+
+    An input error must still replace the sticky comment, so the comment's identity and mode are
+    taken as given where they are valid, and everything else is left at its default.
+    """
+    name = _raw("comment-name", flags, environ)
+    if name is not None and len(name) > MAX_COMMENT_NAME:
+        name = None
+    mode = _raw("comment-mode", flags, environ)
+    check_run = _raw("check-run", flags, environ)
+    try:
+        comment_mode = parse_comment_mode(mode) if mode is not None else None
+    except InputError:
+        comment_mode = None
+    try:
+        check = parse_bool(check_run, "check-run") if check_run is not None else False
+    except InputError:
+        check = False
+    return ActionInputs(
+        models=(),
+        config=None,
+        fail_on=None,
+        comment_mode=comment_mode,
+        rules=None,
+        check_run=check,
+        comment_name=name,
+    )

@@ -20,7 +20,8 @@ FOOTER_ROOM = 8_000
 """Characters kept free for the footer when the report is sized to the summary limit."""
 
 
-def _notes(notes: Sequence[str]) -> str:
+def publication_notes(notes: Sequence[str]) -> str:
+    """What could not be published, as a quote block (empty when everything was)."""
     if not notes:
         return ""
     lines = "\n".join(f"> - {md(n, 500)}" for n in notes)
@@ -34,7 +35,7 @@ def _footer(report_path: str | None, notes: Sequence[str]) -> str:
             f"\n<sub>The JSON report is at {code(report_path, 400)} on the runner "
             "(step output <code>report-path</code>).</sub>\n"
         )
-    parts.append(_notes(notes))
+    parts.append(publication_notes(notes))
     return "".join(parts)
 
 

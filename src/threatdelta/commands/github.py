@@ -5,8 +5,10 @@ On a ``pull_request`` (or ``pull_request_target``) event it runs the shared revi
 (never running anything from the pull request), annotations on the model files' lines, one sticky
 comment (and a check run when asked), the full report in the job summary and a JSON file, the step
 outputs, and the verdict as the exit code (0 pass, 1 fail, 2 bad input). On a ``push`` it writes
-the model's threat register to the job summary. GitHub being down or a read-only token changes
-what is published, never the verdict.
+the model's threat register to the job summary. GitHub being down, slow or answering nonsense, or
+a read-only token, changes what is published, never the verdict: the outputs and the job summary
+are written before GitHub is asked anything, and all GitHub requests share one time budget
+(:mod:`threatdelta.publish.deadline`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from threatdelta.action.event import PullRequestEvent, PushEvent, parse_event, read_runner_env
 from threatdelta.action.history_hook import PushContext, push_history_report
-from threatdelta.action.inputs import INPUTS, ActionInputs, resolve_inputs
+from threatdelta.action.inputs import INPUTS, ActionInputs, fallback_inputs, resolve_inputs
 from threatdelta.action.log import StepLog
 from threatdelta.action.push import registers_at
 from threatdelta.action.summary import pull_request_summary, push_summary
@@ -32,6 +35,7 @@ from threatdelta.host import flow
 from threatdelta.host.github_actions import OUTPUT_NAMES, GitHubActions, change_request, outputs
 from threatdelta.host.interface import RunState
 from threatdelta.policy import review_verdict
+from threatdelta.publish.deadline import limits_from_environment
 from threatdelta.render.data import dumps, register_data
 from threatdelta.revision import pack_at
 from threatdelta.rules.pack import RulePack
@@ -94,21 +98,42 @@ def run_github(args: argparse.Namespace, environ: Mapping[str, str], log: StepLo
     host = GitHubActions(env, log, report_file=args.report)
     state = RunState()
     try:
-        state.inputs = inputs = resolve_inputs(_flags(args), environ)
-        host.scale = flow.wait_scale(getattr(args, "wait_scale", None), environ)
+        # The event first: once the pull request is known, any later error replaces its comment.
         event = parse_event(
             env.event_name, read_file(Path(env.event_path)), env.event_path, env.repository
         )
         if isinstance(event, PullRequestEvent):
             host.event = event
             state.change = change_request(event)
+        host.scale = flow.wait_scale(getattr(args, "wait_scale", None), environ)
+        host.limits = limits_from_environment(environ)
+        state.inputs = inputs = resolve_inputs(_flags(args), environ)
         repo = _repository(args, host)
         if isinstance(event, PushEvent):
             return _run_push(args, host, state, event, repo, inputs)
         return flow.review_change(host, state, repo, today(args), log, inputs.check_run)
     except InputError as error:
-        check_run = state.inputs.check_run if state.inputs is not None else False
-        return flow.bad_input(host, state, error, log, check_run)
+        return _could_not_review(args, environ, host, state, error)
+    except Exception as error:  # a head that could not be reviewed must say so everywhere
+        log.error("".join(traceback.format_exception(error)))
+        internal = InputError(
+            f"internal error ({type(error).__name__}): threatdelta could not review this "
+            "change; the log above has the details (please report it)"
+        )
+        return _could_not_review(args, environ, host, state, internal)
+
+
+def _could_not_review(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    host: GitHubActions,
+    state: RunState,
+    error: InputError,
+) -> int:
+    """Report ``error`` wherever the verdict would have gone, the sticky comment included."""
+    if state.inputs is None:
+        state.inputs = fallback_inputs(_flags(args), environ)
+    return flow.bad_input(host, state, error, host.log, state.inputs.check_run)
 
 
 def _flags(args: argparse.Namespace) -> dict[str, str | None]:

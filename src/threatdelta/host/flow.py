@@ -1,9 +1,10 @@
 """Review a pull or merge request for a code host: the one flow every host runs.
 
 settings (from the configuring commit) -> review of base against head (git objects only) ->
-verdict -> the comment's markdown (one renderer) -> the host's publisher -> the host's reports ->
-exit code (0 pass, 1 fail, 2 bad input). The host being down, or a token that may not write, changes
-what is published, never the verdict.
+verdict -> the comment's markdown (one renderer) -> the host's reports -> the host's publisher ->
+exit code (0 pass, 1 fail, 2 bad input). The reports are written before anything is published, so
+the host being down, slow or answering nonsense, or a token that may not write, changes what is
+published, never the verdict or the reports.
 """
 
 from __future__ import annotations
@@ -140,7 +141,11 @@ def finish(passed: bool, reasons: tuple[str, ...], log: StepLog) -> int:
 
 def _publish(host: Host, pub: Publication) -> PublishResult | None:
     publisher = host.publisher()
-    return publisher.publish(pub) if publisher is not None else None
+    if publisher is None:
+        return None
+    published = publisher.publish(pub)
+    host.record_publication(published)
+    return published
 
 
 # --- the review ------------------------------------------------------------------------------
@@ -194,6 +199,7 @@ def review_change(
     report_path = write_report(host.report_path(name), dumps(review_set_data(result)), log)
     host.show_annotations(annotations)
     verdict: Verdict = "pass" if result.verdict.passed else "fail"
+    host.deliver(Outcome(verdict, result, report, report_path, annotations))
     published = _publish(
         host,
         Publication(
@@ -209,7 +215,6 @@ def review_change(
             check_name=check_name(name),
         ),
     )
-    host.deliver(Outcome(verdict, result, report, report_path, annotations, published))
     if published is not None and published.comment_action == "failed":
         log.info("the comment could not be published; the verdict below stands all the same")
     return finish(result.verdict.passed, result.verdict.reasons, log)
@@ -251,14 +256,15 @@ def bad_input(
     annotations = error_annotations(error)
     host.show_annotations(annotations)
     change = state.change
-    report = error_report(str(error), change.head_sha if change is not None else None)
-    published: PublishResult | None = None
+    # The message may quote an input, and so a secret: mask it here as the log does.
+    report = error_report(log.redact(str(error)), change.head_sha if change is not None else None)
+    host.deliver(Outcome("error", None, report, None, annotations))
     if change is not None and state.inputs is not None:
         try:
             name, mode = comment_settings(state.inputs, state.config)
         except InputError:
             name, mode = state.inputs.comment_name or "default", "update"
-        published = _publish(
+        _publish(
             host,
             Publication(
                 config_name=name,
@@ -273,5 +279,4 @@ def bad_input(
                 check_name=check_name(name),
             ),
         )
-    host.deliver(Outcome("error", None, report, None, annotations, published))
     return EXIT_BAD_INPUT

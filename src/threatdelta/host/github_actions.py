@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatdelta.action.event import PullRequestEvent, RunnerEnv
 from threatdelta.action.log import StepLog
-from threatdelta.action.summary import pull_request_summary
+from threatdelta.action.summary import publication_notes, pull_request_summary
 from threatdelta.host.interface import ChangeRequest, Outcome
+from threatdelta.publish.deadline import PublishLimits
 from threatdelta.publish.github import GitHubPublisher
-from threatdelta.publish.interface import Annotation, Publisher
+from threatdelta.publish.interface import Annotation, Publisher, PublishResult
 from threatdelta.publish.workflow import (
     select_step_annotations,
     workflow_command_annotation,
@@ -69,6 +70,8 @@ class GitHubActions:
     """The ``--report`` option."""
     scale: float = 1.0
     """Multiplies every wait between requests."""
+    limits: PublishLimits = field(default_factory=PublishLimits)
+    """Timeouts and the overall budget for the GitHub requests."""
 
     @property
     def name(self) -> str:
@@ -125,6 +128,7 @@ class GitHubActions:
             sleep=sleep,
             seconds_between_requests=0.25 * scale,
             seconds_between_writes=1.0 * scale,
+            limits=self.limits,
         )
 
     def show_annotations(self, annotations: tuple[Annotation, ...]) -> None:
@@ -151,6 +155,13 @@ class GitHubActions:
                 outcome.report_path or "",
             )
         self.write_outputs(values)
+
+    def record_publication(self, published: PublishResult) -> None:
+        if published.messages:
+            self.write_summary(publication_notes(published.messages))
+        if published.comment_url:
+            # A later line for the same output replaces the earlier one.
+            self.write_outputs({"comment-url": published.comment_url})
 
     # the runner's files ------------------------------------------------------------------
 

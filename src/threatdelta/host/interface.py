@@ -60,8 +60,8 @@ class Outcome:
     """Where the JSON report was written, when it was."""
     annotations: tuple[Annotation, ...]
     """The findings on the model files' lines."""
-    published: PublishResult | None
-    """What the publisher did (None: nothing was tried, e.g. no token)."""
+    published: PublishResult | None = None
+    """What the publisher did (None: nothing was tried yet, or nothing can be, e.g. no token)."""
 
     @property
     def new(self) -> int:
@@ -113,4 +113,11 @@ class Host(Protocol):
         """Show the findings on the model files' lines as the host can."""
 
     def deliver(self, outcome: Outcome) -> None:
-        """Write the host's own reports (job summary, outputs, report files) for ``outcome``."""
+        """Write the host's own reports (job summary, outputs, report files) for ``outcome``.
+
+        The flow calls this before anything is published, so that however publishing goes (a
+        host that hangs, answers nonsense, or a crash) the verdict is already on record."""
+
+    def record_publication(self, published: PublishResult) -> None:
+        """Add to the reports :meth:`deliver` wrote what publishing did: the comment's address,
+        and what could not be published and why."""

@@ -3,12 +3,14 @@
 The comment is found by two hidden markers at the top of its body (which configuration wrote it,
 and which head commit it reports) and by its author being the token's own login, so comments by
 other people that copy the markers are never touched. Network trouble never raises: every outcome,
-including "GitHub was down", comes back as a :class:`PublishResult` and log lines, and the token
-never appears in either.
+including "GitHub was down", "GitHub answered with something that is not the API's JSON" and
+"GitHub did not finish answering within the time allowed", comes back as a :class:`PublishResult`
+and log lines, and the token never appears in either.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from threatdelta.publish import sticky
+from threatdelta.publish.deadline import Deadline, OutOfTime, PublishLimits, run_before
 from threatdelta.publish.interface import (
     Annotation,
     Publication,
@@ -84,6 +87,21 @@ class _ReadOnly(Exception):
     """The token may not write (403 on a write)."""
 
 
+class _Malformed(Exception):
+    """GitHub answered, but not with the JSON its API describes (say, an HTML page from a proxy)."""
+
+
+_MALFORMED = (_Malformed, AttributeError, TypeError, ValueError, KeyError, IndexError)
+"""What reading an answer that is not the API's JSON raises, in PyGithub or in our code."""
+
+
+def _text(value: object, what: str) -> str:
+    """``value`` when GitHub's answer really held a string there, else :class:`_Malformed`."""
+    if not isinstance(value, str):
+        raise _Malformed(f"GitHub's answer had no {what}")
+    return value
+
+
 def _header(exc: GithubException, name: str) -> str | None:
     for key, value in (exc.headers or {}).items():
         if key.lower() == name:
@@ -143,6 +161,8 @@ def _describe(exc: BaseException) -> str:
         return "GitHub did not answer in time"
     if isinstance(exc, requests.ConnectionError):
         return "could not connect to GitHub"
+    if isinstance(exc, _MALFORMED):
+        return "GitHub's answer was not the JSON its API describes"
     return type(exc).__name__
 
 
@@ -195,8 +215,26 @@ class _Publisher:
         self.messages: list[str] = []
         self.readonly = False
         self._repo: Repository | None = None
+        self.comment_outcome: StickyOutcome | None = None
+        """Set when the comment step has ended, whatever its outcome."""
+        self.check_url: str | None = None
+        self.check_done = False
+        """Whether the check-run step has ended, whatever its outcome."""
+        self.abandoned = False
+        """Set when the caller stopped waiting: later notes from this publisher are dropped."""
+
+    def unfinished(self) -> list[str]:
+        """What the publication asked for and this publisher has not finished."""
+        left = []
+        if self.pub.comment_mode != "off" and self.comment_outcome is None:
+            left.append("the pull-request comment")
+        if self.pub.check_run and not self.check_done:
+            left.append("the check run")
+        return left
 
     def note(self, line: str) -> None:
+        if self.abandoned:
+            return
         self.messages.append(line)
         self.say(line)
 
@@ -269,14 +307,22 @@ class _Publisher:
                 output=output(batches[0]),
             ),
         )
-        self.say(f"created check run {pub.check_name!r}: {run.html_url}")
+        self.say(
+            f"created check run {pub.check_name!r}: {_text(run.html_url, 'check run address')}"
+        )
         for n, batch in enumerate(batches[1:], start=2):
             try:
                 self.write(
                     f"adding annotations (batch {n} of {len(batches)}) to the check run",
                     lambda batch=batch: run.edit(output=output(batch)),  # type: ignore[misc]
                 )
-            except (GithubException, requests.RequestException, GaveUp, _ReadOnly) as exc:
+            except (
+                GithubException,
+                requests.RequestException,
+                GaveUp,
+                _ReadOnly,
+                *_MALFORMED,
+            ) as exc:
                 sent = (n - 1) * ANNOTATIONS_PER_REQUEST
                 self.note(
                     f"the check run shows only {sent} of {len(pub.annotations)} annotations: "
@@ -304,13 +350,18 @@ class _Thread:
         return self._pull
 
     def _posted(self, c: IssueComment) -> PostedComment:
+        if not isinstance(c.id, int):
+            raise _Malformed("GitHub's answer had no comment id")
         self._objects[c.id] = c
-        return PostedComment(c.id, c.body or "", c.user.login, c.html_url)
+        return PostedComment(
+            c.id, c.body or "", _text(c.user.login, "author"), _text(c.html_url, "comment address")
+        )
 
     def own_author(self) -> str:
         try:
             login = self.p.calls(
-                "asking GitHub who the token belongs to", lambda: self.p.gh.get_user().login
+                "asking GitHub who the token belongs to",
+                lambda: _text(self.p.gh.get_user().login, "login"),
             )
         except GithubException as exc:
             if exc.status in (403, 404) and not _is_rate_limit(exc):
@@ -319,7 +370,7 @@ class _Thread:
         return str(login)
 
     def current_head(self) -> str:
-        return str(self.pull().head.sha)
+        return _text(self.pull().head.sha, "head commit")
 
     def comments(self) -> list[PostedComment]:
         pull = self.pull()
@@ -400,29 +451,36 @@ def publish_pull_request(
     fallback_login: str = FALLBACK_LOGIN,
     seconds_between_requests: float = 0.25,
     seconds_between_writes: float = 1.0,
-    timeout: int = 30,
+    limits: PublishLimits | None = None,
 ) -> PublishResult:
     """Publish ``pub`` on pull request ``pr_number`` of ``repo`` (``owner/name``).
 
     ``retry_backoff`` is the first wait after a server error (doubling each time);
     ``Retry-After`` is honoured as asked; all waits together stay under ``max_total_wait``
     seconds, after which the step is given up and reported. ``seconds_between_*`` space requests
-    out as GitHub asks of integrations (pass 0 against a local server). Never raises for GitHub's
-    answers or a network failure; never puts ``token`` in a log line or a message.
+    out as GitHub asks of integrations (pass 0 against a local server). Each request may take
+    ``limits.timeout`` seconds to connect and as long again per read, and everything together
+    ``limits.total`` seconds: then this returns, naming what was not published, even while a
+    request is still hanging. Never raises for GitHub's answers or a network failure; never puts
+    ``token`` in a log line or a message.
     """
+    limits = limits or PublishLimits()
+    stopped = threading.Event()
 
     def redact(text: str) -> str:
         return text.replace(token, "***") if token else text
 
     def say(line: str) -> None:
-        log(redact(line))
+        if not stopped.is_set():
+            log(redact(line))
 
+    deadline = Deadline(limits.total)
     gh = Github(
         base_url=api_url.rstrip("/"),
         auth=Auth.Token(token),
         retry=None,
         per_page=100,
-        timeout=timeout,
+        timeout=limits.timeout,  # for connecting, and again for each read
         user_agent="threatdelta",
         seconds_between_requests=seconds_between_requests or None,
         seconds_between_writes=seconds_between_writes or None,
@@ -434,38 +492,61 @@ def publish_pull_request(
         max_total_wait=max_total_wait,
         sleep=sleep,
         log=say,
+        deadline=deadline,
     )
     p = _Publisher(gh, calls, repo, pr_number, pub, say, fallback_login)
-    comment = StickyOutcome("off", None)
-    check_url: str | None = None
     try:
-        if pub.comment_mode != "off":
-            try:
-                comment = p.comment()
-            except _ReadOnly:
-                p.readonly_hit()
-                comment = StickyOutcome("skipped-readonly", None)
-            except (GithubException, requests.RequestException, GaveUp) as exc:
-                p.note(f"could not publish the pull-request comment: {_failure_text(exc)}")
-                comment = StickyOutcome("failed", None)
-        if pub.check_run:
-            if p.readonly:
-                p.messages.append("the check run was not created: the token cannot write")
-            else:
-                try:
-                    check_url = p.check_run()
-                except _ReadOnly:
-                    p.readonly_hit()
-                except (GithubException, requests.RequestException, GaveUp) as exc:
-                    p.note(f"could not publish the check run: {_failure_text(exc)}")
+        run_before(deadline, lambda: _publish_steps(p))
+    except OutOfTime:
+        stopped.set()
+        left = p.unfinished()
+        p.abandoned = True
+        line = (
+            f"GitHub did not finish answering within the {limits.total:g}s allowed for publishing"
+        )
+        if left:
+            line += f"; not published (or not confirmed): {' and '.join(left)}"
+        p.messages.append(line)
+        log(redact(line))
     finally:
-        gh.close()
+        if not stopped.is_set():
+            gh.close()
+    comment = p.comment_outcome
+    if comment is None:
+        comment = StickyOutcome("failed", None)
     return PublishResult(
         comment_url=comment.url,
         comment_action=comment.action,
-        check_run_url=check_url,
-        messages=tuple(redact(m) for m in p.messages),
+        check_run_url=p.check_url,
+        messages=tuple(redact(m) for m in list(p.messages)),
     )
+
+
+def _publish_steps(p: _Publisher) -> None:
+    """The comment, then the check run; each step's outcome is recorded on ``p``."""
+    pub = p.pub
+    if pub.comment_mode == "off":
+        p.comment_outcome = StickyOutcome("off", None)
+    else:
+        try:
+            p.comment_outcome = p.comment()
+        except _ReadOnly:
+            p.readonly_hit()
+            p.comment_outcome = StickyOutcome("skipped-readonly", None)
+        except (GithubException, requests.RequestException, GaveUp, *_MALFORMED) as exc:
+            p.note(f"could not publish the pull-request comment: {_failure_text(exc)}")
+            p.comment_outcome = StickyOutcome("failed", None)
+    if pub.check_run:
+        if p.readonly:
+            p.messages.append("the check run was not created: the token cannot write")
+        else:
+            try:
+                p.check_url = p.check_run()
+            except _ReadOnly:
+                p.readonly_hit()
+            except (GithubException, requests.RequestException, GaveUp, *_MALFORMED) as exc:
+                p.note(f"could not publish the check run: {_failure_text(exc)}")
+        p.check_done = True
 
 
 @dataclass(frozen=True)
@@ -489,6 +570,8 @@ class GitHubPublisher:
     """Spacing of requests, as GitHub asks of integrations."""
     seconds_between_writes: float = 1.0
     """Spacing of writes."""
+    limits: PublishLimits = field(default_factory=PublishLimits)
+    """Per-request timeout and the overall budget."""
 
     @property
     def host(self) -> str:
@@ -509,4 +592,5 @@ class GitHubPublisher:
             sleep=self.sleep,
             seconds_between_requests=self.seconds_between_requests,
             seconds_between_writes=self.seconds_between_writes,
+            limits=self.limits,
         )

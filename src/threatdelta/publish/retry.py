@@ -3,7 +3,8 @@
 Each host says, for one failure, how long to wait before trying again (or that trying again is
 pointless) and how to describe the failure without the token; :class:`Calls` does the rest the same
 way for every host: at most :data:`MAX_ATTEMPTS` tries, all waits together under a cap, one log line
-per retry.
+per retry, and no try or wait past the run's publishing deadline
+(:class:`~threatdelta.publish.deadline.Deadline`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
+
+from threatdelta.publish.deadline import Deadline
 
 T = TypeVar("T")
 
@@ -50,7 +53,7 @@ class Calls:
     ``delay(exc, attempt)`` gives the seconds to wait after failure number ``attempt`` (0-based),
     or None when ``exc`` is not worth retrying (it is then raised as it is); ``describe(exc)`` is a
     short, token-free account of it. ``retryable`` names the exception types ``delay`` is asked
-    about.
+    about. With a ``deadline``, no call starts and no wait begins that would end after it.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class Calls:
         max_total_wait: float,
         sleep: Callable[[float], None],
         log: Callable[[str], None],
+        deadline: Deadline | None = None,
     ) -> None:
         self.retryable = retryable
         self.delay = delay
@@ -69,11 +73,15 @@ class Calls:
         self.max_total_wait = max_total_wait
         self.sleep = sleep
         self.log = log
+        self.deadline = deadline
         self.waited = 0.0
 
     def __call__(self, what: str, fn: Callable[[], T]) -> T:
         attempt = 0
+        deadline = self.deadline
         while True:
+            if deadline is not None and deadline.expired():
+                raise GaveUp(what, f"the {deadline.budget:g}s allowed for publishing ran out")
             try:
                 return fn()
             except self.retryable as exc:
@@ -88,6 +96,12 @@ class Calls:
                         what,
                         f"{self.describe(exc)}; waiting {delay:g}s more would exceed the "
                         f"{self.max_total_wait:g}s allowed for retries",
+                    ) from exc
+                if deadline is not None and delay >= deadline.remaining():
+                    raise GaveUp(
+                        what,
+                        f"{self.describe(exc)}; waiting {delay:g}s more would pass the "
+                        f"{deadline.budget:g}s allowed for publishing",
                     ) from exc
                 self.log(f"{what}: {self.describe(exc)}; retrying in {delay:g}s")
                 self.sleep(delay)
