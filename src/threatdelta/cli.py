@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from threatdelta import __version__
 from threatdelta.commands import COMMANDS
-from threatdelta.errors import EXIT_BAD_INPUT, InputError
+from threatdelta.errors import EXIT_BAD_INPUT, InputError, report_lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except InputError as error:
-        print(f"threatdelta: {error}" if error.location is None else str(error), file=sys.stderr)
+        for line in report_lines(error):
+            print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from threatdelta.errors import InputError, InputErrors
+from threatdelta.files import repo_path
 from threatdelta.yaml_loader import YamlDocument, load_yaml
 
 CONFIG_FILE = ".threatdelta.yml"
@@ -64,6 +65,26 @@ def _strings(doc: YamlDocument, value: Any, key: str, errors: list[InputError]) 
     return tuple(v.strip() for v in value)
 
 
+def _inside(
+    doc: YamlDocument,
+    names: tuple[str, ...],
+    key: str,
+    what: str,
+    errors: list[InputError],
+) -> tuple[str, ...]:
+    """``names`` as repository paths; one that leaves the repository is an error at its line."""
+    clean: list[str] = []
+    for index, name in enumerate(names):
+        try:
+            inside = repo_path(name, what)
+        except InputError as error:
+            where = doc.location([key, index] if isinstance(doc.data.get(key), list) else [key])
+            errors.append(InputError(error.message, where))
+            continue
+        clean.append(inside)
+    return tuple(clean)
+
+
 def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
     """Parse the settings file; errors name the line and column. An empty file means defaults."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -84,7 +105,9 @@ def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
             )
         )
     models = _strings(doc, root["models"], "models", errors) if "models" in root else DEFAULT_MODELS
+    models = _inside(doc, models, "models", "model path", errors)
     rules = _strings(doc, root["rules"], "rules", errors) if "rules" in root else ()
+    rules = _inside(doc, rules, "rules", "rule pack path", errors)
     policy = _strings(doc, root["policy"], "policy", errors) if "policy" in root else DEFAULT_POLICY
     comment = root.get("comment") or {}
     name, mode = "default", "update"

@@ -57,3 +57,18 @@ class InputErrors(InputError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+def report_lines(error: InputError) -> list[str]:
+    """The lines to print for ``error``: one per problem, each starting with where it is
+    (``path:line:column: ...``), or with ``threatdelta: `` when it has no place."""
+    errors = error.errors if isinstance(error, InputErrors) else [error]
+    lines: list[str] = []
+    for item in errors:
+        if isinstance(item, InputErrors):
+            lines.extend(report_lines(item))
+        elif item.location is None:
+            lines.append(f"threatdelta: {item.message}")
+        else:
+            lines.append(str(item))
+    return lines

@@ -26,6 +26,15 @@ import yaml
 from yaml import events
 
 from threatdelta.errors import InputError, Location
+from threatdelta.limits import (
+    MAX_FILE_BYTES,
+    MAX_ITEMS,
+    MAX_NESTING,
+    MAX_NODES,
+    number_problem,
+    string_problem,
+    too_many_items,
+)
 
 __all__ = ["YamlDocument", "load_yaml", "yaml11_reading"]
 
@@ -184,18 +193,21 @@ def load_yaml(
     data: bytes | str,
     path: str,
     *,
-    max_bytes: int = 16 * 1024 * 1024,
-    max_depth: int = 64,
-    max_nodes: int = 2_000_000,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_depth: int = MAX_NESTING,
+    max_nodes: int = MAX_NODES,
+    max_items: int = MAX_ITEMS,
     _pure: bool = False,
 ) -> YamlDocument:
     """Parse exactly one YAML document from ``data``; raise InputError on anything unsafe or bad.
 
     ``data`` is UTF-8 (a leading byte-order mark is tolerated). Limits: ``max_bytes`` of input,
-    ``max_depth`` nested sequences/mappings, ``max_nodes`` nodes counting every alias expansion.
+    ``max_depth`` nested sequences/mappings, ``max_nodes`` nodes counting every alias expansion,
+    ``max_items`` entries in one sequence or mapping; every string and number is held to
+    :func:`threatdelta.limits.string_problem` and :func:`threatdelta.limits.number_problem`.
     """
     text = _decode(data, path, max_bytes)
-    builder = _Builder(path, max_depth, max_nodes)
+    builder = _Builder(path, max_depth, max_nodes, max_items)
     parser_class = _parser_class(_pure)
     parser: Any = None
     try:
@@ -297,8 +309,9 @@ def _reader_error(
 class _Builder:
     """Turns parser events into plain data and positions, enforcing the limits."""
 
-    def __init__(self, path: str, max_depth: int, max_nodes: int) -> None:
+    def __init__(self, path: str, max_depth: int, max_nodes: int, max_items: int) -> None:
         self.path = path
+        self.max_items = max_items
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.nodes = 0
@@ -306,6 +319,7 @@ class _Builder:
         self.anchors: dict[str, _Node] = {}
         self.root: _Node | None = None
         self.documents = 0
+        self.aliases = 0
 
     def root_value(self) -> Any:
         return None if self.root is None else self.root.value
@@ -350,6 +364,12 @@ class _Builder:
     def count(self, amount: int, mark: Any) -> None:
         self.nodes += amount
         if self.nodes > self.max_nodes:
+            if not self.aliases:
+                raise self.error(
+                    f"the file holds more than {self.max_nodes} values, more than it can "
+                    "sensibly hold; it is refused",
+                    mark,
+                )
             raise self.error(
                 f"too many nodes / aliases: the document expands to more than {self.max_nodes} "
                 "nodes; remove the aliases that repeat large parts of it",
@@ -378,6 +398,7 @@ class _Builder:
         self.stack.append(_Open(value, (line, column, children), event.anchor, is_map))
 
     def alias(self, event: events.AliasEvent) -> None:
+        self.aliases += 1
         name = event.anchor
         target = self.anchors.get(name) if name is not None else None
         if target is None:
@@ -412,6 +433,11 @@ class _Builder:
         text = event.value
         tag = event.tag
         plain = bool(event.implicit[0]) and tag is None
+        problem = string_problem(text)
+        if problem is None and (plain or tag in _SCALAR_TAGS) and _is_number(text):
+            problem = number_problem(text)
+        if problem is not None:
+            raise self.error(f"this value is {problem}", event.start_mark)
         merge = plain and text == "<<"
         if tag is None:
             value = _resolve_plain(text) if plain else text
@@ -454,6 +480,10 @@ class _Builder:
         top = self.stack[-1]
         top.size += node.size
         top.height = max(top.height, node.height + 1)
+        if len(top.value) >= self.max_items and (not top.is_map or top.key is None):
+            raise InputError(
+                too_many_items(len(top.value) + 1), Location(self.path, top.pos[0], top.pos[1])
+            )
         if not top.is_map:
             top.value.append(node.value)
             children = top.pos[2]
@@ -503,6 +533,10 @@ def _tag_message(tag: str | None) -> str:
     return (
         f"the YAML tag '{shown}' is not supported; a model holds plain data only (remove the tag)"
     )
+
+
+def _is_number(text: str) -> bool:
+    return bool(_DEC_INT.match(text) or _HEX_INT.match(text) or _FLOAT.match(text))
 
 
 def _resolve_plain(text: str) -> Any:

@@ -189,3 +189,13 @@ def test_the_pull_request_number_and_repository_come_from_the_event(harness: Har
     harness.collect(folder, main(["github"]))
     assert len(harness.fake.comments(REPO, 99)) == 1
     assert harness.comments() == []
+
+
+def test_an_event_path_that_is_a_folder_is_called_a_folder_not_a_model(
+    harness: Harness,
+) -> None:
+    base, head = _start(harness)
+    result = harness.run(base, head, env={"GITHUB_EVENT_PATH": str(harness.tmp)})
+    assert result.code == 2
+    assert "is a folder, not a GitHub event file" in result.stderr
+    assert "model file" not in result.stderr

@@ -232,3 +232,14 @@ def test_evidence_deleted_at_head_is_a_regression(two_commits) -> None:
     head_sha = repo.commit("drop evidence")
     (review,) = run(repo, base_sha, head_sha).reviews
     assert [r.code for r in review.regressions] == ["evidence-missing"]
+
+
+@pytest.mark.parametrize("named", ["./threatmodel.yaml", ".//threatmodel.yaml"])
+def test_a_model_named_with_a_leading_dot_slash_is_found(two_commits, capsys, named) -> None:
+    repo, base_sha, head_sha = two_commits(BASE_MODEL, BASE_MODEL)
+    argv = ["review", "-C", str(repo.root), "--base", base_sha, "--head", head_sha]
+    code = main([*argv, "--format", "json", named])
+    assert code == 0, capsys.readouterr().err
+    assert [m["path"] for m in json.loads(capsys.readouterr().out)["models"]] == [
+        "threatmodel.yaml"
+    ]

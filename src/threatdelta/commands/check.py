@@ -11,12 +11,13 @@ from threatdelta.assess import assess_bytes
 from threatdelta.commands.common import (
     add_today,
     load_config_file,
+    load_named_pack,
     load_pack_files,
     model_files,
-    read_file,
     today,
 )
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
+from threatdelta.files import exists_in_repo
 from threatdelta.git import find_repo
 from threatdelta.policy import parse_policy, register_verdict
 from threatdelta.register import EvidenceCheck
@@ -55,17 +56,15 @@ def add_parser(subparsers: Any) -> None:
 
 
 def evidence_checker(model_path: Path) -> EvidenceCheck:
-    """Evidence paths are looked up from the repository root, then from the model's folder."""
+    """Evidence paths are looked up inside the repository, from its root, then from the model's
+    folder; a path that leaves the repository (absolute, ``..``, a symbolic link) is missing."""
     folder = model_path.resolve().parent
     repo = find_repo(folder)
-    bases = tuple(dict.fromkeys([repo.root.resolve() if repo is not None else folder, folder]))
+    root = repo.root.resolve() if repo is not None else folder
+    inner = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else "."
 
     def exists(relative: str) -> bool:
-        for base in bases:
-            target = (base / relative).resolve()
-            if target.is_relative_to(base) and target.exists():
-                return True
-        return False
+        return exists_in_repo(root, relative) or exists_in_repo(root, f"{inner}/{relative}")
 
     return exists
 
@@ -77,14 +76,12 @@ def run(args: argparse.Namespace) -> int:
     root = repo.root if repo is not None else cwd
     config = load_config_file(root, args.config)
     policy = parse_policy([args.fail_on])
-    pack = load_pack_files([args.rules] if args.rules else list(config.rules), root)
+    pack = load_named_pack(args.rules) if args.rules else load_pack_files(config.rules, root)
     date = today(args)
     results = []
-    for path in model_files(args.paths, root, config.models, "check"):
+    for path, data in model_files(args.paths, root, config.models, "check"):
         exists = evidence_checker(path)
-        results.append(
-            assess_bytes(read_file(path), str(path), pack, today=date, evidence_exists=exists)
-        )
+        results.append(assess_bytes(data, str(path), pack, today=date, evidence_exists=exists))
     datas = [register_data(a.register, a.pack) for a in results]
     if args.format == "json":
         if len(datas) == 1:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from pathlib import Path
 
 from threatdelta.config import CONFIG_FILE, Config, parse_config
 from threatdelta.errors import InputError
+from threatdelta.files import normalise_pattern, read_repo_file
 from threatdelta.files import read_file as read_file  # re-exported for the commands
 from threatdelta.formats.packs import load_rules
 from threatdelta.git import glob_match
@@ -39,44 +41,47 @@ def load_config_file(root: Path, explicit: str | None) -> Config:
     """Settings from ``--config`` or ``.threatdelta.yml`` at ``root`` (defaults when absent)."""
     if explicit:
         path = Path(explicit)
-        return parse_config(read_file(path), str(path))
-    path = root / CONFIG_FILE
-    if path.is_file():
-        return parse_config(read_file(path), CONFIG_FILE)
+        return parse_config(read_file(path, "settings file"), str(path))
+    if os.path.lexists(root / CONFIG_FILE):
+        return parse_config(read_repo_file(root, CONFIG_FILE, "settings file"), CONFIG_FILE)
     return Config()
 
 
+def load_named_pack(name: str) -> RulePack:
+    """The rule pack named on the command line (``--rules``)."""
+    return load_rules(read_file(Path(name), "rule pack"), name)
+
+
 def load_pack_files(paths: list[str] | tuple[str, ...], base: Path) -> RulePack | None:
-    """The rule pack named on the command line or in the settings (only one is supported)."""
+    """The rule pack the settings name (only one is supported), read from the repository at
+    ``base``: a path outside it is refused."""
     if not paths:
         return None
     if len(paths) > 1:
         raise InputError(
             "only one rule pack can be used at a time (use 'extends: builtin' to add to the built-in pack)"
         )
-    path = Path(paths[0])
-    if not path.is_absolute():
-        path = base / path if not path.exists() else path
-    return load_rules(read_file(path), str(paths[0]))
+    return load_rules(read_repo_file(base, paths[0], "rule pack"), paths[0])
 
 
 def model_files(
     paths: list[str], root: Path, patterns: tuple[str, ...], command: str
-) -> list[Path]:
-    """The model files named on the command line, else those under ``root`` matching
-    ``patterns`` (the settings' ``models``)."""
+) -> list[tuple[Path, bytes]]:
+    """Each model file with its bytes: the ones named on the command line, else those under
+    ``root`` matching ``patterns`` (the settings' ``models``), read only from inside ``root``."""
     if paths:
-        return [Path(p) for p in paths]
+        return [(Path(p), read_file(Path(p))) for p in paths]
+    wanted = tuple(normalise_pattern(p) for p in patterns)
     found = sorted(
         p
         for p in root.rglob("*")
-        if p.is_file()
-        and ".git" not in p.relative_to(root).parts
-        and any(glob_match(p.relative_to(root).as_posix(), pat) for pat in patterns)
+        if ".git" not in p.relative_to(root).parts
+        and any(glob_match(p.relative_to(root).as_posix(), pat) for pat in wanted)
+        and (p.is_file() or p.is_symlink())
     )
     if not found:
         raise InputError(
             f"no model file found (looked for {', '.join(patterns)}); "
             f"name one: threatdelta {command} PATH"
         )
-    return found
+    return [(p, read_repo_file(root, p.relative_to(root).as_posix(), "model file")) for p in found]

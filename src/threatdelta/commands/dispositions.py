@@ -17,9 +17,9 @@ from threatdelta.commands.check import evidence_checker
 from threatdelta.commands.common import (
     add_today,
     load_config_file,
+    load_named_pack,
     load_pack_files,
     model_files,
-    read_file,
     today,
 )
 from threatdelta.errors import EXIT_PASS, InputError, Location
@@ -87,16 +87,16 @@ def run(args: argparse.Namespace) -> int:
     repo = find_repo(cwd)
     root = repo.root if repo is not None else cwd
     config = load_config_file(root, args.config)
-    pack = load_pack_files([args.rules] if args.rules else list(config.rules), root)
-    paths = model_files([args.path] if args.path else [], root, config.models, "dispositions")
-    if len(paths) > 1:
+    pack = load_named_pack(args.rules) if args.rules else load_pack_files(config.rules, root)
+    files = model_files([args.path] if args.path else [], root, config.models, "dispositions")
+    if len(files) > 1:
         raise InputError(
-            f"{len(paths)} model files match 'models' in the settings; name one: "
+            f"{len(files)} model files match 'models' in the settings; name one: "
             "threatdelta dispositions PATH"
         )
-    path = paths[0]
+    path, data = files[0]
     assessment = assess_bytes(
-        read_file(path), str(path), pack, today=today(args), evidence_exists=evidence_checker(path)
+        data, str(path), pack, today=today(args), evidence_exists=evidence_checker(path)
     )
     model = assessment.register.model
     if model.format != "native":

@@ -100,7 +100,10 @@ def run_github(args: argparse.Namespace, environ: Mapping[str, str], log: StepLo
     try:
         # The event first: once the pull request is known, any later error replaces its comment.
         event = parse_event(
-            env.event_name, read_file(Path(env.event_path)), env.event_path, env.repository
+            env.event_name,
+            read_file(Path(env.event_path), "GitHub event file"),
+            env.event_path,
+            env.repository,
         )
         if isinstance(event, PullRequestEvent):
             host.event = event

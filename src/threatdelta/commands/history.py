@@ -108,7 +108,7 @@ def model_path(repo: Repo, base: str, given: str | None, config: Config, rev: st
 def rule_pack(repo: Repo, args: argparse.Namespace, config: Config, rev: str) -> RulePack | None:
     """``--rules`` from the file system, else the configured pack as it is at ``rev``."""
     if getattr(args, "rules", None):
-        return load_rules(read_file(Path(args.rules)), args.rules)
+        return load_rules(read_file(Path(args.rules), "rule pack"), args.rules)
     if not config.rules:
         return None
     if len(config.rules) > 1:

@@ -93,7 +93,7 @@ def run_review(args: argparse.Namespace) -> tuple[ReviewSet, Repo]:
     base = args.base or default_base(repo, head)
     rules = None
     if args.rules:
-        rules = (read_file(Path(args.rules)), args.rules)
+        rules = (read_file(Path(args.rules), "rule pack"), args.rules)
     result = review_revisions(
         repo,
         base,

@@ -40,6 +40,13 @@ from threatdelta.formats.dragon_geometry import (
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.json_source import decode_json, json_location
 from threatdelta.formats.vocabulary import protocol_for, severity_for, stride_for
+from threatdelta.limits import (
+    MAX_BOUNDARIES,
+    MAX_ELEMENTS,
+    MAX_FILE_BYTES,
+    MAX_FLOWS,
+    check_model_counts,
+)
 from threatdelta.model.model import (
     Boundary,
     Disposition,
@@ -51,16 +58,17 @@ from threatdelta.model.model import (
     Value,
     frozen_props,
 )
+from threatdelta.model.nesting import chains, check_nesting
 from threatdelta.model.types import boundary_chain, element_chain, flow_chain
 from threatdelta.threat import Threat
 
 name = "dragon"
 """Format name."""
 
-MAX_BYTES = 32 * 1024 * 1024
+MAX_BYTES = MAX_FILE_BYTES
 """Largest file read."""
-MAX_CELLS = 50_000
-"""Most cells over all diagrams."""
+MAX_CELLS = MAX_ELEMENTS + MAX_FLOWS + MAX_BOUNDARIES
+"""Most cells over all diagrams (the model limits of :mod:`threatdelta.limits` together)."""
 MAX_POINTS = 1_000
 """Most vertices on one flow or boundary curve."""
 MAX_THREATS = 100_000
@@ -364,6 +372,7 @@ class _Reader:
         boxes = {c.id: c for c in cells if c.kind == "box" and self._is_trust(c)}
         curves = {c.id: c for c in cells if c.kind == "curve" and self._is_trust(c)}
         flows = [c for c in cells if c.kind == "flow"]
+        check_model_counts(len(nodes), len(flows), len(boxes) + len(curves), Location(self.path))
 
         node_rects = {i: r for i, c in nodes.items() if (r := self._rect(c)) is not None}
         box_rects = {i: r for i, c in boxes.items() if (r := self._rect(c)) is not None}
@@ -386,6 +395,7 @@ class _Reader:
                 if nodes[node_id].diagram == diagram:
                     membership[node_id] = innermost_box(rect.centre, here)
 
+        check_nesting(parents, self._of_id)
         boundaries = [self._box(boxes[i], parents.get(i)) for i in sorted(boxes)]
         curve_lines: dict[str, list[Point]] = {}
         for curve_id in sorted(curves):
@@ -796,15 +806,9 @@ def _boolean(value: object) -> bool | None:
 
 
 def _ancestors(parents: Mapping[str, str | None]) -> dict[str | None, frozenset[str]]:
-    """Box id -> itself and every box around it (bounded against cycles)."""
+    """Box id -> itself and every box around it (linear in the chains' lengths, cycle-safe)."""
     result: dict[str | None, frozenset[str]] = {None: frozenset()}
-    for box_id in parents:
-        chain: list[str] = []
-        current: str | None = box_id
-        while current is not None and current not in chain and len(chain) <= len(parents):
-            chain.append(current)
-            current = parents.get(current)
-        result[box_id] = frozenset(chain)
+    result.update((box_id, frozenset(chain)) for box_id, chain in chains(parents).items())
     return result
 
 

@@ -12,8 +12,15 @@ import re
 from collections.abc import Sequence
 
 from threatdelta.errors import InputError, Location
+from threatdelta.limits import (
+    MAX_FILE_BYTES,
+    MAX_NUMBER_CHARS,
+    check_data,
+    check_size,
+    number_problem,
+)
 
-MAX_BYTES = 32 * 1024 * 1024
+MAX_BYTES = MAX_FILE_BYTES
 """Largest JSON model file read."""
 
 
@@ -174,15 +181,138 @@ class JsonPositions:
         return i + 1
 
 
-def decode_json(data: bytes, path: str, max_bytes: int = MAX_BYTES) -> tuple[str, object]:
-    """``data`` as text and parsed JSON; bad bytes or syntax raise :class:`InputError`."""
+class _Refused(Exception):
+    """Raised from inside ``json.loads`` hooks; located afterwards by scanning the text."""
+
+    def __init__(self, message: str, token: re.Pattern[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.token = token
+
+
+# A string (skipped whole, so nothing inside it matches) or, in group 1, the token sought.
+_LONG_NUMBER = re.compile(
+    _JSON_STRING.pattern
+    + "|"
+    + rf"(-[0-9][0-9.eE+-]{{{MAX_NUMBER_CHARS - 1},}}|[0-9][0-9.eE+-]{{{MAX_NUMBER_CHARS},}})"
+)
+_CONSTANT = re.compile(_JSON_STRING.pattern + r"|(-?Infinity|NaN)")
+
+
+def _number(text: str) -> float | int:
+    problem = number_problem(text)
+    if problem is not None:
+        raise _Refused(f"this value is {problem}", _LONG_NUMBER)
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _constant(text: str) -> object:
+    raise _Refused(f"'{text}' is not a JSON value; write a number or a string", _CONSTANT)
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Refused("duplicate key")
+    return result
+
+
+def _first_token(text: str, token: re.Pattern[str]) -> int | None:
+    for match in token.finditer(text):
+        if match.group(1) is not None:
+            return match.start(1)
+    return None
+
+
+def _duplicate_key(text: str) -> tuple[int, str] | None:
+    """Offset and text of the first key written twice in one object of valid JSON ``text``."""
+    stack: list[set[str] | None] = []
+    i = 0
+    while True:
+        found = _JSON_STRUCTURE.search(text, i)
+        if found is None:
+            return None
+        i = found.start()
+        mark = text[i]
+        if mark == '"':
+            match = _JSON_STRING.match(text, i)
+            if match is None:
+                return None
+            end = match.end()
+            keys = stack[-1] if stack else None
+            if keys is not None and text[_skip_ws(text, end) : _skip_ws(text, end) + 1] == ":":
+                key = json.loads(match.group())
+                if key in keys:
+                    return i, key
+                keys.add(key)
+            i = end
+            continue
+        if mark == "{":
+            stack.append(set())
+        elif mark == "[":
+            stack.append(None)
+        elif stack:
+            stack.pop()
+        i += 1
+
+
+def decode_json(data: bytes, path: str, max_bytes: int = MAX_FILE_BYTES) -> tuple[str, object]:
+    """``data`` as text and parsed JSON; bad bytes or syntax raise :class:`InputError`.
+
+    Held to :mod:`threatdelta.limits` (size, nesting, values, strings, numbers) and stricter
+    than ``json.loads`` where it would let a mistake through: a key written twice in one object,
+    ``NaN`` and ``Infinity`` are refused, like YAML's duplicate keys.
+    """
+    check_size(len(data), path, "file")
     if len(data) > max_bytes:
         raise InputError(
             f"the file is {len(data)} bytes; models larger than {max_bytes} bytes are refused",
             Location(path),
         )
+    text = decode_text(data, path)
     try:
-        text = data.decode("utf-8-sig")
+        parsed = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_int=_number,
+            parse_float=_number,
+            parse_constant=_constant,
+        )
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON: {error.msg}", Location(path, error.lineno, error.colno)
+        ) from None
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply to be a model", Location(path)) from None
+    except _Refused as refused:
+        if refused.token is not None:
+            offset = _first_token(text, refused.token)
+            message = refused.message
+        else:
+            duplicate = _duplicate_key(text)
+            offset = None if duplicate is None else duplicate[0]
+            message = (
+                "duplicate key in this object; each key may appear only once"
+                if duplicate is None
+                else f"duplicate key {json.dumps(duplicate[1])[:80]} in this object; each key "
+                "may appear only once"
+            )
+        if offset is None:
+            raise InputError(message, Location(path)) from None
+        raise InputError(message, Location(path, *line_column(text, offset))) from None
+    check_data(parsed, lambda pointer: _locate(text, path, pointer))
+    return text, parsed
+
+
+def _locate(text: str, path: str, pointer: Sequence[str | int]) -> Location:
+    where = json_location(text, pointer)
+    return Location(path) if where is None else Location(path, *where)
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """``data`` as UTF-8 text (a byte-order mark is dropped); a clear error when it is not."""
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         prefix = data[: error.start].decode("utf-8", errors="replace")
         line, column = line_column(prefix, len(prefix))
@@ -190,11 +320,3 @@ def decode_json(data: bytes, path: str, max_bytes: int = MAX_BYTES) -> tuple[str
             f"the file is not UTF-8 text (byte {error.start}): save it as UTF-8",
             Location(path, line, column),
         ) from None
-    try:
-        return text, json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not valid JSON: {error.msg}", Location(path, error.lineno, error.colno)
-        ) from None
-    except RecursionError:
-        raise InputError("the JSON is nested too deeply to be a model", Location(path)) from None

@@ -27,6 +27,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, check_sections
 from threatdelta.model.model import (
     Boundary,
     Control,
@@ -110,6 +111,11 @@ def sniff(path: str, data: bytes) -> bool:
 def read(data: bytes, path: str) -> ParsedModel:
     """Parse a native model; raise InputError (or InputErrors) listing every problem found."""
     doc = load_yaml(data, path)
+    check_sections(
+        doc.data,
+        {"elements": ELEMENTS, "flows": FLOWS, "boundaries": BOUNDARIES},
+        doc.location,
+    )
     errors = schema_errors(doc) + semantic_errors(doc)
     if errors:
         raise _combine(errors)

@@ -33,6 +33,7 @@ from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.json_source import JsonPositions, decode_json
 from threatdelta.formats.vocabulary import protocol_for, stride_for
+from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, MAX_FILE_BYTES, check_sections
 from threatdelta.model.model import (
     Boundary,
     Control,
@@ -54,7 +55,7 @@ from threatdelta.yaml_loader import YamlDocument, load_yaml
 name = "otm"
 """Format name."""
 
-MAX_BYTES = 32 * 1024 * 1024
+MAX_BYTES = MAX_FILE_BYTES
 """Largest file read."""
 MAX_ITEMS = 100_000
 """Most trust zones, components, flows, threats or mitigations in one list."""
@@ -320,6 +321,11 @@ class _Reader:
         if not system:
             self._error("project.name is missing; name the project", ("project",))
         self._raise()
+        check_sections(
+            data,
+            {"components": ELEMENTS, "dataflows": FLOWS, "trustZones": BOUNDARIES},
+            self.doc.at,
+        )
 
         zones, outside = self._zones(data)
         ids: dict[str, str] = {b.id: "trust zone" for b in zones}

@@ -8,11 +8,14 @@ from types import ModuleType
 
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.limits import MAX_FILE_BYTES, check_model_counts, check_size
+from threatdelta.model.model import Model
+from threatdelta.model.nesting import check_nesting
 
 FORMAT_NAMES = ("native", "tm7", "dragon", "otm")
 """Every model format, in the order sniffers are tried."""
 
-MAX_MODEL_BYTES = 64 * 1024 * 1024
+MAX_MODEL_BYTES = MAX_FILE_BYTES
 """Largest model file read."""
 
 
@@ -58,12 +61,20 @@ def detect(path: str, data: bytes) -> str:
 
 
 def read_model(data: bytes, path: str, format_name: str | None = None) -> ParsedModel:
-    """Parse ``data`` (read from ``path``) with the right reader."""
-    if len(data) > MAX_MODEL_BYTES:
-        raise InputError(
-            f"the model file is {len(data)} bytes; at most {MAX_MODEL_BYTES} are read",
-            Location(path),
-        )
+    """Parse ``data`` (read from ``path``) with the right reader.
+
+    Whatever the reader, the result is held to the limits of :mod:`threatdelta.limits` before
+    anything works out its structure or enumerates its threats.
+    """
+    check_size(len(data), path, "model file")
     name = format_name or detect(path, data)
     parsed: ParsedModel = reader(name).read(data, path)
+    check_model(parsed.model, path)
     return parsed
+
+
+def check_model(model: Model, path: str) -> None:
+    """Refuse a model over the element, flow or boundary count or the boundary nesting limit."""
+    check_model_counts(len(model.elements), len(model.flows), len(model.boundaries), Location(path))
+    where = {b.id: b.location or Location(path) for b in model.boundaries}
+    check_nesting({b.id: b.parent for b in model.boundaries}, lambda b: where[b])

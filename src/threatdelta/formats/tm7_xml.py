@@ -19,10 +19,18 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from threatdelta.errors import InputError, Location
+from threatdelta.limits import (
+    MAX_FILE_BYTES,
+    MAX_ITEMS,
+    MAX_NESTING,
+    MAX_NODES,
+    string_problem,
+    too_many_items,
+)
 
-MAX_INPUT_BYTES = 64 * 1024 * 1024
-"""Largest file accepted (64 MiB); the biggest real models are a few MiB."""
-MAX_ELEMENTS = 2_000_000
+MAX_INPUT_BYTES = MAX_FILE_BYTES
+"""Largest file accepted; the biggest real models are a few MiB."""
+MAX_ELEMENTS = MAX_NODES
 """Most XML tags (start tags, comments, ...) accepted in one file; bounds the element count."""
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -103,7 +111,43 @@ def parse_xml(data: bytes, path: str, what: str) -> XmlElement:
             f"{what} file; open and save it again in the Threat Modeling Tool",
             Location(path, line, None if column is None else column + 1),
         ) from None
+    except (LookupError, ValueError) as error:  # an encoding Python does not know, say
+        raise InputError(
+            f"the XML cannot be decoded ({_first_line(str(error))}); a {what} file written by the "
+            "Threat Modeling Tool is UTF-8 (or UTF-16) XML",
+            Location(path, 1, 1),
+        ) from None
+    _check_tree(root, path)
     return root
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0][:120] if text else "unknown reason"
+
+
+def _check_tree(root: XmlElement, path: str) -> None:
+    """Refuse XML nested deeper than the nesting limit or holding an overlong text."""
+    stack: list[tuple[XmlElement, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise InputError(
+                f"XML elements are nested more than {MAX_NESTING} deep (at <{local_name(str(node.tag))[:80]}>); "
+                "a Threat Modeling Tool file never is",
+                Location(path),
+            )
+        if len(node) > MAX_ITEMS:
+            raise InputError(
+                too_many_items(len(node), f"<{local_name(str(node.tag))[:80]}>"),
+                Location(path),
+            )
+        for value in (node.text, node.tail, *node.attrib.values()):
+            problem = string_problem(value) if value else None
+            if problem is not None:
+                raise InputError(
+                    f"<{local_name(str(node.tag))[:80]}> holds {problem}", Location(path)
+                )
+        stack.extend((item, depth + 1) for item in node)
 
 
 def _parse_reason(error: StdET.ParseError) -> str:

@@ -80,7 +80,7 @@ def config_at(repo: Repo, rev: str, explicit: str | None) -> Config:
         path = Path(explicit)
         if not path.is_absolute():
             path = repo.root / path
-        return parse_config(read_file(path), explicit)
+        return parse_config(read_file(path, "settings file"), explicit)
     data = repo.read(rev, CONFIG_FILE)
     return parse_config(data, CONFIG_FILE) if data is not None else Config()
 
@@ -99,7 +99,7 @@ def rules_override(repo: Repo, inputs: ActionInputs) -> tuple[bytes, str] | None
     path = Path(inputs.rules)
     if not path.is_absolute():
         path = repo.root / path
-    return read_file(path), inputs.rules
+    return read_file(path, "rule pack"), inputs.rules
 
 
 def comment_settings(inputs: ActionInputs, config: Config | None) -> tuple[str, CommentMode]:

@@ -1,7 +1,7 @@
 """Structural facts about a model, computed once: zones, crossings, neighbours.
 
-Each boundary's chain of enclosing boundaries is followed through ``parent`` (bounded, so a cycle
-cannot hang it); elements and flows form a networkx ``MultiDiGraph``. A flow crosses every border boundary that contains
+Each boundary's chain of enclosing boundaries is followed through ``parent`` once, in linear time
+(:mod:`threatdelta.model.nesting`; a cycle cannot hang it); elements and flows form a networkx ``MultiDiGraph``. A flow crosses every border boundary that contains
 exactly one of its two ends; formats that know crossings from geometry (TMT line boundaries,
 Threat Dragon curves) set ``Flow.crosses`` and that list is taken as it is.
 """
@@ -14,6 +14,7 @@ from functools import cached_property
 import networkx as nx
 
 from threatdelta.model.model import Element, Flow, Model
+from threatdelta.model.nesting import chains
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,9 @@ class ModelFacts:
 
     @cached_property
     def _enclosing(self) -> dict[str | None, tuple[str, ...]]:
-        """Boundary id -> itself and its ancestors, innermost first (bounded against cycles)."""
-        parents = {b.id: b.parent for b in self.model.boundaries}
+        """Boundary id -> itself and its ancestors, innermost first (linear time, cycle-safe)."""
         result: dict[str | None, tuple[str, ...]] = {None: ()}
-        for boundary_id in parents:
-            chain: list[str] = []
-            current: str | None = boundary_id
-            while current is not None and current not in chain and len(chain) <= len(parents):
-                chain.append(current)
-                current = parents.get(current)
-            result[boundary_id] = tuple(chain)
+        result.update(chains({b.id: b.parent for b in self.model.boundaries}))
         return result
 
     def enclosing(self, element: Element) -> tuple[str, ...]:

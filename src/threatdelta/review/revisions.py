@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from threatdelta.config import Config
 from threatdelta.engine import EnumerationStats, enumerate_threats
 from threatdelta.errors import InputError, Location
+from threatdelta.files import normalise_pattern
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.packs import default_pack, load_rules
 from threatdelta.formats.registry import read_model
@@ -68,7 +69,7 @@ def review_revisions(
     """Review every model file between ``base_rev`` and ``head_rev``."""
     base_sha = repo.resolve(base_rev)
     head_sha = repo.resolve(head_rev)
-    patterns = paths or config.models
+    patterns = tuple(normalise_pattern(p) for p in paths) or config.models
     head_paths, base_paths = model_paths(repo, base_sha, head_sha, patterns)
     if not head_paths and not base_paths:
         raise InputError(

@@ -1,0 +1,57 @@
+"""The limits every reader holds input to, and the messages that name them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from threatdelta import limits
+from threatdelta.errors import InputError, Location
+
+
+def _locate(pointer: Any) -> Location:
+    return Location("m.json", len(pointer) + 1, 1)
+
+
+def error_of(data: Any) -> InputError:
+    with pytest.raises(InputError) as info:
+        limits.check_data(data, _locate)
+    return info.value
+
+
+def test_plain_data_within_the_limits_passes() -> None:
+    limits.check_data({"a": [1, "two", {"b": None}], "c": 3.5}, _locate)
+
+
+def test_nesting_beyond_the_limit_is_refused_where_it_goes_too_deep() -> None:
+    data: Any = "leaf"
+    for _ in range(limits.MAX_NESTING + 1):
+        data = [data]
+    err = error_of(data)
+    assert "nesting is deeper than" in err.message
+    assert err.location == Location("m.json", limits.MAX_NESTING + 1, 1)
+
+
+def test_a_lone_surrogate_in_a_value_or_a_key_is_refused() -> None:
+    assert "unpaired UTF-16 surrogate" in error_of({"a": ["ok", "x\ud800"]}).message
+    assert "this key" in error_of({"\udfff": 1}).message
+
+
+def test_an_overlong_string_is_refused_with_its_length() -> None:
+    err = error_of({"name": "x" * (limits.MAX_STRING_CHARS + 1)})
+    assert f"{limits.MAX_STRING_CHARS + 1} characters" in err.message
+    limits.check_data({"name": "x" * limits.MAX_STRING_CHARS}, _locate)
+
+
+def test_a_list_with_too_many_items_is_refused() -> None:
+    err = error_of({"elements": [1] * (limits.MAX_ITEMS + 1)})
+    assert f"holds {limits.MAX_ITEMS + 1} items" in err.message
+
+
+def test_size_and_count_messages_name_the_limit() -> None:
+    limits.check_size(limits.MAX_FILE_BYTES, "m.yaml")
+    with pytest.raises(InputError, match="16 MiB"):
+        limits.check_size(limits.MAX_FILE_BYTES + 1, "m.yaml")
+    with pytest.raises(InputError, match="2001 elements; at most 2000"):
+        limits.check_model_counts(2001, 0, 0, Location("m.yaml"))
