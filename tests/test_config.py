@@ -40,3 +40,37 @@ def test_errors_name_line_and_column() -> None:
 def test_bad_policy_is_refused() -> None:
     with pytest.raises(InputError, match="unknown condition 'often'"):
         parse_config("policy: [often]\n")
+
+
+def test_policy_options_are_one_key_mappings_in_the_list() -> None:
+    config = parse_config(
+        "policy:\n"
+        "  - unaddressed\n"
+        "  - unverified\n"
+        "  - max-accepted-severity: high\n"
+        "  - approvers: [security-lead, Quality Manager]\n"
+    )
+    assert config.policy == (
+        "unaddressed",
+        "unverified",
+        "max-accepted-severity:high",
+        "approvers:security-lead",
+        "approvers:Quality Manager",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("policy:\n  - unaddressed\n  - owners: [a]\n", 3, "unknown policy option 'owners'"),
+        ("policy:\n  - max-accepted-severity: [high, low]\n", 2, "one severity"),
+        ("policy:\n  - approvers: ['a, b']\n", 2, "without commas"),
+        ("policy:\n  - max-accepted-severity: extreme\n", None, "max-accepted-severity:extreme"),
+    ],
+)
+def test_bad_policy_options_are_located(text: str, line: int | None, message: str) -> None:
+    with pytest.raises(InputError) as error:
+        parse_config(text)
+    assert message in str(error.value)
+    if line is not None:
+        assert f":{line}:" in str(error.value)

@@ -1,8 +1,9 @@
 import pytest
 
 from threatdelta.errors import InputError
+from threatdelta.model.model import Control, Disposition
 from threatdelta.policy import Policy, parse_policy, register_verdict, review_verdict
-from threatdelta.register import Entry
+from threatdelta.register import Entry, Problem
 from threatdelta.threat import Threat
 
 
@@ -41,3 +42,65 @@ def test_review_verdicts() -> None:
     assert not review_verdict(
         in_scope, everything, 0, parse_policy(["any-open,severity:high"])
     ).passed
+
+
+def test_parse_decision_conditions() -> None:
+    policy = parse_policy(
+        ["unverified,max-accepted-severity:high", "approvers:security-lead,approvers:QA Lead"]
+    )
+    assert policy.unverified and policy.max_accepted_severity == "high"
+    assert policy.approvers == ("security-lead", "QA Lead")
+    assert parse_policy([policy.describe()]) == policy
+    assert (
+        parse_policy(["max-accepted-severity:high,max-accepted-severity:low"]).max_accepted_severity
+        == "low"
+    )
+    for bad in ("max-accepted-severity:huge", "approvers:", "verified"):
+        with pytest.raises(InputError):
+            parse_policy([bad])
+
+
+def _decided(key: str, severity: str, status: str, approver: str) -> Entry:
+    threat = Threat(key=key, rule_id="r", stride="S", title=key, scope="element", severity=severity)
+    disposition = Disposition(key, status, justification="Written.", approved_by=approver)  # type: ignore[arg-type]
+    return Entry(threat, status, disposition, (), ())  # type: ignore[arg-type]
+
+
+def test_acceptances_at_or_above_the_limit_fail() -> None:
+    policy = parse_policy(["max-accepted-severity:high"])
+    high = _decided("a", "high", "accepted", "lead")
+    medium = _decided("b", "medium", "accepted", "lead")
+    transferred = _decided("c", "critical", "transferred", "lead")
+    assert not review_verdict([], [], 0, policy, decided=[high]).passed
+    assert review_verdict([], [], 0, policy, decided=[medium, transferred]).passed
+    assert "severity high or higher" in review_verdict([], [], 0, policy, decided=[high]).reasons[0]
+
+
+def test_approved_by_must_name_one_of_the_approvers() -> None:
+    policy = parse_policy(["approvers:security-lead", "approvers:quality-manager"])
+    ok = _decided("a", "high", "accepted", "Security-Lead")
+    other = _decided("b", "low", "transferred", "a developer")
+    na = _decided("c", "low", "not-applicable", "")
+    assert review_verdict([], [], 0, policy, decided=[ok, na]).passed
+    failed = review_verdict([], [], 0, policy, decided=[ok, other])
+    assert not failed.passed and "security-lead, quality-manager" in failed.reasons[0]
+
+
+def test_unverified_mitigations_fail_only_under_the_condition() -> None:
+    threat = Threat(key="a", rule_id="r", stride="S", title="a", scope="element")
+    planned = Control("mac", "MAC", "planned")
+    entry = Entry(
+        threat,
+        "mitigated",
+        Disposition("a", "mitigated", controls=("mac",)),
+        (planned,),
+        (
+            Problem("control-planned", "planned", "mac"),
+            Problem("no-evidence", "none", "mac"),
+        ),
+    )
+    assert entry.addressed
+    assert review_verdict([], [entry], 0, parse_policy(["unaddressed"]), touched=[entry]).passed
+    failed = review_verdict([], [entry], 0, parse_policy(["unverified"]), touched=[entry])
+    assert not failed.passed and "planned or lack evidence" in failed.reasons[0]
+    assert not register_verdict([entry], parse_policy(["unverified"])).passed

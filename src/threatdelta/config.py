@@ -4,7 +4,12 @@ Example::
 
     models: [threatmodel.yaml, "models/*.tm7"]   # paths or glob patterns
     rules: [security/pack.yaml]                  # rule packs; default: built-in (or a .tm7's own)
-    policy: [unaddressed, regressions]           # fail-on conditions, see threatdelta.policy
+    policy:                                      # fail-on conditions, see threatdelta.policy
+      - unaddressed
+      - regressions
+      - unverified
+      - max-accepted-severity: high
+      - approvers: [security-lead, quality-manager]
     comment:
       name: default                              # sticky-comment identity
       mode: update                               # update | new | hide-and-new | delete-and-new | off
@@ -85,6 +90,61 @@ def _inside(
     return tuple(clean)
 
 
+_POLICY_OPTIONS = ("max-accepted-severity", "approvers")
+
+
+def _policy(doc: YamlDocument, value: Any, errors: list[InputError]) -> tuple[str, ...]:
+    """Policy conditions as strings; an item may also be a one-key mapping
+    (``max-accepted-severity: high``, ``approvers: [a, b]``)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        errors.append(InputError("'policy' must be a list of conditions", doc.location(["policy"])))
+        return ()
+    result: list[str] = []
+    for index, item in enumerate(value):
+        where = doc.location(["policy", index])
+        if isinstance(item, str) and item.strip():
+            result.append(item.strip())
+            continue
+        if not isinstance(item, dict) or len(item) != 1:
+            errors.append(
+                InputError(
+                    "a policy item is a condition (unaddressed, regressions, ...) or one of "
+                    f"{', '.join(k + ': ...' for k in _POLICY_OPTIONS)}",
+                    where,
+                )
+            )
+            continue
+        ((key, option),) = item.items()
+        if key not in _POLICY_OPTIONS:
+            errors.append(
+                InputError(
+                    f"unknown policy option '{key}'; expected {' or '.join(_POLICY_OPTIONS)}",
+                    doc.key_location(["policy", index, key]),
+                )
+            )
+            continue
+        names = [option] if isinstance(option, str) else option
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n.strip() and "," not in n for n in names)
+            or (key == "max-accepted-severity" and len(names) != 1)
+        ):
+            errors.append(
+                InputError(
+                    "max-accepted-severity takes one severity (low, medium, high, critical)"
+                    if key == "max-accepted-severity"
+                    else "approvers takes a list of names (without commas)",
+                    doc.location(["policy", index, key]),
+                )
+            )
+            continue
+        result += [f"{key}:{n.strip()}" for n in names]
+    return tuple(result)
+
+
 def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
     """Parse the settings file; errors name the line and column. An empty file means defaults."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -108,7 +168,7 @@ def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
     models = _inside(doc, models, "models", "model path", errors)
     rules = _strings(doc, root["rules"], "rules", errors) if "rules" in root else ()
     rules = _inside(doc, rules, "rules", "rule pack path", errors)
-    policy = _strings(doc, root["policy"], "policy", errors) if "policy" in root else DEFAULT_POLICY
+    policy = _policy(doc, root["policy"], errors) if "policy" in root else DEFAULT_POLICY
     comment = root.get("comment") or {}
     name, mode = "default", "update"
     if not isinstance(comment, dict):

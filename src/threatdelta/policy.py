@@ -11,10 +11,21 @@ A policy is a set of conditions, each written as on the command line or in
     an unaddressed threat of that severity or higher (low, medium, high, critical).
 ``regressions``
     the change lost a countermeasure, removed evidence, or let a justification expire.
+``unverified``
+    a threat in the changed scope is mitigated only by controls that are planned, name no
+    evidence, or name evidence that does not exist at the revision (without this condition such
+    threats pass, shown as "mitigated (planned, no evidence)").
+``max-accepted-severity:LEVEL``
+    an acceptance added or changed in the change is for a threat of that severity or higher.
+``approvers:NAME``
+    an acceptance or transfer added or changed in the change names an approver who is not one of
+    the NAMEs (repeat the condition for each name; in ``.threatdelta.yml`` write
+    ``- approvers: [security-lead, quality-manager]``).
 ``none``
     never fail.
 
-``check`` uses ``open`` as the name for ``any-open``.
+``check`` uses ``open`` as the name for ``any-open``; there, ``unverified``,
+``max-accepted-severity`` and ``approvers`` look at every threat of the model.
 """
 
 from __future__ import annotations
@@ -23,10 +34,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from threatdelta.errors import InputError
-from threatdelta.register import Entry
+from threatdelta.register import Entry, unverified
 from threatdelta.rules.pack import SEVERITIES
 
-CONDITIONS = ("unaddressed", "any-open", "regressions", "none")
+CONDITIONS = ("unaddressed", "any-open", "regressions", "unverified", "none")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,12 @@ class Policy:
     """Fail on regressions."""
     min_severity: str | None = None
     """Fail on an unaddressed threat at or above this severity."""
+    unverified: bool = False
+    """Fail on a threat in scope mitigated only by planned or evidence-less controls."""
+    max_accepted_severity: str | None = None
+    """Fail on an acceptance (added or changed) of a threat at or above this severity."""
+    approvers: tuple[str, ...] = ()
+    """When set, acceptances and transfers (added or changed) must name one of these."""
 
     def describe(self) -> str:
         """The policy as the user would write it."""
@@ -53,13 +70,26 @@ class Policy:
             parts.append(f"severity:{self.min_severity}")
         if self.regressions:
             parts.append("regressions")
+        if self.unverified:
+            parts.append("unverified")
+        if self.max_accepted_severity:
+            parts.append(f"max-accepted-severity:{self.max_accepted_severity}")
+        parts += [f"approvers:{name}" for name in self.approvers]
         return ",".join(parts) or "none"
+
+
+def _lowest(current: str | None, level: str) -> str:
+    if current is None or SEVERITIES.index(level) < SEVERITIES.index(current):
+        return level
+    return current
 
 
 def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
     """Parse conditions such as ``unaddressed,severity:high``; ``open`` means ``any-open``."""
-    unaddressed = any_open = regressions = False
+    unaddressed = any_open = regressions = unverified_ = False
     min_severity: str | None = None
+    max_accepted: str | None = None
+    approvers: dict[str, None] = {}
     for raw in conditions:
         for part in raw.split(","):
             item = part.strip().lower()
@@ -71,16 +101,32 @@ def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
                 any_open = True
             elif item == "regressions":
                 regressions = True
+            elif item == "unverified":
+                unverified_ = True
             elif item.startswith("severity:") and item[9:] in SEVERITIES:
-                level = item[9:]
-                if min_severity is None or SEVERITIES.index(level) < SEVERITIES.index(min_severity):
-                    min_severity = level
+                min_severity = _lowest(min_severity, item[9:])
+            elif (
+                item.startswith("max-accepted-severity:")
+                and item.split(":", 1)[1].strip() in SEVERITIES
+            ):
+                max_accepted = _lowest(max_accepted, item.split(":", 1)[1].strip())
+            elif item.startswith("approvers:") and part.split(":", 1)[1].strip():
+                approvers[part.split(":", 1)[1].strip()] = None
             else:
                 raise InputError(
                     f"{where}: unknown condition '{part.strip()}'; expected unaddressed, any-open, "
-                    f"regressions, none or severity:LEVEL with LEVEL one of {', '.join(SEVERITIES)}"
+                    "regressions, unverified, none, severity:LEVEL, max-accepted-severity:LEVEL "
+                    f"(LEVEL one of {', '.join(SEVERITIES)}) or approvers:NAME"
                 )
-    return Policy(unaddressed, any_open, regressions, min_severity)
+    return Policy(
+        unaddressed,
+        any_open,
+        regressions,
+        min_severity,
+        unverified_,
+        max_accepted,
+        tuple(approvers),
+    )
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
@@ -108,9 +154,50 @@ class Verdict:
         return "pass" if self.passed else "fail"
 
 
+def decision_reasons(
+    decided: Iterable[Entry], mitigated: Iterable[Entry], policy: Policy
+) -> list[str]:
+    """Why the decisions fail the policy: ``decided`` are the acceptances, transfers and
+    not-applicable entries looked at (added or changed in a review; all of them in ``check``),
+    ``mitigated`` the mitigated threats looked at."""
+    reasons: list[str] = []
+    decisions = list(decided)
+    if policy.max_accepted_severity is not None:
+        level = policy.max_accepted_severity
+        severe = [e for e in decisions if e.status == "accepted" and at_or_above(e, level)]
+        if severe:
+            reasons.append(
+                f"{_count(len(severe), 'acceptance')} of a threat of severity {level} or higher"
+            )
+    if policy.approvers:
+        allowed = {a.casefold() for a in policy.approvers}
+        outside = [
+            e
+            for e in decisions
+            if e.status in ("accepted", "transferred")
+            and e.disposition is not None
+            and e.disposition.approved_by.strip().casefold() not in allowed
+        ]
+        if outside:
+            reasons.append(
+                f"{_count(len(outside), 'acceptance or transfer', 'acceptances or transfers')} "
+                f"approved by someone who is not one of the approvers "
+                f"({', '.join(policy.approvers)})"
+            )
+    if policy.unverified:
+        weak = [e for e in mitigated if unverified(e)]
+        if weak:
+            reasons.append(
+                f"{_count(len(weak), 'threat')} mitigated only by controls that are planned or "
+                "lack evidence"
+            )
+    return reasons
+
+
 def register_verdict(entries: Iterable[Entry], policy: Policy) -> Verdict:
     """The verdict of ``check``: looks at every threat of the model."""
-    unaddressed = [e for e in entries if not e.addressed]
+    every = list(entries)
+    unaddressed = [e for e in every if not e.addressed]
     reasons: list[str] = []
     if (policy.any_open or policy.unaddressed) and unaddressed:
         reasons.append(
@@ -122,6 +209,7 @@ def register_verdict(entries: Iterable[Entry], policy: Policy) -> Verdict:
             reasons.append(
                 f"{_count(len(severe), 'unaddressed threat')} of severity {policy.min_severity} or higher"
             )
+    reasons += decision_reasons(every, every, policy)
     return Verdict(not reasons, tuple(reasons))
 
 
@@ -130,9 +218,14 @@ def review_verdict(
     all_head_entries: Iterable[Entry],
     regressions: int,
     policy: Policy,
+    *,
+    decided: Iterable[Entry] = (),
+    touched: Iterable[Entry] = (),
 ) -> Verdict:
     """The verdict of ``review``: unaddressed threats in the changed scope, regressions, and
-    (with ``any-open``) every unaddressed threat of the head model."""
+    (with ``any-open``) every unaddressed threat of the head model; ``decided`` are the
+    acceptances, transfers and not-applicable entries the change added or changed, ``touched``
+    every threat in the changed scope (for ``unverified``)."""
     in_scope = list(unaddressed)
     everything = [e for e in all_head_entries if not e.addressed]
     reasons: list[str] = []
@@ -155,4 +248,5 @@ def review_verdict(
         reasons.append(
             f"{_count(regressions, 'regression')}: countermeasures or evidence lost, or justifications expired"
         )
+    reasons += decision_reasons(decided, touched, policy)
     return Verdict(not reasons, tuple(reasons))

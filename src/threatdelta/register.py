@@ -48,6 +48,8 @@ class Problem:
     expiring, needs-investigation, placeholder, orphaned."""
     message: str
     """Plain-words explanation."""
+    control: str = ""
+    """The control the problem is about, for problems of a control (planned, evidence)."""
 
 
 @dataclass(frozen=True)
@@ -149,15 +151,22 @@ def control_problems(control: Control, evidence_exists: EvidenceCheck | None) ->
                     Problem(
                         "placeholder",
                         f"control '{control.id}': {field} is still the placeholder '{marker}'",
+                        control.id,
                     )
                 )
     if control.status == "planned":
         problems.append(
-            Problem("control-planned", f"control '{control.id}' is only planned, not implemented")
+            Problem(
+                "control-planned",
+                f"control '{control.id}' is only planned, not implemented",
+                control.id,
+            )
         )
     if not control.evidence:
         problems.append(
-            Problem("no-evidence", f"control '{control.id}' names no verification evidence")
+            Problem(
+                "no-evidence", f"control '{control.id}' names no verification evidence", control.id
+            )
         )
     elif evidence_exists is not None:
         for item in control.evidence:
@@ -167,9 +176,37 @@ def control_problems(control: Control, evidence_exists: EvidenceCheck | None) ->
                     Problem(
                         "missing-evidence",
                         f"evidence '{item}' of control '{control.id}' does not exist",
+                        control.id,
                     )
                 )
     return problems
+
+
+_UNVERIFIED = {
+    "control-planned": "planned",
+    "no-evidence": "no evidence",
+    "missing-evidence": "evidence missing",
+}
+
+
+def unverified(entry: Entry) -> str:
+    """For an addressed mitigation that no control backs with evidence (every control it names
+    is only planned, names no evidence, or names evidence that does not exist): what is lacking,
+    e.g. ``planned, no evidence``. Empty otherwise."""
+    if entry.status != "mitigated" or not entry.addressed or not entry.controls:
+        return ""
+    lacking: dict[str, None] = {}
+    for control in entry.controls:
+        gaps = [
+            _UNVERIFIED[p.code]
+            for p in entry.problems
+            if p.control == control.id and p.code in _UNVERIFIED
+        ]
+        if not gaps:
+            return ""
+        lacking.update(dict.fromkeys(gaps))
+    order = list(_UNVERIFIED.values())
+    return ", ".join(sorted(lacking, key=order.index))
 
 
 def _unwritten(disposition: Disposition) -> list[Problem]:

@@ -13,8 +13,9 @@ from typing import Any
 
 from threatdelta import __version__
 from threatdelta.register import Entry
-from threatdelta.render.data import countermeasure_names, subject_label
+from threatdelta.render.data import countermeasure_names, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
+from threatdelta.render.review_data import decision_data, unverified_data
 from threatdelta.render.skeleton import Skeleton, build_skeleton
 from threatdelta.render.templates import render
 from threatdelta.review.reasons import DECISION_CODES, decision_text
@@ -74,7 +75,7 @@ def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
         "stride": threat.stride,
         "severity": threat.severity,
         "subject": subject_label(entry, review.head),
-        "status": entry.status,
+        "status": status_label(entry),
         "line": threat.location.line if threat.location is not None else None,
         "countermeasures": [
             c["name"] for c in countermeasure_names(threat.countermeasures, review.pack)
@@ -167,7 +168,7 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
                     "key": t.entry.key,
                     "title": t.entry.threat.title,
                     "before": t.before,
-                    "after": t.after,
+                    "after": status_label(t.entry) if t.after == t.entry.status else t.after,
                     "addressed": t.entry.addressed,
                     "reason": "",
                 }
@@ -199,6 +200,9 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
             "regressions",
         ),
         "regressions_total": len(review.regressions),
+        "decisions": cap([decision_data(d) for d in review.decisions], "risk decisions"),
+        "decisions_total": len(review.decisions),
+        "unverified": cap(unverified_data(review.scope), "unverified mitigations"),
         "skeleton": skeleton,
         "instructions": _instructions(review) if unaddressed else "",
         "chart": chart.text if chart is not None else "",

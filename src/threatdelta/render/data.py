@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from threatdelta.register import Entry, Register
+from threatdelta.register import Entry, Register, unverified
 from threatdelta.rules.pack import STRIDE_NAMES, RulePack
 
 
@@ -69,13 +69,30 @@ def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, A
         data["justification"] = disposition.justification
         if disposition.approved_by:
             data["approved_by"] = disposition.approved_by
+        if disposition.approved_on is not None:
+            data["approved_on"] = disposition.approved_on.isoformat()
         if disposition.expires is not None:
             data["expires"] = disposition.expires.isoformat()
         if disposition.transferred_to:
             data["transferred_to"] = disposition.transferred_to
+    lacking = unverified(entry)
+    if lacking:
+        data["unverified"] = lacking
     if threat.location is not None and threat.location.line is not None:
         data["line"] = threat.location.line
     return data
+
+
+def status_label(entry: Entry) -> str:
+    """The status as a reader should see it: ``mitigated (planned, no evidence)`` when no control
+    behind a mitigation is backed by evidence, ``accepted (not addressed)`` when a problem undoes
+    a decision."""
+    lacking = unverified(entry)
+    if lacking:
+        return f"{entry.status} ({lacking})"
+    if not entry.addressed and entry.status != "open":
+        return f"{entry.status} (not addressed)"
+    return entry.status
 
 
 def register_data(register: Register, pack: RulePack) -> dict[str, Any]:

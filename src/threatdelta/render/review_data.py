@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from threatdelta.register import Entry, Register
+from threatdelta.register import Entry, Register, unverified
 from threatdelta.render.data import subject_label, threat_data
+from threatdelta.review.decisions import Decision
 from threatdelta.review.reasons import DECISION_CODES
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
@@ -18,6 +19,43 @@ def _threats(
     if register is None or pack is None:
         return []
     return [threat_data(e, register, pack) | {"model": register.model.path} for e in entries]
+
+
+def decision_data(decision: Decision) -> dict[str, Any]:
+    """One acceptance, transfer or not-applicable entry the change added or changed."""
+    entry = decision.entry
+    disposition = entry.disposition
+    assert disposition is not None
+    return {
+        "id": entry.key,
+        "title": entry.threat.title,
+        "severity": entry.threat.severity,
+        "status": entry.status,
+        "before": decision.before or None,
+        "downgrade": decision.downgrade,
+        "addressed": entry.addressed,
+        "justification": disposition.justification,
+        "approved_by": disposition.approved_by or None,
+        "approved_on": disposition.approved_on.isoformat() if disposition.approved_on else None,
+        "expires": disposition.expires.isoformat() if disposition.expires else None,
+        "transferred_to": disposition.transferred_to or None,
+        "line": disposition.location.line if disposition.location is not None else None,
+    }
+
+
+def unverified_data(entries: tuple[Entry, ...]) -> list[dict[str, Any]]:
+    """Threats in the changed scope mitigated only by planned or evidence-less controls."""
+    return [
+        {
+            "id": e.key,
+            "title": e.threat.title,
+            "severity": e.threat.severity,
+            "controls": [c.id for c in e.controls],
+            "lacking": unverified(e),
+        }
+        for e in entries
+        if unverified(e)
+    ]
 
 
 def review_data(review: Review) -> dict[str, Any]:
@@ -62,6 +100,8 @@ def review_data(review: Review) -> dict[str, Any]:
             for r in review.regressions
         ],
         "unaddressed": _threats(review.unaddressed, head, pack),
+        "decisions": [decision_data(d) for d in review.decisions],
+        "unverified": unverified_data(review.scope),
         "counts": {
             "base": base.counts() if base is not None else None,
             "head": head.counts() if head is not None else None,
@@ -93,6 +133,8 @@ def review_set_data(result: ReviewSet) -> dict[str, Any]:
         "transitions": [t for r in reviews for t in r["transitions"]],
         "regressions": [t for r in reviews for t in r["regressions"]],
         "unaddressed": [t for r in reviews for t in r["unaddressed"]],
+        "decisions": [d | {"model": r["path"]} for r in reviews for d in r["decisions"]],
+        "unverified": [u | {"model": r["path"]} for r in reviews for u in r["unverified"]],
         "orphaned_dispositions": [
             o | {"model": r["path"]} for r in reviews for o in r["orphaned_dispositions"]
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from threatdelta.register import unverified
 from threatdelta.render.escape import plain
 from threatdelta.review.reasons import DECISION_CODES, decision_text
 from threatdelta.review.revisions import ReviewSet
@@ -33,6 +34,29 @@ def review_text(result: ReviewSet) -> str:
                 f"  UNADDRESSED [{entry.threat.stride}] {entry.threat.severity:<8} {plain(entry.threat.title, 120)}"
             )
             lines.append(f"      {entry.key}")
+        for decision in review.decisions:
+            entry = decision.entry
+            disposition = entry.disposition
+            assert disposition is not None
+            was = " (DOWNGRADE: was mitigated)" if decision.downgrade else ""
+            lines.append(
+                f"  DECISION {entry.status}{was} [{entry.threat.severity}] "
+                f"{plain(entry.threat.title, 120)}  [{entry.key}]"
+            )
+            lines.append(f"      justification: {plain(disposition.justification, 300)}")
+            approved = disposition.approved_on.isoformat() if disposition.approved_on else "-"
+            expires = disposition.expires.isoformat() if disposition.expires else "never"
+            lines.append(
+                f"      approved by {plain(disposition.approved_by or '-', 80)} on {approved}; "
+                f"expires {expires}"
+            )
+        for entry in review.scope:
+            lacking = unverified(entry)
+            if lacking:
+                lines.append(
+                    f"  UNVERIFIED mitigated ({lacking}) {plain(entry.threat.title, 120)}  "
+                    f"[{entry.key}]"
+                )
         unaddressed = {e.key for e in review.unaddressed}
         for entry in review.new:
             if entry.key not in unaddressed:

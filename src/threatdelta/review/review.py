@@ -12,6 +12,7 @@ from typing import Literal
 
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.register import Entry, EvidenceCheck, Register
+from threatdelta.review.decisions import Decision, risk_decisions
 from threatdelta.review.delta import Regression, delta, register_state
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, read_attributes, semantic_scope
@@ -77,6 +78,11 @@ class Review:
     """Threats in the changed scope with neither a countermeasure nor a justification."""
     impact: Impact | None = None
     """What was re-enumerated (for incremental reviews)."""
+    scope: tuple[Entry, ...] = ()
+    """Every threat at head in the changed scope, addressed or not (``unaddressed`` is its
+    unaddressed part)."""
+    decisions: tuple[Decision, ...] = ()
+    """Acceptances, transfers and not-applicable entries the change added or changed."""
 
     @property
     def empty(self) -> bool:
@@ -120,6 +126,8 @@ def compare(
             (),
             (),
             tuple(e for e in head.entries if not e.addressed),
+            scope=head.entries,
+            decisions=risk_decisions(None, head, head.model.dispositions),
         )
     assert base_pack is not None and head_pack is not None
     base_facts: ModelFacts = facts(base.model)
@@ -154,17 +162,15 @@ def compare(
     )
     new_keys = {e.key for e in new}
     regressed = {r.key for r in regressions}
-    unaddressed = tuple(
+    scope = tuple(
         e
         for e in head.entries
-        if not e.addressed
-        and (
-            e.key in new_keys
-            or e.key in changed_dispositions
-            or e.key in regressed
-            or any(i in touched for i in e.threat.subject_ids)
-        )
+        if e.key in new_keys
+        or e.key in changed_dispositions
+        or e.key in regressed
+        or any(i in touched for i in e.threat.subject_ids)
     )
+    unaddressed = tuple(e for e in scope if not e.addressed)
     change: FileChange = (
         "renamed"
         if base_path not in (None, path)
@@ -184,4 +190,6 @@ def compare(
         regressions,
         unaddressed,
         impact,
+        scope=scope,
+        decisions=risk_decisions(base, head, changed_dispositions),
     )

@@ -160,6 +160,8 @@ def review_revisions(
         [e for r in reviews if r.head is not None for e in r.head.entries],
         sum(len(r.regressions) for r in reviews),
         policy,
+        decided=[d.entry for r in reviews for d in r.decisions],
+        touched=[e for r in reviews for e in r.scope],
     )
     return ReviewSet(base_sha, head_sha, tuple(reviews), verdict, policy, tuple(warnings), today)
 
