@@ -1,6 +1,8 @@
 from tests.helpers import boundary, element, flow, model, pack, rule
 
 from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats, fill_template
+from threatdelta.model.model import Model
+from threatdelta.rules.pack import RulePack
 
 
 def _model():
@@ -119,3 +121,62 @@ def test_fill_template_leaves_unknown_placeholders() -> None:
 def test_dangling_flow_is_skipped() -> None:
     m = model([element("a")], [flow("f", "a", "missing")])
     assert [t.key for t in enumerate_threats(m, PACK)] == ["spoof@a"]
+
+
+# ------------------------------------------------------------------ harm: hazards, essential performance, data
+
+
+def _harm_model(**flow_extra: object) -> tuple[Model, RulePack]:
+    from dataclasses import replace
+
+    from threatdelta.model.model import Asset
+
+    ctrl = replace(
+        element("ctrl", "process", "control-unit"), hazards=("HAZ-1",), essential_performance=True
+    )
+    cmd = replace(flow("cmd", "app", "ctrl"), **flow_extra)
+    m = model([element("app"), ctrl], [cmd])
+    m = replace(
+        m,
+        assets=(
+            Asset("glucose", "Glucose readings", "phi", "high", "medium", "low"),
+            Asset("dose", "Dose command", "therapy-command", "low", "high", "high"),
+        ),
+    )
+    p = pack(
+        rule("t", "flow is 'GE.DF'", scope="flow", stride="T", severity="low"),
+        rule("i", "flow is 'GE.DF'", scope="flow", stride="I", severity="low"),
+        rule("r", "element is 'GE.P'", scope="element", stride="R", severity="low"),
+        rule("d", "element is 'GE.P'", scope="element", stride="D", severity="medium"),
+    )
+    return m, p
+
+
+def test_hazards_and_essential_performance_raise_integrity_and_availability_threats() -> None:
+    m, p = _harm_model()
+    found = {t.key: t for t in enumerate_threats(m, p)}
+    tampering = found[
+        "t@cmd"
+    ]  # acts on the receiver: carries its hazards and essential performance
+    assert tampering.hazards == ("HAZ-1",) and tampering.essential_performance
+    assert tampering.severity == "high" and tampering.rule_severity == "low"
+    assert any("HAZ-1" in r for r in tampering.severity_reasons)
+    assert any("essential performance" in r for r in tampering.severity_reasons)
+    disclosure = found["i@cmd"]  # reading the flow does not act on the receiver
+    assert disclosure.hazards == () and disclosure.severity == "low"
+    assert disclosure.rule_severity is None
+    assert found["d@ctrl"].severity == "high"
+    assert found["r@ctrl"].severity == "low" and found["r@ctrl"].hazards == ("HAZ-1",)
+
+
+def test_data_assets_raise_the_threat_to_their_need() -> None:
+    m, p = _harm_model(data=("glucose",))
+    found = {t.key: t for t in enumerate_threats(m, p)}
+    assert found["i@cmd"].assets == ("glucose",)
+    assert found["i@cmd"].severity == "high"  # phi: confidentiality need high
+    assert any("phi" in r for r in found["i@cmd"].severity_reasons)
+    # a process handles the data of its flows
+    assert found["d@ctrl"].assets == ("glucose",)
+    m2, _ = _harm_model(data=("dose",))
+    found2 = {t.key: t for t in enumerate_threats(m2, p)}
+    assert found2["i@cmd"].severity == "low"  # a dose command needs little confidentiality

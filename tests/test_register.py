@@ -185,3 +185,64 @@ def test_a_control_whose_text_is_a_placeholder_does_not_mitigate() -> None:
     unwritten = Control("mac", "Message authentication", "verified", ("YYYY-MM-DD",))
     reg = _register([Disposition("r1@a", "mitigated", controls=("mac",))], [unwritten], set())
     assert "placeholder" in _codes(reg, "r1@a") and not reg.entry("r1@a").addressed
+
+
+# ------------------------------------------------------------------ risk before and after controls
+
+IMPLEMENTED = Control("mac", "MACs", "implemented", ("tests/test_mac.py",))
+
+
+def test_risk_comes_from_the_matrix_and_controls_lower_the_residual() -> None:
+    register = _register(
+        [
+            Disposition("r1@a", "mitigated", controls=("tls",)),
+            Disposition("r2@a", "mitigated", controls=("mac",)),
+            Disposition("r3@a", "accepted", justification="ok", approved_by="me"),
+            Disposition("r4@a", "not-applicable", justification="no such port"),
+        ],
+        controls=(VERIFIED, IMPLEMENTED),
+    )
+    # every test threat is medium severity, medium exploitability: medium risk
+    by_key = register.by_key()
+    assert {e.risk for e in register.entries} == {"medium"}
+    assert (by_key["r1@a"].residual_exploitability, by_key["r1@a"].residual_risk) == ("low", "low")
+    assert (by_key["r2@a"].residual_exploitability, by_key["r2@a"].residual_risk) == ("low", "low")
+    assert by_key["r3@a"].residual_risk == "medium"
+    assert by_key["r4@a"].residual_risk == "none"
+    assert by_key["r5@a"].residual_risk == "medium"  # open
+
+
+def test_a_mitigation_that_does_not_hold_lowers_nothing() -> None:
+    register = _register([Disposition("r1@a", "mitigated", controls=("nope",))])
+    entry = register.entry("r1@a")
+    assert entry is not None and not entry.addressed
+    assert entry.residual_risk == entry.risk
+
+
+def test_a_disposition_may_override_exploitability_and_severity_or_give_a_cvss_vector() -> None:
+    register = _register(
+        [
+            Disposition(
+                "r1@a",
+                "open",
+                exploitability="high",
+                severity="critical",
+                rationale="reachable from the internet; therapy stops",
+            ),
+            Disposition("r2@a", "open", cvss="CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            Disposition(
+                "r3@a",
+                "open",
+                exploitability="medium",
+                cvss="CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                rationale="x",
+            ),
+        ]
+    )
+    first, second, third = (register.entry(k) for k in ("r1@a", "r2@a", "r3@a"))
+    assert first is not None and second is not None and third is not None
+    assert (first.exploitability, first.severity, first.risk) == ("high", "critical", "critical")
+    assert second.cvss is not None and second.cvss.base_score == 6.8
+    assert second.exploitability == "low"  # physical access, from the vector
+    assert second.risk == "low"
+    assert third.exploitability == "medium"  # the team's word wins over the vector

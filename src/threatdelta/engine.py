@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Element, Flow, Model
+from threatdelta.risk.matrix import at_least, raise_severity
 from threatdelta.rules.lang.evaluator import evaluate
 from threatdelta.rules.lang.interface import Subject
-from threatdelta.rules.pack import Rule, RulePack
+from threatdelta.rules.pack import Rule, RulePack, Severity
 from threatdelta.subjects import ElementSubject, FlowSubject, SubjectFactory, fit_words
 from threatdelta.threat import Threat
 
@@ -83,11 +84,95 @@ def fitting_countermeasures(
     return tuple(kept) or rule.countermeasures
 
 
+_NEED_BY_STRIDE = {
+    "S": ("integrity",),
+    "T": ("integrity",),
+    "R": (),
+    "I": ("confidentiality",),
+    "D": ("availability",),
+    "E": ("confidentiality", "integrity"),
+}
+_SAFETY_STRIDE = frozenset("STDE")
+
+
+@dataclass(frozen=True)
+class Harm:
+    """What a threat's subject carries that makes it more severe than the rule says."""
+
+    severity: Severity
+    """The resulting severity."""
+    reasons: tuple[str, ...]
+    """Why it was raised."""
+    hazards: tuple[str, ...]
+    """Linked hazard ids."""
+    essential_performance: bool
+    """Essential performance is at stake."""
+    assets: tuple[str, ...]
+    """Data assets at stake."""
+
+
+def harm(
+    rule: Rule,
+    model: Model,
+    model_facts: ModelFacts,
+    *,
+    element: Element | None = None,
+    flow: Flow | None = None,
+    target: Element | None = None,
+) -> Harm:
+    """The severity of ``rule``'s threat on this subject, and why.
+
+    Hazards on the element (or on the flow and, for threats that act on the receiver, its
+    target) are carried by the threat and raise spoofing, tampering, denial-of-service and
+    elevation threats one level. Essential performance makes those threats at least high. The
+    data assets at stake raise the threat to at least their need for the property the STRIDE
+    category attacks (confidentiality for I, integrity for S and T, availability for D, both
+    confidentiality and integrity for E) when that need is medium or high.
+    """
+    acts_on_target = rule.stride in _SAFETY_STRIDE
+    parts: list[Element | Flow] = []
+    if element is not None:
+        parts.append(element)
+    if flow is not None:
+        parts.append(flow)
+        if target is not None and acts_on_target:
+            parts.append(target)
+    hazards = tuple(sorted({h for p in parts for h in p.hazards}))
+    essential = acts_on_target and any(p.essential_performance for p in parts)
+    if element is not None:
+        asset_ids = model_facts.data_of(element)
+    else:
+        asset_ids = tuple(sorted(set(flow.data) if flow is not None else set()))
+    severity: Severity = rule.severity
+    reasons: list[str] = []
+    if hazards and acts_on_target:
+        raised = raise_severity(severity)
+        if raised != severity:
+            reasons.append(f"linked to hazard {', '.join(hazards)}")
+        severity = raised
+    if essential and severity != at_least(severity, "high"):
+        severity = "high"
+        reasons.append("threatens essential performance")
+    for need in _NEED_BY_STRIDE[rule.stride]:
+        for asset_id in asset_ids:
+            asset = model.asset(asset_id)
+            if asset is None:
+                continue
+            level = getattr(asset, need)
+            floor: Severity = "high" if level == "high" else "medium"
+            if level in ("medium", "high") and at_least(severity, floor) != severity:
+                severity = floor
+                reasons.append(f"{asset.name} ({asset.classification}) needs {level} {need}")
+    return Harm(severity, tuple(reasons), hazards, essential, tuple(asset_ids))
+
+
 def _threat(
     pack: RulePack,
     rule: Rule,
     key: str,
     subjects: Mapping[str, Subject],
+    model: Model,
+    model_facts: ModelFacts,
     *,
     element: Element | None = None,
     flow: Flow | None = None,
@@ -95,14 +180,27 @@ def _threat(
     target: str | None = None,
 ) -> Threat:
     located = element if element is not None else flow
+    found = harm(
+        rule,
+        model,
+        model_facts,
+        element=element,
+        flow=flow,
+        target=model.element(target) if target is not None else None,
+    )
     return Threat(
         key=key,
         rule_id=rule.id,
         stride=rule.stride,
         title=fill_template(rule.title, subjects),
         scope=rule.scope,
-        severity=rule.severity,
+        severity=found.severity,
         exploitability=rule.exploitability,
+        rule_severity=rule.severity if found.severity != rule.severity else None,
+        severity_reasons=found.reasons,
+        hazards=found.hazards,
+        essential_performance=found.essential_performance,
+        assets=found.assets,
         description=fill_template(rule.description, subjects),
         category=rule.category,
         cwe=rule.cwe,
@@ -153,7 +251,9 @@ def enumerate_threats(
                 stats.subjects.add(element.id)
             if _holds(rule, subjects):
                 key = f"{rule.id}@{element.id}"
-                threats[key] = _threat(pack, rule, key, subjects, element=element)
+                threats[key] = _threat(
+                    pack, rule, key, subjects, model, model_facts, element=element
+                )
 
     for flow in flows if (flow_rules or interaction_rules) else ():
         if flow.out_of_scope:
@@ -175,7 +275,15 @@ def enumerate_threats(
             if _holds(rule, forward):
                 key = f"{rule.id}@{flow.id}"
                 threats[key] = _threat(
-                    pack, rule, key, forward, flow=flow, source=source.id, target=target.id
+                    pack,
+                    rule,
+                    key,
+                    forward,
+                    model,
+                    model_facts,
+                    flow=flow,
+                    source=source.id,
+                    target=target.id,
                 )
         directions = [(source, target, forward)]
         if flow.bidirectional:
@@ -193,6 +301,14 @@ def enumerate_threats(
                 if _holds(rule, subjects):
                     key = interaction_key(pack, rule, src.id, flow.id, dst.id)
                     threats[key] = _threat(
-                        pack, rule, key, subjects, flow=flow, source=src.id, target=dst.id
+                        pack,
+                        rule,
+                        key,
+                        subjects,
+                        model,
+                        model_facts,
+                        flow=flow,
+                        source=src.id,
+                        target=dst.id,
                     )
     return tuple(threats[k] for k in sorted(threats))

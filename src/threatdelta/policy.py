@@ -136,7 +136,7 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
 
 def at_or_above(entry: Entry, level: str) -> bool:
     """True when the entry's severity is ``level`` or higher."""
-    return SEVERITIES.index(entry.threat.severity) >= SEVERITIES.index(level)
+    return SEVERITIES.index(entry.severity) >= SEVERITIES.index(level)
 
 
 @dataclass(frozen=True)

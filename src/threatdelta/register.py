@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from threatdelta.errors import Location
 from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
 from threatdelta.model.placeholders import placeholder_in
+from threatdelta.risk.cvss import Cvss, CvssError
+from threatdelta.risk.cvss import parse as parse_cvss
+from threatdelta.risk.matrix import Residual, Risk, residual_exploitability, risk_of
+from threatdelta.rules.pack import EXPLOITABILITIES, SEVERITIES, Exploitability, Severity
 from threatdelta.threat import Threat
 
 EvidenceCheck = Callable[[str], bool]
@@ -78,6 +82,55 @@ class Entry:
         if self.status == "open":
             return False
         return not any(p.code in BLOCKING_PROBLEMS for p in self.problems)
+
+    @property
+    def cvss(self) -> Cvss | None:
+        """The disposition's CVSS vector, parsed (None when there is none or it is invalid)."""
+        vector = self.disposition.cvss if self.disposition is not None else ""
+        if not vector:
+            return None
+        try:
+            return parse_cvss(vector)
+        except CvssError:
+            return None
+
+    @property
+    def exploitability(self) -> Exploitability:
+        """The team's exploitability if they gave one, else the CVSS vector's, else the rule's."""
+        stated = self.disposition.exploitability if self.disposition is not None else ""
+        for level in EXPLOITABILITIES:
+            if level == stated:
+                return level
+        cvss = self.cvss
+        return cvss.exploitability if cvss is not None else self.threat.exploitability
+
+    @property
+    def severity(self) -> Severity:
+        """The team's severity if they gave one, else the computed one."""
+        stated = self.disposition.severity if self.disposition is not None else ""
+        for level in SEVERITIES:
+            if level == stated:
+                return level
+        return self.threat.severity
+
+    @property
+    def risk(self) -> Risk:
+        """Risk before controls: the matrix cell of severity and exploitability."""
+        return risk_of(self.severity, self.exploitability)
+
+    @property
+    def residual_exploitability(self) -> Exploitability:
+        """Exploitability left after the controls of a mitigation that holds."""
+        if self.status != "mitigated" or not self.addressed:
+            return self.exploitability
+        return residual_exploitability(self.exploitability, [c.status for c in self.controls])
+
+    @property
+    def residual_risk(self) -> Residual:
+        """Risk after controls; ``none`` for a threat justified as not applicable."""
+        if self.status == "not-applicable" and self.addressed:
+            return "none"
+        return risk_of(self.severity, self.residual_exploitability)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from threatdelta.model.graph import ModelFacts
-from threatdelta.model.model import Boundary, Element, Flow, Value
+from threatdelta.model.model import NEEDS, Asset, Boundary, Element, Flow, Model, Value
 from threatdelta.model.types import (
     BORDER_BOUNDARY_TYPE,
     ELEMENT_KINDS,
@@ -54,6 +54,33 @@ _IMPLIED_BY_NAME: dict[str, str] = {
 """Attribute names (both vocabularies) -> the property a protocol may imply."""
 
 _ALIASES: dict[str, str] = {**NATIVE_TO_TMT, **{v: k for k, v in NATIVE_TO_TMT.items()}}
+
+
+def data_attribute(model: Model, asset_ids: tuple[str, ...], name: str) -> Value:
+    """``carries_<classification>`` and ``data_<need>`` for the assets ``asset_ids``.
+
+    ``carries_phi`` is true when one of the assets is classified phi (``carries_therapy_command``
+    for therapy-command, ...); ``data_confidentiality`` (``_integrity``, ``_availability``) is the
+    highest need among them, or None when there are none.
+    """
+    assets = [a for a in (model.asset(i) for i in asset_ids) if a is not None]
+    if name.startswith("carries_"):
+        wanted = name[len("carries_") :].replace("_", "-")
+        return True if any(a.classification == wanted for a in assets) else None
+    need = name[len("data_") :]
+    levels = [_need(a, need) for a in assets]
+    return max(levels, key=NEEDS.index) if levels else None
+
+
+def _need(asset: Asset, need: str) -> str:
+    if need == "confidentiality":
+        return asset.confidentiality
+    if need == "integrity":
+        return asset.integrity
+    return asset.availability
+
+
+DATA_ATTRIBUTES = frozenset({"data_confidentiality", "data_integrity", "data_availability"})
 
 
 def _lookup(properties: Mapping[str, Value], name: str) -> Value:
@@ -104,7 +131,13 @@ class ElementSubject:
             return self.facts.zone_depth(element)
         if name == "on_device":
             return self.facts.device_of(element) is not None
+        if name == "essential_performance":
+            return element.essential_performance
+        if name == "has_hazards":
+            return bool(element.hazards)
         value = _lookup(element.properties, name)
+        if value is None and (name.startswith("carries_") or name in DATA_ATTRIBUTES):
+            return data_attribute(self.facts.model, self.facts.data_of(element), name)
         if value is None and name == "installs_firmware":
             return element.type == "process" and element.kind not in RELAY_KINDS
         return value
@@ -154,9 +187,15 @@ class FlowSubject:
             return self.facts.inbound(flow) if self.reverse else self.facts.outbound(flow)
         if name == "protocol_family":
             return protocol(flow.protocol).family
+        if name == "essential_performance":
+            return flow.essential_performance
+        if name == "has_hazards":
+            return bool(flow.hazards)
         value = _lookup(flow.properties, name)
         if value is not None:
             return value
+        if name.startswith("carries_") or name in DATA_ATTRIBUTES:
+            return data_attribute(self.facts.model, flow.data, name)
         if name == "on_board":
             return self._on_board()
         if name == "user_interaction":

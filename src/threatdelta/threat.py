@@ -27,6 +27,16 @@ class Threat:
     (hazards, essential performance, data assets)."""
     exploitability: Exploitability = "medium"
     """How easily it is carried out, from the rule."""
+    rule_severity: Severity | None = None
+    """The rule's own severity, before what the subject carries raised it (None: not raised)."""
+    severity_reasons: tuple[str, ...] = ()
+    """Why the severity is above the rule's, in words."""
+    hazards: tuple[str, ...] = ()
+    """Ids of safety-risk-file hazards linked to what it is about."""
+    essential_performance: bool = False
+    """It threatens the integrity or availability of essential performance."""
+    assets: tuple[str, ...] = ()
+    """Ids of the data assets it exposes."""
     description: str = ""
     """Why it is a threat."""
     category: str = ""

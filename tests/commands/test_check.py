@@ -114,3 +114,42 @@ def test_schema_command_prints_the_native_schema(capsys) -> None:
     schema = json.loads(capsys.readouterr().out)
     assert schema["$schema"].startswith("https://json-schema.org/draft/2020-12")
     assert "elements" in schema["properties"]
+
+
+def test_every_threat_in_the_json_contract_carries_its_risk(capsys, tmp_path: Path) -> None:
+    from tests.formats.test_native import SAFETY_MODEL
+
+    path = tmp_path / "m.yaml"
+    path.write_text(SAFETY_MODEL, encoding="utf-8")
+    _, data = check_json(capsys, path)
+    for threat in data["threats"]:
+        assert threat["exploitability"] in ("low", "medium", "high")
+        assert threat["severity"] in ("low", "medium", "high", "critical")
+        assert threat["risk"] in ("low", "medium", "high", "critical")
+        assert threat["residual_risk"] in ("none", "low", "medium", "high", "critical")
+    by_id = {t["id"]: t for t in data["threats"]}
+    overridden = by_id["fieldbus-spoofing@cmd"] if "fieldbus-spoofing@cmd" in by_id else None
+    assert overridden is None  # BLE is no field bus: the disposition is reported as orphaned
+    assert [o["id"] for o in data["orphaned_dispositions"]] == ["fieldbus-spoofing@cmd"]
+    dos = by_id["process-dos@pump"]
+    assert dos["hazards"] == ["HAZ-3", "HAZ-7"] and dos["essential_performance"]
+    assert dos["severity"] == "high" and dos["rule_severity"] == "medium"
+    assert dos["severity_reasons"]
+
+
+def test_an_override_and_a_cvss_vector_show_in_the_json(capsys, tmp_path: Path) -> None:
+    from tests.formats.test_native import SAFETY_MODEL
+
+    path = tmp_path / "m.yaml"
+    path.write_text(SAFETY_MODEL.replace("fieldbus-spoofing@cmd", "process-dos@pump"), "utf-8")
+    _, data = check_json(capsys, path)
+    dos = {t["id"]: t for t in data["threats"]}["process-dos@pump"]
+    assert (dos["exploitability"], dos["severity"], dos["risk"]) == ("low", "critical", "high")
+    assert dos["rationale"].startswith("Needs a paired phone")
+    assert dos["cvss"] == {
+        "vector": "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H",
+        "version": "3.1",
+        "base_score": 8.1,
+        "score": 8.1,
+        "rating": "high",
+    }

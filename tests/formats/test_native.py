@@ -463,8 +463,8 @@ def test_unknown_top_level_key_suggests_the_right_one() -> None:
     line, column, message = only_problem(HEAD + "flws: []\n")
     assert (line, column) == (3, 1)
     assert message == (
-        "unknown key 'flws' in the model; expected one of boundaries, controls, description, "
-        "elements, flows, system, threats, version (did you mean 'flows'?)"
+        "unknown key 'flws' in the model; expected one of assets, boundaries, controls, "
+        "description, elements, flows, system, threats, version (did you mean 'flows'?)"
     )
 
 
@@ -478,14 +478,15 @@ def test_unknown_keys_inside_items() -> None:
     assert problems(text) == [
         (
             *at(text, 4, "boundry"),
-            "unknown key 'boundry' in process 'a'; expected one of boundary, description, id, "
-            "kind, name, properties, type (did you mean 'boundary'?)",
+            "unknown key 'boundry' in process 'a'; expected one of boundary, data, description, "
+            "essential_performance, hazards, id, kind, name, properties, type "
+            "(did you mean 'boundary'?)",
         ),
         (
             *at(text, 6, "expiry"),
             "unknown key 'expiry' in threat 'k@a'; expected one of approved_by, approved_on, "
-            "controls, expires, justification, needs_investigation, status, transferred_to "
-            "(did you mean 'expires'?)",
+            "controls, cvss, expires, exploitability, justification, needs_investigation, "
+            "rationale, severity, status, transferred_to (did you mean 'expires'?)",
         ),
     ]
 
@@ -1032,3 +1033,81 @@ def test_an_unknown_protocol_is_read_as_a_generic_transport_with_a_located_warni
     assert second.startswith("m.yaml:6:39: flow 'g': protocol 'profinet'")
     for known in ("https", "uart", "zigbee", "lorawan", "modbus", "dicom", "ldap", "smb"):
         assert f" {known}," in second or f" {known})" in second
+
+
+# --- safety and data assets ----------------------------------------------------------------
+
+
+SAFETY_MODEL = HEAD + (
+    "assets:\n"
+    "  - {id: glucose, name: Glucose readings, classification: phi}\n"  # line 4
+    "  - {id: dose, classification: therapy-command, confidentiality: medium}\n"
+    "elements:\n"
+    "  - {id: app, type: process, kind: mobile-app, data: [glucose]}\n"
+    "  - {id: pump, type: process, kind: control-unit, hazards: [HAZ-3, HAZ-7],\n"
+    "     essential_performance: true}\n"
+    "flows:\n"
+    "  - {id: cmd, from: app, to: pump, protocol: ble, data: [dose], hazards: [HAZ-3],\n"
+    "     essential_performance: true}\n"
+    "threats:\n"
+    "  fieldbus-spoofing@cmd:\n"
+    "    status: open\n"
+    "    exploitability: low\n"
+    "    severity: critical\n"
+    "    rationale: Needs a paired phone within a few metres.\n"
+    "    cvss: CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H\n"
+)
+
+
+def test_assets_hazards_and_essential_performance_are_read() -> None:
+    m = native.read(SAFETY_MODEL.encode(), "m.yaml").model
+    assert [(a.id, a.name, a.classification) for a in m.assets] == [
+        ("dose", "dose", "therapy-command"),
+        ("glucose", "Glucose readings", "phi"),
+    ]
+    by_id = {a.id: a for a in m.assets}
+    assert (by_id["glucose"].confidentiality, by_id["glucose"].integrity) == ("high", "medium")
+    assert (by_id["dose"].confidentiality, by_id["dose"].integrity, by_id["dose"].availability) == (
+        "medium",
+        "high",
+        "high",
+    )
+    pump = m.element("pump")
+    assert pump is not None and pump.hazards == ("HAZ-3", "HAZ-7") and pump.essential_performance
+    cmd = m.flow("cmd")
+    assert cmd is not None and cmd.data == ("dose",) and cmd.essential_performance
+    disposition = m.dispositions["fieldbus-spoofing@cmd"]
+    assert (disposition.exploitability, disposition.severity) == ("low", "critical")
+    assert disposition.rationale.startswith("Needs a paired phone")
+    assert disposition.cvss.startswith("CVSS:3.1/AV:A")
+
+
+def test_data_must_name_a_declared_asset() -> None:
+    text = HEAD + (
+        "assets: [{id: glucose, classification: phi}]\n"
+        "elements: [{id: db, type: data-store, data: [glucoze]}]\n"  # line 4
+    )
+    assert problems(text) == [
+        (
+            *at(text, 4, "glucoze"),
+            "data store 'db' carries 'glucoze', but no asset has that id (did you mean 'glucose'?)",
+        ),
+    ]
+
+
+def test_a_bad_cvss_vector_and_an_override_without_rationale_are_located() -> None:
+    text = HEAD + (
+        "elements: [{id: a, type: process}]\n"
+        "threats:\n"
+        "  k@a:\n"
+        "    status: open\n"
+        "    cvss: CVSS:3.1/AV:N/AC:L\n"  # line 7
+        "    severity: high\n"  # line 8
+    )
+    found = problems(text)
+    assert (7, 11) == found[0][:2] and "base metrics PR, UI, S, C, I, A are missing" in found[0][2]
+    assert found[1] == (
+        8,
+        15,
+        "threat 'k@a': severity differs from the rule's; add a rationale that says why",
+    )

@@ -332,3 +332,16 @@ def test_date_written_for_approval() -> None:
     disposition = Disposition("k@p", "accepted", justification="j", approved_on=dt.date(2026, 2, 3))
     written = native_writer.write(Model(system="S", dispositions={"k@p": disposition}))
     assert read_back(written.text).dispositions["k@p"].approved_on == dt.date(2026, 2, 3)
+
+
+def test_safety_links_data_assets_and_risk_overrides_survive_a_round_trip() -> None:
+    from tests.formats.test_native import SAFETY_MODEL
+
+    model = native.read(SAFETY_MODEL.encode(), "m.yaml").model
+    text = native_writer.write(model).text
+    again = native.read(text.encode(), "again.yaml").model
+    assert again.assets == model.assets
+    assert again.element("pump") == model.element("pump")
+    assert again.flow("cmd") == model.flow("cmd")
+    assert again.dispositions["fieldbus-spoofing@cmd"].cvss.startswith("CVSS:3.1/AV:A")
+    assert again.dispositions["fieldbus-spoofing@cmd"].rationale.startswith("Needs a paired")

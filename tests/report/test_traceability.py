@@ -116,3 +116,25 @@ def test_residual_risk_register() -> None:
     assert risks[1].transferred_to == "Hospital IT"
     later = residual_risks(register, dt.date(2024, 1, 1))
     assert [r.expiry for r in later] == ["valid", "valid"]
+
+
+def test_the_matrix_shows_risk_before_and_after_controls_and_the_linked_hazards() -> None:
+    import dataclasses
+
+    register, exists = _register()
+    hazardous = dataclasses.replace(register.entries[1].threat, hazards=("HAZ-9",))
+    register = dataclasses.replace(
+        register,
+        entries=(
+            register.entries[0],
+            dataclasses.replace(register.entries[1], threat=hazardous),
+            *register.entries[2:],
+        ),
+    )
+    rows = {r.key: r for r in trace_rows(register, exists)}
+    assert (rows["r@b"].risk, rows["r@b"].residual_risk) == ("medium", "low")  # verified
+    assert rows["r@b"].hazards == ("HAZ-9",)
+    assert (rows["r@e"].risk, rows["r@e"].residual_risk) == ("medium", "medium")  # planned
+    assert rows["r@a"].residual_risk == "medium"  # open
+    risks = {r.key: r for r in residual_risks(register, TODAY)}
+    assert (risks["r@f"].risk, risks["r@f"].residual_risk) == ("medium", "medium")

@@ -29,6 +29,8 @@ from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, check_sections
 from threatdelta.model.model import (
+    CLASSIFICATIONS,
+    Asset,
     Boundary,
     Control,
     Disposition,
@@ -43,6 +45,8 @@ from threatdelta.model.types import (
     element_chain,
     flow_chain,
 )
+from threatdelta.risk.cvss import CvssError
+from threatdelta.risk.cvss import parse as parse_cvss
 from threatdelta.rules.protocols import is_known, unknown_protocol_message
 from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
 
@@ -55,6 +59,7 @@ _SNIFF_VERSION = re.compile(rb"""^["']?version["']?[ \t]*:""", re.MULTILINE)
 _SNIFF_ELEMENTS = re.compile(rb"""^["']?elements["']?[ \t]*:""", re.MULTILINE)
 _ID_SECTIONS = ("boundaries", "elements", "flows")
 _SECTION_LABELS = {
+    "assets": "asset",
     "boundaries": "boundary",
     "elements": "element",
     "flows": "flow",
@@ -394,10 +399,88 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
             )
         else:
             control_ids[control_id] = here
+    errors.extend(_asset_errors(doc))
+    errors.extend(_disposition_errors(doc))
     errors.extend(_reference_errors(doc, declared))
     errors.extend(_cycle_errors(doc))
     errors.extend(_kind_errors(doc))
     errors.extend(_date_errors(doc))
+    return errors
+
+
+def _asset_errors(doc: YamlDocument) -> list[InputError]:
+    """Asset ids unique; every ``data`` entry names a declared asset."""
+    errors: list[InputError] = []
+    assets: dict[str, Location] = {}
+    for index, item in _items(doc.data, "assets"):
+        asset_id = item.get("id")
+        if not isinstance(asset_id, str):
+            continue
+        here = doc.location(["assets", index, "id"])
+        if asset_id in assets:
+            errors.append(
+                InputError(
+                    f"asset id '{asset_id}' is already used by the asset at line "
+                    f"{assets[asset_id].line}; rename one",
+                    here,
+                )
+            )
+        else:
+            assets[asset_id] = here
+    known = sorted(assets)
+    for section in ("elements", "flows"):
+        for index, item in _items(doc.data, section):
+            data = item.get("data")
+            if not isinstance(data, list):
+                continue
+            for position, ref in enumerate(data):
+                if not isinstance(ref, str) or ref in assets:
+                    continue
+                hint = _did_you_mean(ref, known) or (
+                    f"; declared assets: {', '.join(known)}"
+                    if known
+                    else "; declare it under assets (id, classification)"
+                )
+                errors.append(
+                    InputError(
+                        f"{_label(section, item)} carries '{ref}', but no asset has that id{hint}",
+                        doc.location([section, index, "data", position]),
+                    )
+                )
+    return errors
+
+
+def _disposition_errors(doc: YamlDocument) -> list[InputError]:
+    """CVSS vectors parse; an overridden exploitability or severity comes with a rationale."""
+    errors: list[InputError] = []
+    threats = doc.data.get("threats") if isinstance(doc.data, dict) else None
+    if not isinstance(threats, dict):
+        return errors
+    for key, entry in threats.items():
+        if not isinstance(entry, dict):
+            continue
+        vector = entry.get("cvss")
+        if isinstance(vector, str) and vector.startswith("CVSS:"):
+            try:
+                parse_cvss(vector)
+            except CvssError as error:
+                errors.append(
+                    InputError(
+                        f"threat '{key}': cvss '{vector}' is not valid: {error}",
+                        doc.location(["threats", key, "cvss"]),
+                    )
+                )
+        overridden = [f for f in ("exploitability", "severity") if f in entry]
+        rationale = entry.get("rationale")
+        if overridden and not (isinstance(rationale, str) and rationale.strip()):
+            errors.append(
+                InputError(
+                    f"threat '{key}': {' and '.join(overridden)} "
+                    f"{'differ' if len(overridden) > 1 else 'differs'} from the rule's; add a "
+                    "rationale that says why",
+                    doc.location(["threats", key, overridden[0]]),
+                )
+            )
     return errors
 
 
@@ -563,6 +646,9 @@ def build_model(doc: YamlDocument) -> Model:
             boundary=item.get("boundary"),
             properties=frozen_props(item.get("properties")),
             type_chain=element_chain(item["type"], item.get("kind", "generic")),
+            hazards=tuple(item.get("hazards", ())),
+            essential_performance=item.get("essential_performance", False),
+            data=tuple(item.get("data", ())),
             description=item.get("description", ""),
             location=doc.location(["elements", index]),
         )
@@ -578,6 +664,9 @@ def build_model(doc: YamlDocument) -> Model:
             bidirectional=item.get("bidirectional", False),
             properties=frozen_props(item.get("properties")),
             type_chain=flow_chain(item.get("protocol", "generic")),
+            hazards=tuple(item.get("hazards", ())),
+            essential_performance=item.get("essential_performance", False),
+            data=tuple(item.get("data", ())),
             description=item.get("description", ""),
             location=doc.location(["flows", index]),
         )
@@ -594,6 +683,7 @@ def build_model(doc: YamlDocument) -> Model:
         )
         for index, item in _items(data, "controls")
     ]
+    assets = [_asset(doc, index, item) for index, item in _items(data, "assets")]
     dispositions: dict[str, Disposition] = {}
     threats: dict[str, Any] = data.get("threats") or {}
     for key in sorted(threats):
@@ -608,6 +698,10 @@ def build_model(doc: YamlDocument) -> Model:
             expires=_optional_date(entry.get("expires")),
             transferred_to=entry.get("transferred_to", ""),
             needs_investigation=entry.get("needs_investigation", False),
+            exploitability=entry.get("exploitability", ""),
+            severity=entry.get("severity", ""),
+            rationale=entry.get("rationale", ""),
+            cvss=entry.get("cvss", ""),
             location=doc.location(["threats", key]),
         )
     return Model(
@@ -616,9 +710,25 @@ def build_model(doc: YamlDocument) -> Model:
         flows=tuple(sorted(flows, key=lambda f: f.id)),
         boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
         controls=tuple(sorted(controls, key=lambda c: c.id)),
+        assets=tuple(sorted(assets, key=lambda a: a.id)),
         dispositions=dispositions,
         format=name,
         path=path,
+    )
+
+
+def _asset(doc: YamlDocument, index: int, item: dict[str, Any]) -> Asset:
+    classification = item.get("classification", "generic")
+    confidentiality, integrity, availability = CLASSIFICATIONS[classification]
+    return Asset(
+        id=item["id"],
+        name=item.get("name", item["id"]),
+        classification=classification,
+        confidentiality=item.get("confidentiality", confidentiality),
+        integrity=item.get("integrity", integrity),
+        availability=item.get("availability", availability),
+        description=item.get("description", ""),
+        location=doc.location(["assets", index]),
     )
 
 

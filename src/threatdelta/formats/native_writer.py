@@ -25,7 +25,16 @@ from typing import Any
 
 import yaml
 
-from threatdelta.model.model import Boundary, Control, Disposition, Element, Flow, Model, Value
+from threatdelta.model.model import (
+    Asset,
+    Boundary,
+    Control,
+    Disposition,
+    Element,
+    Flow,
+    Model,
+    Value,
+)
 from threatdelta.model.types import (
     BOUNDARY_KINDS,
     ELEMENT_KINDS,
@@ -291,6 +300,31 @@ def _disposition_entry(disposition: Disposition, ids: _Ids) -> dict[str, Any]:
         entry["transferred_to"] = disposition.transferred_to
     if disposition.needs_investigation:
         entry["needs_investigation"] = True
+    for field in ("exploitability", "severity", "rationale", "cvss"):
+        value = getattr(disposition, field)
+        if value:
+            entry[field] = value
+    return entry
+
+
+def _safety(item: Element | Flow, entry: dict[str, Any]) -> None:
+    """Hazards, essential performance and data assets, as written in the native format."""
+    if item.hazards:
+        entry["hazards"] = list(item.hazards)
+    if item.essential_performance:
+        entry["essential_performance"] = True
+    if item.data:
+        entry["data"] = list(item.data)
+
+
+def _asset(asset: Asset) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": asset.id, "name": asset.name}
+    entry["classification"] = asset.classification
+    entry["confidentiality"] = asset.confidentiality
+    entry["integrity"] = asset.integrity
+    entry["availability"] = asset.availability
+    if asset.description:
+        entry["description"] = asset.description
     return entry
 
 
@@ -343,6 +377,8 @@ def write(model: Model) -> Written:
         document["flows"] = flows
     if controls:
         document["controls"] = controls
+    if model.assets:
+        document["assets"] = [_asset(a) for a in model.assets]
 
     dispositions = dict(model.dispositions)
     for threat in model.stored_threats:
@@ -410,6 +446,7 @@ def _element(element: Element, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
         entry["boundary"] = boundary
     if element.description:
         entry["description"] = element.description
+    _safety(element, entry)
     props = clean_properties(properties, element.type, label, notes, FORMAT)
     if props:
         entry["properties"] = props
@@ -440,6 +477,7 @@ def _flow(flow: Flow, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
         entry["description"] = flow.description
     if not plain_flow_chain(flow):
         notes.append(chain_note(flow.type_chain, label))
+    _safety(flow, entry)
     props = clean_properties(properties, "flow", label, notes, FORMAT)
     if props:
         entry["properties"] = props

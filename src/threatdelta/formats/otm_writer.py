@@ -124,6 +124,17 @@ def write(model: Model) -> Written:
                     "OTM trust zones are areas that hold components",
                 )
             )
+    if model.assets:
+        notes.append(Note(f"{len(model.assets)} data assets", "they are left out"))
+    items: list[Element | Flow] = [*model.elements, *model.flows]
+    for item in items:
+        if item.hazards or item.essential_performance or item.data:
+            notes.append(
+                Note(
+                    f"the hazards, essential performance and data of '{item.id}'",
+                    "they are left out",
+                )
+            )
     zones = [_zone(b, border_ids, notes) for b in borders]
     outside: str | None = None
     if any(e.boundary not in border_ids for e in model.elements):

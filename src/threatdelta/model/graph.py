@@ -57,6 +57,18 @@ class ModelFacts:
             if b.kind == "device" or "boundary/device" in b.type_chain
         )
 
+    @cached_property
+    def _flow_data(self) -> dict[str, tuple[str, ...]]:
+        handled: dict[str, set[str]] = {}
+        for flow in self.model.flows:
+            for end in (flow.source, flow.target):
+                handled.setdefault(end, set()).update(flow.data)
+        return {k: tuple(sorted(v)) for k, v in handled.items()}
+
+    def data_of(self, element: Element) -> tuple[str, ...]:
+        """Asset ids ``element`` holds or handles: its own ``data`` and that of its flows."""
+        return tuple(sorted(set(element.data) | set(self._flow_data.get(element.id, ()))))
+
     def device_of(self, element: Element) -> str | None:
         """The innermost device boundary around ``element``, or None when it is in none."""
         devices = self._device_boundaries

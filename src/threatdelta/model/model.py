@@ -71,6 +71,50 @@ class Boundary:
         return self.line or "GE.TB.L" in self.type_chain
 
 
+Need = Literal["low", "medium", "high"]
+NEEDS: tuple[Need, ...] = ("low", "medium", "high")
+
+CLASSIFICATIONS: dict[str, tuple[Need, Need, Need]] = {
+    "phi": ("high", "medium", "low"),
+    "personal-data": ("medium", "low", "low"),
+    "credentials": ("high", "high", "low"),
+    "keys": ("high", "high", "low"),
+    "therapy-command": ("low", "high", "high"),
+    "therapy-settings": ("low", "high", "medium"),
+    "alarm": ("low", "high", "high"),
+    "clinical-data": ("medium", "high", "medium"),
+    "telemetry": ("medium", "medium", "low"),
+    "firmware": ("low", "high", "medium"),
+    "audit-log": ("medium", "high", "medium"),
+    "configuration": ("low", "high", "medium"),
+    "public": ("low", "low", "low"),
+    "generic": ("medium", "medium", "medium"),
+}
+"""Data classification -> default (confidentiality, integrity, availability) needs."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A kind of data the system handles, defined once and named by flows and stores."""
+
+    id: str
+    """Stable identifier, named in ``data:`` lists."""
+    name: str
+    """Display name."""
+    classification: str = "generic"
+    """One of :data:`CLASSIFICATIONS` (phi, credentials, keys, therapy-command, ...)."""
+    confidentiality: Need = "medium"
+    """How much harm disclosure does."""
+    integrity: Need = "medium"
+    """How much harm an undetected change does."""
+    availability: Need = "medium"
+    """How much harm its loss or delay does."""
+    description: str = ""
+    """Free text."""
+    location: Location | None = field(default=None, compare=False)
+    """Where the asset is declared."""
+
+
 @dataclass(frozen=True)
 class Element:
     """An external entity, process or data store."""
@@ -89,6 +133,12 @@ class Element:
     """Properties that rules read (``sanitizes_input``, ``stores_logs``, ...)."""
     type_chain: tuple[str, ...] = ()
     """Type ids from most specific to ``ROOT`` (e.g. ``process/control-unit``, ``GE.P``)."""
+    hazards: tuple[str, ...] = ()
+    """Ids of hazards in the safety risk file this element is linked to."""
+    essential_performance: bool = False
+    """The element provides essential performance (therapy delivery, alarms, dosing data)."""
+    data: tuple[str, ...] = ()
+    """Ids of the assets it holds (data stores) or handles."""
     description: str = ""
     """Free text."""
     location: Location | None = field(default=None, compare=False)
@@ -119,6 +169,12 @@ class Flow:
     """Ids of the boundaries this flow crosses, when the format knows them from geometry.
 
     ``None`` means: derive them from the boundary nesting (see :mod:`threatdelta.model.graph`)."""
+    hazards: tuple[str, ...] = ()
+    """Ids of hazards in the safety risk file this flow is linked to."""
+    essential_performance: bool = False
+    """The flow carries essential performance (therapy commands, alarms, dosing data)."""
+    data: tuple[str, ...] = ()
+    """Ids of the assets it carries."""
     description: str = ""
     """Free text."""
     location: Location | None = field(default=None, compare=False)
@@ -172,6 +228,14 @@ class Disposition:
     """The threat's title as the source tool stored it (TMT, Threat Dragon), if any."""
     needs_investigation: bool = False
     """Flagged for a closer look (TMT's NeedsInvestigation); the threat stays open."""
+    exploitability: str = ""
+    """The team's own exploitability (low, medium, high), overriding the rule's; '' if none."""
+    severity: str = ""
+    """The team's own severity (low, medium, high, critical), overriding the computed one."""
+    rationale: str = ""
+    """Why the exploitability or severity was overridden."""
+    cvss: str = ""
+    """A CVSS v3.1 or v4.0 vector for the threat, as written; '' if none."""
     location: Location | None = field(default=None, compare=False)
     """Where the disposition is written."""
     reference: str = field(default="", compare=False)
@@ -196,6 +260,8 @@ class Model:
     """Trust boundaries, sorted by id."""
     controls: tuple[Control, ...] = ()
     """Countermeasures, sorted by id."""
+    assets: tuple[Asset, ...] = ()
+    """Data assets, sorted by id."""
     dispositions: Mapping[str, Disposition] = field(default_factory=dict)
     """Dispositions by threat key."""
     stored_threats: tuple[Threat, ...] = ()
@@ -217,6 +283,10 @@ class Model:
     def boundary(self, boundary_id: str) -> Boundary | None:
         """The boundary with this id, or None."""
         return self._boundaries_by_id().get(boundary_id)
+
+    def asset(self, asset_id: str) -> Asset | None:
+        """The asset with this id, or None."""
+        return {a.id: a for a in self.assets}.get(asset_id)
 
     def control(self, control_id: str) -> Control | None:
         """The control with this id, or None."""

@@ -63,7 +63,7 @@ class Comment:
 
 
 def _severity_order(entry: Entry) -> tuple[int, str]:
-    return (-SEVERITIES.index(entry.threat.severity), entry.key)
+    return (-SEVERITIES.index(entry.severity), entry.key)
 
 
 def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
@@ -73,7 +73,9 @@ def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
         "key": threat.key,
         "title": threat.title,
         "stride": threat.stride,
-        "severity": threat.severity,
+        "severity": entry.severity,
+        "risk": entry.risk,
+        "hazards": list(threat.hazards),
         "subject": subject_label(entry, review.head),
         "status": status_label(entry),
         "line": threat.location.line if threat.location is not None else None,

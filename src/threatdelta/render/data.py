@@ -47,7 +47,14 @@ def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, A
         "stride": threat.stride,
         "stride_name": STRIDE_NAMES[threat.stride],
         "title": threat.title,
-        "severity": threat.severity,
+        "severity": entry.severity,
+        "exploitability": entry.exploitability,
+        "risk": entry.risk,
+        "residual_exploitability": entry.residual_exploitability,
+        "residual_risk": entry.residual_risk,
+        "hazards": list(threat.hazards),
+        "essential_performance": threat.essential_performance,
+        "assets": list(threat.assets),
         "scope": threat.scope,
         "subject": subject_label(entry, register),
         "status": entry.status,
@@ -64,8 +71,22 @@ def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, A
         data["flow"] = threat.flow
         data["source"] = threat.source
         data["target"] = threat.target
+    if threat.rule_severity is not None:
+        data["rule_severity"] = threat.rule_severity
+        data["severity_reasons"] = list(threat.severity_reasons)
     if entry.disposition is not None:
         disposition = entry.disposition
+        if disposition.rationale:
+            data["rationale"] = disposition.rationale
+        cvss = entry.cvss
+        if cvss is not None:
+            data["cvss"] = {
+                "vector": cvss.vector,
+                "version": cvss.version,
+                "base_score": cvss.base_score,
+                "score": cvss.score,
+                "rating": cvss.rating,
+            }
         data["justification"] = disposition.justification
         if disposition.approved_by:
             data["approved_by"] = disposition.approved_by

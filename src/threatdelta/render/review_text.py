@@ -31,7 +31,7 @@ def review_text(result: ReviewSet) -> str:
             lines.append(f"  REGRESSION {plain(regression.message, 300)}")
         for entry in review.unaddressed:
             lines.append(
-                f"  UNADDRESSED [{entry.threat.stride}] {entry.threat.severity:<8} {plain(entry.threat.title, 120)}"
+                f"  UNADDRESSED [{entry.threat.stride}] {entry.severity:<8} {plain(entry.threat.title, 120)}"
             )
             lines.append(f"      {entry.key}")
         for decision in review.decisions:

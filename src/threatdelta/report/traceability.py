@@ -1,6 +1,7 @@
 """The traceability matrix and the residual-risk register of one revision (pure functions).
 
-The matrix follows each threat from its STRIDE category and the element or flow it is about to
+The matrix follows each threat (with its severity, exploitability, risk before and after controls,
+and the hazards of the safety risk file it is linked to) from its STRIDE category and the element or flow it is about to
 the team's disposition, the controls that answer it, each control's evidence (checked to exist
 at the revision) and a verdict. The residual-risk register lists what the team chose to live with:
 accepted and transferred threats with their justification, approver, dates and expiry.
@@ -79,7 +80,7 @@ class TraceRow:
     stride: str
     """STRIDE letter."""
     severity: str
-    """Severity."""
+    """Severity (harm), with the team's override."""
     scope: str
     """element, flow or interaction."""
     subject: str
@@ -96,6 +97,14 @@ class TraceRow:
     """What an auditor would flag, in words."""
     verdict: str
     """A key of :data:`VERDICTS`."""
+    exploitability: str = "medium"
+    """Exploitability, with the team's override."""
+    risk: str = "medium"
+    """Risk before controls (the risk matrix)."""
+    residual_risk: str = "medium"
+    """Risk after controls (``none`` for a threat that does not apply)."""
+    hazards: tuple[str, ...] = ()
+    """Linked hazard ids from the safety risk file."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,12 @@ class ResidualRisk:
     """Who carries a transferred risk."""
     expiry: str
     """expired, expiring (within 90 days), valid, or none."""
+    risk: str = "medium"
+    """Risk before controls."""
+    residual_risk: str = "medium"
+    """Risk after controls."""
+    hazards: tuple[str, ...] = ()
+    """Linked hazard ids."""
 
 
 def evidence_states(control: Control, exists: Mapping[str, bool]) -> tuple[EvidenceState, ...]:
@@ -183,8 +198,12 @@ def trace_rows(register: Register, exists: Mapping[str, bool]) -> tuple[TraceRow
                 key=entry.key,
                 title=entry.threat.title,
                 stride=entry.threat.stride,
-                severity=entry.threat.severity,
+                severity=entry.severity,
                 scope=entry.threat.scope,
+                exploitability=entry.exploitability,
+                risk=entry.risk,
+                residual_risk=entry.residual_risk,
+                hazards=entry.threat.hazards,
                 subject=subject_label(entry, register),
                 subject_ids=entry.threat.subject_ids,
                 disposition=entry.status,
@@ -233,8 +252,11 @@ def residual_risks(register: Register, on: dt.date) -> tuple[ResidualRisk, ...]:
                 title=entry.threat.title,
                 subject=subject_label(entry, register),
                 stride=entry.threat.stride,
-                severity=entry.threat.severity,
+                severity=entry.severity,
                 status=entry.status,
+                risk=entry.risk,
+                residual_risk=entry.residual_risk,
+                hazards=entry.threat.hazards,
                 justification=disposition.justification,
                 approved_by=disposition.approved_by,
                 approved_on=disposition.approved_on.isoformat() if disposition.approved_on else "",

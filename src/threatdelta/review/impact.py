@@ -4,12 +4,14 @@ A threat's existence depends only on what its rule reads: the element (for eleme
 flow with its source and target (for flow and interaction rules), including computed facts such as
 zone depth, crossings and the crossed boundaries' types. So after a change, rules are re-run on:
 
-- elements that were added or changed, and elements whose enclosing boundaries changed;
+- elements that were added or changed, elements whose enclosing boundaries (or their types)
+  changed, and elements at either end of a flow whose ``data`` changed (the data a process
+  handles comes from its flows);
 - flows that were added or changed, flows that start or end at such an element, and flows whose
   crossed boundaries (or those boundaries' types) changed.
 
-Everything else keeps the threats enumerated at the base revision. When the rule pack itself
-changed, everything is re-run.
+Everything else keeps the threats enumerated at the base revision. When the rule pack or the
+data assets changed, everything is re-run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats
 from threatdelta.model.graph import ModelFacts, facts
-from threatdelta.model.model import Model
+from threatdelta.model.model import Element, Model
 from threatdelta.review.diff import ModelDiff
 from threatdelta.rules.lang.ast import referenced_attributes
 from threatdelta.rules.pack import RulePack
@@ -49,6 +51,14 @@ def _crossed_types(
     return tuple(result)
 
 
+def _zones(model_facts: ModelFacts, element: Element) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    result = []
+    for boundary_id in model_facts.enclosing(element):
+        boundary = model_facts.model.boundary(boundary_id)
+        result.append((boundary_id, boundary.type_chain if boundary is not None else ()))
+    return tuple(result)
+
+
 def impact(
     base: Model,
     head: Model,
@@ -59,7 +69,7 @@ def impact(
     head_facts: ModelFacts | None = None,
 ) -> Impact:
     """Which elements and flows of ``head`` need their rules re-run."""
-    if not same_pack:
+    if not same_pack or base.assets != head.assets:
         return Impact(
             EnumerationScope(
                 frozenset(e.id for e in head.elements), frozenset(f.id for f in head.flows)
@@ -71,8 +81,18 @@ def impact(
     elements = set(diff.items["elements"].added) | set(diff.items["elements"].changed)
     for element in head.elements:
         old = base.element(element.id)
-        if old is not None and base_facts.enclosing(old) != head_facts.enclosing(element):
+        if old is not None and _zones(base_facts, old) != _zones(head_facts, element):
             elements.add(element.id)
+    flow_changes = diff.items["flows"]
+    for flow_id in (*flow_changes.added, *flow_changes.changed, *flow_changes.removed):
+        before, after = base.flow(flow_id), head.flow(flow_id)
+        if (before.data if before else ()) == (after.data if after else ()):
+            continue
+        for changed_flow in (before, after):
+            if changed_flow is not None:
+                elements.update(
+                    e for e in (changed_flow.source, changed_flow.target) if head.element(e)
+                )
     flows = set(diff.items["flows"].added) | set(diff.items["flows"].changed)
     for flow in head.flows:
         if flow.source in elements or flow.target in elements:

@@ -65,6 +65,7 @@ from threatdelta.rules.pack import (
     Severity,
     Stride,
 )
+from threatdelta.rules.protocols import PROTOCOLS
 from threatdelta.yaml_loader import YamlDocument, load_yaml
 
 __all__ = [
@@ -863,7 +864,10 @@ _OWN_PACKS = [
     "(`{id, name, description}`) and `rules` written like the built-in ones: `id`, `stride` "
     "(S, T, R, I, D or E), `scope` (element, flow or interaction), `title`, optional "
     "`description`, `include`, optional `exclude`, `severity` (low, medium, high, critical; "
-    "default medium), optional `cwe`, `capec`, `countermeasures` and `category`. Titles and "
+    "default medium), `exploitability` (low, medium, high; default medium), optional `cwe`, "
+    "`capec`, `countermeasures` and `category`. Countermeasures are `{id, name, description}` "
+    "with optional `stride` (letters), `fits` (element kinds, protocol families, `on-device`, "
+    "`on-board`) and `verification`. Titles and "
     "descriptions may name `{element.name}`, or `{source.name}`, `{flow.name}` and "
     "`{target.name}`, as the scope allows. Rules may use every countermeasure of the catalogue "
     "below and of their own pack.",
@@ -905,6 +909,23 @@ def _links(kind: str, ids: Sequence[int]) -> str:
     return ", ".join(f"[{kind}-{i}]({base}/{i}.html)" for i in ids)
 
 
+def _protocol_table() -> list[str]:
+    out = [
+        "## Protocols",
+        "",
+        "A flow's `protocol` is a fact rules rely on. What a protocol implies holds unless the "
+        "flow's properties say otherwise; an unknown name is read as `generic`, with a warning.",
+        "",
+        "| Protocol | Family | Implies | What it is |",
+        "|---|---|---|---|",
+    ]
+    for proto in PROTOCOLS.values():
+        implied = ", ".join(f"`{k}`" for k in proto.implies) or "—"
+        out.append(f"| `{proto.name}` | {proto.family} | {implied} | {_cell(proto.summary)} |")
+    out.append("")
+    return out
+
+
 def render_reference(pack: RulePack) -> str:
     """The Markdown reference page of ``pack``: every rule, then the countermeasure catalogue."""
     out: list[str] = [
@@ -921,13 +942,21 @@ def render_reference(pack: RulePack) -> str:
         "",
         f"Pack digest: `{pack.digest}`",
         "",
-        "| Rule | STRIDE | Scope | Severity | Title |",
-        "|---|---|---|---|---|",
+        "Severity is the harm if a threat is carried out, exploitability how easily it is; "
+        "both are defaults that what the model says can raise (hazards, essential performance, "
+        "data assets) and a disposition can override (see the README's risk section). "
+        "Countermeasures that do not fit a threat's subject (by element kind, protocol family "
+        "or place) are left out of its suggestions.",
+        "",
+        f"{len(pack.rules)} rules, {len(pack.countermeasures)} countermeasures.",
+        "",
+        "| Rule | STRIDE | Scope | Severity | Exploitability | Title |",
+        "|---|---|---|---|---|---|",
     ]
     for rule in pack.rules:
         out.append(
             f"| [`{rule.id}`](#{rule.id}) | {rule.stride} | {rule.scope} | "
-            f"{rule.severity} | {_cell(rule.title)} |"
+            f"{rule.severity} | {rule.exploitability} | {_cell(rule.title)} |"
         )
     out.append("")
     for rule in pack.rules:
@@ -940,7 +969,7 @@ def render_reference(pack: RulePack) -> str:
             "",
             f"- STRIDE: {rule.stride} ({STRIDE_NAMES[rule.stride]})",
             f"- Scope: {_SCOPE_TEXT[rule.scope]}",
-            f"- Severity: {rule.severity}",
+            f"- Severity: {rule.severity}; exploitability: {rule.exploitability}",
             f"- CWE: {_links('CWE', rule.cwe)}",
             f"- CAPEC: {_links('CAPEC', rule.capec)}",
             "- Countermeasures: "
@@ -957,7 +986,7 @@ def render_reference(pack: RulePack) -> str:
             f"- Exclude: `{rule.exclude_text}`" if rule.exclude_text else "- Exclude: —",
             "",
         ]
-    out += [*_OWN_PACKS, "## Countermeasure catalogue", ""]
+    out += [*_OWN_PACKS, *_protocol_table(), "## Countermeasure catalogue", ""]
     for cm_id, cm in pack.countermeasures.items():
         used = [r.id for r in pack.rules if cm_id in r.countermeasures]
         out += [
@@ -965,6 +994,10 @@ def render_reference(pack: RulePack) -> str:
             f"### {cm.name} (`{cm_id}`)",
             "",
             cm.description,
+            "",
+            "- STRIDE: " + (", ".join(cm.stride) or "—"),
+            "- Fits: " + (", ".join(cm.fits) or "anywhere"),
+            "- Verification: " + (cm.verification or "—"),
             "",
             "Answers: " + (", ".join(f"[`{r}`](#{r})" for r in used) or "—"),
             "",
