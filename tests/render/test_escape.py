@@ -64,3 +64,18 @@ def test_threat_keys_stay_copyable_but_mentions_and_references_do_not_link() -> 
     assert md("mail a@b.example") == "mail a@b.example"
     assert ZERO_WIDTH_JOINER in md("ping @team")
     assert ZERO_WIDTH_JOINER in md("fixes #12")
+
+
+def test_gitlab_references_and_cross_project_references_do_not_link() -> None:
+    for text, prefix in [
+        ("see !12", "!"),
+        ("label ~bug", "~"),
+        ("milestone %v1.0", "%"),
+        ('milestone %"Release 2"', "%"),
+        ("snippet $3", "$"),
+        ("epic &4", "&"),
+        ("group/project#7", "#"),
+    ]:
+        out = md(text)
+        assert prefix + ZERO_WIDTH_JOINER in out.replace("&amp;", "&").replace("\\", ""), text
+    assert md("50 % less & more ~ fine") == "50 % less &amp; more \\~ fine"

@@ -96,11 +96,24 @@ class ActionInputs:
     """The sticky comment's identity."""
 
 
-def _raw(name: str, flags: Mapping[str, str | None], environ: Mapping[str, str]) -> str | None:
+def variable(spec: InputSpec, prefix: str | None = None) -> str:
+    """The environment variable an input is read from: ``spec.env``, or with another prefix
+    (``THREATDELTA_`` gives ``THREATDELTA_FAIL_ON`` for ``fail-on``)."""
+    if prefix is None:
+        return spec.env
+    return prefix + spec.name.upper().replace("-", "_")
+
+
+def _raw(
+    name: str,
+    flags: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    prefix: str | None,
+) -> str | None:
     spec = next(s for s in INPUTS if s.name == name)
     value = flags.get(name)
     if value is None:
-        value = environ.get(spec.env)
+        value = environ.get(variable(spec, prefix))
     if value is None or not value.strip():
         return None
     return value.strip()
@@ -131,20 +144,27 @@ def split_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in _SPLIT.split(value) if item.strip())
 
 
-def resolve_inputs(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> ActionInputs:
-    """The inputs from command-line ``flags`` (by input name) and the environment."""
-    models = _raw("models", flags, environ)
-    mode = _raw("comment-mode", flags, environ)
-    check_run = _raw("check-run", flags, environ)
-    name = _raw("comment-name", flags, environ)
+def resolve_inputs(
+    flags: Mapping[str, str | None], environ: Mapping[str, str], prefix: str | None = None
+) -> ActionInputs:
+    """The inputs from command-line ``flags`` (by input name) and the environment (each input's
+    ``env`` variable, or its name after ``prefix`` when one is given)."""
+
+    def raw(name: str) -> str | None:
+        return _raw(name, flags, environ, prefix)
+
+    models = raw("models")
+    mode = raw("comment-mode")
+    check_run = raw("check-run")
+    name = raw("comment-name")
     if name is not None and len(name) > MAX_COMMENT_NAME:
         raise InputError(f"input 'comment-name' is longer than {MAX_COMMENT_NAME} characters")
     return ActionInputs(
         models=split_list(models) if models is not None else (),
-        config=_raw("config", flags, environ),
-        fail_on=_raw("fail-on", flags, environ),
+        config=raw("config"),
+        fail_on=raw("fail-on"),
         comment_mode=parse_comment_mode(mode) if mode is not None else None,
-        rules=_raw("rules", flags, environ),
+        rules=raw("rules"),
         check_run=parse_bool(check_run, "check-run") if check_run is not None else False,
         comment_name=name,
     )

@@ -1,7 +1,8 @@
 """Make untrusted text (names and descriptions from a model or a pull request) inert.
 
-Text from a model ends up in GitHub-flavoured markdown, inside tables, inside Mermaid diagrams and
-inside HTML. These helpers make sure it can neither mention people or teams, nor inject HTML or
+Text from a model ends up in GitHub- and GitLab-flavoured markdown, inside tables, inside Mermaid
+diagrams and inside HTML. These helpers make sure it can neither mention people or teams, nor
+reference issues, merge requests, labels, milestones, snippets or epics, nor inject HTML or
 markdown structure, nor forge the bot's hidden markers, nor break a table row or a diagram.
 """
 
@@ -15,13 +16,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 _MENTION = re.compile(r"(?<![A-Za-z0-9_.+-])@(?=[A-Za-z0-9_-])")
 """An ``@`` GitHub would read as a mention: not preceded by a word character (``a@b`` is not one,
 so threat keys such as ``flow-dos@telemetry`` stay intact for copying)."""
-_REFERENCE = re.compile(r"(?<![A-Za-z0-9_])(\\?#)(?=\d)")
-"""A ``#`` before a number, which GitHub would link to an issue or pull request."""
+_REFERENCE = re.compile(r"#(?=\d)|[!$&%~](?=[A-Za-z0-9_\"])")
+"""Where a host would read a reference: ``#12`` (an issue or pull request, also after a
+``project`` name), and GitLab's ``!12`` (merge request), ``~label``, ``%milestone``, ``$12``
+(snippet) and ``&12`` (epic)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
 
 ZERO_WIDTH_JOINER = "\u2060"
-"""Inserted after ``@`` and ``#`` so GitHub links neither a mention nor an issue reference."""
+"""Inserted after ``@``, ``#`` and GitLab's reference characters so no host links a mention or a
+reference."""
 
 
 def plain(text: str, limit: int = 300) -> str:
@@ -37,10 +41,10 @@ def md(text: str, limit: int = 300) -> str:
     """Inline markdown: HTML escaped, markdown syntax and table pipes escaped, no mentions."""
     # Quotes need no escaping in markdown text; escaping them would leave entities whose '#' the
     # markdown escaping below would then break.
-    text = html.escape(plain(text, limit), quote=False)
+    text = _REFERENCE.sub(lambda m: m.group(0) + ZERO_WIDTH_JOINER, plain(text, limit))
+    text = html.escape(text, quote=False)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
-    text = _REFERENCE.sub(lambda m: m.group(1) + ZERO_WIDTH_JOINER, text)
     return text
 
 

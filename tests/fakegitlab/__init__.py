@@ -1,0 +1,23 @@
+"""A stateful fake GitLab API server for tests (see :mod:`tests.fakegitlab.server`).
+
+Use the ``fake_gitlab`` pytest fixture from :mod:`tests.fakegitlab.fixture`: in a test folder's
+``conftest.py`` write ``from tests.fakegitlab.fixture import fake_gitlab  # noqa: F401``.
+"""
+
+from .server import (
+    FORBIDDEN_MESSAGE,
+    NOTE_LIMIT,
+    RATE_LIMIT_MESSAGE,
+    FakeGitLab,
+    Note,
+    RequestRecord,
+)
+
+__all__ = [
+    "FORBIDDEN_MESSAGE",
+    "NOTE_LIMIT",
+    "RATE_LIMIT_MESSAGE",
+    "FakeGitLab",
+    "Note",
+    "RequestRecord",
+]

@@ -1,0 +1,3 @@
+"""Fixtures for the fake's own tests."""
+
+from tests.fakegitlab.fixture import fake_gitlab  # noqa: F401
