@@ -336,3 +336,15 @@ def test_model_text_cannot_reference_mention_or_run_quick_actions(
     ):
         assert re.search(pattern, outside_code) is None, pattern
     assert "[[_TOC_]]" not in outside_code
+
+
+def test_a_gitlab_that_never_answers_is_left_at_the_deadline_with_the_verdict_on_record(
+    gitlab_job: GitLabHarness,
+) -> None:
+    base, head = _start(gitlab_job)
+    gitlab_job.fake.inject_silence("POST", NOTES)
+    job = gitlab_job.run(base, head, env={"THREATDELTA_PUBLISH_DEADLINE": "2"})
+    assert job.code == 1
+    assert job.dotenv["THREATDELTA_VERDICT"] == "fail"
+    assert "within the 2s allowed for publishing" in job.stdout
+    assert "process-tampering@log-service" in job.markdown

@@ -89,6 +89,8 @@ class _Fault:
     times: int
     headers: dict[str, str]
     body: Any
+    kind: str = "answer"  # answer (JSON), raw (bytes as they are) or silence (no answer at all)
+    raw: bytes = b""
 
 
 @dataclass
@@ -139,6 +141,7 @@ class FakeGitLab:
         self._requests: list[RequestRecord] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.url = ""
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -162,6 +165,7 @@ class FakeGitLab:
 
     def stop(self) -> None:
         """Stop serving and release the port."""
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -239,6 +243,39 @@ class FakeGitLab:
                 _Fault(
                     method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body
                 )
+            )
+
+    def inject_raw(
+        self,
+        method: str,
+        path_regex: str,
+        body: bytes,
+        status: int = 200,
+        times: int = 1,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` and the bytes ``body`` as
+        they are (an HTML page from a proxy where JSON was expected)."""
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    method.upper(),
+                    re.compile(path_regex),
+                    status,
+                    times,
+                    {"Content-Type": content_type},
+                    None,
+                    kind="raw",
+                    raw=body,
+                )
+            )
+
+    def inject_silence(self, method: str, path_regex: str, times: int = 1) -> None:
+        """Read the next ``times`` matching requests and never answer them (until the fake
+        stops)."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), re.compile(path_regex), 0, times, {}, None, kind="silence")
             )
 
     def gate(self, method: str, path_regex: str, parties: int = 2, timeout: float = 10.0) -> None:
@@ -528,7 +565,22 @@ def _make_handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             token = self._token()
             status, payload, headers = self._answer(method, raw_path, query, body, token, bad_json)
             fake._record(RequestRecord(method, raw_path, query, body, token, status))
+            if isinstance(payload, _Fault):
+                self._misbehave(payload)
+                return
             self._send(status, payload, headers)
+
+        def _misbehave(self, fault: _Fault) -> None:
+            if fault.kind == "silence":
+                fake._stopping.wait()
+                self.close_connection = True
+                return
+            self.send_response(fault.status)
+            self.send_header("Content-Length", str(len(fault.raw)))
+            for name, value in fault.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(fault.raw)
 
         def _answer(
             self,
@@ -554,6 +606,8 @@ def _make_handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             if user is None:
                 return 401, {"message": UNAUTHORIZED_MESSAGE}, {}
             fault = fake._take(fake._faults, method, decoded)
+            if fault is not None and fault.kind != "answer":
+                return fault.status, fault, {}
             if fault is not None:
                 return fault.status, fault.body, fault.headers
             if bad_json:

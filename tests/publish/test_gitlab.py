@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from tests.fakegitlab import NOTE_LIMIT, FakeGitLab
 from tests.fakegitlab.fixture import fake_gitlab  # noqa: F401
 
+from threatdelta.publish.deadline import PublishLimits
 from threatdelta.publish.gitlab import (
     OUTDATED_SUMMARY,
     READONLY_LINE,
@@ -65,7 +67,11 @@ class Env:
         log: list[str] = []
         sleeps: list[float] = []
         project_id = str(kw.pop("project_id", PROJECT))
-        options: dict[str, Any] = {"retry_backoff": 0.001, "sleep": sleeps.append, "timeout": 5}
+        options: dict[str, Any] = {
+            "retry_backoff": 0.001,
+            "sleep": sleeps.append,
+            "limits": PublishLimits(total=180, timeout=5),
+        }
         options.update(kw)
         publisher = GitLabPublisher(
             api_url=api_url or self.fake.api_url,
@@ -321,6 +327,22 @@ def test_unreachable_gitlab_fails_softly() -> None:
     result = publisher.publish(publication())
     assert result.comment_action == "failed"
     assert any("could not connect to GitLab" in m for m in result.messages)
+
+
+def test_a_gitlab_that_never_answers_is_given_up_at_the_deadline(env: Env) -> None:
+    env.fake.inject_silence("GET", rf"/projects/{PROJECT}/merge_requests/{MR}")
+    started = time.monotonic()
+    run = env.publish(publication(), limits=PublishLimits(total=1.5, timeout=30))
+    assert time.monotonic() - started < 10
+    assert run.result.comment_action == "failed"
+    assert any("within the 1.5s allowed for publishing" in m for m in run.result.messages)
+
+
+def test_an_html_page_where_json_was_expected_is_a_failure_not_a_crash(env: Env) -> None:
+    env.fake.inject_raw("GET", r"/user", b"<html>proxy says no</html>", times=5)
+    run = env.publish(publication())
+    assert run.result.comment_action == "failed"
+    assert env.notes() == []
 
 
 def test_bad_credentials_fail_softly(env: Env) -> None:

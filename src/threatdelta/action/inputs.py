@@ -170,17 +170,19 @@ def resolve_inputs(
     )
 
 
-def fallback_inputs(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> ActionInputs:
+def fallback_inputs(
+    flags: Mapping[str, str | None], environ: Mapping[str, str], prefix: str | None = None
+) -> ActionInputs:
     """The inputs that say where the report goes, when :func:`resolve_inputs` refused some.
 
     An input error must still replace the sticky comment, so the comment's identity and mode are
     taken as given where they are valid, and everything else is left at its default.
     """
-    name = _raw("comment-name", flags, environ)
+    name = _raw("comment-name", flags, environ, prefix)
     if name is not None and len(name) > MAX_COMMENT_NAME:
         name = None
-    mode = _raw("comment-mode", flags, environ)
-    check_run = _raw("check-run", flags, environ)
+    mode = _raw("comment-mode", flags, environ, prefix)
+    check_run = _raw("check-run", flags, environ, prefix)
     try:
         comment_mode = parse_comment_mode(mode) if mode is not None else None
     except InputError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -76,24 +77,27 @@ def run(args: argparse.Namespace) -> int:
 
 def run_gitlab(args: argparse.Namespace, environ: Mapping[str, str], log: StepLog) -> int:
     """The whole run; ``environ`` is the job's environment."""
-    from threatdelta.action.inputs import resolve_inputs
+    from threatdelta.action.inputs import fallback_inputs, resolve_inputs
     from threatdelta.errors import InputError
     from threatdelta.git import find_repo
     from threatdelta.host import flow
     from threatdelta.host.gitlab_ci import TOKEN_VARIABLE, GitLabCI, change_request, read_gitlab_env
     from threatdelta.host.interface import RunState
+    from threatdelta.publish.deadline import limits_from_environment
 
     for secret in (environ.get(TOKEN_VARIABLE, ""), environ.get("CI_JOB_TOKEN", "")):
         log.add_secret(secret.strip())
     folder = Path(args.repo or environ.get("CI_PROJECT_DIR") or ".")
     host = GitLabCI(None, log, Path(args.reports_dir or folder), report_file=args.report)
     state = RunState()
+    flags = {spec.name: getattr(args, spec.name.replace("-", "_"), None) for spec in OPTIONS}
     try:
-        flags = {spec.name: getattr(args, spec.name.replace("-", "_"), None) for spec in OPTIONS}
-        state.inputs = resolve_inputs(flags, environ, ENV_PREFIX)
-        host.scale = flow.wait_scale(args.wait_scale, environ)
+        # The merge request first: once it is known, any later error replaces its note.
         host.env = env = read_gitlab_env(environ)
         state.change = change_request(env)
+        host.scale = flow.wait_scale(args.wait_scale, environ)
+        host.limits = limits_from_environment(environ)
+        state.inputs = resolve_inputs(flags, environ, ENV_PREFIX)
         repo = find_repo(folder)
         if repo is None:
             raise InputError(
@@ -103,5 +107,13 @@ def run_gitlab(args: argparse.Namespace, environ: Mapping[str, str], log: StepLo
         if not args.reports_dir:
             host.reports_dir = repo.root
         return flow.review_change(host, state, repo, today(args), log)
-    except InputError as error:
+    except Exception as error:  # a change that could not be reviewed must say so everywhere
+        if not isinstance(error, InputError):
+            log.error("".join(traceback.format_exception(error)))
+            error = InputError(
+                f"internal error ({type(error).__name__}): threatdelta could not review this "
+                "change; the log above has the details (please report it)"
+            )
+        if state.inputs is None:
+            state.inputs = fallback_inputs(flags, environ, ENV_PREFIX)
         return flow.bad_input(host, state, error, log)

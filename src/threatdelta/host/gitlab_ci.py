@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatdelta.action.log import StepLog
-from threatdelta.action.summary import pull_request_summary
+from threatdelta.action.summary import publication_notes, pull_request_summary
 from threatdelta.errors import InputError
 from threatdelta.host.interface import ChangeRequest, Outcome
 from threatdelta.publish.codequality import FILE_NAME as CODE_QUALITY_FILE
 from threatdelta.publish.codequality import code_quality_report
+from threatdelta.publish.deadline import PublishLimits
 from threatdelta.publish.gitlab import NOTE_LIMIT, REPORT_ARTIFACT, GitLabPublisher
-from threatdelta.publish.interface import Annotation, Publisher
+from threatdelta.publish.interface import Annotation, Publisher, PublishResult
 
 TOKEN_VARIABLE = "THREATDELTA_GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Where the token for notes is read from."""
@@ -171,6 +172,9 @@ class GitLabCI:
     """The ``--report`` option (the JSON report's path)."""
     scale: float = 1.0
     """Multiplies every wait before a retry."""
+    limits: PublishLimits = field(default_factory=PublishLimits)
+    """Timeouts and the overall budget for the GitLab requests."""
+    _dotenv: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -223,6 +227,7 @@ class GitLabCI:
             iid=env.iid,
             log=self.log.info,
             sleep=sleep,
+            limits=self.limits,
         )
 
     def show_annotations(self, annotations: tuple[Annotation, ...]) -> None:
@@ -240,24 +245,26 @@ class GitLabCI:
             + "\n",
         )
         error = outcome.verdict == "error"
-        self._write(
-            DOTENV_FILE,
-            dotenv(
-                dict(
-                    zip(
-                        DOTENV_NAMES,
-                        (
-                            outcome.verdict,
-                            "" if error else str(outcome.new),
-                            "" if error else str(outcome.unaddressed),
-                            outcome.comment_url,
-                        ),
-                        strict=True,
-                    )
-                )
-            ),
-        )
+        counts = ("", "") if error else (str(outcome.new), str(outcome.unaddressed))
+        values = (outcome.verdict, *counts, outcome.comment_url)
+        self._dotenv = dict(zip(DOTENV_NAMES, values, strict=True))
+        self._write(DOTENV_FILE, dotenv(self._dotenv))
         self._write(MARKDOWN_FILE, pull_request_summary(outcome.report, None, outcome.notes))
+
+    def record_publication(self, published: PublishResult) -> None:
+        if published.messages:
+            self._append(MARKDOWN_FILE, publication_notes(published.messages))
+        if published.comment_url and self._dotenv:
+            self._dotenv["THREATDELTA_NOTE_URL"] = published.comment_url
+            self._write(DOTENV_FILE, dotenv(self._dotenv))
+
+    def _append(self, name: str, text: str) -> None:
+        path = self.reports_dir / name
+        try:
+            with path.open("a", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as error:
+            self.log.warning(f"could not write {path}: {error.strerror or error}")
 
     def _write(self, name: str, text: str) -> None:
         path = self.reports_dir / name

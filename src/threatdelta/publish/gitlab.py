@@ -12,6 +12,7 @@ in neither.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import ProjectMergeRequest, ProjectMergeRequestNote
 
 from threatdelta.publish import sticky
+from threatdelta.publish.deadline import Deadline, OutOfTime, PublishLimits, run_before
 from threatdelta.publish.interface import Publication, PublishResult
 from threatdelta.publish.retry import Calls, GaveUp, retry_after_seconds
 from threatdelta.publish.sticky import Gone, PostedComment, StickyOutcome, publish_sticky
@@ -77,6 +79,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, GitlabError) and exc.response_code is not None:
         message = _message(exc)
         return f"GitLab answered {exc.response_code}" + (f" ({message})" if message else "")
+    if isinstance(exc, GitlabError):
+        return "GitLab's answer could not be read"
     if isinstance(exc, requests.Timeout):
         return "GitLab did not answer in time"
     if isinstance(exc, requests.ConnectionError):
@@ -272,9 +276,9 @@ class GitLabPublisher:
     retry_backoff: float = 1.0
     """The first wait after a server error, doubling each time."""
     max_total_wait: float = 90.0
-    """All waits together stay under this many seconds."""
-    timeout: float = 30.0
-    """Seconds to wait for one answer."""
+    """All waits between retries together stay under this many seconds."""
+    limits: PublishLimits = field(default_factory=PublishLimits)
+    """Each request's timeout, and the budget for all of them together."""
 
     @property
     def host(self) -> str:
@@ -286,12 +290,15 @@ class GitLabPublisher:
 
     def publish(self, pub: Publication) -> PublishResult:
         token = self.token
+        limits = self.limits
+        stopped = threading.Event()
 
         def redact(text: str) -> str:
             return text.replace(token, "***") if token else text
 
         def say(line: str) -> None:
-            self.log(redact(line))
+            if not stopped.is_set():
+                self.log(redact(line))
 
         messages: list[str] = []
 
@@ -301,11 +308,11 @@ class GitLabPublisher:
 
         if pub.comment_mode == "off":
             return PublishResult(None, "off", None, ())
-        base_url = self.api_url.rstrip("/").removesuffix("/api/v4")
+        deadline = Deadline(limits.total)
         gl = gitlab.Gitlab(
-            base_url,
+            self.api_url.rstrip("/").removesuffix("/api/v4"),
             private_token=token,
-            timeout=self.timeout,
+            timeout=limits.timeout,  # for connecting, and again for each read
             per_page=100,
             retry_transient_errors=False,
             user_agent="threatdelta",
@@ -324,31 +331,47 @@ class GitLabPublisher:
             max_total_wait=self.max_total_wait,
             sleep=self.sleep,
             log=say,
+            deadline=deadline,
         )
         notes = _Notes(gl, calls, self.project_id, self.iid)
         body = compose_note(pub.config_name, pub.head_sha, pub.comment_body)
+
+        def steps() -> StickyOutcome:
+            try:
+                return publish_sticky(
+                    notes,
+                    pub.config_name,
+                    pub.head_sha,
+                    body,
+                    pub.comment_mode,
+                    say=say,
+                    note=note,
+                    what="merge-request note",
+                )
+            except _ReadOnly:
+                note(READONLY_LINE)
+                return StickyOutcome("skipped-readonly", None)
+            except (GitlabError, requests.RequestException, GaveUp) as exc:
+                note(f"could not publish the merge-request note: {_describe(exc)}")
+                return StickyOutcome("failed", None)
+
         try:
-            outcome = publish_sticky(
-                notes,
-                pub.config_name,
-                pub.head_sha,
-                body,
-                pub.comment_mode,
-                say=say,
-                note=note,
-                what="merge-request note",
+            outcome = run_before(deadline, steps)
+        except OutOfTime:
+            stopped.set()
+            line = (
+                f"GitLab did not finish answering within the {limits.total:g}s allowed for "
+                "publishing; the merge-request note was not published (or not confirmed)"
             )
-        except _ReadOnly:
-            note(READONLY_LINE)
-            outcome = StickyOutcome("skipped-readonly", None)
-        except (GitlabError, requests.RequestException, GaveUp) as exc:
-            note(f"could not publish the merge-request note: {_describe(exc)}")
+            messages.append(line)
+            self.log(redact(line))
             outcome = StickyOutcome("failed", None)
         finally:
-            gl.session.close()
+            if not stopped.is_set():
+                gl.session.close()
         return PublishResult(
             comment_url=outcome.url,
             comment_action=outcome.action,
             check_run_url=None,
-            messages=tuple(redact(m) for m in messages),
+            messages=tuple(redact(m) for m in list(messages)),
         )
