@@ -46,6 +46,9 @@ def assess_bytes(
     *,
     today: dt.date,
     evidence_exists: EvidenceCheck | None = None,
+    decisions: bytes | None = None,
 ) -> Assessment:
-    """Parse ``data`` read from ``path`` and assess it."""
-    return assess(read_model(data, path), pack, today=today, evidence_exists=evidence_exists)
+    """Parse ``data`` read from ``path`` (with its decisions file's content, if any) and assess
+    it."""
+    parsed = read_model(data, path, decisions=decisions)
+    return assess(parsed, pack, today=today, evidence_exists=evidence_exists)

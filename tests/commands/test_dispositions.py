@@ -86,10 +86,18 @@ def test_the_example_skeleton_leaves_every_open_threat_open(
     assert after["summary"]["unaddressed"] == before["summary"]["unaddressed"]
 
 
-def test_other_formats_are_refused_with_exit_code_2(
+def test_another_tools_model_gets_a_skeleton_for_its_decisions_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    otm = tmp_path / "model.otm.json"
-    otm.write_text(json.dumps({"otmVersion": "0.2.0", "project": {"name": "x", "id": "x"}}))
-    assert main(["dispositions", str(otm)]) == 2
-    assert "own YAML" in capsys.readouterr().err
+    dragon = tmp_path / "pump.json"
+    shutil.copy(REPO / "tests" / "formats" / "fixtures" / "dragon" / "pump-v1.json", dragon)
+    _, before = _check(capsys, dragon)
+    assert main(["dispositions", str(dragon), "--today", "2026-11-25"]) == 0
+    skeleton = capsys.readouterr().out
+    assert f"of {dragon}.threatdelta.yaml" in skeleton.splitlines()[0]
+    # Pasted as printed into the decisions file, it parses and still decides nothing.
+    sidecar = tmp_path / "pump.json.threatdelta.yaml"
+    sidecar.write_text(skeleton)
+    code, after = _check(capsys, dragon)
+    assert code == 1
+    assert after["summary"]["unaddressed"] == before["summary"]["unaddressed"] > 0

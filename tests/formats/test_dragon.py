@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from threatdelta.formats import (
 )
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.model.model import Model
+from threatdelta.register import build_register
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dragon"
 V2 = FIXTURES / "pump-v2.json"
@@ -169,13 +171,24 @@ def test_dispositions_follow_the_threat_status(pump: ParsedModel) -> None:
     assert dispositions["td:t-spoof"].justification == (
         "Commands are signed with the clinician's badge key."
     )
-    assert dispositions["td:t-spoof"].controls == ()
+    # The mitigation text is the countermeasure: a control of its own, which the threat names.
+    assert dispositions["td:t-spoof"].controls == ("mitigation:td:t-spoof",)
+    control = pump.model.control("mitigation:td:t-spoof")
+    assert control is not None and control.status == "implemented"
+    assert control.name == "Commands are signed with the clinician's badge key."
     assert dispositions["td:t-spoof"].title == "Clinician can be impersonated"
     assert dispositions["td:t-log"].status == "not-applicable"
     assert dispositions["td:t-log"].justification == "Entries are signed by the secure element."
     open_one = dispositions["td:f-dose/dose-command-altered-on-the-bus"]
     assert open_one.status == "open"
     assert open_one.justification == ""  # a proposed mitigation is no justification
+
+
+def test_a_mitigated_threat_with_its_text_is_addressed(pump: ParsedModel) -> None:
+    register = build_register(pump.model, (), today=dt.date(2026, 11, 25))
+    entry = register.entry("td:t-spoof")
+    assert entry is not None and entry.status == "mitigated" and entry.addressed
+    assert [p.code for p in entry.problems] == ["no-evidence"]
 
 
 def test_an_open_threats_proposed_mitigation_is_in_its_description(pump: ParsedModel) -> None:

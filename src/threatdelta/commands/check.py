@@ -10,6 +10,7 @@ from typing import Any
 from threatdelta.assess import assess_bytes
 from threatdelta.commands.common import (
     add_today,
+    decisions_beside,
     load_config_file,
     load_named_pack,
     load_pack_files,
@@ -81,7 +82,16 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for path, data in model_files(args.paths, root, config.models, "check"):
         exists = evidence_checker(path)
-        results.append(assess_bytes(data, str(path), pack, today=date, evidence_exists=exists))
+        results.append(
+            assess_bytes(
+                data,
+                str(path),
+                pack,
+                today=date,
+                evidence_exists=exists,
+                decisions=decisions_beside(path, root),
+            )
+        )
     datas = [register_data(a.register, a.pack) for a in results]
     if args.format == "json":
         if len(datas) == 1:

@@ -12,6 +12,7 @@ from threatdelta.errors import InputError
 from threatdelta.files import normalise_pattern, read_repo_file
 from threatdelta.files import read_file as read_file  # re-exported for the commands
 from threatdelta.formats.packs import load_rules
+from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import glob_match
 from threatdelta.rules.pack import RulePack
 
@@ -64,6 +65,24 @@ def load_pack_files(paths: list[str] | tuple[str, ...], base: Path) -> RulePack 
     return load_rules(read_repo_file(base, paths[0], "rule pack"), paths[0])
 
 
+def decisions_beside(model: Path, root: Path | None = None) -> bytes | None:
+    """The content of ``model``'s decisions file in the working tree, or None without one.
+
+    Read like the model: from inside ``root`` (symbolic links may not leave it) when the model
+    lies inside it, else as a file named on the command line."""
+    sidecar = Path(decisions_path(str(model)))
+    if not (sidecar.exists() or sidecar.is_symlink()):
+        return None
+    if root is not None:
+        try:
+            name = sidecar.absolute().relative_to(root.absolute()).as_posix()
+        except ValueError:
+            name = ""
+        if name:
+            return read_repo_file(root, name, "decisions file")
+    return read_file(sidecar, "decisions file")
+
+
 def model_files(
     paths: list[str], root: Path, patterns: tuple[str, ...], command: str
 ) -> list[tuple[Path, bytes]]:
@@ -76,6 +95,7 @@ def model_files(
         p
         for p in root.rglob("*")
         if ".git" not in p.relative_to(root).parts
+        and not is_decisions_path(p.name)
         and any(glob_match(p.relative_to(root).as_posix(), pat) for pat in wanted)
         and (p.is_file() or p.is_symlink())
     )

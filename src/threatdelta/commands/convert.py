@@ -1,6 +1,8 @@
 """``threatdelta convert``: rewrite a model in another format (native YAML or OTM JSON).
 
-The reader is picked by sniffing the file (or named with ``--from``). What the target format
+The reader is picked by sniffing the file (or named with ``--from``); the model's decisions file
+(``MODEL.threatdelta.yaml``), when there is one, is read with it, so converting to native YAML
+carries its decisions into the model. What the target format
 cannot hold is never dropped silently: each loss is printed on stderr as
 ``threatdelta: convert: <what> is not kept by <format>``, and the conversion still succeeds.
 """
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from threatdelta.commands.common import read_file
+from threatdelta.commands.common import decisions_beside, read_file
 from threatdelta.errors import EXIT_PASS, InputError, Location
 from threatdelta.formats import native_writer, otm_writer
 from threatdelta.formats.native_writer import Written
@@ -59,7 +61,8 @@ def _read_input(path: str, source_format: str | None) -> tuple[bytes, str]:
 def run(args: argparse.Namespace) -> int:
     """Run ``convert``."""
     data, path = _read_input(args.path, args.source_format)
-    parsed = read_model(data, path, args.source_format)
+    decisions = decisions_beside(Path(path)) if path != "<stdin>" else None
+    parsed = read_model(data, path, args.source_format, decisions=decisions)
     for warning in parsed.warnings:
         print(f"threatdelta: convert: warning: {warning}", file=sys.stderr)
     written = WRITERS[args.to](parsed.model)

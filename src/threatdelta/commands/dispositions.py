@@ -16,13 +16,15 @@ from threatdelta.assess import assess_bytes
 from threatdelta.commands.check import evidence_checker
 from threatdelta.commands.common import (
     add_today,
+    decisions_beside,
     load_config_file,
     load_named_pack,
     load_pack_files,
     model_files,
     today,
 )
-from threatdelta.errors import EXIT_PASS, InputError, Location
+from threatdelta.errors import EXIT_PASS, InputError
+from threatdelta.formats.sidecar import decisions_view, target_path
 from threatdelta.git import find_repo
 from threatdelta.render.skeleton import Skeleton, build_skeleton
 
@@ -32,9 +34,10 @@ def add_parser(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "dispositions",
         help="print a disposition skeleton for every open threat of a model",
-        description="Print, for every threat of a native model that has no countermeasure or "
+        description="Print, for every threat of a model that has no countermeasure or "
         "justification yet, an entry to paste under 'threats:' (and the controls it names that "
-        "the model does not define). Every entry is left open: choosing the status and writing "
+        "the model does not define): in the model itself when it is threatdelta's YAML, else in "
+        "its decisions file (MODEL.threatdelta.yaml beside it). Every entry is left open: choosing the status and writing "
         "the justification and approver is the decision; placeholders never pass the gate.",
     )
     parser.add_argument(
@@ -96,21 +99,23 @@ def run(args: argparse.Namespace) -> int:
         )
     path, data = files[0]
     assessment = assess_bytes(
-        data, str(path), pack, today=today(args), evidence_exists=evidence_checker(path)
+        data,
+        str(path),
+        pack,
+        today=today(args),
+        evidence_exists=evidence_checker(path),
+        decisions=decisions_beside(path, root),
     )
     model = assessment.register.model
-    if model.format != "native":
-        raise InputError(
-            f"dispositions are written by hand only in threatdelta's own YAML; this is a "
-            f"{model.format} model: record decisions in the tool that edits it",
-            Location(str(path)),
-        )
+    # A model in another tool's format keeps threatdelta's decisions in its decisions file.
+    target = target_path(model)
     open_entries = sorted(
         (e for e in assessment.register.entries if not e.addressed),
         key=lambda e: (e.threat.subject_ids, e.key),
     )
+    model = decisions_view(model)
     skeleton = build_skeleton(open_entries, model, assessment.pack)
-    sys.stdout.write(skeleton_text(skeleton, str(path), len(open_entries)))
+    sys.stdout.write(skeleton_text(skeleton, target, len(open_entries)))
     for warning in assessment.parsed.warnings:
         print(f"threatdelta: warning: {warning}", file=sys.stderr)
     return EXIT_PASS

@@ -13,7 +13,10 @@ say which boundary a flow crosses, so it is worked out from the drawing (see
 :mod:`threatdelta.formats.dragon_geometry`): a flow crosses a box when exactly one of its ends is
 inside it, and a curve when the two polylines meet. A flow marked ``isPublicNetwork`` also crosses
 a ``public-network`` boundary that the reader adds to the model. Threats stored on cells become
-:attr:`Model.stored_threats` keyed ``td:<threat id>``, each with a disposition from its status.
+:attr:`Model.stored_threats` keyed ``td:<threat id>``, each with a disposition from its status;
+a threat stored as Mitigated with a mitigation text is mitigated by a control that text describes
+(id ``mitigation:`` + the key, see :mod:`threatdelta.formats.mitigations`), as a .tm7 Mitigated
+threat is.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from threatdelta.formats.dragon_geometry import (
 )
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.json_source import decode_json, json_location
+from threatdelta.formats.mitigations import described_control
 from threatdelta.formats.vocabulary import protocol_for, severity_for, stride_for
 from threatdelta.limits import (
     MAX_BOUNDARIES,
@@ -49,6 +53,7 @@ from threatdelta.limits import (
 )
 from threatdelta.model.model import (
     Boundary,
+    Control,
     Disposition,
     DispositionStatus,
     Element,
@@ -83,6 +88,9 @@ PUBLIC_NETWORK_ID = "public-network"
 
 RULE_ID = "threat-dragon"
 """``Threat.rule_id`` of threats stored in a Threat Dragon file."""
+
+MITIGATION_PREFIX = "mitigation:"
+"""Prefix of the id of the control a Mitigated threat's mitigation text describes."""
 
 # --------------------------------------------------------------------------------------------
 # The reader.
@@ -424,6 +432,7 @@ class _Reader:
         model_flows: list[Flow] = []
         threats: list[Threat] = []
         dispositions: dict[str, Disposition] = {}
+        controls: list[Control] = []
         keys: set[str] = set()
         public = False
         for cell in sorted(flows, key=lambda c: c.id):
@@ -436,13 +445,17 @@ class _Reader:
                 continue
             public = public or flow.properties.get("public_network") is True
             model_flows.append(flow)
-            for threat, disposition in self._threats(cell, flow, keys):
+            for threat, disposition, control in self._threats(cell, flow, keys):
                 threats.append(threat)
                 dispositions[threat.key] = disposition
+                if control is not None:
+                    controls.append(control)
         for element in elements:
-            for threat, disposition in self._threats(nodes[element.id], element, keys):
+            for threat, disposition, control in self._threats(nodes[element.id], element, keys):
                 threats.append(threat)
                 dispositions[threat.key] = disposition
+                if control is not None:
+                    controls.append(control)
         if public:
             boundaries.append(self._public_network({b.id for b in boundaries}))
 
@@ -452,6 +465,7 @@ class _Reader:
             elements=tuple(elements),
             flows=tuple(model_flows),
             boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
+            controls=tuple(sorted(controls, key=lambda c: c.id)),
             dispositions={k: dispositions[k] for k in sorted(dispositions)},
             stored_threats=tuple(threats),
             format=name,
@@ -689,7 +703,7 @@ class _Reader:
 
     def _threats(
         self, cell: _Cell, subject: Element | Flow, keys: set[str]
-    ) -> Iterator[tuple[Threat, Disposition]]:
+    ) -> Iterator[tuple[Threat, Disposition, Control | None]]:
         raw_threats = cell.data.get("threats")
         if raw_threats is None:
             return
@@ -716,7 +730,7 @@ class _Reader:
         subject: Element | Flow,
         raw: Mapping[str, object],
         keys: set[str],
-    ) -> tuple[Threat, Disposition]:
+    ) -> tuple[Threat, Disposition, Control | None]:
         title = _clean(raw.get("title")) or "Untitled threat"
         threat_id = raw.get("id")
         if isinstance(threat_id, int) and not isinstance(threat_id, bool):
@@ -783,14 +797,20 @@ class _Reader:
                 element=subject.id,
                 location=location,
             )
+        control = (
+            described_control(MITIGATION_PREFIX + key, mitigation, location)
+            if status == "mitigated"
+            else None
+        )
         disposition = Disposition(
             key=key,
             status=status,
+            controls=(control.id,) if control is not None else (),
             justification=mitigation if status != "open" else "",
             title=title,
             location=location,
         )
-        return threat, disposition
+        return threat, disposition, control
 
 
 def _list(value: object) -> list[object]:

@@ -98,9 +98,32 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
+DECISION_SECTIONS = ("version", "controls", "threats")
+"""The top-level keys of a decisions file (see :mod:`threatdelta.formats.sidecar`)."""
+
+
+def decisions_schema() -> dict[str, Any]:
+    """The JSON Schema of a decisions file: the native model's ``controls`` and ``threats``."""
+    full = schema()
+    return {
+        **full,
+        "$id": "urn:threatdelta:schema:decisions:1",
+        "title": "threatdelta decisions",
+        "description": "Controls and threat dispositions for a model kept in another tool's "
+        "format (Threat Dragon, Open Threat Model, Threat Modeling Tool), written beside it.",
+        "required": [],
+        "properties": {k: full["properties"][k] for k in DECISION_SECTIONS},
+    }
+
+
 @functools.lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
+
+
+@functools.lru_cache(maxsize=1)
+def _decisions_validator() -> Draft202012Validator:
+    return Draft202012Validator(decisions_schema())
 
 
 def sniff(path: str, data: bytes) -> bool:
@@ -123,7 +146,7 @@ def read(data: bytes, path: str) -> ParsedModel:
     )
     errors = schema_errors(doc) + semantic_errors(doc)
     if errors:
-        raise _combine(errors)
+        raise combine_errors(errors)
     return ParsedModel(model=build_model(doc), warnings=tuple(model_warnings(doc)))
 
 
@@ -140,7 +163,7 @@ def model_warnings(doc: YamlDocument) -> list[str]:
     return warnings
 
 
-def _combine(errors: list[InputError]) -> InputError:
+def combine_errors(errors: list[InputError]) -> InputError:
     unique: dict[tuple[int, int, str], InputError] = {}
     for err in errors:
         loc = err.location
@@ -156,18 +179,26 @@ def _combine(errors: list[InputError]) -> InputError:
 # --- pass 2: the schema ----------------------------------------------------------------------
 
 
-def schema_errors(doc: YamlDocument) -> list[InputError]:
-    """Every schema violation of ``doc``, as located, readable errors."""
+def schema_errors(doc: YamlDocument, *, decisions: bool = False) -> list[InputError]:
+    """Every schema violation of ``doc``, as located, readable errors (``decisions``: check it
+    as a decisions file, which holds only ``controls`` and ``threats``)."""
     if not isinstance(doc.data, dict):
+        keys = (
+            "controls and threats"
+            if decisions
+            else "version, system, boundaries, elements, flows, controls and threats"
+        )
+        what = "a decisions file" if decisions else "the model"
         return [
             InputError(
-                "the model must be a YAML mapping with the keys version, system, boundaries, "
-                f"elements, flows, controls and threats; this file holds {_show(doc.data)}",
+                f"{what} must be a YAML mapping with the keys {keys}; this file holds "
+                f"{_show(doc.data)}",
                 doc.location([]),
             )
         ]
     found: list[InputError] = []
-    for error in _one_per_value(_validator().iter_errors(doc.data)):
+    validator = _decisions_validator() if decisions else _validator()
+    for error in _one_per_value(validator.iter_errors(doc.data)):
         found.extend(_explain(error, doc))
     return found
 
@@ -672,7 +703,25 @@ def build_model(doc: YamlDocument) -> Model:
         )
         for index, item in _items(data, "flows")
     ]
-    controls = [
+    controls = build_controls(doc)
+    assets = [_asset(doc, index, item) for index, item in _items(data, "assets")]
+    dispositions = build_dispositions(doc)
+    return Model(
+        system=data["system"],
+        elements=tuple(sorted(elements, key=lambda e: e.id)),
+        flows=tuple(sorted(flows, key=lambda f: f.id)),
+        boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
+        controls=tuple(sorted(controls, key=lambda c: c.id)),
+        assets=tuple(sorted(assets, key=lambda a: a.id)),
+        dispositions=dispositions,
+        format=name,
+        path=path,
+    )
+
+
+def build_controls(doc: YamlDocument) -> list[Control]:
+    """The ``controls:`` of a checked document (a model or a decisions file)."""
+    return [
         Control(
             id=item["id"],
             name=item["name"],
@@ -681,11 +730,14 @@ def build_model(doc: YamlDocument) -> Model:
             description=item.get("description", ""),
             location=doc.location(["controls", index]),
         )
-        for index, item in _items(data, "controls")
+        for index, item in _items(doc.data, "controls")
     ]
-    assets = [_asset(doc, index, item) for index, item in _items(data, "assets")]
+
+
+def build_dispositions(doc: YamlDocument) -> dict[str, Disposition]:
+    """The ``threats:`` of a checked document (a model or a decisions file), by key."""
     dispositions: dict[str, Disposition] = {}
-    threats: dict[str, Any] = data.get("threats") or {}
+    threats: dict[str, Any] = doc.data.get("threats") or {}
     for key in sorted(threats):
         entry = threats[key]
         dispositions[key] = Disposition(
@@ -704,17 +756,7 @@ def build_model(doc: YamlDocument) -> Model:
             cvss=entry.get("cvss", ""),
             location=doc.location(["threats", key]),
         )
-    return Model(
-        system=data["system"],
-        elements=tuple(sorted(elements, key=lambda e: e.id)),
-        flows=tuple(sorted(flows, key=lambda f: f.id)),
-        boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
-        controls=tuple(sorted(controls, key=lambda c: c.id)),
-        assets=tuple(sorted(assets, key=lambda a: a.id)),
-        dispositions=dispositions,
-        format=name,
-        path=path,
-    )
+    return dispositions
 
 
 def _asset(doc: YamlDocument, index: int, item: dict[str, Any]) -> Asset:

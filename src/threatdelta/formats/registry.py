@@ -8,6 +8,13 @@ from types import ModuleType
 
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.sidecar import (
+    SUFFIX,
+    decisions_path,
+    is_decisions_path,
+    read_decisions,
+    with_decisions,
+)
 from threatdelta.limits import MAX_FILE_BYTES, check_model_counts, check_size
 from threatdelta.model.model import Model
 from threatdelta.model.nesting import check_nesting
@@ -60,16 +67,32 @@ def detect(path: str, data: bytes) -> str:
     )
 
 
-def read_model(data: bytes, path: str, format_name: str | None = None) -> ParsedModel:
-    """Parse ``data`` (read from ``path``) with the right reader.
+def read_model(
+    data: bytes,
+    path: str,
+    format_name: str | None = None,
+    *,
+    decisions: bytes | None = None,
+) -> ParsedModel:
+    """Parse ``data`` (read from ``path``) with the right reader; ``decisions`` is the content
+    of the model's decisions file (:func:`threatdelta.formats.sidecar.decisions_path`), if
+    there is one.
 
     Whatever the reader, the result is held to the limits of :mod:`threatdelta.limits` before
     anything works out its structure or enumerates its threats.
     """
+    if is_decisions_path(path):
+        raise InputError(
+            "this is a decisions file, not a model: it is read together with the model it is "
+            f"named after ({path.removesuffix(SUFFIX)})",
+            Location(path),
+        )
     check_size(len(data), path, "model file")
     name = format_name or detect(path, data)
     parsed: ParsedModel = reader(name).read(data, path)
     check_model(parsed.model, path)
+    if decisions is not None:
+        parsed = with_decisions(parsed, read_decisions(decisions, decisions_path(path)))
     return parsed
 
 

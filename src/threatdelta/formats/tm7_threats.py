@@ -8,9 +8,9 @@ StateInformation field. Serialisation noise (ids, ModifiedAt, ChangedBy) is igno
 
 The tool has no separate list of countermeasures: a Mitigated threat's justification *is* the
 description of its countermeasure. So each Mitigated threat with a justification gets a control of
-its own (:func:`mitigation_control`, id ``tmt:`` + the threat key, status implemented, no
-evidence), which its disposition names; rewording the text renames the control, it never removes
-it. A Mitigated threat without any text names no control and stays unaddressed.
+its own (:func:`mitigation_control`, id ``tmt:`` + the threat key; see
+:mod:`threatdelta.formats.mitigations`), which its disposition names. A Mitigated threat without
+any text names no control and stays unaddressed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from types import MappingProxyType
 from xml.etree.ElementTree import Element as XmlElement
 
 from threatdelta.errors import Location
+from threatdelta.formats.mitigations import described_control
 from threatdelta.formats.tm7_xml import child, children, is_nil, text
 from threatdelta.model.model import Control, Disposition, DispositionStatus
 
@@ -38,8 +39,6 @@ DELETED = "Deleted"
 
 CONTROL_PREFIX = "tmt:"
 """Prefix of the id of the control a Mitigated threat's justification describes."""
-
-_CONTROL_NAME_LIMIT = 120
 
 
 @dataclass(frozen=True)
@@ -149,19 +148,9 @@ def mitigation_control(threat: StoredThreat, path: str) -> Control | None:
     """The countermeasure a Mitigated threat's justification describes (None for other states,
     or when the text is empty)."""
     status, _ = STATES.get(threat.state.casefold(), ("open", True))
-    text = threat.justification.strip()
-    if status != "mitigated" or not text:
+    if status != "mitigated":
         return None
-    first_line = " ".join(text.splitlines()[0].split())
-    if len(first_line) > _CONTROL_NAME_LIMIT:
-        first_line = first_line[: _CONTROL_NAME_LIMIT - 1].rstrip() + "…"
-    return Control(
-        id=CONTROL_PREFIX + threat.key,
-        name=first_line,
-        status="implemented",
-        description=text,
-        location=Location(path),
-    )
+    return described_control(CONTROL_PREFIX + threat.key, threat.justification, Location(path))
 
 
 def disposition_for(threat: StoredThreat, path: str, stale: str = "") -> Disposition:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from threatdelta import __version__
+from threatdelta.formats.sidecar import decisions_view, target_path
 from threatdelta.register import Entry
 from threatdelta.render.data import countermeasure_names, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
@@ -90,14 +91,15 @@ def _instructions(review: Review) -> str:
     model = review.head.model if review.head is not None else None
     fmt = model.format if model is not None else "native"
     return {
-        "tm7": "Open the model in the Threat Modeling Tool, select each threat below, set its state to "
-        "Mitigated (and describe the countermeasure) or Not Applicable (and write the justification), "
-        "save, and commit the .tm7 file.",
-        "dragon": "Open the model in OWASP Threat Dragon, select the element or flow, set each threat "
-        "below to Mitigated with the mitigation text, or Not Applicable with the reason, save, and "
-        "commit the JSON file.",
-        "otm": "Add a mitigation to each threat below in the Open Threat Model file (or in the tool "
-        "that produced it) and commit the file.",
+        "tm7": "Or, for threats from the model's own template (the ones the Threat Modeling Tool "
+        "lists), decide in the tool: set the threat's state to Mitigated (describing the "
+        "countermeasure) or Not Applicable (with the justification), save, and commit the .tm7 "
+        "file.",
+        "dragon": "Or, for threats stored in the Threat Dragon file (keys starting with `td:`), "
+        "decide in Threat Dragon: set the threat to Mitigated with the mitigation text, or Not "
+        "Applicable with the reason, save, and commit the JSON file.",
+        "otm": "Or, for threats stored in the Open Threat Model file, add a mitigation to the "
+        "threat in the file (or in the tool that produced it) and commit the file.",
     }.get(fmt, "")
 
 
@@ -120,14 +122,13 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
         (e for e in review.new if e.key not in unaddressed_keys), key=_severity_order
     )
     skeleton: Skeleton | None = None
-    native = review.head is not None and review.head.model.format == "native"
-    if native and detail.snippets != 0 and unaddressed:
-        assert review.head is not None
+    head_model = review.head.model if review.head is not None else None
+    if head_model is not None and detail.snippets != 0 and unaddressed:
         limit = detail.snippets if detail.snippets is not None else len(unaddressed)
-        skeleton = build_skeleton(unaddressed[:limit], review.head.model, review.pack)
+        skeleton = build_skeleton(unaddressed[:limit], decisions_view(head_model), review.pack)
         if len(unaddressed) > limit:
             trimmed.append(f"{len(unaddressed) - limit} disposition snippets ({review.path})")
-    elif detail.snippets == 0 and unaddressed and native:
+    elif detail.snippets == 0 and unaddressed and head_model is not None:
         trimmed.append(f"disposition snippets ({review.path})")
     chart = None
     if review.diff is not None and review.head is not None:
@@ -206,6 +207,7 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
         "decisions_total": len(review.decisions),
         "unverified": cap(unverified_data(review.scope), "unverified mitigations"),
         "skeleton": skeleton,
+        "decisions_path": target_path(head_model) if head_model is not None else review.path,
         "instructions": _instructions(review) if unaddressed else "",
         "chart": chart.text if chart is not None else "",
         "chart_truncated": chart.truncated if chart is not None else False,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from threatdelta.assess import assess
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.registry import read_model
+from threatdelta.formats.sidecar import decisions_path
 from threatdelta.git import Repo
 from threatdelta.history.evidence import EvidenceQuery, checker, evidence_status
 from threatdelta.history.gitlog import resolve_commit
@@ -96,7 +97,7 @@ def build_report(
     timestamp, _, subject = info.partition("\x1f")
     commit_date = day_of(int(timestamp))
     on = today if today is not None else commit_date
-    parsed = read_model(data, path)
+    parsed = read_model(data, path, decisions=repo.read(sha, decisions_path(path)))
     items = tuple(item for c in parsed.model.controls for item in c.evidence)
     (exists,) = evidence_status(repo, [EvidenceQuery(sha, path, items)])
     assessment = assess(parsed, pack, today=on, evidence_exists=checker(exists))

@@ -16,6 +16,7 @@ from threatdelta.files import normalise_pattern
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.packs import default_pack, load_rules
 from threatdelta.formats.registry import read_model
+from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import Repo
 from threatdelta.model.graph import facts
 from threatdelta.policy import Policy, Verdict, review_verdict
@@ -50,8 +51,12 @@ class ReviewSet:
 def model_paths(
     repo: Repo, base: str, head: str, patterns: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
-    """Model paths at head and at base that match ``patterns``."""
-    return list(repo.matching(head, patterns)), list(repo.matching(base, patterns))
+    """Model paths at head and at base that match ``patterns`` (decisions files are read with
+    their models, never as models of their own)."""
+    return (
+        [p for p in repo.matching(head, patterns) if not is_decisions_path(p)],
+        [p for p in repo.matching(base, patterns) if not is_decisions_path(p)],
+    )
 
 
 def review_revisions(
@@ -106,17 +111,19 @@ def review_revisions(
         specs.append((base_sha, base_path or head_path))
     for base_path in removed:
         specs.append((base_sha, base_path))
-    blobs = repo.read_many(specs)
+    # Each model's decisions file, at the same revision, in the same batch.
+    blobs = repo.read_many(specs + [(rev, decisions_path(path)) for rev, path in specs])
+    decisions, blobs = blobs[len(specs) :], blobs[: len(specs)]
     for index, (head_path, base_path) in enumerate(pairs):
         head_data, base_data = blobs[2 * index], blobs[2 * index + 1]
         if head_data is None:
             raise InputError("could not be read from git", Location(head_path))
-        head_parsed = read_model(head_data, head_path)
+        head_parsed = read_model(head_data, head_path, decisions=decisions[2 * index])
         warnings.extend(head_parsed.warnings)
         base_parsed: ParsedModel | None = None
         if base_path is not None and base_data is not None:
             try:
-                base_parsed = read_model(base_data, base_path)
+                base_parsed = read_model(base_data, base_path, decisions=decisions[2 * index + 1])
             except InputError as error:
                 warnings.append(
                     f"{base_path}: the model at the base revision could not be read ({error.message}); "
@@ -142,7 +149,7 @@ def review_revisions(
         if data is None:
             continue
         try:
-            parsed = read_model(data, base_path)
+            parsed = read_model(data, base_path, decisions=decisions[2 * len(pairs) + offset])
         except InputError as error:
             warnings.append(f"{base_path}: removed, and unreadable at base ({error.message})")
             continue
