@@ -67,10 +67,8 @@ def test_a_dragon_model_is_reviewed_to_a_passing_gate_with_decisions_recorded(
     model_only = repo.commit("add the Threat Dragon model")
 
     def review(base: str, head: str) -> tuple[int, dict[str, Any]]:
-        code = main(
-            ["review", "-C", str(repo.root), "--base", base, "--head", head, "pump.json"]
-            + ["--format", "json", "--today", TODAY]
-        )
+        args = ["-C", str(repo.root), "--base", base, "--head", head, "pump.json"]
+        code = main(["review", *args, "--format", "json", "--today", TODAY])
         return code, json.loads(capsys.readouterr().out)
 
     code, first = review(empty, model_only)
