@@ -14,13 +14,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threatdelta.errors import InputError
+from threatdelta.files import repo_path
+from threatdelta.limits import MAX_FILE_BYTES
 
-MAX_BLOB_BYTES = 64 * 1024 * 1024
+MAX_BLOB_BYTES = MAX_FILE_BYTES
 """Largest file read from a revision."""
+
+_OBJECT_TYPES = ("blob", "tree", "commit", "tag")
 
 
 class GitError(InputError):
     """A git command failed in a way the user can act on (unknown revision, not a repository)."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What ``git cat-file --batch-check`` says about an object."""
+
+    type: str
+    """blob, tree, commit or tag."""
+    sha: str
+    """Object SHA."""
+    size: int
+    """Size in bytes."""
 
 
 @dataclass(frozen=True)
@@ -83,49 +99,85 @@ class Repo:
         return tuple(p for p in self.files(rev) if any(glob_match(p, pat) for pat in pats))
 
     def exists(self, rev: str, path: str) -> bool:
-        """True when ``path`` names a file or folder at ``rev``."""
-        path = path.strip("/")
-        if not path:
-            return False
-        out = self.run("cat-file", "-t", f"{rev}:{path}", check=False)
-        return out.strip() in (b"blob", b"tree")
+        """True when ``path`` names a file or folder at ``rev`` (see :meth:`objects`)."""
+        (found,) = self.objects([(rev, path)])
+        return found is not None and found.type in ("blob", "tree")
+
+    def objects(self, specs: Sequence[tuple[str, str]]) -> list[ObjectInfo | None]:
+        """What each ``(rev, path)`` names, or None, looked up with one git process.
+
+        A path is read as a repository path (:func:`threatdelta.files.repo_path`): one that is
+        absolute or climbs out with ``..`` names nothing and is never passed to git. Symbolic
+        links are followed while they stay inside the tree at ``rev``; one that leads out of it,
+        dangles or loops names nothing.
+        """
+        results: list[ObjectInfo | None] = [None] * len(specs)
+        asked: list[int] = []
+        lines: list[str] = []
+        for index, (rev, path) in enumerate(specs):
+            try:
+                clean = repo_path(path)
+            except InputError:
+                continue
+            if "\n" in rev or "\r" in rev or rev.startswith("-"):
+                continue
+            asked.append(index)
+            lines.append(f"{rev}:{clean}\n")
+        if not asked:
+            return results
+        out = self.run(
+            "cat-file",
+            "--batch-check=%(objecttype) %(objectname) %(objectsize)",
+            "--follow-symlinks",
+            input_bytes="".join(lines).encode("utf-8", "surrogateescape"),
+        ).split(b"\n")
+        position = 0
+        for index in asked:
+            if position >= len(out):
+                break
+            parts = out[position].decode("utf-8", "replace").split()
+            position += 1
+            if parts and parts[0] in ("symlink", "dangling", "loop", "notdir"):
+                position += 1  # these answers carry one more line: the link's text
+                continue
+            if len(parts) == 3 and parts[0] in _OBJECT_TYPES and parts[2].isdigit():
+                results[index] = ObjectInfo(parts[0], parts[1], int(parts[2]))
+        return results
 
     def read(self, rev: str, path: str) -> bytes | None:
-        """The bytes of ``path`` at ``rev``, or None when it does not exist there."""
-        spec = f"{rev}:{path}"
-        size_out = self.run("cat-file", "-s", spec, check=False).strip()
-        if not size_out:
-            return None
-        if int(size_out) > MAX_BLOB_BYTES:
-            raise InputError(
-                f"{path} at {rev[:12]} is {int(size_out)} bytes; at most {MAX_BLOB_BYTES} are read"
-            )
-        return self.run("cat-file", "blob", spec)
+        """The bytes of the file ``path`` at ``rev``, or None when it names no file there."""
+        (data,) = self.read_many([(rev, path)])
+        return data
 
     def read_many(self, specs: Sequence[tuple[str, str]]) -> list[bytes | None]:
-        """Read many ``(rev, path)`` blobs with one ``git cat-file --batch`` process."""
+        """Read many ``(rev, path)`` files with two git processes; each path is looked up as
+        :meth:`objects` does, and at most :data:`MAX_BLOB_BYTES` of a file are read."""
         if not specs:
             return []
-        check = "".join(f"{rev}:{path}\n" for rev, path in specs).encode("utf-8")
-        sizes = self.run("cat-file", "--batch-check=%(objectsize)", input_bytes=check).splitlines()
-        for (rev, path), line in zip(specs, sizes, strict=True):  # a missing object: '... missing'
-            if line.isdigit() and int(line) > MAX_BLOB_BYTES:
+        found = self.objects(specs)
+        for (rev, path), info in zip(specs, found, strict=True):
+            if info is not None and info.type == "blob" and info.size > MAX_BLOB_BYTES:
                 raise InputError(
-                    f"{path} at {rev[:12]} is {int(line)} bytes; at most {MAX_BLOB_BYTES} are read"
+                    f"{path} at {rev[:12]} is {info.size} bytes; at most {MAX_BLOB_BYTES} are read"
                 )
-        request = check
-        out = self.run("cat-file", "--batch", input_bytes=request)
-        results: list[bytes | None] = []
+        shas = {
+            i: info.sha for i, info in enumerate(found) if info is not None and info.type == "blob"
+        }
+        blobs = sorted(shas)
+        results: list[bytes | None] = [None] * len(specs)
+        if not blobs:
+            return results
+        request = "".join(f"{shas[i]}\n" for i in blobs)
+        out = self.run("cat-file", "--batch", input_bytes=request.encode("ascii"))
         pos = 0
-        for _ in specs:
+        for index in blobs:
             end = out.index(b"\n", pos)
             header = out[pos:end].split()
             pos = end + 1
             if len(header) < 3 or header[-1] == b"missing":
-                results.append(None)
                 continue
             size = int(header[2])
-            results.append(out[pos : pos + size] if header[1] == b"blob" else None)
+            results[index] = out[pos : pos + size] if header[1] == b"blob" else None
             pos += size + 1
         return results
 

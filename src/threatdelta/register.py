@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from threatdelta.errors import Location
+from threatdelta.errors import InputError, Location
+from threatdelta.files import repo_path
 from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
 from threatdelta.model.placeholders import placeholder_in
 from threatdelta.risk.cvss import Cvss, CvssError
@@ -189,6 +190,23 @@ def is_repository_path(evidence: str) -> bool:
     return bool(path) and bool(_PATH_LIKE.match(path))
 
 
+def evidence_path(item: str) -> str | None:
+    """The repository path an evidence text names (without ``#fragment``; a leading ``/`` means
+    the repository root), or None for a report id."""
+    if not is_repository_path(item):
+        return None
+    path = item.split("#", 1)[0].strip("/")
+    return path or None
+
+
+def _leaves_repository(path: str) -> bool:
+    try:
+        repo_path(path)
+    except InputError:
+        return True
+    return False
+
+
 def control_problems(control: Control, evidence_exists: EvidenceCheck | None) -> list[Problem]:
     """Problems with one control: no evidence, evidence missing, still only planned."""
     problems: list[Problem] = []
@@ -223,8 +241,18 @@ def control_problems(control: Control, evidence_exists: EvidenceCheck | None) ->
         )
     elif evidence_exists is not None:
         for item in control.evidence:
-            path = item.split("#", 1)[0]
-            if is_repository_path(item) and not evidence_exists(path):
+            path = evidence_path(item)
+            if path is None:
+                continue
+            if _leaves_repository(path):
+                problems.append(
+                    Problem(
+                        "missing-evidence",
+                        f"evidence '{item}' of control '{control.id}' leads out of the "
+                        "repository; only files inside it count as evidence",
+                    )
+                )
+            elif not evidence_exists(path):
                 problems.append(
                     Problem(
                         "missing-evidence",

@@ -11,7 +11,7 @@ from tests.e2e.harness import GitRepo, model
 from threatdelta.action.push import registers_at
 from threatdelta.errors import InputError
 from threatdelta.git import Repo
-from threatdelta.revision import evidence_at, pack_at
+from threatdelta.revision import evidence_exists_at, pack_at
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -32,12 +32,21 @@ def repo(tmp_path: Path) -> tuple[Repo, str]:
 
 def test_evidence_is_found_from_the_root_or_the_models_folder(repo: tuple[Repo, str]) -> None:
     r, sha = repo
-    exists = evidence_at(r, sha, "models/pump.yaml")
+    named = (
+        "tests/security/test_tls.py",
+        "tests/security",
+        "/tests/",
+        "evidence/report.md",
+        "tests/security/test_other.py",
+    )
+    exists = evidence_exists_at(r, sha, "models/pump.yaml", named)
     assert exists("tests/security/test_tls.py")
     assert exists("tests/security") and exists("/tests/")
     assert exists("evidence/report.md")  # relative to the model's folder
     assert not exists("tests/security/test_other.py") and not exists("")
-    assert not evidence_at(r, "HEAD", "models/pump.yaml")("tests/security/test_tls.py")
+    assert not evidence_exists_at(r, "HEAD", "models/pump.yaml", named)(
+        "tests/security/test_tls.py"
+    )
 
 
 def test_registers_at_a_commit(repo: tuple[Repo, str]) -> None:

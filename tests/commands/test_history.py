@@ -206,3 +206,25 @@ def test_model_missing_at_the_revision(
 ) -> None:
     assert main(["history", "model.yaml", "-C", str(scripted.root), "--no-cache"]) == 2
     assert "'model.yaml' does not exist at HEAD" in capsys.readouterr().err
+
+
+def test_evidence_leaving_the_repository_in_a_past_revision_flags_that_control_only(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    climbing = {"id": "auth", "name": "Login", "status": "verified", "evidence": ["../x/test.py"]}
+    git_repo.write_model("threatmodel.yaml", pump(controls=[climbing]))
+    git_repo.commit("evidence outside", "2025-01-01")
+    fixed = {**climbing, "evidence": ["tests/test_auth.py"]}
+    git_repo.write("tests/test_auth.py", "def test(): ...\n")
+    git_repo.write_model("threatmodel.yaml", pump(controls=[fixed]))
+    git_repo.commit("evidence inside", "2025-01-02")
+    git_repo.write_model("threatmodel.yaml", pump(controls=[climbing], second_flow=True))
+    git_repo.commit("outside again", "2025-01-03")
+    root = str(git_repo.root)
+    data = _json(capsys, "history", "-C", root, "--no-cache", "--format", "json")
+    assert len(data["revisions"]) == 3
+    (iteration,) = data["iterations"]
+    (gap,) = iteration["controls_without_evidence"]
+    assert "auth" in json.dumps(gap) and "../x/test.py" in json.dumps(gap), gap
+    assert main(["report", "-C", root, "--format", "markdown"]) == 0, capsys.readouterr().err
+    assert "../x/test.py" in capsys.readouterr().out

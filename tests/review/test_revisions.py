@@ -243,3 +243,29 @@ def test_a_model_named_with_a_leading_dot_slash_is_found(two_commits, capsys, na
     assert [m["path"] for m in json.loads(capsys.readouterr().out)["models"]] == [
         "threatmodel.yaml"
     ]
+
+
+def test_a_committed_symlink_out_of_the_repository_is_not_evidence(two_commits, tmp_path) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text("looks verified\n")
+    head = BASE_MODEL.replace("evidence: [evidence/tls.md]", "evidence: [evidence/link.md]")
+    repo, base_sha, _ = two_commits(BASE_MODEL, BASE_MODEL)
+    (repo.root / "evidence" / "link.md").symlink_to(outside)
+    repo.write("threatmodel.yaml", head)
+    head_sha = repo.commit("evidence through a link")
+    (review,) = run(repo, base_sha, head_sha).reviews
+    assert review.head is not None
+    problems = [p.message for e in review.head.entries for p in e.problems]
+    assert "evidence 'evidence/link.md' of control 'tls' does not exist" in problems
+
+
+def test_evidence_climbing_out_of_the_repository_is_a_problem_of_that_control(two_commits) -> None:
+    head = BASE_MODEL.replace("evidence: [evidence/tls.md]", "evidence: [../secrets/tls.md]")
+    repo, base_sha, head_sha = two_commits(BASE_MODEL, head)
+    (review,) = run(repo, base_sha, head_sha).reviews
+    assert review.head is not None
+    problems = {p.message for e in review.head.entries for p in e.problems}
+    assert (
+        "evidence '../secrets/tls.md' of control 'tls' leads out of the repository; "
+        "only files inside it count as evidence"
+    ) in problems

@@ -35,6 +35,11 @@ def registers_at(
             raise InputError("could not be read from git", Location(path))
         parsed = read_model(data, path, decisions=decisions)
         results.append(
-            assess(parsed, pack, today=today, evidence_exists=evidence_at(repo, rev, path))
+            assess(
+                parsed,
+                pack,
+                today=today,
+                evidence_exists=evidence_at(repo, rev, path, parsed.model),
+            )
         )
     return results

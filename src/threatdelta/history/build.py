@@ -19,7 +19,6 @@ from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
 from threatdelta.git import MAX_BLOB_BYTES, Repo
 from threatdelta.history.cache import HistoryCache
-from threatdelta.history.evidence import EvidenceQuery, evidence_path, evidence_status
 from threatdelta.history.gitlog import (
     Commit,
     ModelRevision,
@@ -47,6 +46,8 @@ from threatdelta.history.snapshot import (
     snapshot_from_data,
     snapshot_of,
 )
+from threatdelta.register import evidence_path
+from threatdelta.revision import EvidenceQuery, evidence_status
 from threatdelta.rules.pack import RulePack
 
 READ_CHUNK = 64

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threatdelta.errors import InputError
-from threatdelta.git import GitError, Repo
+from threatdelta.git import GitError, ObjectInfo, Repo
 
 
 @dataclass(frozen=True)
@@ -77,39 +77,14 @@ def first_parent_chain(repo: Repo, until: str) -> list[Commit]:
     return list(reversed(_log(repo, until, None)))
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What ``git cat-file --batch-check`` says about an object."""
-
-    type: str
-    """blob, tree, commit or tag."""
-    sha: str
-    """Object SHA."""
-    size: int
-    """Size in bytes."""
-
-
 def object_ids(repo: Repo, specs: Sequence[str]) -> list[ObjectInfo | None]:
-    """Type, SHA and size of each ``rev:path`` spec, or None when absent (one git process)."""
-    if not specs:
-        return []
+    """Type, SHA and size of each ``rev:path`` spec, or None when absent (one git process);
+    paths are looked up as :meth:`threatdelta.git.Repo.objects` does."""
+    pairs: list[tuple[str, str]] = []
     for spec in specs:
-        if "\n" in spec or "\r" in spec:
-            raise InputError(f"'{spec.strip()}' cannot be looked up: it contains a line break")
-    request = "".join(f"{spec}\n" for spec in specs).encode("utf-8")
-    out = repo.run(
-        "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)", input_bytes=request
-    )
-    results: list[ObjectInfo | None] = []
-    for line in out.decode("utf-8", "replace").splitlines()[: len(specs)]:
-        parts = line.split()
-        if len(parts) == 3 and parts[0] in ("blob", "tree", "commit", "tag") and parts[2].isdigit():
-            results.append(ObjectInfo(parts[0], parts[1], int(parts[2])))
-        else:
-            results.append(None)
-    while len(results) < len(specs):
-        results.append(None)
-    return results
+        rev, _, path = spec.partition(":")
+        pairs.append((rev, path))
+    return repo.objects(pairs)
 
 
 def model_revisions(repo: Repo, path: str, until: str) -> list[ModelRevision]:

@@ -31,8 +31,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from threatdelta.history.evidence import evidence_path
 from threatdelta.history.snapshot import ControlState, Snapshot, ThreatState
+from threatdelta.register import evidence_path
 from threatdelta.review.delta import (
     ControlStanding,
     Regression,

@@ -15,7 +15,6 @@ from threatdelta.errors import InputError, Location
 from threatdelta.formats.registry import read_model
 from threatdelta.formats.sidecar import decisions_path
 from threatdelta.git import Repo
-from threatdelta.history.evidence import EvidenceQuery, checker, evidence_status
 from threatdelta.history.gitlog import resolve_commit
 from threatdelta.history.metrics import day_of
 from threatdelta.model.model import Model
@@ -28,6 +27,7 @@ from threatdelta.report.traceability import (
     residual_risks,
     trace_rows,
 )
+from threatdelta.revision import EvidenceQuery, checker, evidence_status
 from threatdelta.rules.pack import RulePack
 
 

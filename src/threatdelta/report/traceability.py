@@ -13,9 +13,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from threatdelta.history.evidence import evidence_path
 from threatdelta.model.model import Control
-from threatdelta.register import Entry, Register
+from threatdelta.register import Entry, Register, evidence_path
 from threatdelta.render.data import subject_label
 
 EXPIRING_WITHIN = dt.timedelta(days=90)

@@ -158,7 +158,7 @@ def review_revisions(
             parsed.model,
             enumerate_threats(parsed.model, pack),
             today=today,
-            evidence_exists=evidence_at(repo, base_sha, base_path),
+            evidence_exists=evidence_at(repo, base_sha, base_path, parsed.model),
         )
         reviews.append(compare(base_path, base_path, register, None, pack, None))
     reviews.sort(key=lambda r: r.path)
@@ -189,7 +189,7 @@ def _review_one(
     head_pack = head_pack_file or default_pack(head_parsed)
     head_model = head_parsed.model
     head_facts = facts(head_model)
-    head_evidence = evidence_at(repo, head_sha, head_path)
+    head_evidence = evidence_at(repo, head_sha, head_path, head_model)
     if base_parsed is None:
         threats = enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats)
         head_register = build_register(
@@ -200,7 +200,7 @@ def _review_one(
     base_model = base_parsed.model
     base_facts = facts(base_model)
     base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
-    base_evidence = evidence_at(repo, base_sha, base_path or head_path)
+    base_evidence = evidence_at(repo, base_sha, base_path or head_path, base_model)
     base_register = build_register(
         base_model, base_threats, today=today, evidence_exists=base_evidence
     )
