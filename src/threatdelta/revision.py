@@ -13,12 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from threatdelta.errors import InputError
-from threatdelta.formats.packs import load_rules
 from threatdelta.git import Repo
 from threatdelta.model.model import Model
 from threatdelta.register import EvidenceCheck, evidence_path
-from threatdelta.rules.pack import RulePack
 
 
 @dataclass(frozen=True)
@@ -77,15 +74,3 @@ def model_evidence(model: Model) -> tuple[str, ...]:
 def evidence_at(repo: Repo, rev: str, model_path: str, model: Model) -> EvidenceCheck:
     """An :data:`EvidenceCheck` for ``model``'s evidence at ``rev`` (one git call)."""
     return evidence_exists_at(repo, rev, model_path, model_evidence(model))
-
-
-def pack_at(repo: Repo, rev: str, rules: tuple[str, ...]) -> RulePack | None:
-    """The settings' rule pack as it is at ``rev`` (None: each model's default pack)."""
-    if not rules:
-        return None
-    if len(rules) > 1:
-        raise InputError("only one rule pack can be used at a time")
-    data = repo.read(rev, rules[0])
-    if data is None:
-        raise InputError(f"the rule pack '{rules[0]}' does not exist at {rev[:12]}")
-    return load_rules(data, rules[0])

@@ -9,9 +9,8 @@ from pathlib import Path
 from tests.e2e.harness import LOG_ELEMENTS, LOG_FLOWS, GitRepo, model
 
 from threatdelta.action.annotations import review_annotations
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
 ACCEPTED = """\
@@ -38,9 +37,7 @@ def _review(
         Repo(repo.root),
         base,
         head,
-        paths=(),
-        config=Config(),
-        policy=parse_policy([policy]),
+        overrides=Overrides(fail_on=policy),
         today=dt.date(2026, 1, 1),
     )
 
@@ -102,9 +99,7 @@ def test_a_removed_model_gets_no_annotations(tmp_path: Path) -> None:
         Repo(repo.root),
         base,
         head,
-        paths=("threatmodel.yaml", "other.yaml"),
-        config=Config(),
-        policy=parse_policy(["unaddressed"]),
+        overrides=Overrides(models=("threatmodel.yaml", "other.yaml"), fail_on="unaddressed"),
         today=dt.date(2026, 1, 1),
     )
     assert any(r.file_change == "removed" for r in result.reviews)

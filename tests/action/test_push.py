@@ -11,7 +11,7 @@ from tests.e2e.harness import GitRepo, model
 from threatdelta.action.push import registers_at
 from threatdelta.errors import InputError
 from threatdelta.git import Repo
-from threatdelta.revision import evidence_exists_at, pack_at
+from threatdelta.revision import evidence_exists_at
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -60,12 +60,3 @@ def test_no_matching_model_names_the_patterns(repo: tuple[Repo, str]) -> None:
     r, sha = repo
     with pytest.raises(InputError, match=r"no model file matches threatmodel\.yaml at"):
         registers_at(r, sha, ("threatmodel.yaml",), None, TODAY)
-
-
-def test_rule_packs_come_from_the_commit(repo: tuple[Repo, str]) -> None:
-    r, sha = repo
-    assert pack_at(r, sha, ()) is None
-    with pytest.raises(InputError, match="does not exist"):
-        pack_at(r, sha, ("rules/pack.yaml",))
-    with pytest.raises(InputError, match="only one rule pack"):
-        pack_at(r, sha, ("a.yaml", "b.yaml"))

@@ -13,9 +13,9 @@ from threatdelta.action.summary import (
     pull_request_summary,
     push_summary,
 )
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.policy import Verdict, parse_policy
+from threatdelta.policy import Verdict
 from threatdelta.render.comment import review_comment
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
@@ -28,9 +28,7 @@ def _review(tmp_path: Path) -> ReviewSet:
         Repo(repo.root),
         base,
         head,
-        paths=(),
-        config=Config(),
-        policy=parse_policy(["unaddressed"]),
+        overrides=Overrides(fail_on="unaddressed"),
         today=dt.date(2026, 1, 1),
     )
 

@@ -103,13 +103,26 @@ def test_report_flag_chooses_the_file(harness: Harness) -> None:
     assert json.loads(target.read_text(encoding="utf-8"))["head"] == head
 
 
-def test_pull_request_reads_settings_from_the_head_commit(harness: Harness) -> None:
+def test_pull_request_is_judged_by_the_base_settings_and_shows_its_own_edit(
+    harness: Harness,
+) -> None:
     lax = "policy: [none]\n"
     base, head = _start(
         harness, base_files={".threatdelta.yml": lax}, head_files={".threatdelta.yml": None}
     )
     result = harness.run(base, head)
-    assert result.code == 1  # the pull request removed the lax settings
+    assert result.code == 0  # the base's settings judge; removing them takes effect after merge
+    report = json.loads(result.report_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    assert [c["setting"] for c in report["gate_settings_changed"]] == ["settings", "policy"]
+    (comment,) = harness.comments()
+    assert "Gate settings changed" in comment.body
+    assert "the change deletes .threatdelta.yml" in comment.body
+
+
+def test_pull_request_cannot_loosen_its_own_gate(harness: Harness) -> None:
+    base, head = _start(harness, head_files={".threatdelta.yml": "policy: [none]\n"})
+    result = harness.run(base, head)
+    assert result.code == 1
 
 
 def test_pull_request_target_reads_settings_from_the_base_commit(harness: Harness) -> None:

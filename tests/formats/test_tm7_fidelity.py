@@ -19,12 +19,11 @@ from tests.formats.fixtures.tm7.fidelity_fixtures import (
 )
 from tests.review.conftest import GitRepo
 
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.engine import enumerate_threats
 from threatdelta.formats import tm7
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.register import build_register
 from threatdelta.render.comment import review_comment
 from threatdelta.render.review_data import review_set_data
@@ -82,9 +81,7 @@ def review(repo: GitRepo, base: bytes, head: bytes) -> ReviewSet:
         Repo(repo.root),
         shas[0],
         shas[1],
-        paths=(MODEL,),
-        config=Config(),
-        policy=parse_policy(["unaddressed,regressions"]),
+        overrides=Overrides(models=(MODEL,), fail_on="unaddressed,regressions"),
         today=TODAY,
     )
 

@@ -33,10 +33,9 @@ from tests.formats.fixtures.tm7.review_fixtures import (
 from tests.review.conftest import GitRepo
 
 from threatdelta.cli import main
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.formats import tm7
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
@@ -63,9 +62,7 @@ def review_pair(repo: GitRepo, base: bytes, head: bytes) -> tuple[ReviewSet, Rev
         Repo(repo.root),
         base_sha,
         head_sha,
-        paths=(MODEL,),
-        config=Config(),
-        policy=parse_policy(["unaddressed,regressions"]),
+        overrides=Overrides(models=(MODEL,), fail_on="unaddressed,regressions"),
         today=TODAY,
     )
     (review,) = result.reviews
@@ -227,9 +224,7 @@ def test_rewording_a_mitigation_is_not_a_regression_but_deleting_it_is(repo: Git
         Repo(repo.root),
         "HEAD~1",
         head_sha,
-        paths=(MODEL,),
-        config=Config(),
-        policy=parse_policy(["unaddressed,regressions"]),
+        overrides=Overrides(models=(MODEL,), fail_on="unaddressed,regressions"),
         today=TODAY,
     )
     (review,) = result.reviews

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from tests.review.conftest import BASE_MODEL, GitRepo
 
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.render.comment import COMMENT_LIMIT, review_comment
 from threatdelta.review.revisions import review_revisions
 
@@ -34,9 +33,7 @@ def _review(tmp_path: Path, base: str, head: str):
         Repo(repo.root),
         b,
         h,
-        paths=(),
-        config=Config(),
-        policy=parse_policy(["unaddressed,regressions"]),
+        overrides=Overrides(fail_on="unaddressed,regressions"),
         today=dt.date(2026, 11, 25),
     )
 
@@ -165,9 +162,7 @@ def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path
             Repo(repo.root),
             base,
             head_sha,
-            paths=(),
-            config=Config(),
-            policy=parse_policy(["unaddressed,regressions"]),
+            overrides=Overrides(fail_on="unaddressed,regressions"),
             today=dt.date(2026, 11, 25),
         )
 

@@ -11,14 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.history.gitrepo import GitRepo
 
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.engine import enumerate_threats
 from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
 from threatdelta.git import Repo
 from threatdelta.history.build import History, build_history
 from threatdelta.history.metrics import RevisionMetrics
-from threatdelta.policy import parse_policy
 from threatdelta.review.delta import Standing, State, delta
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import review_revisions
@@ -32,9 +31,7 @@ def review_of(repo: GitRepo, base: str, head: str) -> Review:
         Repo(repo.root),
         base,
         head,
-        paths=("model.yaml",),
-        config=Config(),
-        policy=parse_policy(["unaddressed,regressions"]),
+        overrides=Overrides(models=("model.yaml",), fail_on="unaddressed,regressions"),
         today=TODAY,
     )
     (review,) = result.reviews

@@ -9,9 +9,8 @@ import pytest
 from tests.review.conftest import BASE_MODEL
 
 from threatdelta.cli import main
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
 TODAY = dt.date(2026, 11, 25)
@@ -22,9 +21,7 @@ def run(repo, base: str, head: str, policy: str = "unaddressed,regressions") -> 
         Repo(repo.root),
         base,
         head,
-        paths=(),
-        config=Config(),
-        policy=parse_policy([policy]),
+        overrides=Overrides(fail_on=policy),
         today=TODAY,
     )
 
@@ -200,9 +197,7 @@ def test_renamed_model_is_followed(git_repo) -> None:
         Repo(git_repo.root),
         base_sha,
         head_sha,
-        paths=("models/*.yaml",),
-        config=Config(),
-        policy=parse_policy(["unaddressed"]),
+        overrides=Overrides(models=("models/*.yaml",), fail_on="unaddressed"),
         today=TODAY,
     )
     (review,) = result.reviews

@@ -8,20 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from threatdelta.assess import assess_bytes
-from threatdelta.commands.common import (
-    add_today,
-    decisions_beside,
-    load_config_file,
-    load_named_pack,
-    load_pack_files,
-    model_files,
-    today,
-)
+from threatdelta.commands.common import add_today, decisions_beside, model_files, today
+from threatdelta.context import Overrides, context_in_tree, file_source
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
-from threatdelta.files import exists_in_repo
 from threatdelta.git import find_repo
-from threatdelta.policy import parse_policy, register_verdict
-from threatdelta.register import EvidenceCheck
+from threatdelta.policy import register_verdict
 from threatdelta.render.data import dumps, register_data
 from threatdelta.render.templates import render
 from threatdelta.render.text import register_text
@@ -56,39 +47,29 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def evidence_checker(model_path: Path) -> EvidenceCheck:
-    """Evidence paths are looked up inside the repository, from its root, then from the model's
-    folder; a path that leaves the repository (absolute, ``..``, a symbolic link) is missing."""
-    folder = model_path.resolve().parent
-    repo = find_repo(folder)
-    root = repo.root.resolve() if repo is not None else folder
-    inner = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else "."
-
-    def exists(relative: str) -> bool:
-        return exists_in_repo(root, relative) or exists_in_repo(root, f"{inner}/{relative}")
-
-    return exists
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``check``."""
     cwd = Path.cwd()
     repo = find_repo(cwd)
     root = repo.root if repo is not None else cwd
-    config = load_config_file(root, args.config)
-    policy = parse_policy([args.fail_on])
-    pack = load_named_pack(args.rules) if args.rules else load_pack_files(config.rules, root)
+    context = context_in_tree(
+        root,
+        Overrides(
+            config=file_source(args.config, what="settings file") if args.config else None,
+            fail_on=args.fail_on,
+            rules=file_source(args.rules, what="rule pack") if args.rules else None,
+        ),
+    )
     date = today(args)
     results = []
-    for path, data in model_files(args.paths, root, config.models, "check"):
-        exists = evidence_checker(path)
+    for path, data in model_files(args.paths, root, context.models, "check"):
         results.append(
             assess_bytes(
                 data,
                 str(path),
-                pack,
+                context.pack,
                 today=date,
-                evidence_exists=exists,
+                evidence_exists=context.evidence(str(path), None),
                 decisions=decisions_beside(path, root),
             )
         )
@@ -106,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         for warning in assessment.parsed.warnings:
             print(f"threatdelta: warning: {warning}", file=sys.stderr)
     entries = [e for a in results for e in a.register.entries]
-    verdict = register_verdict(entries, policy)
+    verdict = register_verdict(entries, context.policy)
     for reason in verdict.reasons:
         print(f"threatdelta: check failed: {reason}", file=sys.stderr)
     return EXIT_PASS if verdict.passed else EXIT_POLICY_FAILED

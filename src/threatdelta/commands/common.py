@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 from pathlib import Path
 
-from threatdelta.config import CONFIG_FILE, Config, parse_config
 from threatdelta.errors import InputError
 from threatdelta.files import normalise_pattern, read_repo_file
 from threatdelta.files import read_file as read_file  # re-exported for the commands
-from threatdelta.formats.packs import load_rules
 from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import glob_match
-from threatdelta.rules.pack import RulePack
 
 
 def add_today(parser: argparse.ArgumentParser) -> None:
@@ -36,33 +32,6 @@ def today(args: argparse.Namespace) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError as error:
         raise InputError(f"--today: '{raw}' is not a date in the form YYYY-MM-DD") from error
-
-
-def load_config_file(root: Path, explicit: str | None) -> Config:
-    """Settings from ``--config`` or ``.threatdelta.yml`` at ``root`` (defaults when absent)."""
-    if explicit:
-        path = Path(explicit)
-        return parse_config(read_file(path, "settings file"), str(path))
-    if os.path.lexists(root / CONFIG_FILE):
-        return parse_config(read_repo_file(root, CONFIG_FILE, "settings file"), CONFIG_FILE)
-    return Config()
-
-
-def load_named_pack(name: str) -> RulePack:
-    """The rule pack named on the command line (``--rules``)."""
-    return load_rules(read_file(Path(name), "rule pack"), name)
-
-
-def load_pack_files(paths: list[str] | tuple[str, ...], base: Path) -> RulePack | None:
-    """The rule pack the settings name (only one is supported), read from the repository at
-    ``base``: a path outside it is refused."""
-    if not paths:
-        return None
-    if len(paths) > 1:
-        raise InputError(
-            "only one rule pack can be used at a time (use 'extends: builtin' to add to the built-in pack)"
-        )
-    return load_rules(read_repo_file(base, paths[0], "rule pack"), paths[0])
 
 
 def decisions_beside(model: Path, root: Path | None = None) -> bytes | None:

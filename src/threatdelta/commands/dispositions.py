@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from threatdelta.assess import assess_bytes
-from threatdelta.commands.check import evidence_checker
 from threatdelta.commands.common import (
     add_today,
     decisions_beside,
-    load_config_file,
-    load_named_pack,
-    load_pack_files,
     model_files,
     today,
 )
+from threatdelta.context import Overrides, context_in_tree, file_source
 from threatdelta.errors import EXIT_PASS, InputError
 from threatdelta.formats.sidecar import decisions_view, target_path
 from threatdelta.git import find_repo
@@ -89,9 +86,14 @@ def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     repo = find_repo(cwd)
     root = repo.root if repo is not None else cwd
-    config = load_config_file(root, args.config)
-    pack = load_named_pack(args.rules) if args.rules else load_pack_files(config.rules, root)
-    files = model_files([args.path] if args.path else [], root, config.models, "dispositions")
+    context = context_in_tree(
+        root,
+        Overrides(
+            config=file_source(args.config, what="settings file") if args.config else None,
+            rules=file_source(args.rules, what="rule pack") if args.rules else None,
+        ),
+    )
+    files = model_files([args.path] if args.path else [], root, context.models, "dispositions")
     if len(files) > 1:
         raise InputError(
             f"{len(files)} model files match 'models' in the settings; name one: "
@@ -101,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
     assessment = assess_bytes(
         data,
         str(path),
-        pack,
+        context.pack,
         today=today(args),
-        evidence_exists=evidence_checker(path),
+        evidence_exists=context.evidence(str(path), None),
         decisions=decisions_beside(path, root),
     )
     model = assessment.register.model

@@ -28,8 +28,8 @@ from threatdelta.action.log import StepLog
 from threatdelta.action.push import registers_at
 from threatdelta.action.summary import pull_request_summary, push_summary
 from threatdelta.commands.common import add_today, read_file, today
+from threatdelta.context import context_at
 from threatdelta.errors import EXIT_BAD_INPUT, InputError
-from threatdelta.formats.packs import load_rules
 from threatdelta.git import Repo, find_repo
 from threatdelta.host import flow
 from threatdelta.host.github_actions import OUTPUT_NAMES, GitHubActions, change_request, outputs
@@ -37,8 +37,6 @@ from threatdelta.host.interface import RunState
 from threatdelta.policy import review_verdict
 from threatdelta.publish.deadline import limits_from_environment
 from threatdelta.render.data import dumps, register_data
-from threatdelta.revision import pack_at
-from threatdelta.rules.pack import RulePack
 
 __all__ = ["OUTPUT_NAMES", "add_parser", "run", "run_github"]
 
@@ -168,17 +166,13 @@ def _run_push(
 ) -> int:
     log = host.log
     flow.require_commit(repo, event.sha, "pushed", host.checkout_help(None))
-    state.config = config = flow.config_at(repo, event.sha, inputs.config)
-    policy = flow.policy_for(inputs, config)
+    context = context_at(repo, event.sha, flow.overrides_for(inputs, repo, event.sha))
+    state.config = config = context.config
+    policy = context.policy
+    pack = context.pack
     name, _ = flow.comment_settings(inputs, config)
-    override = flow.rules_override(repo, inputs)
-    pack: RulePack | None
-    if override is not None:
-        pack = load_rules(*override)
-    else:
-        pack = pack_at(repo, event.sha, config.rules)
     date = today(args)
-    patterns = inputs.models or config.models
+    patterns = context.models
     log.info(f"push to {event.ref}: threat register at {event.sha[:12]}")
     assessments = registers_at(repo, event.sha, patterns, pack, date)
     for assessment in assessments:

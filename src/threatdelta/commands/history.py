@@ -8,17 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threatdelta.commands.common import add_today, load_config_file, read_file, today
-from threatdelta.config import Config
+from threatdelta.commands.common import add_today, today
+from threatdelta.context import Overrides, RunContext, context_at, file_source
 from threatdelta.errors import EXIT_PASS, InputError
-from threatdelta.formats.packs import load_rules
 from threatdelta.git import Repo, find_repo
 from threatdelta.history.build import build_history
 from threatdelta.history.cache import CACHE_FILE, HistoryCache
 from threatdelta.history.gitlog import git_dir, resolve_commit
 from threatdelta.history.progress import Progress
 from threatdelta.history.render import FORMATS, render_history
-from threatdelta.rules.pack import RulePack
 
 
 def add_parser(subparsers: Any) -> None:
@@ -83,7 +81,7 @@ def open_repo(directory: str) -> Repo:
     return repo
 
 
-def model_path(repo: Repo, base: str, given: str | None, config: Config, rev: str) -> str:
+def model_path(repo: Repo, base: str, given: str | None, context: RunContext, rev: str) -> str:
     """The model's repository path: as given (relative to ``base``), else the one configured."""
     if given:
         candidate = (Path(base) / given).resolve()
@@ -91,12 +89,12 @@ def model_path(repo: Repo, base: str, given: str | None, config: Config, rev: st
         if candidate.is_relative_to(root):
             return candidate.relative_to(root).as_posix()
         raise InputError(f"'{given}' is outside the repository {repo.root}")
-    found = repo.matching(resolve_commit(repo, rev), config.models)
+    found = repo.matching(resolve_commit(repo, rev), context.models)
     if len(found) == 1:
         return found[0]
     if not found:
         raise InputError(
-            f"no model file matches {', '.join(config.models)} at {rev}; name one: "
+            f"no model file matches {', '.join(context.models)} at {rev}; name one: "
             "threatdelta history PATH"
         )
     raise InputError(
@@ -105,18 +103,16 @@ def model_path(repo: Repo, base: str, given: str | None, config: Config, rev: st
     )
 
 
-def rule_pack(repo: Repo, args: argparse.Namespace, config: Config, rev: str) -> RulePack | None:
-    """``--rules`` from the file system, else the configured pack as it is at ``rev``."""
-    if getattr(args, "rules", None):
-        return load_rules(read_file(Path(args.rules), "rule pack"), args.rules)
-    if not config.rules:
-        return None
-    if len(config.rules) > 1:
-        raise InputError("only one rule pack can be used at a time")
-    data = repo.read(resolve_commit(repo, rev), config.rules[0])
-    if data is None:
-        raise InputError(f"the rule pack '{config.rules[0]}' does not exist at {rev}")
-    return load_rules(data, config.rules[0])
+def run_context(repo: Repo, args: argparse.Namespace, rev: str) -> RunContext:
+    """What the run uses: the settings and rule pack as they are at ``rev``; ``--config`` and
+    ``--rules`` (files on disk) win."""
+    overrides = Overrides(
+        config=file_source(args.config, what="settings file")
+        if getattr(args, "config", None)
+        else None,
+        rules=file_source(args.rules, what="rule pack") if getattr(args, "rules", None) else None,
+    )
+    return context_at(repo, resolve_commit(repo, rev), overrides)
 
 
 def open_cache(repo: Repo, args: argparse.Namespace) -> HistoryCache:
@@ -142,9 +138,8 @@ def write_output(text: str, output: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``history``."""
     repo = open_repo(args.repo)
-    config = load_config_file(repo.root, args.config)
-    path = model_path(repo, args.repo, args.path, config, args.until)
-    pack = rule_pack(repo, args, config, args.until)
+    context = run_context(repo, args, args.until)
+    path = model_path(repo, args.repo, args.path, context, args.until)
     cache = open_cache(repo, args)
     try:
         history = build_history(
@@ -152,8 +147,8 @@ def run(args: argparse.Namespace) -> int:
             path,
             until=args.until,
             since=args.since,
-            iterations=args.iterations or config.iterations,
-            pack=pack,
+            iterations=args.iterations or context.config.iterations,
+            pack=context.pack,
             cache=cache,
             today=today(args) if args.today else None,
             progress=Progress("reading model revisions", 0),

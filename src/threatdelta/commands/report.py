@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import Any
 
-from threatdelta.commands.common import add_today, load_config_file, today
-from threatdelta.commands.history import model_path, open_repo, rule_pack, write_output
+from threatdelta.commands.common import add_today, today
+from threatdelta.commands.history import model_path, open_repo, run_context, write_output
 from threatdelta.errors import EXIT_PASS
 from threatdelta.report.build import build_report
 from threatdelta.report.render import FORMATS, render_report
@@ -51,11 +51,10 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``report``."""
     repo = open_repo(args.repo)
-    config = load_config_file(repo.root, args.config)
-    path = model_path(repo, args.repo, args.path, config, args.rev)
-    pack = rule_pack(repo, args, config, args.rev)
+    context = run_context(repo, args, args.rev)
+    path = model_path(repo, args.repo, args.path, context, args.rev)
     report = build_report(
-        repo, path, rev=args.rev, pack=pack, today=today(args) if args.today else None
+        repo, path, rev=args.rev, pack=context.pack, today=today(args) if args.today else None
     )
     write_output(render_report(report, args.format), args.output)
     for warning in report.warnings:

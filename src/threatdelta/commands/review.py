@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threatdelta.commands.common import add_today, load_config_file, read_file, today
+from threatdelta.commands.common import add_today, today
+from threatdelta.context import Overrides, file_source
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED, InputError
 from threatdelta.git import Repo, find_repo
-from threatdelta.policy import parse_policy
 from threatdelta.render.data import dumps
 from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import ReviewSet, review_revisions
@@ -87,23 +87,15 @@ def run_review(args: argparse.Namespace) -> tuple[ReviewSet, Repo]:
     repo = find_repo(Path(args.repo))
     if repo is None:
         raise InputError(f"'{args.repo}' is not inside a git repository")
-    config = load_config_file(repo.root, args.config)
-    policy = parse_policy([args.fail_on] if args.fail_on else list(config.policy))
     head = args.head
     base = args.base or default_base(repo, head)
-    rules = None
-    if args.rules:
-        rules = (read_file(Path(args.rules), "rule pack"), args.rules)
-    result = review_revisions(
-        repo,
-        base,
-        head,
-        paths=tuple(args.paths),
-        config=config,
-        policy=policy,
-        today=today(args),
-        rules_override=rules,
+    overrides = Overrides(
+        config=file_source(args.config, what="settings file") if args.config else None,
+        fail_on=args.fail_on,
+        rules=file_source(args.rules, what="rule pack") if args.rules else None,
+        models=tuple(args.paths),
     )
+    result = review_revisions(repo, base, head, today=today(args), overrides=overrides)
     return result, repo
 
 

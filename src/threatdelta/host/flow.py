@@ -1,6 +1,6 @@
 """Review a pull or merge request for a code host: the one flow every host runs.
 
-settings (from the configuring commit) -> review of base against head (git objects only) ->
+settings (from the base: a change cannot loosen its own gate) -> review of base against head (git objects only) ->
 verdict -> the comment's markdown (one renderer) -> the host's reports -> the host's publisher ->
 exit code (0 pass, 1 fail, 2 bad input). The reports are written before anything is published, so
 the host being down, slow or answering nonsense, or a token that may not write, changes what is
@@ -17,7 +17,8 @@ from threatdelta.action.annotations import review_annotations
 from threatdelta.action.inputs import ActionInputs, parse_comment_mode
 from threatdelta.action.log import StepLog
 from threatdelta.action.summary import error_report, full_report
-from threatdelta.config import CONFIG_FILE, Config, parse_config
+from threatdelta.config import Config
+from threatdelta.context import Overrides, file_source, gate_context
 from threatdelta.errors import (
     EXIT_BAD_INPUT,
     EXIT_PASS,
@@ -25,10 +26,8 @@ from threatdelta.errors import (
     InputError,
     InputErrors,
 )
-from threatdelta.files import read_file
 from threatdelta.git import GitError, Repo
 from threatdelta.host.interface import Host, Outcome, RunState
-from threatdelta.policy import Policy, parse_policy
 from threatdelta.publish.interface import (
     Annotation,
     CommentMode,
@@ -74,32 +73,19 @@ def require_commit(repo: Repo, sha: str, what: str, help_text: str) -> None:
         ) from error
 
 
-def config_at(repo: Repo, rev: str, explicit: str | None) -> Config:
-    """Settings from the ``config`` option (a file on disk), else ``.threatdelta.yml`` at ``rev``."""
-    if explicit:
-        path = Path(explicit)
-        if not path.is_absolute():
-            path = repo.root / path
-        return parse_config(read_file(path, "settings file"), explicit)
-    data = repo.read(rev, CONFIG_FILE)
-    return parse_config(data, CONFIG_FILE) if data is not None else Config()
-
-
-def policy_for(inputs: ActionInputs, config: Config) -> Policy:
-    """The ``fail-on`` option, else the settings' policy."""
-    if inputs.fail_on:
-        return parse_policy([inputs.fail_on], where="input 'fail-on'")
-    return parse_policy(list(config.policy))
-
-
-def rules_override(repo: Repo, inputs: ActionInputs) -> tuple[bytes, str] | None:
-    """The ``rules`` option's pack (a file in the checkout), when given."""
-    if not inputs.rules:
-        return None
-    path = Path(inputs.rules)
-    if not path.is_absolute():
-        path = repo.root / path
-    return read_file(path, "rule pack"), inputs.rules
+def overrides_for(inputs: ActionInputs, repo: Repo, trusted: str) -> Overrides:
+    """The options as overrides. The ``config`` and ``rules`` files are read as they are at
+    ``trusted`` (the base of a change) when they are in the repository there, so a change cannot
+    rewrite what judges it; otherwise from the checkout."""
+    return Overrides(
+        config=file_source(inputs.config, repo, trusted, "settings file")
+        if inputs.config
+        else None,
+        fail_on=inputs.fail_on,
+        fail_on_where="input 'fail-on'",
+        rules=file_source(inputs.rules, repo, trusted, "rule pack") if inputs.rules else None,
+        models=inputs.models,
+    )
 
 
 def comment_settings(inputs: ActionInputs, config: Config | None) -> tuple[str, CommentMode]:
@@ -166,22 +152,16 @@ def review_change(
     help_text = host.checkout_help(change)
     require_commit(repo, change.base_sha, f"{change.kind}'s base", help_text)
     require_commit(repo, change.head_sha, f"{change.kind}'s head", help_text)
-    state.config = config = config_at(repo, change.config_rev, inputs.config)
-    name, mode = comment_settings(inputs, config)
-    policy = policy_for(inputs, config)
+    overrides = overrides_for(inputs, repo, change.base_sha)
+    gate, _ = gate_context(repo, change.base_sha, overrides)
+    state.config = gate.config
+    name, mode = comment_settings(inputs, gate.config)
     log.info(
         f"reviewing {change.kind} {change.reference}: {change.base_sha[:12]} (base) -> "
-        f"{change.head_sha[:12]} (head), policy {policy.describe()}"
+        f"{change.head_sha[:12]} (head), policy {gate.policy.describe()} (from the base)"
     )
     result = review_revisions(
-        repo,
-        change.base_sha,
-        change.head_sha,
-        paths=inputs.models,
-        config=config,
-        policy=policy,
-        today=today,
-        rules_override=rules_override(repo, inputs),
+        repo, change.base_sha, change.head_sha, today=today, overrides=overrides
     )
     for warning in result.warnings:
         log.warning(warning)

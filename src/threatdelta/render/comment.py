@@ -275,6 +275,7 @@ def review_comment(
             host=host,
             full_report_at=full_report_at,
             warnings=list(result.warnings),
+            settings_changes=[{"message": c.message} for c in result.settings_changes],
             policy=result.policy.describe(),
             today=result.today.isoformat(),
             version=__version__,

@@ -143,4 +143,8 @@ def review_set_data(result: ReviewSet) -> dict[str, Any]:
         },
         "models": reviews,
         "warnings": list(result.warnings),
+        "gate_settings_changed": [
+            {"setting": c.setting, "base": c.before, "head": c.after, "message": c.message}
+            for c in result.settings_changes
+        ],
     }

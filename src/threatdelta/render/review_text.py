@@ -16,6 +16,10 @@ def review_text(result: ReviewSet) -> str:
     lines += [f"  because {plain(r, 300)}" for r in result.verdict.reasons]
     for warning in result.warnings:
         lines.append(f"warning: {plain(warning, 400)}")
+    for change in result.settings_changes:
+        lines.append(
+            f"gate setting changed (takes effect after merge): {plain(change.message, 300)}"
+        )
     for review in result.reviews:
         lines.append("")
         title = f"{review.path} ({review.file_change}"

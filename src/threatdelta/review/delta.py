@@ -57,8 +57,8 @@ REGRESSION_CODES = (
     "expired",
     "status-downgraded",
 )
-"""Every code a :class:`Regression` can carry (the review adds ``model-removed`` for a model the
-change deleted or dropped from the settings' ``models``)."""
+"""Every code the delta gives. A review adds two about model files: ``model-removed`` (the change
+deleted a model) and ``model-dropped`` (the change's ``models`` setting no longer matches it)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class Regression:
     """Something a change made worse."""
 
     code: str
-    """One of :data:`REGRESSION_CODES` (or ``model-removed``)."""
+    """One of :data:`REGRESSION_CODES`, ``model-removed`` or ``model-dropped``."""
     message: str
     """Plain words."""
     key: str = ""

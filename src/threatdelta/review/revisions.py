@@ -7,24 +7,32 @@ parses them, and hands plain registers to the pure :func:`threatdelta.review.rev
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from threatdelta.config import Config
+from threatdelta.config import CONFIG_FILE
+from threatdelta.context import (
+    NO_OVERRIDES,
+    Overrides,
+    RunContext,
+    SettingsChange,
+    context_at,
+    gate_context,
+    settings_changes,
+)
 from threatdelta.engine import EnumerationStats, enumerate_threats
 from threatdelta.errors import InputError, Location
-from threatdelta.files import normalise_pattern
 from threatdelta.formats.interface import ParsedModel
-from threatdelta.formats.packs import default_pack, load_rules
+from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
 from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import Repo
 from threatdelta.model.graph import facts
 from threatdelta.policy import Policy, Verdict, review_verdict
 from threatdelta.register import build_register
+from threatdelta.review.delta import Regression
 from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact, incremental_threats
 from threatdelta.review.review import Review, compare
-from threatdelta.revision import evidence_at, pack_at
 from threatdelta.rules.pack import RulePack
 
 
@@ -46,6 +54,8 @@ class ReviewSet:
     """Things the user should know (a base model that could not be read, reader warnings)."""
     today: dt.date = dt.date(1970, 1, 1)
     """The review date (expiries are judged against it)."""
+    settings_changes: tuple[SettingsChange, ...] = ()
+    """Gate settings the change edits (they take effect once it is merged)."""
 
 
 def model_paths(
@@ -64,33 +74,29 @@ def review_revisions(
     base_rev: str,
     head_rev: str,
     *,
-    paths: tuple[str, ...],
-    config: Config,
-    policy: Policy,
     today: dt.date,
-    rules_override: tuple[bytes, str] | None = None,
+    overrides: Overrides = NO_OVERRIDES,
     stats: EnumerationStats | None = None,
 ) -> ReviewSet:
-    """Review every model file between ``base_rev`` and ``head_rev``."""
+    """Review every model file between ``base_rev`` and ``head_rev``.
+
+    The gate's settings (policy, rule pack, models) are those of the base revision, with
+    ``overrides`` winning: the change's own edits to them are reported in
+    :attr:`ReviewSet.settings_changes` and take effect once it is merged. The base's rule pack
+    scores both sides, so a change cannot make its own threats disappear by editing the pack."""
     base_sha = repo.resolve(base_rev)
     head_sha = repo.resolve(head_rev)
-    patterns = tuple(normalise_pattern(p) for p in paths) or config.models
+    gate, notes = gate_context(repo, base_sha, overrides)
+    warnings = list(notes)
+    proposed = context_at(repo, head_sha, overrides)
+    patterns = gate.models
     head_paths, base_paths = model_paths(repo, base_sha, head_sha, patterns)
     if not head_paths and not base_paths:
         raise InputError(
             f"no model file matches {', '.join(patterns)} at {head_sha[:12]} or {base_sha[:12]}; "
             "name the model path or set 'models' in .threatdelta.yml"
         )
-    if rules_override is not None:
-        override = load_rules(*rules_override)
-        head_pack_file: RulePack | None = override
-        base_pack_file: RulePack | None = override
-    else:
-        head_pack_file = pack_at(repo, head_sha, config.rules)
-        try:
-            base_pack_file = pack_at(repo, base_sha, config.rules)
-        except InputError:
-            base_pack_file = head_pack_file
+    pack_file = gate.pack
     pairs: list[tuple[str, str | None]] = []
     claimed: set[str] = set()
     for path in head_paths:
@@ -103,7 +109,6 @@ def review_revisions(
                 claimed.add(old)
         claimed.add(path)
     removed = [p for p in base_paths if p not in claimed]
-    warnings: list[str] = []
     reviews: list[Review] = []
     specs: list[tuple[str, str]] = []
     for head_path, base_path in pairs:
@@ -131,15 +136,13 @@ def review_revisions(
                 )
         reviews.append(
             _review_one(
-                repo,
-                base_sha,
-                head_sha,
+                gate,
+                proposed,
                 head_path,
                 base_path if base_parsed is not None else None,
                 base_parsed,
                 head_parsed,
-                base_pack_file,
-                head_pack_file,
+                pack_file,
                 today,
                 stats,
             )
@@ -153,54 +156,79 @@ def review_revisions(
         except InputError as error:
             warnings.append(f"{base_path}: removed, and unreadable at base ({error.message})")
             continue
-        pack = base_pack_file or default_pack(parsed)
+        pack = pack_file or default_pack(parsed)
         register = build_register(
             parsed.model,
             enumerate_threats(parsed.model, pack),
             today=today,
-            evidence_exists=evidence_at(repo, base_sha, base_path, parsed.model),
+            evidence_exists=gate.evidence(base_path, parsed.model),
         )
-        reviews.append(compare(base_path, base_path, register, None, pack, None))
+        gone = Regression(
+            "model-removed",
+            f"the model {base_path} was deleted in this change; its threats would no longer be "
+            "reviewed",
+            location=Location(base_path),
+        )
+        review = compare(base_path, base_path, register, None, pack, None)
+        reviews.append(replace(review, regressions=(gone,)))
+    if not overrides.models:
+        dropped = set(base_paths) - set(repo.matching(head_sha, proposed.models))
+        for index, review in enumerate(reviews):
+            if review.head is not None and review.base_path in dropped:
+                gone = Regression(
+                    "model-dropped",
+                    f"the change's 'models' setting no longer matches {review.path}; once merged, "
+                    "it would no longer be reviewed",
+                    location=Location(CONFIG_FILE),
+                )
+                reviews[index] = replace(review, regressions=(gone, *review.regressions))
     reviews.sort(key=lambda r: r.path)
     verdict = review_verdict(
         [e for r in reviews for e in r.unaddressed],
         [e for r in reviews if r.head is not None for e in r.head.entries],
         sum(len(r.regressions) for r in reviews),
-        policy,
+        gate.policy,
         decided=[d.entry for r in reviews for d in r.decisions],
         touched=[e for r in reviews for e in r.scope],
     )
-    return ReviewSet(base_sha, head_sha, tuple(reviews), verdict, policy, tuple(warnings), today)
+    return ReviewSet(
+        base_sha,
+        head_sha,
+        tuple(reviews),
+        verdict,
+        gate.policy,
+        tuple(warnings),
+        today,
+        settings_changes(gate, proposed),
+    )
 
 
 def _review_one(
-    repo: Repo,
-    base_sha: str,
-    head_sha: str,
+    gate: RunContext,
+    proposed: RunContext,
     head_path: str,
     base_path: str | None,
     base_parsed: ParsedModel | None,
     head_parsed: ParsedModel,
-    base_pack_file: RulePack | None,
-    head_pack_file: RulePack | None,
+    pack_file: RulePack | None,
     today: dt.date,
     stats: EnumerationStats | None,
 ) -> Review:
-    head_pack = head_pack_file or default_pack(head_parsed)
+    head_pack = pack_file or default_pack(head_parsed)
     head_model = head_parsed.model
     head_facts = facts(head_model)
-    head_evidence = evidence_at(repo, head_sha, head_path, head_model)
+    head_evidence = proposed.evidence(head_path, head_model)
     if base_parsed is None:
         threats = enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats)
         head_register = build_register(
             head_model, threats, today=today, evidence_exists=head_evidence
         )
         return compare(head_path, None, None, head_register, None, head_pack)
-    base_pack = base_pack_file or default_pack(base_parsed)
+    base_pack = pack_file or default_pack(base_parsed)
     base_model = base_parsed.model
     base_facts = facts(base_model)
     base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
-    base_evidence = evidence_at(repo, base_sha, base_path or head_path, base_model)
+    base_evidence = gate.evidence(base_path or head_path, base_model)
     base_register = build_register(
         base_model, base_threats, today=today, evidence_exists=base_evidence
     )
