@@ -31,18 +31,13 @@ _FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def change_request(event: PullRequestEvent) -> ChangeRequest:
-    """The pull request an event names.
-
-    The settings come from the side the workflow file comes from: the pull request's head for
-    ``pull_request``, the base branch for ``pull_request_target``.
-    """
-    config_rev = event.base_sha if event.event_name == "pull_request_target" else event.head_sha
+    """The pull request an event names (its gate settings are read at the base, see
+    :func:`threatdelta.context.gate_context`)."""
     return ChangeRequest(
         kind="pull request",
         reference=f"#{event.number}",
         base_sha=event.base_sha,
         head_sha=event.head_sha,
-        config_rev=config_rev,
     )
 
 

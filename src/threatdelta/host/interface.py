@@ -30,8 +30,6 @@ class ChangeRequest:
     """The commit the change is compared with."""
     head_sha: str
     """The change's head commit (never a merge commit made for testing)."""
-    config_rev: str
-    """The commit whose ``.threatdelta.yml`` configures the gate."""
 
 
 @dataclass
