@@ -7,9 +7,8 @@ import datetime as dt
 
 from tests.review.conftest import BASE_MODEL, GitRepo
 
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.render.comment import review_comment
 from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import ReviewSet, review_revisions
@@ -35,9 +34,7 @@ def _review(git_repo: GitRepo, head: str, *conditions: str) -> ReviewSet:
         Repo(git_repo.root),
         base,
         head_sha,
-        paths=(),
-        config=Config(),
-        policy=parse_policy(["unaddressed,regressions", *conditions]),
+        overrides=Overrides(fail_on=",".join(["unaddressed,regressions", *conditions])),
         today=dt.date(2026, 11, 25),
     )
 
@@ -94,9 +91,7 @@ def test_an_unchanged_acceptance_is_not_a_decision_of_this_change(git_repo: GitR
         Repo(git_repo.root),
         base,
         head,
-        paths=(),
-        config=Config(),
-        policy=parse_policy(["unaddressed", "max-accepted-severity:low"]),
+        overrides=Overrides(fail_on=",".join(["unaddressed", "max-accepted-severity:low"])),
         today=dt.date(2026, 11, 25),
     )
     assert result.verdict.passed and result.reviews[0].decisions == ()
