@@ -33,7 +33,7 @@ def test_a_merge_request_pipeline() -> None:
     assert env.api_url == "https://gitlab.example.com/api/v4"
     assert "glpat-secret" not in repr(env)
     change = change_request(env)
-    assert (change.kind, change.reference, change.config_rev) == ("merge request", "!17", BASE)
+    assert (change.kind, change.reference, change.base_sha) == ("merge request", "!17", BASE)
 
 
 def test_merged_results_pipelines_review_the_source_branch_head() -> None:

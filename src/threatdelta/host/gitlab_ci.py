@@ -141,7 +141,6 @@ def change_request(env: GitLabEnv) -> ChangeRequest:
         reference=f"!{env.iid}",
         base_sha=env.base_sha,
         head_sha=env.head_sha,
-        config_rev=env.base_sha,
     )
 
 
