@@ -262,9 +262,15 @@ def test_lone_surrogate_in_text_is_reported() -> None:
     assert where(err) == (2, 5)
 
 
-def test_utf16_is_not_accepted() -> None:
-    err = error_of("a: 1\n".encode("utf-16"))
-    assert "not valid UTF-8" in err.message
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_utf16_and_utf32_text_is_read(codec: str) -> None:
+    assert load("a: 1\nb: café\n".encode(codec)).data == {"a": 1, "b": "café"}
+
+
+def test_bad_utf16_is_reported_with_its_position() -> None:
+    data = "a: 1\nb: x".encode("utf-16") + b"\x00\xd8" + "y\n".encode("utf-16-le")
+    err = error_of(data)
+    assert where(err) == (2, 5) and "not valid UTF-16-LE" in err.message
 
 
 @pytest.mark.parametrize("pure", PARSERS)

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from yaml import events
 
+from threatdelta.encoding import decode_text
 from threatdelta.errors import InputError, Location
 from threatdelta.limits import (
     MAX_FILE_BYTES,
@@ -201,7 +202,7 @@ def load_yaml(
 ) -> YamlDocument:
     """Parse exactly one YAML document from ``data``; raise InputError on anything unsafe or bad.
 
-    ``data`` is UTF-8 (a leading byte-order mark is tolerated). Limits: ``max_bytes`` of input,
+    ``data`` is UTF-8 (or UTF-16/32, see :mod:`threatdelta.encoding`). Limits: ``max_bytes`` of input,
     ``max_depth`` nested sequences/mappings, ``max_nodes`` nodes counting every alias expansion,
     ``max_items`` entries in one sequence or mapping; every string and number is held to
     :func:`threatdelta.limits.string_problem` and :func:`threatdelta.limits.number_problem`.
@@ -251,17 +252,7 @@ def _decode(data: bytes | str, path: str, max_bytes: int) -> str:
             Location(path),
         )
     if isinstance(data, bytes):
-        raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            prefix = raw[: exc.start]
-            line = prefix.count(b"\n") + 1
-            column = exc.start - (prefix.rfind(b"\n") + 1) + 1
-            raise InputError(
-                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
-                Location(path, line, column),
-            ) from None
+        text = decode_text(data, path)
     if text.startswith("\ufeff"):
         text = text[1:]
     return text

@@ -379,8 +379,9 @@ def test_cell_that_is_not_an_object_is_located() -> None:
 
 
 def test_not_utf8_is_refused_with_a_position() -> None:
-    with pytest.raises(InputError, match="not UTF-8"):
+    with pytest.raises(InputError, match="not valid UTF-8") as caught:
         dragon.read(b'{"a":\n "\xff"}', "m.json")
+    assert str(caught.value).startswith("m.json:2:3:")
 
 
 def test_too_deep_nesting_is_refused() -> None:

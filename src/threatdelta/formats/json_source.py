@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 
+from threatdelta.encoding import decode_text
 from threatdelta.errors import InputError, Location
 from threatdelta.limits import (
     MAX_FILE_BYTES,
@@ -307,16 +308,3 @@ def decode_json(data: bytes, path: str, max_bytes: int = MAX_FILE_BYTES) -> tupl
 def _locate(text: str, path: str, pointer: Sequence[str | int]) -> Location:
     where = json_location(text, pointer)
     return Location(path) if where is None else Location(path, *where)
-
-
-def decode_text(data: bytes, path: str) -> str:
-    """``data`` as UTF-8 text (a byte-order mark is dropped); a clear error when it is not."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        prefix = data[: error.start].decode("utf-8", errors="replace")
-        line, column = line_column(prefix, len(prefix))
-        raise InputError(
-            f"the file is not UTF-8 text (byte {error.start}): save it as UTF-8",
-            Location(path, line, column),
-        ) from None

@@ -27,7 +27,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.interface import ParsedModel
-from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, check_sections
+from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, MAX_FILE_BYTES, check_sections
 from threatdelta.model.model import (
     CLASSIFICATIONS,
     Asset,
@@ -54,7 +54,7 @@ name = "native"
 """Format name."""
 
 _SCHEMA_FILE = "native_schema.json"
-_SNIFF_BYTES = 1024 * 1024
+_SNIFF_BYTES = MAX_FILE_BYTES  # the whole file: top-level keys may come after long lists
 _SNIFF_VERSION = re.compile(rb"""^["']?version["']?[ \t]*:""", re.MULTILINE)
 _SNIFF_ELEMENTS = re.compile(rb"""^["']?elements["']?[ \t]*:""", re.MULTILINE)
 _ID_SECTIONS = ("boundaries", "elements", "flows")

@@ -104,8 +104,7 @@ _EXTERNAL_WORDS = ("client", "user", "browser", "actor", "external", "human", "p
 
 def sniff(path: str, data: bytes) -> bool:
     """True for JSON or YAML with a top-level ``otmVersion``."""
-    head = data[: 1024 * 1024]
-    return b"otmVersion" in head
+    return b"otmVersion" in data[:MAX_FILE_BYTES]
 
 
 def read(data: bytes, path: str) -> ParsedModel:

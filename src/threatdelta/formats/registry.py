@@ -6,6 +6,7 @@ import importlib
 from pathlib import PurePosixPath
 from types import ModuleType
 
+from threatdelta.encoding import as_utf8
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.sidecar import (
@@ -88,6 +89,8 @@ def read_model(
             Location(path),
         )
     check_size(len(data), path, "model file")
+    if PurePosixPath(path).suffix.lower() not in (".tm7", ".tb7"):
+        data = as_utf8(data, path)  # XML declares its own encoding; YAML and JSON may be UTF-16
     name = format_name or detect(path, data)
     parsed: ParsedModel = reader(name).read(data, path)
     check_model(parsed.model, path)
