@@ -10,7 +10,7 @@ of scope (:attr:`Flow.out_of_scope`) has no threats: no rule runs on it, whateve
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from threatdelta.model.graph import ModelFacts, facts
@@ -58,7 +58,8 @@ def fill_template(text: str, subjects: Mapping[str, Subject]) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def _holds(rule: Rule, subjects: Mapping[str, Subject]) -> bool:
+def holds(rule: Rule, subjects: Mapping[str, Subject]) -> bool:
+    """The rule's include expression holds and its exclude expression does not."""
     if not evaluate(rule.include, subjects):  # type: ignore[arg-type]
         return False
     return rule.exclude is None or not evaluate(rule.exclude, subjects)  # type: ignore[arg-type]
@@ -221,21 +222,54 @@ def interaction_key(pack: RulePack, rule: Rule, source: str, flow: str, target: 
     return f"{rule.id}@{source}>{flow}>{target}"
 
 
-def enumerate_threats(
+@dataclass(frozen=True)
+class Candidate:
+    """One place a rule is evaluated: the rule, the threat key it would give, its subjects."""
+
+    rule: Rule
+    """The rule."""
+    key: str
+    """The key of the threat it gives when it holds."""
+    subjects: Mapping[str, Subject]
+    """``element``, or ``source`` / ``flow`` / ``target``."""
+    element: Element | None = None
+    """The element, for element rules."""
+    flow: Flow | None = None
+    """The flow, for flow and interaction rules."""
+    source: str | None = None
+    """Source element id, for flow and interaction rules."""
+    target: str | None = None
+    """Target element id, for flow and interaction rules."""
+
+    def threat(self, pack: RulePack, model: Model, model_facts: ModelFacts) -> Threat:
+        """The threat this candidate gives when its rule holds."""
+        return _threat(
+            pack,
+            self.rule,
+            self.key,
+            self.subjects,
+            model,
+            model_facts,
+            element=self.element,
+            flow=self.flow,
+            source=self.source,
+            target=self.target,
+        )
+
+
+def candidates(
     model: Model,
     pack: RulePack,
     scope: EnumerationScope | None = None,
     *,
-    model_facts: ModelFacts | None = None,
+    model_facts: ModelFacts,
     stats: EnumerationStats | None = None,
-) -> tuple[Threat, ...]:
-    """All threats ``pack`` finds in ``model`` (or only in ``scope``), sorted by key."""
-    model_facts = model_facts or facts(model)
+) -> Iterator[Candidate]:
+    """Every (rule, subjects) pair ``pack`` evaluates on ``model`` (or on ``scope``)."""
     factory = SubjectFactory.for_pack(model_facts, pack)
     element_rules = [r for r in pack.rules if r.scope == "element"]
     flow_rules = [r for r in pack.rules if r.scope == "flow"]
     interaction_rules = [r for r in pack.rules if r.scope == "interaction"]
-    threats: dict[str, Threat] = {}
 
     elements = model.elements
     flows = model.flows
@@ -249,11 +283,7 @@ def enumerate_threats(
             if stats is not None:
                 stats.evaluations += 1
                 stats.subjects.add(element.id)
-            if _holds(rule, subjects):
-                key = f"{rule.id}@{element.id}"
-                threats[key] = _threat(
-                    pack, rule, key, subjects, model, model_facts, element=element
-                )
+            yield Candidate(rule, f"{rule.id}@{element.id}", subjects, element=element)
 
     for flow in flows if (flow_rules or interaction_rules) else ():
         if flow.out_of_scope:
@@ -272,19 +302,9 @@ def enumerate_threats(
             if stats is not None:
                 stats.evaluations += 1
                 stats.subjects.add(flow.id)
-            if _holds(rule, forward):
-                key = f"{rule.id}@{flow.id}"
-                threats[key] = _threat(
-                    pack,
-                    rule,
-                    key,
-                    forward,
-                    model,
-                    model_facts,
-                    flow=flow,
-                    source=source.id,
-                    target=target.id,
-                )
+            yield Candidate(
+                rule, f"{rule.id}@{flow.id}", forward, flow=flow, source=source.id, target=target.id
+            )
         directions = [(source, target, forward)]
         if flow.bidirectional:
             backward: dict[str, Subject] = {
@@ -298,17 +318,28 @@ def enumerate_threats(
                 if stats is not None:
                     stats.evaluations += 1
                     stats.subjects.add(flow.id)
-                if _holds(rule, subjects):
-                    key = interaction_key(pack, rule, src.id, flow.id, dst.id)
-                    threats[key] = _threat(
-                        pack,
-                        rule,
-                        key,
-                        subjects,
-                        model,
-                        model_facts,
-                        flow=flow,
-                        source=src.id,
-                        target=dst.id,
-                    )
+                yield Candidate(
+                    rule,
+                    interaction_key(pack, rule, src.id, flow.id, dst.id),
+                    subjects,
+                    flow=flow,
+                    source=src.id,
+                    target=dst.id,
+                )
+
+
+def enumerate_threats(
+    model: Model,
+    pack: RulePack,
+    scope: EnumerationScope | None = None,
+    *,
+    model_facts: ModelFacts | None = None,
+    stats: EnumerationStats | None = None,
+) -> tuple[Threat, ...]:
+    """All threats ``pack`` finds in ``model`` (or only in ``scope``), sorted by key."""
+    model_facts = model_facts or facts(model)
+    threats: dict[str, Threat] = {}
+    for candidate in candidates(model, pack, scope, model_facts=model_facts, stats=stats):
+        if holds(candidate.rule, candidate.subjects):
+            threats[candidate.key] = candidate.threat(pack, model, model_facts)
     return tuple(threats[k] for k in sorted(threats))

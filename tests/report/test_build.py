@@ -87,3 +87,24 @@ def test_evidence_relative_to_the_model_folder(git_repo: GitRepo, pack: RulePack
         ("PT-9#F-1", None),
     ]
     assert report.broken_evidence == 0
+
+
+def test_the_report_lists_threats_designed_out_with_their_control(tmp_path) -> None:
+    from tests.review.conftest import GitRepo as ScratchRepo
+    from tests.test_exclusions import MODEL
+
+    from threatdelta.report.render import render_report
+
+    scratch = ScratchRepo(tmp_path / "r")
+    scratch.write("threatmodel.yaml", MODEL)
+    scratch.write("evidence/tls.md", "verified\n")
+    scratch.commit()
+    report = build_report(Repo(scratch.root), "threatmodel.yaml")
+    keys = {e.key: e for e in report.excluded}
+    assert keys["crossing-sniffing@comms>telemetry>gateway"].text == "excluded by encrypted: true"
+    markdown = render_report(report, "markdown")
+    section = markdown.split("### Threats designed out", 1)[1]
+    assert "encrypted: true" in section and "<code>tls</code> (verified)" in section
+    assert "<code>evidence/tls.md</code>" in section
+    html = render_report(report, "html")
+    assert "5. Threats designed out" in html and "<code>tls</code> (verified)" in html

@@ -11,6 +11,7 @@ from threatdelta.assess import assess_bytes
 from threatdelta.commands.common import add_today, decisions_beside, model_files, today
 from threatdelta.context import Overrides, context_in_tree, file_source
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
+from threatdelta.exclusions import excluded_threats
 from threatdelta.git import find_repo
 from threatdelta.policy import register_verdict
 from threatdelta.render.data import dumps, register_data
@@ -62,18 +63,21 @@ def run(args: argparse.Namespace) -> int:
     )
     date = today(args)
     results = []
+    datas = []
     for path, data in model_files(args.paths, root, context.models, "check"):
-        results.append(
-            assess_bytes(
-                data,
-                str(path),
-                context.pack,
-                today=date,
-                evidence_exists=context.evidence(str(path), None),
-                decisions=decisions_beside(path, root),
-            )
+        exists = context.evidence(str(path), None)
+        assessment = assess_bytes(
+            data,
+            str(path),
+            context.pack,
+            today=date,
+            evidence_exists=exists,
+            decisions=decisions_beside(path, root),
         )
-    datas = [register_data(a.register, a.pack) for a in results]
+        results.append(assessment)
+        model = assessment.register.model
+        designed_out = excluded_threats(model, assessment.pack, evidence_exists=exists)
+        datas.append(register_data(assessment.register, assessment.pack, designed_out))
     if args.format == "json":
         if len(datas) == 1:
             sys.stdout.write(dumps(datas[0]))

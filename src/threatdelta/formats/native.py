@@ -37,6 +37,7 @@ from threatdelta.model.model import (
     Element,
     Flow,
     Model,
+    frozen_controls,
     frozen_props,
 )
 from threatdelta.model.types import (
@@ -436,6 +437,7 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
     errors.extend(_cycle_errors(doc))
     errors.extend(_kind_errors(doc))
     errors.extend(_date_errors(doc))
+    errors.extend(_implemented_by_errors(doc))
     return errors
 
 
@@ -614,6 +616,36 @@ def _kind_errors(doc: YamlDocument) -> list[InputError]:
     return errors
 
 
+def _implemented_by_errors(doc: YamlDocument) -> list[InputError]:
+    """``implemented_by`` may only name properties the item sets (the schema checks the shape)."""
+    errors: list[InputError] = []
+    for section in ("elements", "flows"):
+        for index, item in _items(doc.data, section):
+            implemented = item.get("implemented_by")
+            properties = item.get("properties")
+            if not isinstance(implemented, dict):
+                continue
+            known = properties if isinstance(properties, dict) else {}
+            for name in implemented:
+                if name not in known:
+                    errors.append(
+                        InputError(
+                            f"{_label(section, item)}: implemented_by names property '{name}', "
+                            "which is not set under properties; set it (say, "
+                            f"{name}: true) or remove it from implemented_by",
+                            doc.key_location([section, index, "implemented_by", name]),
+                        )
+                    )
+    return errors
+
+
+def _control_ids(value: Any) -> dict[str, tuple[str, ...]]:
+    """``implemented_by`` as property -> control ids (a single id is a list of one)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: (v,) if isinstance(v, str) else tuple(v) for k, v in value.items()}
+
+
 def _date_errors(doc: YamlDocument) -> list[InputError]:
     errors: list[InputError] = []
     threats = doc.data.get("threats") if isinstance(doc.data, dict) else None
@@ -682,6 +714,7 @@ def build_model(doc: YamlDocument) -> Model:
             data=tuple(item.get("data", ())),
             description=item.get("description", ""),
             location=doc.location(["elements", index]),
+            implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
         )
         for index, item in _items(data, "elements")
     ]
@@ -700,6 +733,7 @@ def build_model(doc: YamlDocument) -> Model:
             data=tuple(item.get("data", ())),
             description=item.get("description", ""),
             location=doc.location(["flows", index]),
+            implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
         )
         for index, item in _items(data, "flows")
     ]

@@ -450,6 +450,7 @@ def _element(element: Element, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
     props = clean_properties(properties, element.type, label, notes, FORMAT)
     if props:
         entry["properties"] = props
+    _implemented_by(entry, element.implemented_by, ids)
     return entry
 
 
@@ -481,7 +482,21 @@ def _flow(flow: Flow, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
     props = clean_properties(properties, "flow", label, notes, FORMAT)
     if props:
         entry["properties"] = props
+    _implemented_by(entry, flow.implemented_by, ids)
     return entry
+
+
+def _implemented_by(
+    entry: dict[str, Any], implemented_by: Mapping[str, tuple[str, ...]], ids: _Ids
+) -> None:
+    """Keep ``implemented_by`` for the properties that were written."""
+    kept = {
+        name: [ids.get("control", c) or c for c in controls]
+        for name, controls in implemented_by.items()
+        if name in entry.get("properties", {})
+    }
+    if kept:
+        entry["implemented_by"] = kept
 
 
 def _control(control: Control, ids: _Ids) -> dict[str, Any]:

@@ -34,6 +34,16 @@ ControlStatus = Literal["planned", "implemented", "verified"]
 CONTROL_STATUSES: tuple[ControlStatus, ...] = ("planned", "implemented", "verified")
 
 _EMPTY: Mapping[str, Value] = MappingProxyType({})
+_NO_CONTROLS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+
+
+def frozen_controls(
+    mapping: Mapping[str, tuple[str, ...]] | None,
+) -> Mapping[str, tuple[str, ...]]:
+    """A read-only, key-sorted copy of an ``implemented_by`` mapping."""
+    if not mapping:
+        return _NO_CONTROLS
+    return MappingProxyType({k: tuple(mapping[k]) for k in sorted(mapping)})
 
 
 def frozen_props(props: Mapping[str, Value] | None) -> Mapping[str, Value]:
@@ -143,6 +153,9 @@ class Element:
     """Free text."""
     location: Location | None = field(default=None, compare=False)
     """Where the element is declared."""
+    implemented_by: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _NO_CONTROLS)
+    """Property name -> ids of the controls that make the property true (``encrypted`` ->
+    ``aes-at-rest``): the evidence behind a property that keeps a threat from existing."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,9 @@ class Flow:
     """Free text."""
     location: Location | None = field(default=None, compare=False)
     """Where the flow is declared."""
+    implemented_by: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _NO_CONTROLS)
+    """Property name -> ids of the controls that make the property true (``encrypted`` ->
+    ``mutual-tls``)."""
     out_of_scope: bool = False
     """Marked out of scope (the Threat Modeling Tool's "Out Of Scope"): no rule runs on it, so
     it has no threats; a decision like an acceptance, explained by ``out_of_scope_reason``."""

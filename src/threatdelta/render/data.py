@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from threatdelta.exclusions import Exclusion
+from threatdelta.model.model import Model
 from threatdelta.register import Entry, Register, unverified
 from threatdelta.rules.pack import STRIDE_NAMES, RulePack
+from threatdelta.threat import Threat
 
 
 def countermeasure_names(ids: tuple[str, ...], pack: RulePack) -> list[dict[str, str]]:
@@ -24,8 +27,11 @@ def countermeasure_names(ids: tuple[str, ...], pack: RulePack) -> list[dict[str,
 
 def subject_label(entry: Entry, register: Register) -> str:
     """Human label for what a threat is about: an element name, or ``source → target (flow)``."""
-    threat = entry.threat
-    model = register.model
+    return threat_subject(entry.threat, register.model)
+
+
+def threat_subject(threat: Threat, model: Model) -> str:
+    """Human label for what ``threat`` is about, in ``model``."""
     if threat.element is not None:
         element = model.element(threat.element)
         return element.name if element is not None else threat.element
@@ -36,6 +42,39 @@ def subject_label(entry: Entry, register: Register) -> str:
     if source is not None and target is not None:
         return f"{flow_name} ({source.name} → {target.name})"
     return flow_name
+
+
+def exclusion_data(exclusion: Exclusion, model: Model) -> dict[str, Any]:
+    """A threat the design keeps from existing, with what excludes it and what backs that."""
+    threat = exclusion.threat
+    return {
+        "id": threat.key,
+        "rule": threat.rule_id,
+        "stride": threat.stride,
+        "title": threat.title,
+        "severity": threat.severity,
+        "subject": threat_subject(threat, model),
+        "excluded_by": exclusion.text.removeprefix("excluded by "),
+        "causes": [
+            {
+                "condition": cause.condition,
+                "item": cause.item,
+                "property": cause.name,
+                "value": cause.value,
+                "implemented_by": [
+                    {
+                        "id": impl.control_id,
+                        "name": impl.control.name if impl.control is not None else None,
+                        "status": impl.control.status if impl.control is not None else None,
+                        "evidence": list(impl.control.evidence) if impl.control is not None else [],
+                        "problems": [{"code": p.code, "message": p.message} for p in impl.problems],
+                    }
+                    for impl in cause.implemented_by
+                ],
+            }
+            for cause in exclusion.causes
+        ],
+    }
 
 
 def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, Any]:
@@ -116,9 +155,12 @@ def status_label(entry: Entry) -> str:
     return entry.status
 
 
-def register_data(register: Register, pack: RulePack) -> dict[str, Any]:
-    """A whole register as in ``check --format json``."""
-    return {
+def register_data(
+    register: Register, pack: RulePack, exclusions: tuple[Exclusion, ...] | None = None
+) -> dict[str, Any]:
+    """A whole register as in ``check --format json`` (with ``excluded`` when ``exclusions``
+    are given)."""
+    data = {
         "model": register.model.path,
         "format": register.model.format,
         "system": register.model.system,
@@ -130,6 +172,9 @@ def register_data(register: Register, pack: RulePack) -> dict[str, Any]:
         ],
         "summary": register.counts(),
     }
+    if exclusions is not None:
+        data["excluded"] = [exclusion_data(e, register.model) for e in exclusions]
+    return data
 
 
 def dumps(data: Any) -> str:

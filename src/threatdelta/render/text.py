@@ -28,4 +28,23 @@ def register_text(data: dict[str, Any]) -> str:
             lines.append(f"      - {plain(problem['message'], 200)}")
     for orphan in data["orphaned_dispositions"]:
         lines.append(f"?? {orphan['id']}: {plain(orphan['message'], 200)}")
+    excluded = data.get("excluded") or []
+    if excluded:
+        lines.append("")
+        lines.append(f"Designed out ({len(excluded)}): threats a property of the design excludes")
+    for item in excluded:
+        lines.append(
+            f"-- [{item['stride']}] {item['severity']:<8} {plain(item['title'], 120)}: "
+            f"excluded by {plain(item['excluded_by'], 200)}"
+        )
+        lines.append(f"      {item['id']}")
+        for cause in item["causes"]:
+            for control in cause["implemented_by"]:
+                evidence = ", ".join(plain(e, 120) for e in control["evidence"]) or "none"
+                lines.append(
+                    f"      implemented by {plain(control['id'], 80)} "
+                    f"({control['status'] or 'not defined'}; evidence: {evidence})"
+                )
+                for problem in control["problems"]:
+                    lines.append(f"      - {plain(problem['message'], 200)}")
     return "\n".join(lines) + "\n"

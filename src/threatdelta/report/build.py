@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from threatdelta.assess import assess
 from threatdelta.errors import InputError, Location
+from threatdelta.exclusions import Exclusion, excluded_threats
 from threatdelta.formats.registry import read_model
 from threatdelta.formats.sidecar import decisions_path
 from threatdelta.git import Repo
@@ -69,6 +70,8 @@ class Report:
     """The laid-out data-flow diagram."""
     warnings: tuple[str, ...] = ()
     """What the reader tolerated."""
+    excluded: tuple[Exclusion, ...] = ()
+    """Threats a property of the design excludes, with the controls that implement it."""
 
     @property
     def broken_evidence(self) -> int:
@@ -120,4 +123,5 @@ def build_report(
         model=parsed.model,
         diagram=layout(parsed.model),
         warnings=parsed.warnings,
+        excluded=excluded_threats(parsed.model, assessment.pack, evidence_exists=checker(exists)),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from threatdelta import __version__
 from threatdelta.history.render import csv_cell
 from threatdelta.model.graph import facts
+from threatdelta.render.data import exclusion_data
 from threatdelta.render.documents import render
 from threatdelta.report.build import Report
 from threatdelta.report.mermaid import flowchart
@@ -59,6 +60,7 @@ def _context(report: Report) -> dict[str, Any]:
         "flows": _flow_rows(report),
         "version": __version__,
         "gaps": [c for c in report.controls if c.missing or not c.evidence],
+        "excluded": [exclusion_data(e, report.model) for e in report.excluded],
     }
 
 

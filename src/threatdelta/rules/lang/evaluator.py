@@ -181,14 +181,20 @@ def explain(expr: Expr, subjects: Mapping[str, Subject]) -> list[str]:
 
     See "Explanations" in the module documentation.
     """
+    return list(dict.fromkeys(unparse(c) for c in true_conditions(expr, subjects)))
+
+
+def true_conditions(expr: Expr, subjects: Mapping[str, Subject]) -> list[Expr]:
+    """The conditions (leaves, or negations) that make ``expr`` hold, as nodes; empty when it
+    does not hold."""
     if not evaluate(expr, subjects):
         return []
-    reasons: list[str] = []
-    _explain_true(expr, subjects, reasons)
-    return list(dict.fromkeys(reasons))
+    found: list[Expr] = []
+    _explain_true(expr, subjects, found)
+    return found
 
 
-def _explain_true(expr: Expr, subjects: Mapping[str, Subject], out: list[str]) -> None:
+def _explain_true(expr: Expr, subjects: Mapping[str, Subject], out: list[Expr]) -> None:
     """Append the reasons of ``expr``, which is known to hold."""
     if isinstance(expr, And):
         for operand in expr.operands:
@@ -199,4 +205,4 @@ def _explain_true(expr: Expr, subjects: Mapping[str, Subject], out: list[str]) -
                 _explain_true(operand, subjects, out)
                 return
     else:
-        out.append(unparse(expr))
+        out.append(expr)

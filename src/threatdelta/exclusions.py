@@ -1,0 +1,165 @@
+"""Threats designed out: the ones a rule would raise but for a property of the design.
+
+A rule's threat exists when its include expression holds and its exclude expression does not.
+When both hold, the design keeps the threat from existing (``encrypted: true`` on a flow that
+crosses a boundary takes away the threat that it can be read in transit). Such a threat is not
+silent: ``check`` and ``report`` list it with what excludes it ("excluded by encrypted: true"),
+and when the model says which control makes the property true (``implemented_by`` on the element
+or flow), with that control, its status and its evidence, so an auditor sees why the threat is
+not in the register and what backs the claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threatdelta.engine import candidates
+from threatdelta.model.graph import ModelFacts, facts
+from threatdelta.model.model import Control, Element, Flow, Model, Value
+from threatdelta.register import EvidenceCheck, Problem, control_problems
+from threatdelta.rules.lang.ast import referenced_attributes, unparse
+from threatdelta.rules.lang.evaluator import evaluate, true_conditions
+from threatdelta.rules.pack import RulePack
+from threatdelta.subjects import NATIVE_TO_TMT, ElementSubject, FlowSubject
+from threatdelta.threat import Threat
+
+_ALIASES: dict[str, str] = {**NATIVE_TO_TMT, **{v: k for k, v in NATIVE_TO_TMT.items()}}
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """A control the model names as making an excluding property true."""
+
+    control_id: str
+    """The id written under ``implemented_by``."""
+    control: Control | None
+    """The control, when it is defined."""
+    problems: tuple[Problem, ...]
+    """What an auditor would flag: unknown control, only planned, evidence missing."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One condition of the exclude expression that holds."""
+
+    condition: str
+    """The condition as the rule writes it (``flow.encrypted``)."""
+    item: str | None = None
+    """Id of the element or flow whose property it is, when it is a property set in the model."""
+    name: str | None = None
+    """The property's name as the model writes it."""
+    value: Value = None
+    """The property's value."""
+    implemented_by: tuple[Implementation, ...] = ()
+    """The controls the model names for this property."""
+
+    @property
+    def text(self) -> str:
+        """``encrypted: true`` for a property; the rule's condition otherwise."""
+        if self.name is None:
+            return self.condition
+        value = self.value
+        shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return f"{self.name}: {shown}"
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A threat the design keeps from existing."""
+
+    threat: Threat
+    """The threat the rule would raise without the exclusion."""
+    causes: tuple[Cause, ...]
+    """Why it is excluded."""
+
+    @property
+    def key(self) -> str:
+        """The key the threat would have."""
+        return self.threat.key
+
+    @property
+    def text(self) -> str:
+        """``excluded by encrypted: true``."""
+        return "excluded by " + " and ".join(c.text for c in self.causes)
+
+
+def _item(subject: object) -> Element | Flow | None:
+    if isinstance(subject, ElementSubject):
+        return subject.element
+    if isinstance(subject, FlowSubject):
+        return subject.flow
+    return None
+
+
+def _property(item: Element | Flow, attribute: str) -> str | None:
+    """The name under which ``item`` sets ``attribute`` (either vocabulary), if it does."""
+    if attribute in item.properties:
+        return attribute
+    alias = _ALIASES.get(attribute)
+    if alias is not None and alias in item.properties:
+        return alias
+    return None
+
+
+def _implementations(
+    item: Element | Flow,
+    name: str,
+    model: Model,
+    evidence_exists: EvidenceCheck | None,
+) -> tuple[Implementation, ...]:
+    ids = item.implemented_by.get(name) or item.implemented_by.get(_ALIASES.get(name, ""), ())
+    result = []
+    for control_id in ids:
+        control = model.control(control_id)
+        if control is None:
+            problems: tuple[Problem, ...] = (
+                Problem(
+                    "unknown-control",
+                    f"names control '{control_id}', which is not defined",
+                    control_id,
+                ),
+            )
+        else:
+            problems = tuple(sorted(control_problems(control, evidence_exists)))
+        result.append(Implementation(control_id, control, problems))
+    return tuple(result)
+
+
+def excluded_threats(
+    model: Model,
+    pack: RulePack,
+    *,
+    model_facts: ModelFacts | None = None,
+    evidence_exists: EvidenceCheck | None = None,
+) -> tuple[Exclusion, ...]:
+    """Every threat of ``pack`` whose include expression holds on ``model`` but whose exclude
+    expression also holds, with what excludes it, sorted by key."""
+    model_facts = model_facts or facts(model)
+    found: dict[str, Exclusion] = {}
+    for candidate in candidates(model, pack, model_facts=model_facts):
+        rule = candidate.rule
+        if rule.exclude is None or not evaluate(rule.include, candidate.subjects):  # type: ignore[arg-type]
+            continue
+        conditions = true_conditions(rule.exclude, candidate.subjects)  # type: ignore[arg-type]
+        if not conditions:
+            continue
+        causes: list[Cause] = []
+        for condition in conditions:
+            cause = Cause(unparse(condition))
+            for subject_name, attribute in sorted(referenced_attributes(condition)):
+                item = _item(candidate.subjects.get(subject_name))
+                name = _property(item, attribute) if item is not None else None
+                if item is not None and name is not None:
+                    cause = Cause(
+                        cause.condition,
+                        item.id,
+                        name,
+                        item.properties[name],
+                        _implementations(item, name, model, evidence_exists),
+                    )
+                    break
+            causes.append(cause)
+        found[candidate.key] = Exclusion(
+            candidate.threat(pack, model, model_facts), tuple(dict.fromkeys(causes))
+        )
+    return tuple(found[k] for k in sorted(found))
