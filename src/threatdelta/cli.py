@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from threatdelta import __version__
 from threatdelta.commands import COMMANDS
+from threatdelta.commands.common import say
 from threatdelta.errors import EXIT_BAD_INPUT, InputError, report_lines
 
 
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except InputError as error:
         for line in report_lines(error):
-            print(line, file=sys.stderr)
+            say(line)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

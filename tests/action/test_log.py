@@ -43,3 +43,10 @@ def test_commands_must_be_one_escaped_line() -> None:
     for bad in ("plain text", "::error::a\n::error::b"):
         with pytest.raises(ValueError):
             log.command(bad)
+
+
+def test_control_bidi_and_invisible_characters_are_shown_not_written() -> None:
+    log, _, err = _log()
+    log.warning("reader: name 'a\x00b\x07c\x1b[31md\u202ee\u200bf'")
+    text = err.getvalue()
+    assert text == "threatdelta: warning: reader: name 'a\\x00b\\x07c\\x1b[31md\\u202ee\\u200bf'\n"

@@ -46,7 +46,7 @@ def test_a_report_too_big_for_the_room_still_names_every_unaddressed_threat(
     text = full_report(result, limit=3000)
     assert f"### Every unaddressed threat ({len(keys)})" in text
     for key in keys:
-        assert f"<code>{key}</code>" in text
+        assert f"`{key}`" in text
     tiny = full_report(result, limit=1200)
     assert "more: the JSON report lists every threat" in tiny
 
@@ -58,7 +58,7 @@ def test_footer_names_the_json_report_and_escapes_publishing_notes() -> None:
         ["could not publish the comment: <b>@org</b> said no"],
     )
     assert text.startswith("# report\n")
-    assert "<code>/runner/temp/threatdelta-report-default.json</code>" in text
+    assert "`/runner/temp/threatdelta-report-default.json`" in text
     assert "Not everything could be published" in text
     assert "<b>" not in text and "@org" not in text
 
@@ -95,8 +95,8 @@ def test_push_summary_has_the_register_and_the_history_section() -> None:
         [data], "d" * 40, "main", Verdict(False, ("1 open <threat>",)), "any-open", "### History\n"
     )
     assert text.startswith(
-        "## ❌ threatdelta: threat register at <code>dddddddddddd</code> on <code>main</code>"
+        "## ❌ threatdelta: threat register at <code>dddddddddddd</code> on `main`"
     )
-    assert "Policy <code>any-open</code>: fail." in text and "&lt;threat&gt;" in text
+    assert "Policy `any-open`: fail." in text and "&lt;threat&gt;" in text
     assert "### Threat register: Pump &lt;i&gt;" in text
     assert text.rstrip().endswith("### History")

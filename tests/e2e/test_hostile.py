@@ -7,6 +7,7 @@ import json
 import re
 
 from tests.e2e.harness import Harness, model
+from tests.render.gfm import render
 
 from threatdelta.publish.github import COMMENT_LIMIT
 from threatdelta.render.escape import code
@@ -64,9 +65,12 @@ def test_hostile_names_are_inert_in_the_posted_comment(harness: Harness) -> None
     _, plain = _fenced_and_plain(body)
     outside = "\n".join(plain)
 
-    # no mention of a person or team outside code (where GitHub links none; threat keys such
-    # as process-tampering@bad-0 are shown in <code>)
-    assert re.search(r"@[A-Za-z0-9]", re.sub(r"<code>[^<]*</code>", "", outside)) is None
+    # rendered as GitHub does: no link, no image, no mention of a person or team outside code
+    # (where GitHub links none; threat keys such as process-tampering@bad-0 are code spans)
+    rendered = render(body)
+    assert rendered.links == []
+    assert "img" not in rendered.tags
+    assert rendered.live_references() == []
     assert "@\u2060org/team" in outside
     # no HTML from the model outside code blocks (inside them it is shown as text)
     assert "<img" not in outside and "&lt;img src=x onerror=alert\\(1\\)&gt;" in outside

@@ -43,7 +43,7 @@ def test_first_run_posts_one_comment_annotates_and_fails(harness: Harness) -> No
     body = comments[0].body
     assert comments[0].login == BOT
     assert body.startswith(f"{sticky_marker('default')}\n{head_marker(head)}\n")
-    assert "❌ threatdelta" in body and "<code>process-tampering@log-service</code>" in body
+    assert "❌ threatdelta" in body and "`process-tampering@log-service`" in body
 
     report = json.loads(result.report_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
     new = [t["id"] for m in report["models"] for t in m["new"]]
@@ -59,7 +59,7 @@ def test_first_run_posts_one_comment_annotates_and_fails(harness: Harness) -> No
     assert str(result.report_path).startswith(str(harness.tmp / "run1" / "temp"))
 
     # the job summary has the same report (untrimmed) and says where the JSON is
-    assert "<code>process-tampering@log-service</code>" in result.summary
+    assert "`process-tampering@log-service`" in result.summary
     assert str(result.report_path) in result.summary
 
     # annotations at the dose log's line: high severity is an error, medium a warning

@@ -23,9 +23,9 @@ def test_push_writes_the_register_to_the_summary_and_posts_nothing(harness: Harn
 
     assert result.code == 0  # the default policy judges changes; a push has none to judge
     assert harness.fake.requests == []
-    assert f"threat register at <code>{after[:12]}</code> on <code>main</code>" in result.summary
+    assert f"threat register at <code>{after[:12]}</code> on `main`" in result.summary
     assert "### Threat register: Syringe driver" in result.summary
-    assert "<code>process-tampering@log-service</code>" in result.summary
+    assert "`process-tampering@log-service`" in result.summary
     report = json.loads(result.report_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
     assert report["sha"] == after
     threats = report["models"][0]["threats"]
@@ -52,7 +52,7 @@ def test_push_reads_the_model_at_the_pushed_commit_not_the_work_tree(harness: Ha
     (harness.repo.root / "threatmodel.yaml").write_text("not: [a model", encoding="utf-8")
     result = harness.run_push(before, after)
     assert result.code == 0
-    assert "<code>process-tampering@log-service</code>" in result.summary
+    assert "`process-tampering@log-service`" in result.summary
 
 
 def test_the_history_hook_is_called_and_its_section_lands_in_the_summary(

@@ -5,7 +5,7 @@ is 2."""
 from __future__ import annotations
 
 import pytest
-from tests.e2e.harness import Harness, model
+from tests.e2e.harness import TOKEN, Harness, model
 
 import threatdelta.host.flow as review_flow
 from threatdelta.publish.sticky import head_marker
@@ -53,3 +53,19 @@ def test_an_internal_error_replaces_the_passing_comment_without_losing_the_outpu
     assert "internal error \\(RuntimeError\\)" in comment.body
     assert "internal error \\(RuntimeError\\)" in result.summary
     assert "RuntimeError: unexpected state" in result.stderr  # the details, for a bug report
+
+
+def test_a_secret_quoted_in_an_input_error_is_masked_in_the_comment_and_summary(
+    harness: Harness,
+) -> None:
+    base, _ = _passing(harness)
+    head2 = harness.repo.commit({"threatmodel.yaml": model(description="Again.")}, "again")
+
+    result = harness.run(base, head2, env={"INPUT_FAIL_ON": TOKEN})
+
+    assert result.code == 2
+    (comment,) = harness.comments()
+    assert "could not review" in comment.body
+    assert TOKEN not in comment.body
+    assert TOKEN not in result.everything
+    assert "\\*\\*\\*" in comment.body  # the masked value, escaped as markdown

@@ -172,7 +172,7 @@ def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path
     controls = _block(body, "Paste under `controls:`")
     assert '"crossing-sniffing@nurse>phone>ctrl":' in threats
     assert "flow-dos@dose" not in threats  # it already has an entry: shown as a change instead
-    assert "<code>flow-dos@dose</code> already has an entry (line 16)" in body
+    assert "`flow-dos@dose` already has an entry (line 16)" in body
     assert "CONTROL-ID" in body  # quoted in the problem, never suggested
     assert "[CONTROL-ID]" not in threats and "- id: x509-authentication" in controls
 

@@ -24,3 +24,12 @@ def test_small_filters() -> None:
     assert _plural(1, "threat") == "1 threat" and _plural(2, "threat") == "2 threats"
     assert _span([]) == "no model revision"
     assert _span([4]) == "revision 4" and _span([4, 5, 6]) == "revisions 4–6"
+
+
+def test_html_documents_drop_hidden_characters_and_markdown_keeps_its_joiners() -> None:
+    env = environment()
+    html = env.from_string("<p>{{ x }}</p>").render(x="a\u202eb\u200bc\u200ed\x00e <i>")
+    assert html == "<p>abcde &lt;i&gt;</p>"
+    # where autoescaping is off (markdown templates), the joiner that defuses a mention stays
+    template = env.from_string("{% autoescape false %}{{ x | md }}{% endautoescape %}")
+    assert template.render(x="@team") == "@\u2060team"

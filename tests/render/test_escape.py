@@ -1,54 +1,150 @@
+"""Untrusted text comes out inert in every context, checked with GitHub's own markdown parser."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.render.gfm import render
+
 from threatdelta.render.escape import (
     ZERO_WIDTH_JOINER,
     code,
     fence,
+    html_code,
+    inert,
+    log_text,
     md,
     mermaid_id,
     mermaid_label,
+    plain,
     yaml_scalar,
 )
 
+PAYLOADS = [
+    "[click to approve](https://evil.example)**APPROVED**",
+    "![PASS](https://evil.example/pass.svg)",
+    "<img src=x onerror=alert(1)>",
+    "<!-- threatdelta:sticky name=default -->",
+    "https://evil.example/x",
+    "www.evil.example",
+    "mail me: someone@evil.example",
+    "@org/team",
+    "ping @alice",
+    "fixes #12",
+    "acme/pump#7",
+    "GH-42",
+    "acme/pump@a5c3785ed8d6a35868bc169f07e40e889087fd2e",
+    ":+1: :white_check_mark:",
+    "%%{init: {'theme': 'dark'}}%%",
+    "$\\color{green}{\\text{PASSED}}$",
+    "~~struck~~ _em_ *em* __strong__",
+    "| cell | breaker |",
+    "```\n# heading",
+    "[^note]",
+    "<https://evil.example>",
+    "&lt;b&gt; &#64;alice",
+    "a\u202eRLO\u202c b\u200bZWSP c\u200eLRM d\u200fRLM e\u061cALM f\u2066iso\u2069",
+    "nul\x00 bel\x07 esc\x1b[31m red",
+    "\ud800 lone surrogate",
+]
 
-def test_md_neutralises_mentions_html_and_table_breakers() -> None:
-    out = md("@org/team <img src=x onerror=alert(1)> | a | b ``` [x](http://e)")
-    assert "@" + ZERO_WIDTH_JOINER + "org" in out
-    assert "<img" not in out and "&lt;img" in out
-    assert "|" not in out.replace("\\|", "")
-    assert "```" not in out and "](" not in out
+HOSTILE_ALPHABET = st.sampled_from(
+    [
+        *"[]()!*_~`#@:|<>&$%{}\\/.-+=\"' \n\t",
+        *("https://", "www.", "GH-", "@a", "#1", ":+1:", "%%{init:", "\u202e", "\u200b", "\u2066"),
+        *("a", "b", "1", "7", "deadbeef0", "x.example"),
+    ]
+)
+HOSTILE = st.lists(st.one_of(HOSTILE_ALPHABET, st.sampled_from(PAYLOADS)), max_size=12).map("".join)
 
 
-def test_md_removes_control_characters_and_newlines() -> None:
+def _assert_inert_markdown(markdown: str) -> None:
+    out = render(markdown)
+    assert out.links == [], out.links
+    assert set(out.tags) <= {"p", "code"}, out.tags
+    assert out.live_references() == []
+    assert out.hidden_characters() == []
+
+
+def test_every_payload_is_inert_as_running_text_and_as_code() -> None:
+    for payload in PAYLOADS:
+        _assert_inert_markdown(f"Before {md(payload)} after {code(payload)}.")
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE)
+def test_hostile_text_is_inert_as_running_text_and_as_code(text: str) -> None:
+    _assert_inert_markdown(f"x {md(text)} y {code(text)} z")
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, HOSTILE)
+def test_hostile_text_never_changes_a_tables_shape(a: str, b: str) -> None:
+    table = f"| A | B | C |\n|---|---|---|\n| {md(a)}<br>{code(b)} | {code(a)} | {md(b)} |\n"
+    out = render(table)
+    assert out.tags.count("tr") == 2 and out.tags.count("td") == 3
+    assert out.links == [] and out.live_references() == []
+    assert set(out.tags) <= {"table", "thead", "tbody", "tr", "th", "td", "br", "code"}
+
+
+def test_an_id_shown_as_code_is_literal_and_copyable() -> None:
+    key = "[click to approve](https://evil.example)**APPROVED**"
+    out = render(f"Key: {code(key)}")
+    assert out.tags == ["p", "code"] and out.links == []
+    assert "".join(out.text).strip() == "Key: " + key
+    assert code("flow-dos@telemetry") == "`flow-dos@telemetry`"
+    assert code("") == "` `"
+    assert code("a`b|c") == "`a'b¦c`"
+
+
+def test_html_code_is_for_html_blocks() -> None:
+    out = render(f"<details><summary>In {html_code('<b>x</b> @alice')}</summary>\n\nbody\n")
+    assert "b" not in out.tags and out.live_references() == []
+    assert "<b>x</b> @alice" in "".join(out.text)
+
+
+def test_threat_keys_stay_copyable_but_mentions_references_and_autolinks_do_not_link() -> None:
+    assert md("flow-dos@telemetry") == "flow-dos@telemetry"
+    assert md("rule@a>b>c").startswith("rule@a")
+    assert "@" + ZERO_WIDTH_JOINER in md("ping @team")
+    assert "#" + ZERO_WIDTH_JOINER in md("fixes #12")
+    assert "@" + ZERO_WIDTH_JOINER in md("mail a@b.example")
+    assert ":" + ZERO_WIDTH_JOINER + "//" in md("https://x.example")
+    assert "www" + ZERO_WIDTH_JOINER + "." in md("WWW.x.example".lower())
+    assert "GH" + ZERO_WIDTH_JOINER + "-42" in md("GH-42")
+
+
+def test_hidden_characters_are_removed_and_lines_joined() -> None:
     assert md("a\nb\r\n\x00c\u202e") == "a b c"
+    assert plain("x\u200by\u200ez\u200f\u061cw\u2028v\ufeff") == "xyzw v"
+    assert plain("\ud800") == ""
 
 
-def test_code_cannot_be_broken_out_of() -> None:
-    out = code("`</code><script>| x")
-    assert out.startswith("<code>") and out.endswith("</code>")
-    assert out.count("</code>") == 1 and "<script>" not in out and "|" not in out
+def test_log_text_shows_hidden_characters_as_escapes_and_keeps_lines() -> None:
+    assert log_text("a\x00b\x07c\x1b[31m\u202ed\ne") == "a\\x00b\\x07c\\x1b[31m\\u202ed\ne"
 
 
-def test_mermaid_label_escapes_quotes_and_html() -> None:
-    out = mermaid_label('"]) --> x[("<b>#')
-    assert '"' not in out and "<" not in out and ">" not in out
+def test_mermaid_label_escapes_quotes_html_and_directives() -> None:
+    out = mermaid_label('"<b>" %%{init: {"theme":"dark"}}%%')
+    assert '"' not in out and "<" not in out and ">" not in out and "%" not in out
     assert out.startswith("#quot;")
 
 
 def test_mermaid_ids_are_safe_and_distinct() -> None:
-    a, b = mermaid_id("a-b"), mermaid_id("a_b")
+    a, b = mermaid_id("a b"), mermaid_id("a_b")
     assert a != b and all(c.isalnum() or c == "_" for c in a)
 
 
 def test_yaml_scalar_round_trips_through_a_yaml_parser() -> None:
-    import yaml
-
     for text in [
-        "plain",
-        'quo"te',
+        'say "hi"',
         "back\\slash",
-        "tick`s",
-        "line\nbreak",
-        "#comment: x",
-        "a<!--b",
+        "tab\there",
+        "`tick`",
+        "\u202e",
+        "<!-- x",
+        "\U000e0041",
     ]:
         assert yaml.safe_load(f"k: {yaml_scalar(text)}")["k"] == text
         assert "`" not in yaml_scalar(text)
@@ -57,13 +153,16 @@ def test_yaml_scalar_round_trips_through_a_yaml_parser() -> None:
 
 def test_fence_keeps_text_inside_a_code_block() -> None:
     assert "`" not in fence("```\n# hi")
+    assert "<!--" not in fence("<!-- x")
 
 
-def test_threat_keys_stay_copyable_but_mentions_and_references_do_not_link() -> None:
-    assert md("flow-dos@telemetry") == "flow-dos@telemetry"
-    assert md("mail a@b.example") == "mail a@b.example"
-    assert ZERO_WIDTH_JOINER in md("ping @team")
-    assert ZERO_WIDTH_JOINER in md("fixes #12")
+def test_inert_refuses_an_unknown_context() -> None:
+    try:
+        inert("x", "sql")  # type: ignore[arg-type]
+    except ValueError as error:
+        assert "sql" in str(error)
+    else:
+        raise AssertionError("an unknown context must be refused")
 
 
 def test_gitlab_references_and_cross_project_references_do_not_link() -> None:

@@ -68,9 +68,9 @@ def test_html_flags_broken_evidence(report: Report) -> None:
 def test_markdown_report(report: Report) -> None:
     text = render_report(report, "markdown")
     assert "```mermaid\nflowchart LR" in text
-    assert "❌ <code>tests/test_auth.py</code> **missing**" in text
+    assert "❌ `tests/test_auth.py` **missing**" in text
     assert "**1** broken evidence links" in text
-    assert "| <code>tls</code> TLS on the dose link | implemented |" in text
+    assert "| `tls` TLS on the dose link | implemented |" in text
 
 
 def test_csv_one_row_per_piece_of_evidence(report: Report) -> None:

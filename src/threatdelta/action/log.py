@@ -5,7 +5,9 @@ The runner treats any output line that starts with ``::`` (after leading blanks)
 command. Log lines can quote untrusted text (model names in error messages, file paths from the
 pull request), so every line written through :meth:`StepLog.info` and :meth:`StepLog.error`
 starts with ``threatdelta:``; only :meth:`StepLog.command` writes a command, and its text is built
-by the escaping helpers in :mod:`threatdelta.publish.workflow`.
+by the escaping helpers in :mod:`threatdelta.publish.workflow`. Control characters (NUL, BEL, ESC),
+bidirectional overrides and invisible characters in a line are shown as escapes
+(:func:`threatdelta.render.escape.log_text`), never written raw.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from typing import TextIO
+
+from threatdelta.render.escape import log_text
 
 PREFIX = "threatdelta:"
 REDACTED = "***"
@@ -39,7 +43,8 @@ class StepLog:
         return text
 
     def _write(self, stream: TextIO, label: str, text: str) -> None:
-        lines = self.redact(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        # Secrets out, then every control, bidi and invisible character shown as an escape.
+        lines = log_text(self.redact(text).replace("\r\n", "\n").replace("\r", "\n")).split("\n")
         with self._lock:
             for line in lines:
                 stream.write(f"{PREFIX} {label}{line}\n" if line else f"{PREFIX}\n")

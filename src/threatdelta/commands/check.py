@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from threatdelta.assess import assess_bytes
-from threatdelta.commands.common import add_today, decisions_beside, model_files, today
+from threatdelta.commands.common import add_today, decisions_beside, model_files, say, today
 from threatdelta.context import Overrides, context_in_tree, file_source
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
 from threatdelta.exclusions import excluded_threats
@@ -89,9 +89,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(register_text(d) for d in datas))
     for assessment in results:
         for warning in assessment.parsed.warnings:
-            print(f"threatdelta: warning: {warning}", file=sys.stderr)
+            say(f"threatdelta: warning: {warning}")
     entries = [e for a in results for e in a.register.entries]
     verdict = register_verdict(entries, context.policy)
     for reason in verdict.reasons:
-        print(f"threatdelta: check failed: {reason}", file=sys.stderr)
+        say(f"threatdelta: check failed: {reason}")
     return EXIT_PASS if verdict.passed else EXIT_POLICY_FAILED

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
+from typing import TextIO
 
 from threatdelta.errors import InputError
 from threatdelta.files import normalise_pattern, read_repo_file
 from threatdelta.files import read_file as read_file  # re-exported for the commands
 from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import glob_match
+from threatdelta.render.escape import log_text
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print a message (a warning, an error) for a person at a terminal or in a CI log.
+
+    Messages quote model text; every control, bidi-override and invisible character in them is
+    shown as an escape (``\\u202e``) so it can neither drive the terminal nor hide what it says.
+    """
+    print(log_text(text), file=stream if stream is not None else sys.stderr)
 
 
 def add_today(parser: argparse.ArgumentParser) -> None:

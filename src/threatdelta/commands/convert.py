@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from threatdelta.commands.common import decisions_beside, read_file
+from threatdelta.commands.common import decisions_beside, read_file, say
 from threatdelta.errors import EXIT_PASS, InputError, Location
 from threatdelta.formats import native_writer, otm_writer
 from threatdelta.formats.native_writer import Written
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     decisions = decisions_beside(Path(path)) if path != "<stdin>" else None
     parsed = read_model(data, path, args.source_format, decisions=decisions)
     for warning in parsed.warnings:
-        print(f"threatdelta: convert: warning: {warning}", file=sys.stderr)
+        say(f"threatdelta: convert: warning: {warning}")
     written = WRITERS[args.to](parsed.model)
     if args.output:
         out = Path(args.output)
@@ -77,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(written.text)
     for note in written.notes:
-        print(f"threatdelta: convert: {note.sentence(args.to)}", file=sys.stderr)
+        say(f"threatdelta: convert: {note.sentence(args.to)}")
     return EXIT_PASS

@@ -17,6 +17,7 @@ from threatdelta.commands.common import (
     add_today,
     decisions_beside,
     model_files,
+    say,
     today,
 )
 from threatdelta.context import Overrides, context_in_tree, file_source
@@ -119,5 +120,5 @@ def run(args: argparse.Namespace) -> int:
     skeleton = build_skeleton(open_entries, model, assessment.pack)
     sys.stdout.write(skeleton_text(skeleton, target, len(open_entries)))
     for warning in assessment.parsed.warnings:
-        print(f"threatdelta: warning: {warning}", file=sys.stderr)
+        say(f"threatdelta: warning: {warning}")
     return EXIT_PASS

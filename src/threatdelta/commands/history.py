@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threatdelta.commands.common import add_today, today
+from threatdelta.commands.common import add_today, say, today
 from threatdelta.context import Overrides, RunContext, context_at, file_source
 from threatdelta.errors import EXIT_PASS, InputError
 from threatdelta.git import Repo, find_repo
@@ -157,5 +157,5 @@ def run(args: argparse.Namespace) -> int:
         cache.close()
     write_output(render_history(history, args.format), args.output)
     for warning in history.warnings:
-        print(f"threatdelta: warning: {warning}", file=sys.stderr)
+        say(f"threatdelta: warning: {warning}")
     return EXIT_PASS

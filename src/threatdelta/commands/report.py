@@ -4,10 +4,9 @@ data-flow diagram of one revision, for a technical file."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from threatdelta.commands.common import add_today, today
+from threatdelta.commands.common import add_today, say, today
 from threatdelta.commands.history import model_path, open_repo, run_context, write_output
 from threatdelta.errors import EXIT_PASS
 from threatdelta.report.build import build_report
@@ -58,5 +57,5 @@ def run(args: argparse.Namespace) -> int:
     )
     write_output(render_report(report, args.format), args.output)
     for warning in report.warnings:
-        print(f"threatdelta: warning: {warning}", file=sys.stderr)
+        say(f"threatdelta: warning: {warning}")
     return EXIT_PASS

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threatdelta.commands.common import add_today, today
+from threatdelta.commands.common import add_today, say, today
 from threatdelta.context import Overrides, file_source
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED, InputError
 from threatdelta.git import Repo, find_repo
@@ -125,5 +125,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report)
     for warning in result.warnings:
-        print(f"threatdelta: warning: {warning}", file=sys.stderr)
+        say(f"threatdelta: warning: {warning}")
     return EXIT_PASS if result.verdict.passed else EXIT_POLICY_FAILED

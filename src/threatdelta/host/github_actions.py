@@ -164,6 +164,7 @@ class GitHubActions:
         """Append the step outputs, when the runner gave a file for them."""
         if self.env.output is None:
             return
+        values = {name: self.log.redact(value) for name, value in values.items()}
         try:
             write_outputs(self.env.output, values)
         except OSError as error:
@@ -174,7 +175,7 @@ class GitHubActions:
         if self.env.step_summary is None:
             return
         try:
-            if write_summary(self.env.step_summary, markdown):
+            if write_summary(self.env.step_summary, self.log.redact(markdown)):
                 self.log.info("the job summary was trimmed to GitHub's 1 MiB limit")
         except OSError as error:
             self.log.warning(f"could not write the job summary: {error.strerror or error}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import requests
@@ -493,6 +493,10 @@ def publish_pull_request(
         sleep=sleep,
         log=say,
         deadline=deadline,
+    )
+    # Whatever was rendered, the token is never posted.
+    pub = replace(
+        pub, comment_body=redact(pub.comment_body), summary_markdown=redact(pub.summary_markdown)
     )
     p = _Publisher(gh, calls, repo, pr_number, pub, say, fallback_login)
     try:

@@ -13,8 +13,20 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+import jinja2.nodes
+import markupsafe
 
+from threatdelta.render.escape import inert
 from threatdelta.render.templates import add_escaping_filters
+
+
+@jinja2.pass_eval_context
+def _finalize(context: jinja2.nodes.EvalContext, value: Any) -> Any:
+    """In HTML documents, every printed string loses its hidden characters (bidi overrides,
+    zero-width characters) before autoescaping; markdown templates print only filtered text."""
+    if context.autoescape and isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return inert(value, "visible")
+    return value
 
 
 def _number(value: Any) -> str:
@@ -52,6 +64,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     add_escaping_filters(env)
     env.filters["short"] = lambda sha: (sha or "")[:7]

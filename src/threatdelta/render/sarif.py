@@ -6,6 +6,7 @@ from typing import Any
 
 from threatdelta import __version__
 from threatdelta.errors import Location
+from threatdelta.render.escape import sarif_text
 from threatdelta.review.revisions import ReviewSet
 from threatdelta.rules.pack import STRIDE_NAMES
 
@@ -47,7 +48,9 @@ def review_sarif(result: ReviewSet) -> dict[str, Any]:
                     "ruleId": threat.rule_id,
                     "level": _LEVEL[threat.severity],
                     "message": {
-                        "text": f"{threat.title}: no countermeasure and no justification ({threat.key})"
+                        "text": sarif_text(
+                            f"{threat.title}: no countermeasure and no justification ({threat.key})"
+                        )
                     },
                     "locations": [_location(review.path, threat.location)],
                     "partialFingerprints": {"threatKey": threat.key},
@@ -68,7 +71,7 @@ def review_sarif(result: ReviewSet) -> dict[str, Any]:
                 {
                     "ruleId": "regression",
                     "level": "error",
-                    "message": {"text": regression.message},
+                    "message": {"text": sarif_text(regression.message)},
                     "locations": [_location(review.path, regression.location)],
                     "partialFingerprints": {
                         "regression": f"{regression.code}:{regression.key}:{regression.message}"

@@ -1,7 +1,8 @@
 """The jinja2 environment for markdown templates.
 
 Autoescaping is off because the output is markdown, not HTML: every piece of model text must go
-through one of the escaping filters (``md``, ``code``, ``mermaid``), and templates never print a
+through one of the escaping filters (``md``, ``code``, ``html_code``, ``mermaid``, ``fence``, all
+of them :func:`threatdelta.render.escape.inert`), and templates never print a
 model string raw. ``StrictUndefined`` turns a typo in a template into an error, not empty text.
 """
 
@@ -35,6 +36,7 @@ def add_escaping_filters(env: jinja2.Environment) -> None:
     """The filters every template uses to print model text (see :mod:`threatdelta.render.escape`)."""
     env.filters["md"] = escape.md
     env.filters["code"] = escape.code
+    env.filters["html_code"] = escape.html_code
     env.filters["mermaid"] = escape.mermaid_label
     env.filters["yaml_scalar"] = escape.yaml_scalar
     env.filters["fence"] = escape.fence
