@@ -29,6 +29,15 @@ from threatdelta.review.revisions import review_revisions
 HEAD_SHA = "c" * 40
 
 
+def _characters(text: str) -> str:
+    """``text`` without lone surrogates: model readers refuse those as not characters."""
+    return "".join(ch for ch in text if not 0xD800 <= ord(ch) <= 0xDFFF)
+
+
+MODEL_PAYLOADS = [_characters(p) for p in PAYLOADS]
+MODEL_TEXT = HOSTILE.map(_characters)
+
+
 def _otm(ids: list[str], names: list[str], description: str) -> bytes:
     components: list[dict[str, Any]] = [
         {"id": "nurse", "name": "Nurse", "type": "hospital-user"},
@@ -119,8 +128,8 @@ def _distinct(texts: list[str]) -> list[str]:
 
 
 def test_the_known_payloads_as_ids_names_and_descriptions(reviewer: Reviewer) -> None:
-    for start in range(0, len(PAYLOADS), 5):
-        chunk = PAYLOADS[start : start + 5]
+    for start in range(0, len(MODEL_PAYLOADS), 5):
+        chunk = MODEL_PAYLOADS[start : start + 5]
         ids = _distinct(chunk)
         hostile = reviewer.comment(ids, chunk, " ".join(chunk))
         harmless = reviewer.comment(
@@ -143,7 +152,7 @@ def test_an_id_that_was_a_live_link_is_literal_copyable_code(reviewer: Reviewer)
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(st.lists(HOSTILE, min_size=1, max_size=3), HOSTILE)
+@given(st.lists(MODEL_TEXT, min_size=1, max_size=3), MODEL_TEXT)
 def test_hostile_text_keeps_the_comments_structure(
     reviewer: Reviewer, texts: list[str], description: str
 ) -> None:
