@@ -19,9 +19,8 @@ from tests.render.gfm import render
 from tests.render.test_escape import HOSTILE, PAYLOADS
 from tests.review.conftest import GitRepo
 
-from threatdelta.config import Config
+from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.policy import parse_policy
 from threatdelta.publish.github import compose_comment
 from threatdelta.render.comment import review_comment
 from threatdelta.review.revisions import review_revisions
@@ -96,9 +95,7 @@ class Reviewer:
             Repo(self.repo.root),
             base,
             head,
-            paths=("pump.otm.json",),
-            config=Config(),
-            policy=parse_policy(["unaddressed,regressions"]),
+            overrides=Overrides(models=("pump.otm.json",), fail_on="unaddressed,regressions"),
             today=dt.date(2026, 11, 25),
         )
         return compose_comment("default", HEAD_SHA, review_comment(result).body)
