@@ -154,7 +154,7 @@ def harm(
     if essential and severity != at_least(severity, "high"):
         severity = "high"
         reasons.append("threatens essential performance")
-    for need in _NEED_BY_STRIDE[rule.stride]:
+    for need in _NEED_BY_STRIDE[rule.stride] if rule.data_raises_severity else ():
         for asset_id in asset_ids:
             asset = model.asset(asset_id)
             if asset is None:
@@ -189,6 +189,12 @@ def _threat(
         flow=flow,
         target=model.element(target) if target is not None else None,
     )
+    exploitability = rule.exploitability
+    flow_subject = subjects.get("flow")
+    if flow_subject is not None and (
+        flow_subject.attribute("on_board") or flow_subject.attribute("protocol_family") == "debug"
+    ):
+        exploitability = "low"  # only with the enclosure open or a probe on the port
     return Threat(
         key=key,
         rule_id=rule.id,
@@ -196,7 +202,7 @@ def _threat(
         title=fill_template(rule.title, subjects),
         scope=rule.scope,
         severity=found.severity,
-        exploitability=rule.exploitability,
+        exploitability=exploitability,
         rule_severity=rule.severity if found.severity != rule.severity else None,
         severity_reasons=found.reasons,
         hazards=found.hazards,

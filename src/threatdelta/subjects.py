@@ -37,6 +37,10 @@ NATIVE_TO_TMT: dict[str, str] = {
 KNOWN_KINDS: frozenset[str] = frozenset(k for kinds in ELEMENT_KINDS.values() for k in kinds)
 """Every native element kind."""
 
+HOSTED_KINDS: frozenset[str] = frozenset({"mobile-app", "web-service", "virtual-machine"})
+"""Process kinds that run on general-purpose hosts: a phone or server in a device boundary is
+not offered the countermeasures of embedded hardware."""
+
 RELAY_KINDS: frozenset[str] = frozenset({"web-service", "mobile-app"})
 """Process kinds that pass firmware on rather than install and boot it (unless the model says
 ``installs_firmware: true``)."""
@@ -187,6 +191,8 @@ class FlowSubject:
             return self.facts.inbound(flow) if self.reverse else self.facts.outbound(flow)
         if name == "protocol_family":
             return protocol(flow.protocol).family
+        if name == "reply":
+            return self.reverse
         if name == "essential_performance":
             return flow.essential_performance
         if name == "has_hazards":
@@ -237,7 +243,7 @@ def _element_words(subject: ElementSubject) -> set[str]:
     if kind == "generic" or kind not in KNOWN_KINDS:
         return set()
     words = {kind}
-    if subject.attribute("on_device"):
+    if kind not in HOSTED_KINDS and subject.attribute("on_device"):
         words.add("on-device")
     return words
 

@@ -26,7 +26,8 @@ class Threat:
     """Severity (the harm if it is carried out): the rule's, raised by what the subject carries
     (hazards, essential performance, data assets)."""
     exploitability: Exploitability = "medium"
-    """How easily it is carried out, from the rule."""
+    """How easily it is carried out: the rule's, and ``low`` on buses inside one device and on
+    debug links, which need physical access."""
     rule_severity: Severity | None = None
     """The rule's own severity, before what the subject carries raised it (None: not raised)."""
     severity_reasons: tuple[str, ...] = ()

@@ -62,7 +62,7 @@ def test_unaddressed_threats_by_severity_and_new_addressed_ones_as_notices(tmp_p
     assert tampering.title.startswith("Unaddressed high threat: The code or memory of Log service")
     assert "Suggested countermeasures:" in tampering.message
 
-    assert by_key["store-disclosure@dose-log"].level == "warning"  # medium
+    assert by_key["log-sensitive-data@dose-log"].level == "warning"  # medium
     accepted = by_key["store-dos@dose-log"]
     assert accepted.level == "notice" and accepted.title.startswith("New threat, accepted:")
     unaddressed = {e.key for r in result.reviews for e in r.unaddressed}

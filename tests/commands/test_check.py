@@ -90,7 +90,7 @@ def test_markdown_and_text_formats(capsys) -> None:
     assert "| Threat | STRIDE |" in out and "Connected infusion pump" in out
     main(["check", str(EXAMPLE), "--today", "2026-11-25"])
     out = capsys.readouterr().out
-    assert "93 threats" in out.splitlines()[1]
+    assert "104 threats" in out.splitlines()[1]
 
 
 def test_missing_file_and_default_path(capsys, tmp_path: Path, monkeypatch) -> None:

@@ -48,7 +48,7 @@ def test_hostile_names_come_out_inert(tmp_path: Path) -> None:
         for i, name in enumerate(HOSTILE)
     )
     flows = "".join(
-        f"  - {{id: hf{i}, name: {_yaml_string(name)}, from: nurse, to: h{i}, protocol: ble}}\n"
+        f"  - {{id: hf{i}, name: {_yaml_string(name)}, from: nurse, to: h{i}, protocol: tcp}}\n"
         for i, name in enumerate(HOSTILE)
     )
     head = BASE_MODEL.replace("\nflows:\n", "\n" + extra + "flows:\n" + flows)
@@ -71,7 +71,7 @@ def test_hostile_names_come_out_inert(tmp_path: Path) -> None:
 def test_comment_reports_verdict_counts_and_sections(tmp_path: Path) -> None:
     head = BASE_MODEL.replace("encrypted: false", "encrypted: true").replace(
         "\ncontrols:",
-        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
     )
     body = review_comment(_review(tmp_path, BASE_MODEL, head)).body
     first = body.splitlines()[0]
@@ -116,7 +116,7 @@ def test_sarif_locates_unaddressed_threats_at_model_lines(tmp_path: Path) -> Non
 
     head = BASE_MODEL.replace(
         "\ncontrols:",
-        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
     )
     log = review_sarif(_review(tmp_path, BASE_MODEL, head))
     assert log["version"] == "2.1.0"
@@ -124,7 +124,7 @@ def test_sarif_locates_unaddressed_threats_at_model_lines(tmp_path: Path) -> Non
     rule_ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
     line = (
         head.splitlines().index(
-            "  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}"
+            "  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}"
         )
         + 1
     )
@@ -145,7 +145,7 @@ def _block(body: str, intro: str) -> str:
 def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path: Path) -> None:
     head = BASE_MODEL.replace(
         "\ncontrols:",
-        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
     ).replace(
         "  flow-dos@dose: {status: mitigated, controls: [tls]}",
         "  flow-dos@dose: {status: mitigated, controls: [CONTROL-ID]}",

@@ -21,7 +21,7 @@ elements:
   - {id: nurse, name: Nurse, type: external-entity, kind: person}
   - {id: ctrl, name: Controller, type: process, kind: control-unit, boundary: device}
 flows:
-  - {id: dose, name: Dose entry, from: nurse, to: ctrl, protocol: ble}
+  - {id: dose, name: Dose entry, from: nurse, to: ctrl, protocol: tcp}
 controls:
   - {id: x509-authentication, name: Device certificates, status: verified, evidence: [PT-1#F-1]}
 threats:

@@ -29,7 +29,7 @@ def run(repo, base: str, head: str, policy: str = "unaddressed,regressions") -> 
 def test_added_flow_across_boundary_gives_threats_for_that_flow_only(two_commits) -> None:
     head = BASE_MODEL.replace(
         "\ncontrols:",
-        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
     )
     repo, base_sha, head_sha = two_commits(BASE_MODEL, head)
     (review,) = run(repo, base_sha, head_sha).reviews
@@ -70,7 +70,7 @@ def test_removing_a_control_turns_its_mitigations_into_regressions(two_commits) 
 def test_dispositions_for_every_new_threat_turn_the_verdict_to_pass(two_commits) -> None:
     head = BASE_MODEL.replace(
         "\ncontrols:",
-        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
     )
     repo, base_sha, head_sha = two_commits(BASE_MODEL, head)
     first = run(repo, base_sha, head_sha)
@@ -106,7 +106,7 @@ def test_rename_of_display_names_is_not_remove_and_add(two_commits) -> None:
 def test_same_inputs_give_byte_identical_output(two_commits, capsys, fmt: str) -> None:
     head = BASE_MODEL.replace("encrypted: false", "encrypted: true").replace(
         "\ncontrols:",
-        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: ble}\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
     )
     repo, base_sha, head_sha = two_commits(BASE_MODEL, head)
     args = [

@@ -123,8 +123,13 @@ def test_authenticated_external_entity_is_not_spoofable() -> None:
 
 
 def test_process_gets_all_six() -> None:
-    m = _model([element("app", "process", "web-service")], [], [])
+    m = _model([element("app", "process")], [], [])
     assert letters_on(m, "app") == sorted("STRIDE")
+    web = _model([element("app", "process", "web-service")], [], [])
+    assert set(letters_on(web, "app")) == set("STRIDE")
+    assert {"web-broken-access-control", "vulnerable-components"} <= rules_on(
+        threats([element("app", "process", "web-service")]), "app"
+    )
 
 
 def test_data_store_gets_tampering_disclosure_and_denial_of_service() -> None:
@@ -138,8 +143,9 @@ def test_log_store_also_gets_repudiation_once_per_letter() -> None:
         element("log", "data-store", "log"),
     ):
         m = _model([log], [], [])
-        assert letters_on(m, "log") == ["D", "I", "R", "T"]
-        assert "log-tampering" in rules_on(threats([log]), "log")
+        assert set(letters_on(m, "log")) == {"D", "I", "R", "T"}
+        assert {"log-tampering", "log-sensitive-data"} <= rules_on(threats([log]), "log")
+        assert "store-tampering" not in rules_on(threats([log]), "log")
 
 
 def test_flow_gets_tampering_disclosure_and_denial_of_service() -> None:
@@ -423,7 +429,13 @@ def test_https_across_a_boundary_is_not_reported_as_unencrypted() -> None:
     )
     found = rules_on(keys, "cloud>f>pump")
     assert not {"crossing-sniffing", "crossing-tampering"} & found
-    assert "crossing-spoofing" in found  # TLS authenticates the server, not the sender
+    assert "crossing-spoofing" not in found  # the cloud is the server, which TLS authenticates
+    uploads = threats(
+        [element("pump", boundary="device"), element("cloud", "external-entity", "cloud-service")],
+        [flow("f", "pump", "cloud", "https")],
+        ["device"],
+    )
+    assert "crossing-spoofing" in rules_on(uploads, "pump>f>cloud")  # the client is not
     # the model's own word wins over what the protocol implies
     weak = threats(
         [element("cloud", "external-entity", "cloud-service"), element("pump", boundary="device")],
@@ -537,3 +549,153 @@ def test_an_unknown_or_generic_subject_keeps_every_suggestion() -> None:
     (found,) = [t for t in _threat_list(model([element("p")])) if t.rule_id == "process-tampering"]
     rule = next(r for r in PACK.rules if r.id == "process-tampering")
     assert found.countermeasures == rule.countermeasures
+
+
+# ------------------------------------------------------------------ rules by kind, on the CGM example
+
+CGM = Path(__file__).resolve().parents[2] / "examples" / "cgm" / "threatmodel.yaml"
+
+
+def _cgm() -> list[Threat]:
+    from threatdelta.formats import native
+
+    return list(enumerate_threats(native.read(CGM.read_bytes(), str(CGM)).model, PACK))
+
+
+def test_the_cgm_example_shows_every_class_an_expert_expects() -> None:
+    keys = {t.key for t in _cgm()}
+    expected = {
+        # firmware over the air, installed by the sensor, relayed by the app
+        "firmware-rollback@firmware-ota",
+        "unverified-boot@firmware-ota",
+        # BLE
+        "ble-pairing-mitm@radio-module>ble-readings>phone-app",
+        "radio-replay@radio-module>ble-readings>phone-app",
+        "radio-tracking@ble-readings",
+        "radio-sniffing@ble-readings",
+        # the clinician portal and the API
+        "web-xss@clinician>portal-session>clinician-portal",
+        "web-csrf@clinician>portal-session>clinician-portal",
+        "web-session-hijacking@clinician>portal-session>clinician-portal",
+        "web-broken-access-control@clinician-portal",
+        "web-broken-access-control@cloud-api",
+        "web-sql-injection@cloud-api>readings-store>readings-db",
+        # the phone app
+        "mobile-insecure-storage@phone-app",
+        "mobile-reverse-engineering@phone-app",
+        "mobile-inter-app@phone-app",
+        "ui-spoofing@patient>app-login>phone-app",
+        # loss of the glucose alarm: essential performance outside a control unit
+        "essential-function-loss@phone-app",
+        "alarm-suppression@ble-readings",
+        # on-board UART and SPI
+        "bus-probing@raw-glucose",
+        "bus-probing@sensor-keys-read",
+        # key store, cloud storage, logs
+        "keys-not-in-hardware@sensor-key-store",
+        "shared-device-keys@sensor-key-store",
+        "cloud-storage-exposure@firmware-bucket",
+        "log-tampering@portal-audit-log",
+    }
+    assert expected <= keys, sorted(expected - keys)
+
+
+def test_the_cgm_example_has_none_of_the_false_positives() -> None:
+    found = _cgm()
+    keys = {t.key for t in found}
+    # https is encrypted; the app only relays firmware; UART gets no TLS; a person at a screen
+    # is no network flow; cloud services get no secure boot or tamper resistance
+    assert not {k for k in keys if k.startswith(("crossing-sniffing@", "crossing-tampering@"))}
+    assert not {k for k in keys if "firmware-download" in k and "boot" in k}
+    assert "unsigned-firmware@firmware-ota" not in keys  # signed
+    for threat in found:
+        if threat.flow in ("raw-glucose", "sensor-keys-read"):
+            assert "tls-in-transit" not in threat.countermeasures, threat.key
+        if threat.flow in ("app-screen", "app-login"):
+            assert not threat.rule_id.startswith(("crossing-", "flow-")), threat.key
+        if threat.element in ("cloud-api", "clinician-portal", "phone-app"):
+            assert not {"secure-boot", "tamper-resistance"} & set(threat.countermeasures)
+    # one denial-of-service threat per flow
+    d_threats = [t.flow for t in found if t.stride == "D" and t.flow is not None]
+    assert len(d_threats) == len(set(d_threats))
+
+
+def test_hazards_and_essential_performance_reach_the_cgm_threats() -> None:
+    by_key = {t.key: t for t in _cgm()}
+    alarm = by_key["alarm-suppression@ble-readings"]
+    assert alarm.hazards == ("HAZ-CGM-01", "HAZ-CGM-02") and alarm.essential_performance
+    assert alarm.severity == "critical"
+    loss = by_key["essential-function-loss@phone-app"]
+    assert loss.severity in ("high", "critical") and loss.hazards == ("HAZ-CGM-02",)
+    # availability and integrity threats to essential performance are at least high
+    for threat in by_key.values():
+        if threat.essential_performance and threat.stride in "TD":
+            assert threat.severity in ("high", "critical"), threat.key
+    assert by_key["radio-tracking@ble-readings"].severity == "low"  # not about the readings
+    assert by_key["radio-sniffing@ble-readings"].severity == "high"  # phi
+
+
+def test_web_rules_need_a_person_in_a_browser_and_say_what_answers_them() -> None:
+    person = element("nurse", "external-entity", "person")
+    portal = element("portal", "process", "web-service")
+    device = element("pump", "external-entity", "device")
+    people = rules_on(
+        threats([person, portal], [flow("f", "nurse", "portal", "https")]), "nurse>f>portal"
+    )
+    assert {"web-xss", "web-csrf", "web-session-hijacking", "web-credential-stuffing"} <= people
+    machines = rules_on(
+        threats([device, portal], [flow("f", "pump", "portal", "https")]), "pump>f>portal"
+    )
+    assert not {"web-xss", "web-csrf", "web-session-hijacking"} & machines
+    hardened = threats(
+        [
+            person,
+            element(
+                "portal",
+                "process",
+                "web-service",
+                output_encoding=True,
+                csrf_protection=True,
+                session_management=True,
+                multi_factor=True,
+            ),
+        ],
+        [flow("f", "nurse", "portal", "https")],
+    )
+    assert not {"web-xss", "web-csrf", "web-session-hijacking", "web-credential-stuffing"} & (
+        rules_on(hardened, "nurse>f>portal")
+    )
+    ssrf = threats([element("api", "process", "web-service", fetches_urls=True)])
+    assert "web-ssrf" in rules_on(ssrf, "api")
+    assert "web-ssrf" not in rules_on(threats([portal]), "portal")
+
+
+def test_radio_rules_and_their_protections() -> None:
+    parts = [element("sensor", "process", "control-unit"), element("app", "process", "mobile-app")]
+    open_link = rules_on(threats(parts, [flow("f", "sensor", "app", "ble")]), "sensor>f>app")
+    assert {"ble-pairing-mitm", "radio-replay"} <= open_link
+    assert not {"crossing-spoofing", "radio-spoofing"} & open_link
+    protected = threats(
+        parts,
+        [
+            flow(
+                "f",
+                "sensor",
+                "app",
+                "ble",
+                authenticated_pairing=True,
+                anti_replay=True,
+                encrypted=True,
+                private_address=True,
+            )
+        ],
+    )
+    assert not {"ble-pairing-mitm", "radio-replay"} & rules_on(protected, "sensor>f>app")
+    assert not {"radio-sniffing", "radio-tracking"} & rules_on(protected, "f")
+    zigbee = rules_on(threats(parts, [flow("f", "sensor", "app", "zigbee")]), "sensor>f>app")
+    assert "radio-spoofing" in zigbee and "ble-pairing-mitm" not in zigbee
+
+
+def test_an_on_board_bus_is_only_exploitable_with_the_enclosure_open() -> None:
+    found = [t for t in _cgm() if t.flow == "raw-glucose"]
+    assert found and {t.exploitability for t in found} == {"low"}

@@ -123,6 +123,9 @@ class Rule:
     """Default severity: the harm if the threat is carried out."""
     exploitability: Exploitability = "medium"
     """Default exploitability: how easily it is carried out."""
+    data_raises_severity: bool = True
+    """Whether the needs of the data the subject carries raise the severity (false for threats
+    that are not about that data, such as tracking a device by its radio address)."""
     cwe: tuple[int, ...] = ()
     """CWE ids."""
     capec: tuple[int, ...] = ()

@@ -125,6 +125,7 @@ _RULE_KEYS = (
     "exclude",
     "severity",
     "exploitability",
+    "data_raises_severity",
     "cwe",
     "capec",
     "countermeasures",
@@ -600,6 +601,13 @@ def _read_rule(
     exclude_text = reader.text(
         rule, "exclude", pointer, "the rule", required=False, limit=MAX_TEXT_LENGTH
     )
+    data_raises = rule.get("data_raises_severity", True)
+    if not isinstance(data_raises, bool):
+        reader.add(
+            f"'data_raises_severity' must be true or false, not {_show(data_raises)}",
+            reader.at((*pointer, "data_raises_severity")),
+        )
+        data_raises = True
     cwe = reader.numbers(rule, "cwe", pointer)
     capec = reader.numbers(rule, "capec", pointer)
     countermeasures: list[str] = []
@@ -651,6 +659,7 @@ def _read_rule(
         description=(description or "").strip(),
         severity=_severity(severity),
         exploitability=_exploitability(exploitability),
+        data_raises_severity=data_raises,
         cwe=cwe,
         capec=capec,
         countermeasures=tuple(countermeasures),
@@ -864,7 +873,8 @@ _OWN_PACKS = [
     "(`{id, name, description}`) and `rules` written like the built-in ones: `id`, `stride` "
     "(S, T, R, I, D or E), `scope` (element, flow or interaction), `title`, optional "
     "`description`, `include`, optional `exclude`, `severity` (low, medium, high, critical; "
-    "default medium), `exploitability` (low, medium, high; default medium), optional `cwe`, "
+    "default medium), `exploitability` (low, medium, high; default medium), optional "
+    "`data_raises_severity` (default true; false for threats not about the data carried), `cwe`, "
     "`capec`, `countermeasures` and `category`. Countermeasures are `{id, name, description}` "
     "with optional `stride` (letters), `fits` (element kinds, protocol families, `on-device`, "
     "`on-board`) and `verification`. Titles and "
@@ -969,7 +979,8 @@ def render_reference(pack: RulePack) -> str:
             "",
             f"- STRIDE: {rule.stride} ({STRIDE_NAMES[rule.stride]})",
             f"- Scope: {_SCOPE_TEXT[rule.scope]}",
-            f"- Severity: {rule.severity}; exploitability: {rule.exploitability}",
+            f"- Severity: {rule.severity}; exploitability: {rule.exploitability}"
+            + ("" if rule.data_raises_severity else "; the data carried does not raise it"),
             f"- CWE: {_links('CWE', rule.cwe)}",
             f"- CAPEC: {_links('CAPEC', rule.capec)}",
             "- Countermeasures: "
