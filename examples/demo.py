@@ -2,9 +2,13 @@
 
 Builds a small git repository in a temporary folder with two commits on two branches:
 
-1. ``main``: the infusion-pump model (examples/infusion-pump) as it stands;
+1. ``main``: the infusion-pump model (examples/infusion-pump) as it stands, with its gate
+   (``.threatdelta.yml``): every threat decided, every control's evidence in the repository;
 2. ``add-phone-app``: a patient phone app that talks to the pump over Bluetooth Low Energy across
-   the device boundary, the pump telemetry now encrypted, and the watchdog control dropped.
+   the device boundary (one of its risks accepted by the app developer), the pump telemetry now
+   encrypted, the motor-bus spoofing threat accepted instead of mitigated, the watchdog control
+   dropped, and the app developer added to the approvers in ``.threatdelta.yml``. The change is
+   judged by the gate at its base, so that last edit only shows under "Gate settings changed".
 
 Then runs ``threatdelta review --base main --head add-phone-app`` and prints the pull-request
 comment. Usage::
@@ -46,6 +50,33 @@ PHONE_APP_FLOW = """\
     protocol: ble
     properties: {encrypted: true, authenticated: false}
 """
+APP_ACCEPTANCE = """\
+  crossing-sniffing@comms-module>app-status>patient-app:
+    status: accepted
+    justification: >-
+      The app shows the same status as the pump's own display; Bluetooth pairing limits it to
+      the patient's phone.
+    approved_by: app-developer
+    approved_on: 2026-11-19
+    expires: 2027-05-31
+"""
+CAN_MITIGATION = """\
+  fieldbus-spoofing@motor-commands:
+    status: mitigated
+    controls: [can-secoc]
+"""
+CAN_ACCEPTANCE = """\
+  fieldbus-spoofing@motor-commands:
+    status: accepted
+    justification: >-
+      CAN message authentication moves to hardware revision C; until then the motor module
+      rejects commands outside the programmed rate and the bus stays inside the sealed case.
+    approved_by: security-lead
+    approved_on: 2026-11-18
+    expires: 2027-05-31
+"""
+APPROVERS = "  - approvers: [security-lead, quality-manager, service-manager]\n"
+WIDER_APPROVERS = "  - approvers: [security-lead, quality-manager, service-manager, app-developer]\n"
 WATCHDOG_CONTROL = """\
   - id: watchdog
     name: Hardware watchdog that stops the motor and raises an alarm when the controller hangs
@@ -70,7 +101,14 @@ def change_model(text: str) -> str:
         "    properties: {broadcast: true, encrypted: true}",
     )
     text = _replace(text, WATCHDOG_CONTROL, "")
+    text = _replace(text, CAN_MITIGATION, CAN_ACCEPTANCE)
+    text = _replace(text, "\nthreats:\n", "\nthreats:\n" + APP_ACCEPTANCE)
     return text
+
+
+def change_settings(text: str) -> str:
+    """The pull request's edit of the gate: the app developer may approve risks too."""
+    return _replace(text, APPROVERS, WIDER_APPROVERS)
 
 
 def git(repo: Path, *args: str) -> None:
@@ -98,9 +136,17 @@ def build_demo_repo(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "add-phone-app")
     model = repo / "threatmodel.yaml"
     model.write_text(change_model(model.read_text(encoding="utf-8")), encoding="utf-8")
+    settings = repo / ".threatdelta.yml"
+    settings.write_text(change_settings(settings.read_text(encoding="utf-8")), encoding="utf-8")
     (repo / "verification" / "watchdog.md").unlink()
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Add the patient phone app; encrypt telemetry; drop the watchdog")
+    git(
+        repo,
+        "commit",
+        "-q",
+        "-m",
+        "Add the patient phone app; encrypt telemetry; accept motor-bus spoofing; drop the watchdog",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,11 +21,15 @@ def check_json(capsys, path: Path, *extra: str) -> tuple[int, dict]:
     return code, json.loads(out)
 
 
-def test_example_lists_threats_with_stable_ids_and_every_status(capsys) -> None:
+def test_the_example_decides_every_threat_with_evidence_that_exists(capsys) -> None:
     code, data = check_json(capsys, EXAMPLE)
-    assert code == 1  # the example has open threats on purpose
+    assert code == 0  # a model a regulated team keeps: nothing open at the base
+    assert data["summary"]["open"] == data["summary"]["unaddressed"] == 0
     statuses = {t["status"] for t in data["threats"]}
-    assert statuses == {"open", "mitigated", "accepted", "transferred", "not-applicable"}
+    assert statuses == {"mitigated", "accepted", "transferred", "not-applicable"}
+    problems = {p["code"] for t in data["threats"] for p in t["problems"]}
+    assert not problems & {"missing-evidence", "unknown-control", "placeholder", "expired"}
+    assert data["orphaned_dispositions"] == []
     ids = [t["id"] for t in data["threats"]]
     assert ids == sorted(ids) and len(ids) == len(set(ids))
     by_id = {t["id"]: t for t in data["threats"]}
@@ -33,9 +37,14 @@ def test_example_lists_threats_with_stable_ids_and_every_status(capsys) -> None:
     assert fw["status"] == "mitigated" and fw["controls"] == ["fw-signing"] and fw["addressed"]
     assert fw["flow"] == "firmware-transfer" and fw["source"] == "service-laptop"
     assert data["summary"]["total"] == len(ids)
-    assert data["summary"]["unaddressed"] == sum(1 for t in data["threats"] if not t["addressed"])
-    watchdog = by_id["process-dos@pump-controller"]
-    assert any(p["code"] == "missing-evidence" for p in watchdog["problems"])
+    # the planned CAN-bus control is honest about itself
+    assert by_id["fieldbus-spoofing@motor-commands"]["unverified"] == "planned, no evidence"
+    # threats designed out name the control behind the property
+    designed = {x["id"]: x for x in data["excluded"]}
+    log = designed["store-disclosure@event-log"]
+    assert log["excluded_by"] == "encrypted: true"
+    (control,) = log["causes"][0]["implemented_by"]
+    assert control["id"] == "log-encryption" and control["problems"] == []
 
 
 def test_shuffling_the_yaml_lists_changes_nothing(capsys, tmp_path: Path) -> None:
@@ -79,7 +88,9 @@ def test_fail_on_none_and_severity(capsys) -> None:
         main(["check", str(EXAMPLE), "--fail-on", "severity:critical", "--today", "2026-11-25"])
         == 0
     )
-    assert main(["check", str(EXAMPLE), "--fail-on", "severity:high", "--today", "2026-11-25"]) == 1
+    assert main(["check", str(EXAMPLE), "--fail-on", "severity:low", "--today", "2026-11-25"]) == 0
+    # the CAN-bus mitigation rests on a control that is only planned
+    assert main(["check", str(EXAMPLE), "--fail-on", "unverified", "--today", "2026-11-25"]) == 1
     assert main(["check", str(EXAMPLE), "--fail-on", "sometimes"]) == 2
     assert "unknown condition 'sometimes'" in capsys.readouterr().err
 
@@ -90,7 +101,8 @@ def test_markdown_and_text_formats(capsys) -> None:
     assert "| Threat | STRIDE |" in out and "Connected infusion pump" in out
     main(["check", str(EXAMPLE), "--today", "2026-11-25"])
     out = capsys.readouterr().out
-    assert "104 threats" in out.splitlines()[1]
+    assert out.splitlines()[1].endswith(" 0 open; 0 unaddressed")
+    assert "Designed out (" in out
 
 
 def test_missing_file_and_default_path(capsys, tmp_path: Path, monkeypatch) -> None:

@@ -78,7 +78,13 @@ def test_max_accepted_severity_and_approvers_fail_the_gate(git_repo: GitRepo) ->
     reasons = " ".join(result.verdict.reasons)
     assert "1 acceptance of a threat of severity medium or higher" in reasons
     assert "not one of the approvers (security-lead)" in reasons
-    assert "The merge is blocked because" in review_comment(result).body
+    body = review_comment(result).body
+    assert "The merge is blocked because" in body
+    row = next(
+        line for line in body.splitlines() if line.startswith("| ") and "flow-dos@dose" in line
+    )
+    assert "❌ not one of the approvers" in row
+    assert "❌ severity medium or higher may not be accepted" in row
 
 
 def test_an_unchanged_acceptance_is_not_a_decision_of_this_change(git_repo: GitRepo) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from threatdelta import __version__
 from threatdelta.formats.sidecar import decisions_view, target_path
+from threatdelta.policy import Policy, at_or_above
 from threatdelta.register import Entry
 from threatdelta.render.data import countermeasure_names, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
@@ -103,7 +104,32 @@ def _instructions(review: Review) -> str:
     }.get(fmt, "")
 
 
-def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[str, Any]:
+def _decision_rows(review: Review, policy: Policy) -> list[dict[str, Any]]:
+    """The review's risk decisions, each with what the policy says about it."""
+    allowed = {a.casefold() for a in policy.approvers}
+    rows = []
+    for decision in review.decisions:
+        row = decision_data(decision)
+        flags = []
+        if (
+            policy.max_accepted_severity is not None
+            and decision.entry.status == "accepted"
+            and at_or_above(decision.entry, policy.max_accepted_severity)
+        ):
+            flags.append(f"severity {policy.max_accepted_severity} or higher may not be accepted")
+        if (
+            allowed
+            and decision.entry.status in ("accepted", "transferred")
+            and (row["approved_by"] or "").strip().casefold() not in allowed
+        ):
+            flags.append("not one of the approvers")
+        rows.append(row | {"flags": flags})
+    return rows
+
+
+def _model_context(
+    review: Review, detail: Detail, trimmed: list[str], policy: Policy
+) -> dict[str, Any]:
     rows = detail.rows
 
     def cap(items: list[Any], what: str) -> list[Any]:
@@ -203,7 +229,7 @@ def _model_context(review: Review, detail: Detail, trimmed: list[str]) -> dict[s
             "regressions",
         ),
         "regressions_total": len(review.regressions),
-        "decisions": cap([decision_data(d) for d in review.decisions], "risk decisions"),
+        "decisions": cap(_decision_rows(review, policy), "risk decisions"),
         "decisions_total": len(review.decisions),
         "unverified": cap(unverified_data(review.scope), "unverified mitigations"),
         "skeleton": skeleton,
@@ -253,7 +279,7 @@ def review_comment(
     trimmed: list[str] = []
     for detail in LEVELS:
         trimmed = []
-        models = [_model_context(r, detail, trimmed) for r in result.reviews]
+        models = [_model_context(r, detail, trimmed, result.policy) for r in result.reviews]
         body = render(
             "review.md.j2",
             verdict=result.verdict.name,
