@@ -51,11 +51,11 @@ PHONE_APP_FLOW = """\
     properties: {encrypted: true, authenticated: false}
 """
 APP_ACCEPTANCE = """\
-  crossing-sniffing@comms-module>app-status>patient-app:
+  radio-sniffing@app-status:
     status: accepted
     justification: >-
-      The app shows the same status as the pump's own display; Bluetooth pairing limits it to
-      the patient's phone.
+      The status the app receives is what the pump's own display shows; it carries no patient
+      identifiers and no doses.
     approved_by: app-developer
     approved_on: 2026-11-19
     expires: 2027-05-31

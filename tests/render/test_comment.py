@@ -187,11 +187,12 @@ def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path
         e.key for e in result.reviews[0].unaddressed
     }
 
-    # uncommenting the acceptance lines without writing them is no decision either
-    accepted = pasted.replace("status: open  # the decision", "status: accepted  # the decision")
-    accepted = accepted.replace("    # justification:", "    justification:").replace(
-        "    # approved_by:", "    approved_by:"
-    )
+    # the comment's acceptance lines pasted as they stand are no decision either (the dates
+    # must be written too: YYYY-MM-DD is refused by the reader at its line)
+    acceptance = _block(body, "accept the risk instead")
+    assert "approved_by: WHO" in acceptance
+    undated = "".join(line + "\n" for line in acceptance.splitlines() if "YYYY-MM-DD" not in line)
+    accepted = pasted.replace("    status: open\n", undated)
     repo.write("threatmodel.yaml", accepted)
     third = review(repo.commit("accept with the placeholders"))
     assert not third.verdict.passed

@@ -104,7 +104,7 @@ def test_the_report_lists_threats_designed_out_with_their_control(tmp_path) -> N
     assert keys["crossing-sniffing@comms>telemetry>gateway"].text == "excluded by encrypted: true"
     markdown = render_report(report, "markdown")
     section = markdown.split("### Threats designed out", 1)[1]
-    assert "encrypted: true" in section and "<code>tls</code> (verified)" in section
-    assert "<code>evidence/tls.md</code>" in section
+    assert "encrypted: true" in section and "`tls` (verified)" in section
+    assert "`evidence/tls.md`" in section
     html = render_report(report, "html")
     assert "5. Threats designed out" in html and "<code>tls</code> (verified)" in html

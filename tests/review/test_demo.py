@@ -47,13 +47,13 @@ def test_the_demo_comment_shows_exactly_what_the_change_did(
         for line in visible.splitlines()
         for key in (
             "fieldbus-spoofing@motor-commands",
-            "crossing-sniffing@comms-module&gt;app-status",
+            "radio-sniffing@app-status",
         )
         if line.startswith("| ") and key in line
     }
     assert "downgrade: was mitigated" in rows["fieldbus-spoofing@motor-commands"]
     assert "security-lead" in rows["fieldbus-spoofing@motor-commands"]
-    assert "❌ not one of the approvers" in rows["crossing-sniffing@comms-module&gt;app-status"]
+    assert "❌ not one of the approvers" in rows["radio-sniffing@app-status"]
     assert "❌" not in rows["fieldbus-spoofing@motor-commands"]
     assert "control 'watchdog' was removed" in visible
     assert "not one of the approvers (security-lead, quality-manager, service-manager)" in body

@@ -18,7 +18,7 @@ from threatdelta.register import Entry
 from threatdelta.render.data import countermeasure_names, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
 from threatdelta.render.review_data import decision_data, unverified_data
-from threatdelta.render.skeleton import Skeleton, build_skeleton
+from threatdelta.render.skeleton import ACCEPTANCE_LINES, Skeleton, build_skeleton
 from threatdelta.render.templates import render
 from threatdelta.review.reasons import DECISION_CODES, decision_text
 from threatdelta.review.review import Review
@@ -151,7 +151,9 @@ def _model_context(
     head_model = review.head.model if review.head is not None else None
     if head_model is not None and detail.snippets != 0 and unaddressed:
         limit = detail.snippets if detail.snippets is not None else len(unaddressed)
-        skeleton = build_skeleton(unaddressed[:limit], decisions_view(head_model), review.pack)
+        skeleton = build_skeleton(
+            unaddressed[:limit], decisions_view(head_model), review.pack, compact=True
+        )
         if len(unaddressed) > limit:
             trimmed.append(f"{len(unaddressed) - limit} disposition snippets ({review.path})")
     elif detail.snippets == 0 and unaddressed and head_model is not None:
@@ -233,6 +235,7 @@ def _model_context(
         "decisions_total": len(review.decisions),
         "unverified": cap(unverified_data(review.scope), "unverified mitigations"),
         "skeleton": skeleton,
+        "acceptance": "\n".join(ACCEPTANCE_LINES) + "\n",
         "decisions_path": target_path(head_model) if head_model is not None else review.path,
         "instructions": _instructions(review) if unaddressed else "",
         "chart": chart.text if chart is not None else "",

@@ -89,18 +89,34 @@ def _header(entry: Entry, pack: RulePack | None) -> list[str]:
     return lines
 
 
-def _undecided(entry: Entry, kept: tuple[str, ...] = ()) -> tuple[list[str], tuple[str, ...]]:
+ACCEPTANCE_LINES = (
+    "    status: accepted",
+    f"    justification: {placeholders.JUSTIFICATION}",
+    f"    approved_by: {placeholders.APPROVER}",
+    f"    approved_on: {placeholders.DATE}",
+    f"    expires: {placeholders.DATE}",
+)
+"""How to accept a risk instead, with the placeholders a person replaces (the compact skeleton
+shows these once, not under every entry)."""
+
+
+def _undecided(
+    entry: Entry, kept: tuple[str, ...] = (), compact: bool = False
+) -> tuple[list[str], tuple[str, ...]]:
     """An entry to decide: status open, the controls that would answer it (``kept`` first, then
-    the suggested ones), the acceptance lines commented out."""
+    the suggested ones), and (unless ``compact``) the acceptance lines commented out."""
     controls = tuple(dict.fromkeys([*kept, *_suggested_ids(entry)]))
+    if compact:
+        return [
+            f"  {yaml_scalar(entry.key)}:",
+            "    status: open",
+            f"    controls: {_flow_list(controls)}",
+        ], controls
     return [
         f"  {yaml_scalar(entry.key)}:",
         "    status: open  # the decision: mitigated (by these controls) or accepted (lines below)",
         f"    controls: {_flow_list(controls)}",
-        f"    # justification: {placeholders.JUSTIFICATION}",
-        f"    # approved_by: {placeholders.APPROVER}",
-        f"    # approved_on: {placeholders.DATE}",
-        f"    # expires: {placeholders.DATE}",
+        *("    # " + line.strip() for line in ACCEPTANCE_LINES[1:]),
     ], controls
 
 
@@ -109,7 +125,7 @@ _REWRITE = frozenset({"missing-justification", "missing-approver", "missing-reci
 
 
 def _revised(
-    entry: Entry, disposition: Disposition, model: Model
+    entry: Entry, disposition: Disposition, model: Model, compact: bool = False
 ) -> tuple[list[str], tuple[str, ...]]:
     """An existing entry, with a placeholder where it needs a person's answer again. A mitigation
     that does not hold goes back to ``open``: picking the controls is the decision."""
@@ -117,7 +133,7 @@ def _revised(
     status = disposition.status
     if status in ("open", "mitigated"):
         kept = tuple(c for c in disposition.controls if model.control(c) is not None)
-        return _undecided(entry, kept)
+        return _undecided(entry, kept, compact)
     lines = [f"  {yaml_scalar(entry.key)}:", f"    status: {status}"]
     sentence = {
         "accepted": placeholders.JUSTIFICATION,
@@ -161,27 +177,34 @@ def _control_lines(control_id: str, pack: RulePack | None) -> list[str]:
     ]
 
 
-def build_skeleton(entries: Iterable[Entry], model: Model, pack: RulePack | None) -> Skeleton:
-    """The skeleton for ``entries`` (in the order given) of a native ``model``."""
+def build_skeleton(
+    entries: Iterable[Entry], model: Model, pack: RulePack | None, *, compact: bool = False
+) -> Skeleton:
+    """The skeleton for ``entries`` (in the order given) of a native ``model``. ``compact``
+    leaves out each entry's title and suggestion comments and its commented acceptance lines
+    (the pull-request comment lists the titles already and shows :data:`ACCEPTANCE_LINES` once)."""
     threat_lines: list[str] = []
     replacements: list[Replacement] = []
     wanted: dict[str, None] = {}
     for entry in entries:
         disposition = model.dispositions.get(entry.key)
         body, controls = (
-            _undecided(entry) if disposition is None else _revised(entry, disposition, model)
+            _undecided(entry, compact=compact)
+            if disposition is None
+            else _revised(entry, disposition, model, compact)
         )
+        header = [] if compact else _header(entry, pack)
         for control_id in controls:
             wanted.setdefault(control_id, None)
         if disposition is None:
-            threat_lines += [*_header(entry, pack), *body]
+            threat_lines += [*header, *body]
         else:
             replacements.append(
                 Replacement(
                     entry.key,
                     disposition.location.line if disposition.location is not None else None,
                     tuple(p.message for p in entry.problems) or (f"marked {disposition.status}",),
-                    "\n".join([*_header(entry, pack), *body]) + "\n",
+                    "\n".join([*header, *body]) + "\n",
                 )
             )
     defined = {c.id for c in model.controls}
