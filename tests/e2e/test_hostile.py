@@ -104,8 +104,20 @@ def test_hostile_names_are_inert_in_the_posted_comment(harness: Harness) -> None
     for snippet in body.split("```yaml\n")[1:]:
         for line in snippet.split("\n```", 1)[0].splitlines():
             assert line.strip().startswith(
-                ("#", '"', "threats:", "status:", "controls:", "- id: ", 'name: "', "evidence: []")
-                + ("justification: Why", "approved_by: WHO", "approved_on: YYYY", "expires: YYYY")
+                (
+                    "#",
+                    '"',
+                    "threats:",
+                    "status:",
+                    "controls:",
+                    "- id: ",
+                    'name: "',
+                    "evidence: []",
+                    "justification: Why",
+                    "approved_by: WHO",
+                    "approved_on: YYYY",
+                    "expires: YYYY",
+                )
             ), line
 
 
