@@ -103,6 +103,7 @@ def test_markdown_and_text_formats(capsys) -> None:
     out = capsys.readouterr().out
     assert out.splitlines()[1].endswith(" 0 open; 0 unaddressed")
     assert "Designed out (" in out
+    assert "mitigated (planned, no evidence)" in out  # the CAN-bus control is only planned
 
 
 def test_missing_file_and_default_path(capsys, tmp_path: Path, monkeypatch) -> None:

@@ -19,8 +19,11 @@ def register_text(data: dict[str, Any]) -> str:
     ]
     for threat in data["threats"]:
         mark = "ok " if threat["addressed"] else "!! "
+        status = threat["status"]
+        if threat.get("unverified"):
+            status = f"{status} ({threat['unverified']})"
         lines.append(
-            f"{mark}[{threat['stride']}] {threat['severity']:<8} {threat['status']:<14} "
+            f"{mark}[{threat['stride']}] {threat['severity']:<8} {status:<14} "
             f"{plain(threat['title'], 120)}"
         )
         lines.append(f"      {threat['id']}")
