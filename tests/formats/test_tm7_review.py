@@ -141,13 +141,11 @@ def test_confidentiality_through_the_cli_json(
     assert data["new"] == [] and data["transitions"] == [] and data["regressions"] == []
     assert data["model_changes"][MODEL]["flows"]["changed"] == [DOSE]
     assert data["model_changes"][MODEL]["file"] == "changed"
-    # The other threats were never triaged: the gate still sees the ones on the changed flow.
-    assert code == 1
-    assert {t["id"] for t in data["unaddressed"]} == {
-        key("TV1", DOSE),
-        key("TV3", DOSE),
-        key("TV5", DOSE),
-    }
+    # The other threats of the flow were never triaged, but no rule of theirs reads
+    # providesConfidentiality: the change did not touch them, so they are not in front of the
+    # gate (only the threats whose conditions a change alters are).
+    assert code == 0
+    assert data["unaddressed"] == []
 
 
 # --- 2. triage in the tool: state changes -----------------------------------------------------
@@ -462,11 +460,12 @@ def test_real_model_edited_in_two_places_is_reviewed_exactly(
     ]
     assert review.diff.items["controls"].added == ("tmt:" + mitigated,)
     assert review.diff.crossings == ()
-    # Only the changed flow's threats and the triaged one are in front of the gate.
-    assert {e.threat.flow for e in review.unaddressed} == {API_REQUEST}
+    # The property change touches only the threats whose filters read it (both resolved), and
+    # the triaged one is addressed: nothing unaddressed is in front of the gate.
+    assert review.unaddressed == ()
 
     code, data = cli_json(repo, result.base_sha, result.head_sha, capsys)
-    assert code == 1
+    assert code == 0
     assert {r["threat"]["id"] for r in data["resolved"]} == boundary_threats
     assert [(t["id"], t["from"], t["to"]) for t in data["transitions"]] == [
         (mitigated, "open", "mitigated")

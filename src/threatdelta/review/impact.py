@@ -154,6 +154,61 @@ def semantic_scope(
     return scope.elements | scope.flows
 
 
+def _with_aliases(names: set[str]) -> frozenset[str]:
+    names = set(names)
+    names.update(NATIVE_TO_TMT[n] for n in list(names) if n in NATIVE_TO_TMT)
+    names.update(n for n, tmt in NATIVE_TO_TMT.items() if tmt in names)
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class ConditionScope:
+    """Which threats a change can have affected, judged threat by threat.
+
+    A threat is affected when a subject of it changed in its structure (added, other ends,
+    another protocol or type, other enclosing or crossed boundaries, out of scope), or when a
+    property of a subject changed that its own rule reads. A property no rule of this threat
+    reads (a Threat Dragon flow's encryption, for a denial-of-service threat) leaves it alone;
+    so does any property change for a threat stored in the file, which has no conditions.
+    """
+
+    structural: frozenset[str]
+    """Element and flow ids whose structure changed (or whose surroundings did)."""
+    properties: dict[str, frozenset[str]]
+    """Element or flow id -> names of its properties that changed."""
+    reads: dict[str, frozenset[str]]
+    """Rule id -> attribute names its include and exclude read (both vocabularies)."""
+
+    def touches(self, threat: Threat) -> bool:
+        """True when the change can have made ``threat`` appear, disappear or change."""
+        ids = threat.subject_ids
+        if any(i in self.structural for i in ids):
+            return True
+        read = self.reads.get(threat.rule_id, frozenset())
+        return any(self.properties.get(i, frozenset()) & read for i in ids)
+
+
+def condition_scope(base: Model, head: Model, diff: ModelDiff, *packs: RulePack) -> ConditionScope:
+    """The :class:`ConditionScope` of the change from ``base`` to ``head`` for ``packs``' rules."""
+    reads: dict[str, set[str]] = {}
+    for pack in packs:
+        for rule in pack.rules:
+            names = reads.setdefault(rule.id, set())
+            for expr in (rule.include, rule.exclude):
+                if expr is not None:
+                    names.update(attr for _, attr in referenced_attributes(expr))  # type: ignore[arg-type]
+    properties: dict[str, set[str]] = {}
+    for change in diff.fields:
+        if change.kind in ("elements", "flows") and change.field.startswith("properties."):
+            properties.setdefault(change.id, set()).add(change.field.removeprefix("properties."))
+    structural = semantic_scope(base, head, diff, frozenset())
+    return ConditionScope(
+        structural=structural,
+        properties={k: _with_aliases(v) for k, v in properties.items()},
+        reads={k: _with_aliases(v) for k, v in reads.items()},
+    )
+
+
 def incremental_threats(
     base: Model,
     base_threats: tuple[Threat, ...],

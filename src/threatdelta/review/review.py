@@ -15,7 +15,7 @@ from threatdelta.register import Entry, EvidenceCheck, Register
 from threatdelta.review.decisions import Decision, risk_decisions
 from threatdelta.review.delta import Regression, delta, register_state
 from threatdelta.review.diff import ModelDiff, diff_models
-from threatdelta.review.impact import Impact, read_attributes, semantic_scope
+from threatdelta.review.impact import Impact, condition_scope
 from threatdelta.review.reasons import resolution_reason
 from threatdelta.rules.pack import RulePack
 
@@ -154,9 +154,7 @@ def compare(
         Transition(after[t.key], t.before, t.after, t.was_addressed) for t in change_set.transitions
     ]
     regressions = change_set.regressions
-    touched = semantic_scope(
-        base.model, head.model, model_diff, read_attributes(base_pack, head_pack)
-    )
+    conditions = condition_scope(base.model, head.model, model_diff, base_pack, head_pack)
     changed_dispositions = set(model_diff.items["dispositions"].added) | set(
         model_diff.items["dispositions"].changed
     )
@@ -168,7 +166,7 @@ def compare(
         if e.key in new_keys
         or e.key in changed_dispositions
         or e.key in regressed
-        or any(i in touched for i in e.threat.subject_ids)
+        or conditions.touches(e.threat)
     )
     unaddressed = tuple(e for e in scope if not e.addressed)
     change: FileChange = (
