@@ -218,6 +218,7 @@ def _threat(
         source=source,
         target=target,
         location=located.location if located is not None else None,
+        reference=rule.id if pack.key_style == "tmt" else "",
     )
 
 

@@ -78,6 +78,15 @@ class Entry:
         return self.threat.key
 
     @property
+    def reference(self) -> str:
+        """A short readable name to show next to the key: the source tool's threat number and
+        type (``#12 TH54``) when the file stores the threat, else the threat's own reference
+        (a TMT threat type id), else ''."""
+        if self.disposition is not None and self.disposition.reference:
+            return self.disposition.reference
+        return self.threat.reference
+
+    @property
     def addressed(self) -> bool:
         """Mitigated or justified, with no problem that undoes it."""
         if self.status == "open":

@@ -58,6 +58,9 @@ class Threat:
     """Target element id, for flow and interaction threats."""
     location: Location | None = field(default=None, compare=False)
     """Where the element or flow it is about is declared in the model file."""
+    reference: str = ""
+    """A short readable name shown next to a long key: a Threat Modeling Tool threat's type id
+    (``TH54``), which the tool's keys start with; '' for threatdelta's own readable keys."""
 
     @property
     def subject_ids(self) -> tuple[str, ...]:

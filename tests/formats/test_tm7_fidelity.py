@@ -5,6 +5,7 @@ stale stored threats and readable threat names (fixtures: ``fixtures/tm7/fidelit
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tests.formats.fixtures.tm7.fidelity_fixtures import (
 )
 from tests.review.conftest import GitRepo
 
+from threatdelta.cli import main
 from threatdelta.context import Overrides
 from threatdelta.engine import enumerate_threats
 from threatdelta.formats import tm7
@@ -107,13 +109,25 @@ def test_marking_a_flow_out_of_scope_is_a_decision_with_its_reason(tmp_path: Pat
     )
     assert model_review.unaddressed == () and model_review.regressions == ()
 
+    # Shown like an acceptance: among the risk decisions, the reason as its justification.
     comment = review_comment(result).body
-    status_changes = comment[comment.index("Status changes") :]
-    assert "| open | out of scope: Service port, bench use only |" in status_changes
+    decisions = comment[comment.index("Risk decisions in this change") :]
+    row = next(line for line in decisions.splitlines() if key("SC1", FLOW_1) in line)
+    assert "**out-of-scope**" in row and "Service port, bench use only" in row
+    assert "SC1" in row.split("|")[1]  # the threat type next to the long key
     assert "Resolved threats" not in comment
-    assert "-> out of scope" in review_text(result)
-    (data,) = review_set_data(result)["resolved"]
-    assert (data["code"], data["decision"]) == ("out-of-scope", True)
+    text = review_text(result)
+    assert "DECISION out of scope (was open)" in text
+    assert "justification: Service port, bench use only" in text
+    data = review_set_data(result)
+    (resolved,) = data["resolved"]
+    assert (resolved["code"], resolved["decision"]) == ("out-of-scope", True)
+    (decision,) = data["decisions"]
+    assert (decision["status"], decision["justification"]) == (
+        "out-of-scope",
+        "Service port, bench use only",
+    )
+    assert decision["reference"] == "#1 SC1"
 
 
 def test_bringing_a_flow_back_into_scope_makes_its_threats_new(tmp_path: Path) -> None:
@@ -126,6 +140,13 @@ def test_bringing_a_flow_back_into_scope_makes_its_threats_new(tmp_path: Path) -
     (model_review,) = result.reviews
     assert [e.key for e in model_review.new] == [key("SC1", FLOW_1)]
     assert [e.key for e in model_review.unaddressed] == [key("SC1", FLOW_1)]
+    # The template's suggested mitigation is shown in whole sentences, never cut.
+    row = next(line for line in review_comment(result).body.splitlines() if "SC1" in line)
+    assert (
+        row.replace("\u2060", "")
+        .rstrip(" |")
+        .endswith("Validate every request at the process. Refer: https://example.org/v")
+    )
 
 
 # --- 2. custom generic boundary types ------------------------------------------------------
@@ -229,3 +250,20 @@ def test_a_stored_threat_on_an_out_of_scope_flow_is_stale(out_of_scope: bool) ->
         ]
     else:
         assert orphans == {}
+
+
+# --- readable identities ---------------------------------------------------------------------
+
+
+def test_tmt_threats_carry_the_tools_number_and_type_next_to_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / MODEL
+    both = (Connector(FLOW_1, "Request"), Connector(FLOW_2, "Reply"))
+    model.write_bytes(fidelity_tm7(both, stored=(StoredEntry("SC1", FLOW_2),)))
+    main(["check", str(model), "--format", "json", "--today", TODAY.isoformat()])
+    threats = {t["id"]: t for t in json.loads(capsys.readouterr().out)["threats"]}
+    assert threats[key("SC1", FLOW_2)]["reference"] == "#1 SC1"  # stored: number and type
+    assert threats[key("SC1", FLOW_1)]["reference"] == "SC1"  # regenerated only: its type
+    main(["check", str(model), "--today", TODAY.isoformat()])
+    assert f"{key('SC1', FLOW_2)} (#1 SC1)" in capsys.readouterr().out

@@ -16,22 +16,29 @@ NAME_LIMIT = 120
 """Longest control name; the whole text stays in the description."""
 
 
-def short_name(text: str, limit: int = NAME_LIMIT) -> str:
-    """The first line of ``text``, whole when it fits; else its first sentences that fit, else
-    its first words with an ellipsis (never a cut word)."""
-    first_line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
-    if len(first_line) <= limit:
-        return first_line
-    kept = ""
-    for sentence in _sentences(first_line):
-        candidate = f"{kept} {sentence}".strip()
-        if len(candidate) > limit:
+def whole_sentences(text: str, limit: int) -> str:
+    """The first sentences of ``text`` (as one line) that fit in ``limit`` characters, and at
+    least the first one whole: a sentence is never cut."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    sentences = _sentences(line)
+    kept = sentences[0] if sentences else ""
+    for sentence in sentences[1:]:
+        if len(kept) + 1 + len(sentence) > limit:
             break
-        kept = candidate
-    if kept:
+        kept = f"{kept} {sentence}"
+    return kept
+
+
+def short_name(text: str, limit: int = NAME_LIMIT) -> str:
+    """A name for ``text`` of at most ``limit`` characters: its first line's whole sentences
+    that fit, else its first words with an ellipsis (never a cut word)."""
+    first_line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    kept = whole_sentences(first_line, limit)
+    if len(kept) <= limit:
         return kept
-    words = first_line[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
-    return words + "…"
+    return first_line[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def _sentences(text: str) -> list[str]:

@@ -26,6 +26,7 @@ import json
 import re
 
 from threatdelta.errors import InputError, Location
+from threatdelta.formats.mitigations import whole_sentences
 from threatdelta.formats.tm7_kb import (
     KbCategory,
     KbThreatType,
@@ -103,6 +104,9 @@ _TAG = re.compile(r"<[^<>]{0,2000}>")
 _SPACE = re.compile(r"[ \t]+")
 
 MITIGATION_NAMES = ("PossibleMitigations", "Mitigation", "Mitigations")
+
+COUNTERMEASURE_NAME_LIMIT = 160
+"""Characters of a template's suggested mitigation shown as its name (whole sentences)."""
 """Threat metadata that carries the template's suggested mitigation text."""
 
 
@@ -199,10 +203,13 @@ def rule_for(
     countermeasure = None
     countermeasure_ids: tuple[str, ...] = ()
     if mitigation_text:
+        description = plain_text(mitigation_text)
         countermeasure = Countermeasure(
             id=f"tmt-{threat.id}",
-            name=f"Possible mitigations for {threat.title or threat.id}",
-            description=plain_text(mitigation_text),
+            # Its first sentences, never cut mid-sentence; the whole text is the description.
+            name=whole_sentences(description, COUNTERMEASURE_NAME_LIMIT)
+            or f"Possible mitigations for {threat.title or threat.id}",
+            description=description,
         )
         countermeasure_ids = (countermeasure.id,)
     all_texts = [value for values in threat.properties.values() for value in values]

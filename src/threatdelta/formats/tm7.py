@@ -224,6 +224,7 @@ def _stored_threat(threat: StoredThreat, kb: KnowledgeBase, path: str) -> Threat
         source=threat.source or None,
         target=threat.target or None,
         location=Location(path),
+        reference=threat.reference,
     )
 
 

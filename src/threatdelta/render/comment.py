@@ -17,10 +17,10 @@ from threatdelta.policy import Policy, at_or_above
 from threatdelta.register import Entry
 from threatdelta.render.data import countermeasure_names, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
-from threatdelta.render.review_data import decision_data, unverified_data
+from threatdelta.render.review_data import decision_data, scope_decisions_data, unverified_data
 from threatdelta.render.skeleton import ACCEPTANCE_LINES, Skeleton, build_skeleton
 from threatdelta.render.templates import render
-from threatdelta.review.reasons import DECISION_CODES, decision_text
+from threatdelta.review.reasons import DECISION_CODES
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
 from threatdelta.rules.pack import SEVERITIES
@@ -73,6 +73,7 @@ def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
     threat = entry.threat
     return {
         "key": threat.key,
+        "reference": entry.reference,
         "title": threat.title,
         "stride": threat.stride,
         "severity": entry.severity,
@@ -138,8 +139,8 @@ def _model_context(
             return items[:rows]
         return items
 
-    # A flow marked out of scope takes its threats away by a decision: shown as a status change
-    # (like an acceptance), with the reason, rather than among threats the design removed.
+    # A flow marked out of scope takes its threats away by a decision: shown among the risk
+    # decisions (like an acceptance), with the reason, not among threats the design removed.
     decisions = [r for r in review.resolved if r.code in DECISION_CODES]
     resolved = [r for r in review.resolved if r.code not in DECISION_CODES]
     unaddressed = sorted(review.unaddressed, key=_severity_order)
@@ -185,7 +186,12 @@ def _model_context(
         "new_total": len(review.new),
         "resolved": cap(
             [
-                {"key": r.entry.key, "title": r.entry.threat.title, "reason": r.reason}
+                {
+                    "key": r.entry.key,
+                    "reference": r.entry.reference,
+                    "title": r.entry.threat.title,
+                    "reason": r.reason,
+                }
                 for r in resolved
             ],
             "resolved threats",
@@ -197,6 +203,7 @@ def _model_context(
             [
                 {
                     "key": t.entry.key,
+                    "reference": t.entry.reference,
                     "title": t.entry.threat.title,
                     "before": t.before,
                     "after": status_label(t.entry) if t.after == t.entry.status else t.after,
@@ -204,25 +211,12 @@ def _model_context(
                     "reason": "",
                 }
                 for t in review.transitions
-            ]
-            + [
-                {
-                    "key": r.entry.key,
-                    "title": r.entry.threat.title,
-                    "before": r.entry.status,
-                    "after": "out of scope",
-                    "addressed": True,
-                    "reason": decision_text(r.entry.threat, review.head.model)
-                    if review.head is not None
-                    else r.reason,
-                }
-                for r in decisions
             ],
             "status changes",
         )
         if detail.sections
         else [],
-        "transitions_total": len(review.transitions) + len(decisions),
+        "transitions_total": len(review.transitions),
         "regressions": cap(
             [
                 {"message": r.message, "line": r.location.line if r.location else None}
@@ -231,8 +225,12 @@ def _model_context(
             "regressions",
         ),
         "regressions_total": len(review.regressions),
-        "decisions": cap(_decision_rows(review, policy), "risk decisions"),
-        "decisions_total": len(review.decisions),
+        "decisions": cap(
+            _decision_rows(review, policy)
+            + [row | {"flags": []} for row in scope_decisions_data(review)],
+            "risk decisions",
+        ),
+        "decisions_total": len(review.decisions) + len(decisions),
         "unverified": cap(unverified_data(review.scope), "unverified mitigations"),
         "skeleton": skeleton,
         "acceptance": "\n".join(ACCEPTANCE_LINES) + "\n",

@@ -82,6 +82,7 @@ def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, A
     threat = entry.threat
     data: dict[str, Any] = {
         "id": threat.key,
+        "reference": entry.reference,
         "rule": threat.rule_id,
         "stride": threat.stride,
         "stride_name": STRIDE_NAMES[threat.stride],

@@ -7,7 +7,7 @@ from typing import Any
 from threatdelta.register import Entry, Register, unverified
 from threatdelta.render.data import subject_label, threat_data
 from threatdelta.review.decisions import Decision
-from threatdelta.review.reasons import DECISION_CODES
+from threatdelta.review.reasons import DECISION_CODES, NO_REASON, decision_text
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
 from threatdelta.rules.pack import RulePack
@@ -28,6 +28,7 @@ def decision_data(decision: Decision) -> dict[str, Any]:
     assert disposition is not None
     return {
         "id": entry.key,
+        "reference": entry.reference,
         "title": entry.threat.title,
         "severity": entry.threat.severity,
         "status": entry.status,
@@ -41,6 +42,37 @@ def decision_data(decision: Decision) -> dict[str, Any]:
         "transferred_to": disposition.transferred_to or None,
         "line": disposition.location.line if disposition.location is not None else None,
     }
+
+
+def scope_decisions_data(review: Review) -> list[dict[str, Any]]:
+    """Threats the change took out of scope (a flow marked Out Of Scope), as decisions like an
+    acceptance: the author's reason is the justification."""
+    rows = []
+    for item in review.resolved:
+        if item.code not in DECISION_CODES:
+            continue
+        entry = item.entry
+        reason = decision_text(entry.threat, review.head.model) if review.head is not None else ""
+        given = reason != NO_REASON
+        rows.append(
+            {
+                "id": entry.key,
+                "reference": entry.reference,
+                "title": entry.threat.title,
+                "severity": entry.threat.severity,
+                "status": "out-of-scope",
+                "before": entry.status,
+                "downgrade": entry.status == "mitigated",
+                "addressed": given,
+                "justification": reason if given else "",
+                "approved_by": None,
+                "approved_on": None,
+                "expires": None,
+                "transferred_to": None,
+                "line": None,
+            }
+        )
+    return rows
 
 
 def unverified_data(entries: tuple[Entry, ...]) -> list[dict[str, Any]]:
@@ -100,7 +132,7 @@ def review_data(review: Review) -> dict[str, Any]:
             for r in review.regressions
         ],
         "unaddressed": _threats(review.unaddressed, head, pack),
-        "decisions": [decision_data(d) for d in review.decisions],
+        "decisions": [decision_data(d) for d in review.decisions] + scope_decisions_data(review),
         "unverified": unverified_data(review.scope),
         "counts": {
             "base": base.counts() if base is not None else None,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from threatdelta.register import unverified
+from threatdelta.register import Entry, unverified
 from threatdelta.render.escape import plain
 from threatdelta.review.reasons import DECISION_CODES, decision_text
 from threatdelta.review.revisions import ReviewSet
+
+
+def _key(entry: Entry) -> str:
+    """The threat key, with the source tool's short name for it when there is one."""
+    reference = f" ({plain(entry.reference, 40)})" if entry.reference else ""
+    return entry.key + reference
 
 
 def review_text(result: ReviewSet) -> str:
@@ -37,7 +43,7 @@ def review_text(result: ReviewSet) -> str:
             lines.append(
                 f"  UNADDRESSED [{entry.threat.stride}] {entry.severity:<8} {plain(entry.threat.title, 120)}"
             )
-            lines.append(f"      {entry.key}")
+            lines.append(f"      {_key(entry)}")
         for decision in review.decisions:
             entry = decision.entry
             disposition = entry.disposition
@@ -45,7 +51,7 @@ def review_text(result: ReviewSet) -> str:
             was = " (DOWNGRADE: was mitigated)" if decision.downgrade else ""
             lines.append(
                 f"  DECISION {entry.status}{was} [{entry.threat.severity}] "
-                f"{plain(entry.threat.title, 120)}  [{entry.key}]"
+                f"{plain(entry.threat.title, 120)}  [{_key(entry)}]"
             )
             lines.append(f"      justification: {plain(disposition.justification, 300)}")
             approved = disposition.approved_on.isoformat() if disposition.approved_on else "-"
@@ -59,13 +65,13 @@ def review_text(result: ReviewSet) -> str:
             if lacking:
                 lines.append(
                     f"  UNVERIFIED mitigated ({lacking}) {plain(entry.threat.title, 120)}  "
-                    f"[{entry.key}]"
+                    f"[{_key(entry)}]"
                 )
         unaddressed = {e.key for e in review.unaddressed}
         for entry in review.new:
             if entry.key not in unaddressed:
                 lines.append(
-                    f"  new ({entry.status}) {plain(entry.threat.title, 120)}  [{entry.key}]"
+                    f"  new ({entry.status}) {plain(entry.threat.title, 120)}  [{_key(entry)}]"
                 )
         for item in review.resolved:
             if item.code in DECISION_CODES:
@@ -74,16 +80,20 @@ def review_text(result: ReviewSet) -> str:
                     if review.head is not None
                     else item.reason
                 )
-                lines.append(f"  status {item.entry.status} -> out of scope: {item.entry.key}")
-                lines.append(f"      {plain(why, 200)}")
+                lines.append(
+                    f"  DECISION out of scope (was {item.entry.status}) "
+                    f"[{item.entry.threat.severity}] {plain(item.entry.threat.title, 120)}  "
+                    f"[{_key(item.entry)}]"
+                )
+                lines.append(f"      justification: {plain(why, 300)}")
                 continue
             lines.append(
                 f"  resolved {plain(item.entry.threat.title, 100)}: {plain(item.reason, 200)}"
             )
-            lines.append(f"      {item.entry.key}")
+            lines.append(f"      {_key(item.entry)}")
         for transition in review.transitions:
             after = transition.after
             if not transition.entry.addressed and after != "open":
                 after += " (not addressed)"
-            lines.append(f"  status {transition.before} -> {after}: {transition.entry.key}")
+            lines.append(f"  status {transition.before} -> {after}: {_key(transition.entry)}")
     return "\n".join(lines) + "\n"

@@ -85,7 +85,7 @@ def _header(entry: Entry, pack: RulePack | None) -> list[str]:
             pack.countermeasures[c].name if c in pack.countermeasures else c
             for c in threat.countermeasures
         ]
-        lines.append(f"  # suggested: {fence('; '.join(names), 200)}")
+        lines.append(f"  # suggested: {fence('; '.join(names), 700)}")
     return lines
 
 

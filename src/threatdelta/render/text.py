@@ -26,7 +26,8 @@ def register_text(data: dict[str, Any]) -> str:
             f"{mark}[{threat['stride']}] {threat['severity']:<8} {status:<14} "
             f"{plain(threat['title'], 120)}"
         )
-        lines.append(f"      {threat['id']}")
+        reference = threat.get("reference")
+        lines.append(f"      {threat['id']}" + (f" ({plain(reference, 40)})" if reference else ""))
         for problem in threat["problems"]:
             lines.append(f"      - {plain(problem['message'], 200)}")
     for orphan in data["orphaned_dispositions"]:

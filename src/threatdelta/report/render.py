@@ -78,6 +78,7 @@ def report_markdown(report: Report) -> str:
 
 CSV_COLUMNS = (
     "threat",
+    "reference",
     "title",
     "stride",
     "stride_name",
@@ -111,6 +112,7 @@ def report_csv(report: Report) -> str:
     for row in report.rows:
         base = [
             row.key,
+            row.reference,
             row.title,
             row.stride,
             STRIDE_NAMES.get(row.stride, row.stride),

@@ -104,6 +104,8 @@ class TraceRow:
     """Risk after controls (``none`` for a threat that does not apply)."""
     hazards: tuple[str, ...] = ()
     """Linked hazard ids from the safety risk file."""
+    reference: str = ""
+    """The source tool's short name for the threat (``#12 TH54``), shown next to the key."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def trace_rows(register: Register, exists: Mapping[str, bool]) -> tuple[TraceRow
         rows.append(
             TraceRow(
                 key=entry.key,
+                reference=entry.reference,
                 title=entry.threat.title,
                 stride=entry.threat.stride,
                 severity=entry.severity,

@@ -28,12 +28,16 @@ def scope_decision(flow_label: str, reason: str) -> str:
     return f"flow {flow_label} was marked out of scope: {reason}"
 
 
+NO_REASON = "no reason given"
+"""What :func:`decision_text` says when the author wrote no reason."""
+
+
 def decision_text(threat: Threat, head: Model) -> str:
     """The author's reason for the decision that took ``threat`` away (its flow's reason for
-    being out of scope), or a plain note that none was given."""
+    being out of scope), or :data:`NO_REASON`."""
     flow = head.flow(threat.flow) if threat.flow is not None else None
     reason = " ".join(flow.out_of_scope_reason.split()) if flow is not None else ""
-    return reason or "no reason given"
+    return reason or NO_REASON
 
 
 def _show(value: object) -> str:
