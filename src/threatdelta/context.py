@@ -279,6 +279,24 @@ def _words(values: tuple[str, ...]) -> str:
     return ", ".join(values) if values else "(none)"
 
 
+def _change_words(setting: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    """``'policy' adds approvers:app-developer``: for lists, what was added and removed (a long
+    policy read in full hides the one condition that changed); else both values."""
+    if setting == "policy":
+        old = tuple(old[0].split(",")) if old and old[0] != "none" else ()
+        new = tuple(new[0].split(",")) if new and new[0] != "none" else ()
+    added = [v for v in new if v not in old]
+    removed = [v for v in old if v not in new]
+    if not added and not removed:
+        return f"'{setting}' goes from {_words(old)} to {_words(new)}"
+    parts = []
+    if added:
+        parts.append(f"adds {', '.join(added)}")
+    if removed:
+        parts.append(f"removes {', '.join(removed)}")
+    return f"'{setting}' " + " and ".join(parts)
+
+
 def settings_changes(base: RunContext, head: RunContext) -> tuple[SettingsChange, ...]:
     """What the head would change in the gate's settings (nothing the overrides fix)."""
     changes: list[SettingsChange] = []
@@ -307,12 +325,7 @@ def settings_changes(base: RunContext, head: RunContext) -> tuple[SettingsChange
     ):
         if old != new:
             changes.append(
-                SettingsChange(
-                    setting,
-                    _words(old),
-                    _words(new),
-                    f"'{setting}' goes from {_words(old)} to {_words(new)}",
-                )
+                SettingsChange(setting, _words(old), _words(new), _change_words(setting, old, new))
             )
     if (
         base.config.rules == head.config.rules

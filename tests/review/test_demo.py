@@ -39,7 +39,8 @@ def test_the_demo_comment_shows_exactly_what_the_change_did(
     assert "0 at base →" in body
     visible = body.split("<details>", 1)[0]
     # the gate's own settings: changed by the pull request, applied only after the merge
-    assert "**Gate settings changed.**" in visible and "app-developer" in visible
+    assert "**Gate settings changed.**" in visible
+    assert "'policy' adds approvers:app-developer" in visible
     # the acceptances in plain sight, the downgrade called so, the unlisted approver flagged
     assert "**Risk decisions in this change** (2)" in visible
     rows = {
