@@ -8,7 +8,7 @@ on a native model and the built-in pack runs on a .tm7.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import NEEDS, Asset, Boundary, Element, Flow, Model, Value
@@ -87,12 +87,19 @@ def _need(asset: Asset, need: str) -> str:
 DATA_ATTRIBUTES = frozenset({"data_confidentiality", "data_integrity", "data_availability"})
 
 
-def _lookup(properties: Mapping[str, Value], name: str) -> Value:
+_NO_NAMES: Mapping[str, str] = {}
+
+
+def _lookup(
+    properties: Mapping[str, Value], name: str, names: Mapping[str, str] = _NO_NAMES
+) -> Value:
+    """A property by ``name``, else by its other vocabulary's name, else by the pack's other
+    name for it (a TMT attribute GUID and the readable name a converted model uses)."""
     if name in properties:
         return properties[name]
-    alias = _ALIASES.get(name)
-    if alias is not None and alias in properties:
-        return properties[alias]
+    for alias in (_ALIASES.get(name), names.get(name)):
+        if alias is not None and alias in properties:
+            return properties[alias]
     return None
 
 
@@ -113,6 +120,8 @@ class ElementSubject:
     """Structural facts of its model."""
     types: frozenset[str]
     """Every type id on its chain."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Other names of properties (both directions), from the rule pack."""
 
     def is_type(self, type_id: str) -> bool:
         """Type test through the chain."""
@@ -139,7 +148,7 @@ class ElementSubject:
             return element.essential_performance
         if name == "has_hazards":
             return bool(element.hazards)
-        value = _lookup(element.properties, name)
+        value = _lookup(element.properties, name, self.names)
         if value is None and (name.startswith("carries_") or name in DATA_ATTRIBUTES):
             return data_attribute(self.facts.model, self.facts.data_of(element), name)
         if value is None and name == "installs_firmware":
@@ -165,6 +174,8 @@ class FlowSubject:
     """Every type id on the chains of the boundaries it crosses."""
     reverse: bool = False
     """Seen in the target-to-source direction (the reply leg of a bidirectional flow)."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Other names of properties (both directions), from the rule pack."""
 
     def is_type(self, type_id: str) -> bool:
         """Type test through the chain."""
@@ -197,7 +208,7 @@ class FlowSubject:
             return flow.essential_performance
         if name == "has_hazards":
             return bool(flow.hazards)
-        value = _lookup(flow.properties, name)
+        value = _lookup(flow.properties, name, self.names)
         if value is not None:
             return value
         if name.startswith("carries_") or name in DATA_ATTRIBUTES:
@@ -290,13 +301,24 @@ class SubjectFactory:
     facts: ModelFacts
     type_parents: Mapping[str, str]
     core_generics: bool = False
+    property_names: Mapping[str, str] = field(default_factory=dict)
+    """The pack's attribute ids -> readable property names (see ``RulePack.property_names``)."""
 
     @classmethod
     def for_pack(cls, facts: ModelFacts, pack: RulePack) -> SubjectFactory:
         """The factory for running ``pack``: core generic ids unless it is a TMT template."""
-        return cls(facts, pack.type_parents, core_generics=pack.key_style != "tmt")
+        return cls(
+            facts,
+            pack.type_parents,
+            core_generics=pack.key_style != "tmt",
+            property_names=pack.property_names,
+        )
 
     def __post_init__(self) -> None:
+        self._names = {
+            **{v: k for k, v in self.property_names.items()},
+            **self.property_names,
+        }
         self._elements: dict[str, ElementSubject] = {}
         self._flows: dict[tuple[str, bool], FlowSubject] = {}
 
@@ -307,7 +329,7 @@ class SubjectFactory:
             types = _full_chain(element.type_chain, self.type_parents)
             if self.core_generics:
                 types |= {GENERIC_BY_ELEMENT_TYPE[element.type]}
-            subject = ElementSubject(element, self.facts, types)
+            subject = ElementSubject(element, self.facts, types, self._names)
             self._elements[element.id] = subject
         return subject
 
@@ -327,6 +349,6 @@ class SubjectFactory:
             types = _full_chain(flow.type_chain, self.type_parents)
             if self.core_generics:
                 types |= {FLOW_TYPE}
-            subject = FlowSubject(flow, self.facts, types, frozenset(crossed), reverse)
+            subject = FlowSubject(flow, self.facts, types, frozenset(crossed), reverse, self._names)
             self._flows[(flow.id, reverse)] = subject
         return subject

@@ -187,3 +187,71 @@ def test_every_sample_converts(
         native.read(out.encode(), "threatmodel.yaml")
     else:
         otm.read(out.encode(), "model.otm.json")
+
+
+def test_tm7_attribute_guids_become_readable_names_the_template_still_finds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.formats.fixtures.tm7.fidelity_fixtures import (
+        FLOW_1,
+        FLOW_2,
+        Connector,
+        fidelity_tm7,
+    )
+
+    from threatdelta.engine import enumerate_threats
+    from threatdelta.formats import native, tm7
+
+    data = fidelity_tm7(
+        (
+            Connector(FLOW_1, "Request", out_of_scope=True, reason="Bench only"),
+            Connector(FLOW_2, "Reply"),
+        )
+    )
+    source = tmp_path / "ward.tm7"
+    source.write_bytes(data)
+    out = tmp_path / "ward.yaml"
+    assert main(["convert", str(source), "--to", "native", "-o", str(out)]) == 0
+    capsys.readouterr()
+    text = out.read_text()
+    assert "71f3d9aa" not in text and "752473b6" not in text
+    assert "out_of_scope: true" in text and "out_of_scope_reason: Bench only" in text
+    converted = native.read(out.read_bytes(), str(out)).model
+    request = converted.flow(FLOW_1)
+    assert request is not None and request.out_of_scope
+    assert request.out_of_scope_reason == "Bench only"
+    # And back: the template, as a rule pack on the converted model, reads the GUID-named
+    # attribute under its readable name and finds exactly the threats it finds in the .tm7.
+    parsed = tm7.read(data, str(source))
+    assert parsed.pack is not None
+    assert parsed.pack.property_names["71f3d9aa-b8ef-4e54-8126-607a1d903103"] == "out_of_scope"
+    original = {t.key for t in enumerate_threats(parsed.model, parsed.pack)}
+    again = {t.key for t in enumerate_threats(converted, parsed.pack)}
+    assert original == again and original
+
+
+def test_a_template_filter_on_a_guid_attribute_reads_the_converted_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from threatdelta.engine import enumerate_threats
+    from threatdelta.formats import tm7
+    from threatdelta.model.graph import facts
+    from threatdelta.subjects import SubjectFactory
+
+    source = FIXTURES / "tm7" / "two_tabs.tm7"
+    out = tmp_path / "pump.yaml"
+    assert main(["convert", str(source), "--to", "native", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert "firmware_signed:" in out.read_text()
+    parsed = tm7.read(source.read_bytes(), str(source))
+    assert parsed.pack is not None
+    converted = native.read(out.read_bytes(), str(out)).model
+
+    firmware = "5e1c0b4a-6a43-4f55-9b38-0f4c6a1d2e77"  # "Firmware signed" in the template
+    controller = converted.element("33333333-0000-4000-8000-000000000002")
+    assert controller is not None and firmware not in controller.properties
+    subject = SubjectFactory.for_pack(facts(converted), parsed.pack).element(controller)
+    assert subject.attribute(firmware) == "Select"
+    assert {
+        t.key for t in enumerate_threats(parsed.model, parsed.pack) if t.rule_id == "DEMO5"
+    } == {t.key for t in enumerate_threats(converted, parsed.pack) if t.rule_id == "DEMO5"}

@@ -2,7 +2,9 @@
 
 The reader is picked by sniffing the file (or named with ``--from``); the model's decisions file
 (``MODEL.threatdelta.yaml``), when there is one, is read with it, so converting to native YAML
-carries its decisions into the model. What the target format
+carries its decisions into the model. A .tm7's attributes named by GUID are written under
+readable names (``out_of_scope``, ``show_boundary_threats``), which the .tm7's template, used as
+a rule pack on the converted model, still finds. What the target format
 cannot hold is never dropped silently: each loss is printed on stderr as
 ``threatdelta: convert: <what> is not kept by <format>``, and the conversion still succeeds.
 """
@@ -20,6 +22,7 @@ from threatdelta.errors import EXIT_PASS, InputError, Location
 from threatdelta.formats import native_writer, otm_writer
 from threatdelta.formats.native_writer import Written
 from threatdelta.formats.registry import FORMAT_NAMES, read_model
+from threatdelta.formats.writing import with_readable_properties
 from threatdelta.model.model import Model
 
 WRITERS: dict[str, Callable[[Model], Written]] = {
@@ -65,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
     parsed = read_model(data, path, args.source_format, decisions=decisions)
     for warning in parsed.warnings:
         say(f"threatdelta: convert: warning: {warning}")
-    written = WRITERS[args.to](parsed.model)
+    model = parsed.model
+    if parsed.pack is not None:
+        # A .tm7's attributes named by GUID are written under readable names; the template
+        # still finds them (its rule pack knows both names).
+        model = with_readable_properties(model, parsed.pack.property_names)
+    written = WRITERS[args.to](model)
     if args.output:
         out = Path(args.output)
         try:

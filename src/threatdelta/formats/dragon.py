@@ -62,6 +62,7 @@ from threatdelta.model.model import (
     Model,
     Value,
     frozen_props,
+    scope_of,
 )
 from threatdelta.model.nesting import chains, check_nesting
 from threatdelta.model.types import boundary_chain, element_chain, flow_chain
@@ -668,6 +669,8 @@ class _Reader:
             crosses=crosses,
             description=_text(cell.data.get("description")),
             location=self._of_id(cell.id),
+            out_of_scope=scope_of(props)[0],
+            out_of_scope_reason=scope_of(props)[1],
         )
 
     def _crossings(

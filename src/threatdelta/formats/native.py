@@ -39,6 +39,7 @@ from threatdelta.model.model import (
     Model,
     frozen_controls,
     frozen_props,
+    scope_of,
 )
 from threatdelta.model.types import (
     ELEMENT_KINDS,
@@ -733,6 +734,8 @@ def build_model(doc: YamlDocument) -> Model:
             data=tuple(item.get("data", ())),
             description=item.get("description", ""),
             location=doc.location(["flows", index]),
+            out_of_scope=scope_of(item.get("properties"))[0],
+            out_of_scope_reason=scope_of(item.get("properties"))[1],
             implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
         )
         for index, item in _items(data, "flows")

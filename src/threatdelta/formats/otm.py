@@ -46,6 +46,7 @@ from threatdelta.model.model import (
     Model,
     Value,
     frozen_props,
+    scope_of,
 )
 from threatdelta.model.types import boundary_chain, element_chain, flow_chain
 from threatdelta.rules.pack import Severity, Stride
@@ -609,6 +610,8 @@ class _Reader:
                     type_chain=flow_chain(protocol),
                     description=_string(item.get("description")),
                     location=self.doc.at(pointer),
+                    out_of_scope=scope_of(props)[0],
+                    out_of_scope_reason=scope_of(props)[1],
                 )
             )
         return flows

@@ -33,6 +33,7 @@ from threatdelta.formats.tm7_kb import (
     KnowledgeBase,
     find_knowledge_base,
     read_knowledge_base,
+    readable_names,
 )
 from threatdelta.formats.tm7_xml import local_name, parse_xml
 from threatdelta.model.types import ROOT
@@ -254,6 +255,7 @@ def pack_from_kb(kb: KnowledgeBase, path: str) -> RulePack:
         countermeasures=countermeasures,
         key_style="tmt",
         type_parents=parents,
+        property_names=readable_names(kb),
         digest=_digest(rules, parents),
     )
 

@@ -9,6 +9,7 @@ reads either into the same frozen dataclasses. Turning threat types into rules i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -163,6 +164,46 @@ class KnowledgeBase:
                 if attribute.name == name:
                     return attribute
         return None
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+WELL_KNOWN_NAMES: dict[str, str] = {
+    "71f3d9aa-b8ef-4e54-8126-607a1d903103": "out_of_scope",
+    "752473b6-52d4-4776-9a24-202153f7d579": "out_of_scope_reason",
+}
+"""The tool's own attributes on every stencil, by the property names threatdelta uses for them
+(as Threat Dragon's ``outOfScope`` / ``reasonOutOfScope`` are read)."""
+
+
+def readable_name(display_name: str) -> str:
+    """A property name from a display name: ``Show Boundary Threats`` -> ``show_boundary_threats``."""
+    return re.sub(r"[^a-z0-9]+", "_", display_name.casefold()).strip("_")
+
+
+def readable_names(kb: KnowledgeBase) -> dict[str, str]:
+    """GUID-named attributes of the template -> readable property names (from their display
+    names), for writing a model in a format meant to be read by people. Names stay unique: a
+    display name that two different attributes share, or that is already an attribute name,
+    gets the GUID's first block appended."""
+    plain = {a.name for t in kb.types.values() for a in t.attributes if not _GUID.match(a.name)}
+    labels: dict[str, str] = {}
+    for kb_type in kb.types.values():
+        for attribute in kb_type.attributes:
+            if _GUID.match(attribute.name):
+                labels.setdefault(attribute.name, attribute.display_name)
+    result: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for guid in sorted(labels):
+        name = WELL_KNOWN_NAMES.get(guid) or readable_name(labels[guid]) or guid
+        owner = taken.get(name)
+        if name in plain or (owner is not None and labels[owner] != labels[guid]):
+            name = f"{name}_{guid.split('-')[0]}"
+        taken.setdefault(name, guid)
+        result[guid] = name
+    for guid, name in WELL_KNOWN_NAMES.items():
+        result.setdefault(guid, name)
+    return result
 
 
 def find_knowledge_base(root: XmlElement) -> XmlElement | None:

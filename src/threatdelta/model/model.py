@@ -46,6 +46,21 @@ def frozen_controls(
     return MappingProxyType({k: tuple(mapping[k]) for k in sorted(mapping)})
 
 
+OUT_OF_SCOPE_PROPERTY = "out_of_scope"
+"""The property that marks a flow out of scope in formats that keep it as a property (native
+YAML, Threat Dragon's ``outOfScope``, OTM attributes, a converted .tm7)."""
+
+OUT_OF_SCOPE_REASON_PROPERTY = "out_of_scope_reason"
+"""The property holding why the flow is out of scope."""
+
+
+def scope_of(props: Mapping[str, Value] | None) -> tuple[bool, str]:
+    """``(out_of_scope, reason)`` as a flow's properties say it."""
+    if not props or props.get(OUT_OF_SCOPE_PROPERTY) is not True:
+        return False, ""
+    return True, str(props.get(OUT_OF_SCOPE_REASON_PROPERTY) or "").strip()
+
+
 def frozen_props(props: Mapping[str, Value] | None) -> Mapping[str, Value]:
     """A read-only copy of ``props``, with keys sorted so iteration is deterministic."""
     if not props:

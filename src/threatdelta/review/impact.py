@@ -116,6 +116,9 @@ def read_attributes(*packs: RulePack) -> frozenset[str]:
             for expr in (rule.include, rule.exclude):
                 if expr is not None:
                     names.update(attr for _, attr in referenced_attributes(expr))  # type: ignore[arg-type]
+    for pack in packs:
+        other = {**{v: k for k, v in pack.property_names.items()}, **pack.property_names}
+        names.update(other[n] for n in list(names) if n in other)
     names.update(NATIVE_TO_TMT[n] for n in list(names) if n in NATIVE_TO_TMT)
     names.update(n for n, tmt in NATIVE_TO_TMT.items() if tmt in names)
     return frozenset(names)
@@ -192,11 +195,14 @@ def condition_scope(base: Model, head: Model, diff: ModelDiff, *packs: RulePack)
     """The :class:`ConditionScope` of the change from ``base`` to ``head`` for ``packs``' rules."""
     reads: dict[str, set[str]] = {}
     for pack in packs:
+        other = {**{v: k for k, v in pack.property_names.items()}, **pack.property_names}
         for rule in pack.rules:
             names = reads.setdefault(rule.id, set())
             for expr in (rule.include, rule.exclude):
                 if expr is not None:
-                    names.update(attr for _, attr in referenced_attributes(expr))  # type: ignore[arg-type]
+                    read = {attr for _, attr in referenced_attributes(expr)}  # type: ignore[arg-type]
+                    names.update(read)
+                    names.update(other[a] for a in read if a in other)
     properties: dict[str, set[str]] = {}
     for change in diff.fields:
         if change.kind in ("elements", "flows") and change.field.startswith("properties."):

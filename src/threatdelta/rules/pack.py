@@ -152,5 +152,9 @@ class RulePack:
     """How threat keys are built."""
     type_parents: Mapping[str, str] = field(default_factory=dict)
     """Extra type tree (child type id -> parent type id), e.g. a TMT template's stencils."""
+    property_names: Mapping[str, str] = field(default_factory=dict)
+    """Attribute ids the rules may read (a TMT template's GUID-named attributes) -> the
+    readable property name a converted model writes instead (``out_of_scope``); a rule asking
+    for either finds the property under the other."""
     digest: str = ""
     """Content hash of the pack source, for caches and reports."""
