@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tests.e2e.harness import LOG_ELEMENTS, LOG_FLOWS, GitRepo, model
 
+from threatdelta.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "ci.md"
 BIN = Path(sys.executable).parent
@@ -89,3 +91,13 @@ def test_a_broken_model_is_exit_2_with_its_line(tmp_path: Path) -> None:
     result = _run_gate(clone)
     assert result.returncode == 2
     assert "threatmodel.yaml:13:5:" in result.stderr
+
+
+def test_the_code_quality_format_for_branch_pipelines(tmp_path: Path) -> None:
+    clone = _clone_with_change(tmp_path, model(LOG_ELEMENTS, LOG_FLOWS))
+    out = clone / "cq.json"
+    args = ["-C", str(clone), "--base", "origin/main", "--format", "codequality", "-o", str(out)]
+    assert main(["review", *args]) == 1
+    findings = json.loads((clone / "cq.json").read_text(encoding="utf-8"))
+    assert any("process-tampering@log-service" in f["description"] for f in findings)
+    assert {f["location"]["path"] for f in findings} == {"threatmodel.yaml"}

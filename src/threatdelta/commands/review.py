@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from threatdelta.render.data import dumps
 from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
-FORMATS = ("markdown", "json", "text", "sarif")
+FORMATS = ("markdown", "json", "text", "sarif", "codequality")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -103,6 +104,11 @@ def render_review(result: ReviewSet, fmt: str) -> str:
     """The report in one of :data:`FORMATS`."""
     if fmt == "json":
         return dumps(review_set_data(result))
+    if fmt == "codequality":
+        from threatdelta.action.annotations import review_annotations
+        from threatdelta.publish.codequality import code_quality_report
+
+        return json.dumps(code_quality_report(review_annotations(result)), indent=2) + "\n"
     if fmt == "sarif":
         from threatdelta.render.sarif import review_sarif
 
