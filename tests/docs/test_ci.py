@@ -32,8 +32,7 @@ def _clone_with_change(tmp: Path, head_model: str) -> Path:
     upstream.commit({"threatmodel.yaml": model()}, "base")
     clone = tmp / "clone"
     subprocess.run(["git", "clone", "-q", str(upstream.root), str(clone)], check=True)
-    work = GitRepo.__new__(GitRepo)
-    work.root = clone
+    work = GitRepo(clone)  # an existing repository: init leaves it as it is
     work.git("checkout", "-q", "-b", "change")
     work.commit({"threatmodel.yaml": head_model}, "the change")
     return clone
