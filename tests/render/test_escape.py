@@ -178,3 +178,7 @@ def test_gitlab_references_and_cross_project_references_do_not_link() -> None:
         out = md(text)
         assert prefix + ZERO_WIDTH_JOINER in out.replace("&amp;", "&").replace("\\", ""), text
     assert md("50 % less & more ~ fine") == "50 % less &amp; more \\~ fine"
+
+
+def test_an_email_whose_domain_needs_a_markdown_escape_is_not_linked() -> None:
+    assert md("_@_x.example") == "\\_@" + ZERO_WIDTH_JOINER + "\\_x.example"
