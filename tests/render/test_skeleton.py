@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from threatdelta.assess import Assessment, assess_bytes
 from threatdelta.register import Entry
@@ -144,3 +147,69 @@ def test_a_model_without_threats_or_controls_gets_the_section_headers() -> None:
     assert skeleton.threats.startswith("threats:\n") and skeleton.controls.startswith("controls:\n")
     assert skeleton.replacements == ()
     _assess(paste(bare, skeleton))
+
+
+BARE = MODEL.split("controls:\n", 1)[0]
+KEYS = sorted(e.key for e in _assess(BARE).register.entries)
+TLS = "  - {id: x509-authentication, name: Device certificates, status: verified, evidence: [PT-1#F-1]}\n"
+
+
+@st.composite
+def _entry(draw: st.DrawFn) -> dict[str, object]:
+    status = draw(
+        st.sampled_from(["open", "mitigated", "accepted", "transferred", "not-applicable"])
+    )
+    entry: dict[str, object] = {"status": status}
+    if status == "mitigated":
+        entry["controls"] = draw(
+            st.lists(
+                st.sampled_from(["x509-authentication", "ghost", "CONTROL-ID"]),
+                max_size=2,
+                unique=True,
+            )
+        )
+    elif status != "open":
+        entry["justification"] = draw(
+            st.sampled_from(["", "Written by a person.", "Why the residual risk is acceptable."])
+        )
+        if status in ("accepted", "transferred"):
+            entry["approved_by"] = draw(st.sampled_from(["", "lead", "WHO"]))
+            if draw(st.booleans()):
+                entry["expires"] = draw(st.sampled_from(["2026-01-31", "2027-12-31"]))
+        if status == "transferred":
+            entry["transferred_to"] = draw(st.sampled_from(["", "Hospital IT", "WHOM"]))
+    return entry
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    decided=st.dictionaries(st.sampled_from(KEYS), _entry(), max_size=8),
+    with_controls=st.booleans(),
+    compact=st.booleans(),
+)
+def test_any_skeleton_pasted_as_it_stands_parses_and_decides_nothing(
+    decided: dict[str, dict[str, object]], with_controls: bool, compact: bool
+) -> None:
+    text = BARE + ("controls:\n" + TLS if with_controls else "")
+    if decided:
+        text += "threats:\n" + "".join(
+            f"  {json.dumps(k)}: {json.dumps(v)}\n" for k, v in sorted(decided.items())
+        )
+    before = _assess(text)
+    skeleton = build_skeleton(_open(before), before.register.model, before.pack, compact=compact)
+    for item in skeleton.replacements:
+        kept = [
+            line
+            for line in text.splitlines(keepends=True)
+            if not line.startswith(f"  {json.dumps(item.key)}:")
+        ]
+        text = "".join(kept)
+        if "\nthreats:\n" not in text:
+            text += "threats:\n"
+        text = text.replace("\nthreats:\n", "\nthreats:\n" + item.text, 1)
+    after = _assess(paste(text, skeleton))  # parses: no duplicate key, valid values
+    assert {e.key for e in _open(after)} == {e.key for e in _open(before)}
+    defined = {c.id for c in after.register.model.controls}
+    for entry in after.register.model.dispositions.values():
+        if entry.key in skeleton.threats:
+            assert set(entry.controls) <= defined | {"CONTROL-ID"}
