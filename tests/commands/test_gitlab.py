@@ -85,6 +85,7 @@ def test_reports_go_where_asked(job: GitLabHarness, tmp_path: Path) -> None:
     assert result.code == 0
     assert {p.name for p in out.iterdir()} == {
         "gl-code-quality-report.json",
+        "threatdelta-junit.xml",
         "threatdelta.env",
         "threatdelta-report.md",
         "r.json",

@@ -100,3 +100,13 @@ def test_the_code_quality_format_for_branch_pipelines(tmp_path: Path) -> None:
     findings = json.loads((clone / "cq.json").read_text(encoding="utf-8"))
     assert any("process-tampering@log-service" in f["description"] for f in findings)
     assert {f["location"]["path"] for f in findings} == {"threatmodel.yaml"}
+
+
+def test_the_junit_format_for_ci_test_reports(tmp_path: Path) -> None:
+    clone = _clone_with_change(tmp_path, model(LOG_ELEMENTS, LOG_FLOWS))
+    out = clone / "junit.xml"
+    args = ["-C", str(clone), "--base", "origin/main", "--format", "junit", "-o", str(out)]
+    assert main(["review", *args]) == 1
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "process-tampering@log-service" in text
+    assert 'failures="0"' not in text

@@ -44,6 +44,7 @@ VARIABLES = (
 
 REPORT_FILES = (
     "gl-code-quality-report.json",
+    "threatdelta-junit.xml",
     "threatdelta.env",
     "threatdelta-report.json",
     "threatdelta-report.md",

@@ -73,6 +73,9 @@ def test_code_quality_findings_sit_on_the_models_lines(gitlab_job: GitLabHarness
         line = lines[finding["location"]["lines"]["begin"] - 1]
         assert f"id: {subject}" in line, (key, line)
     assert len({f["fingerprint"] for f in findings}) == len(findings)
+    junit = job.file("threatdelta-junit.xml")
+    assert all(f"{key}" in junit for key in unaddressed)
+    assert f'failures="{len([f for f in findings if f["severity"] != "info"])}"' in junit
     # the same findings on a rerun keep their fingerprints (GitLab compares them across runs)
     again = gitlab_job.run(base, head).code_quality
     assert [f["fingerprint"] for f in again] == [f["fingerprint"] for f in findings]

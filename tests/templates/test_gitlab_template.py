@@ -16,7 +16,13 @@ from tests.fakegitlab import FakeGitLab
 from tests.fakegitlab.fixture import fake_gitlab  # noqa: F401
 
 from threatdelta.commands.gitlab import ENV_PREFIX, OPTIONS
-from threatdelta.host.gitlab_ci import CODE_QUALITY_FILE, DOTENV_FILE, JSON_FILE, MARKDOWN_FILE
+from threatdelta.host.gitlab_ci import (
+    CODE_QUALITY_FILE,
+    DOTENV_FILE,
+    JSON_FILE,
+    JUNIT_FILE,
+    MARKDOWN_FILE,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "templates" / "threatdelta.gitlab-ci.yml"
@@ -43,7 +49,11 @@ def test_the_job_runs_only_in_merge_request_pipelines_with_the_whole_history() -
 def test_the_artifacts_are_the_files_the_command_writes() -> None:
     artifacts = _template()[".threatdelta"]["artifacts"]
     assert artifacts["when"] == "always"  # a failing verdict still uploads its reports
-    assert artifacts["reports"] == {"codequality": CODE_QUALITY_FILE, "dotenv": DOTENV_FILE}
+    assert artifacts["reports"] == {
+        "codequality": CODE_QUALITY_FILE,
+        "junit": JUNIT_FILE,
+        "dotenv": DOTENV_FILE,
+    }
     assert set(artifacts["paths"]) == {MARKDOWN_FILE, JSON_FILE}
 
 

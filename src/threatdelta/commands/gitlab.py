@@ -38,8 +38,9 @@ def add_parser(subparsers: Any) -> None:
         "variables (CI_MERGE_REQUEST_IID, CI_MERGE_REQUEST_DIFF_BASE_SHA, CI_COMMIT_SHA, "
         "CI_PROJECT_ID, CI_API_V4_URL, CI_SERVER_URL), reviews its base against its head (both "
         "must be in the checkout: GIT_DEPTH 0), keeps one sticky note on the merge request, "
-        "writes gl-code-quality-report.json, threatdelta.env, threatdelta-report.md and "
-        "threatdelta-report.json, and exits 0 (pass), 1 (fail) or 2 (bad input). The token "
+        "writes gl-code-quality-report.json, threatdelta-junit.xml, threatdelta.env, "
+        "threatdelta-report.md and threatdelta-report.json, and exits 0 (pass), 1 (fail) or 2 "
+        "(bad input). The token "
         "comes from THREATDELTA_GITLAB_TOKEN (a project or group access token with the 'api' "
         "scope; CI_JOB_TOKEN cannot write notes), never from the command line. Each option may "
         "also be given as the environment variable named in its help.",

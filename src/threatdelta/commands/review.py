@@ -16,7 +16,7 @@ from threatdelta.render.data import dumps
 from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
-FORMATS = ("markdown", "json", "text", "sarif", "codequality")
+FORMATS = ("markdown", "json", "text", "sarif", "codequality", "junit")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -109,6 +109,11 @@ def render_review(result: ReviewSet, fmt: str) -> str:
         from threatdelta.publish.codequality import code_quality_report
 
         return json.dumps(code_quality_report(review_annotations(result)), indent=2) + "\n"
+    if fmt == "junit":
+        from threatdelta.action.annotations import review_annotations
+        from threatdelta.publish.junit import junit_report
+
+        return junit_report(review_annotations(result))
     if fmt == "sarif":
         from threatdelta.render.sarif import review_sarif
 

@@ -1,5 +1,5 @@
 """GitLab CI as a host: the merge request from GitLab's predefined variables, the job's report
-files (Code Quality, dotenv, markdown, JSON), findings in the job log, and the GitLab publisher.
+files (Code Quality, JUnit, dotenv, markdown, JSON), findings in the job log, and the GitLab publisher.
 
 This module loads python-gitlab (through the publisher), so only the ``gitlab`` command imports
 it, and only when it runs.
@@ -23,6 +23,8 @@ from threatdelta.publish.codequality import code_quality_report
 from threatdelta.publish.deadline import PublishLimits
 from threatdelta.publish.gitlab import NOTE_LIMIT, REPORT_ARTIFACT, GitLabPublisher
 from threatdelta.publish.interface import Annotation, Publisher, PublishResult
+from threatdelta.publish.junit import FILE_NAME as JUNIT_FILE
+from threatdelta.publish.junit import junit_report
 
 TOKEN_VARIABLE = "THREATDELTA_GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Where the token for notes is read from."""
@@ -244,6 +246,18 @@ class GitLabCI:
             + "\n",
         )
         error = outcome.verdict == "error"
+        self._write(
+            JUNIT_FILE,
+            junit_report(
+                outcome.annotations,
+                error=(
+                    f"threatdelta could not review this merge request: the job log and "
+                    f"{MARKDOWN_FILE} say why"
+                    if error
+                    else None
+                ),
+            ),
+        )
         counts = ("", "") if error else (str(outcome.new), str(outcome.unaddressed))
         values = (outcome.verdict, *counts, outcome.comment_url)
         self._dotenv = dict(zip(DOTENV_NAMES, values, strict=True))
