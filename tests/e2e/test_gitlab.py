@@ -9,7 +9,7 @@ import socket
 from tests.e2e.gitlab_harness import BOT, JOB_TOKEN, MR, PROJECT, PROJECT_PATH, TOKEN, GitLabHarness
 from tests.e2e.harness import LOG_ELEMENTS, LOG_FLOWS, model
 
-from threatdelta.publish.gitlab import OUTDATED_SUMMARY, READONLY_LINE
+from threatdelta.publish.gitlab import NOTE_LIMIT, OUTDATED_SUMMARY, READONLY_LINE
 from threatdelta.publish.sticky import head_marker, read_markers, sticky_marker
 
 NOTES = rf"/projects/{PROJECT}/merge_requests/{MR}/notes"
@@ -349,3 +349,33 @@ def test_a_gitlab_that_never_answers_is_left_at_the_deadline_with_the_verdict_on
     assert job.dotenv["THREATDELTA_VERDICT"] == "fail"
     assert "within the 2s allowed for publishing" in job.stdout
     assert "process-tampering@log-service" in job.markdown
+
+
+def test_a_review_too_long_for_github_fits_gitlabs_note_limit(gitlab_job: GitLabHarness) -> None:
+    n = 200
+    elements = "".join(
+        f"  - {{id: p{i}, name: Process {i}, type: process, kind: web-service, boundary: device}}\n"
+        for i in range(n)
+    )
+    flows = "".join(
+        f"  - {{id: f{i}, from: p{i}, to: p{(i + 1) % n}, protocol: tcp}}\n"
+        f"  - {{id: g{i}, from: nurse, to: p{i}, protocol: udp}}\n"
+        for i in range(n)
+    )
+    base = gitlab_job.repo.commit({"threatmodel.yaml": model()}, "base")
+    head = gitlab_job.repo.commit({"threatmodel.yaml": model(elements, flows)}, "huge")
+    gitlab_job.open_merge_request(base, head)
+
+    job = gitlab_job.run(base, head)
+
+    keys = [t["id"] for m in job.report["models"] for t in m["unaddressed"]]
+    assert len(keys) > 2000
+    (note,) = gitlab_job.notes()
+    assert 65_536 < len(note.body) <= NOTE_LIMIT
+    assert "GitHub" not in note.body
+    in_note = [k for k in keys if f"`{k}`" in note.body or f"<code>{k}</code>" in note.body]
+    assert len(in_note) == len(keys)  # GitHub's comment shows under a tenth of them
+    # what did not fit (the diagram, the paste block) is named, with where to find it
+    assert "Left out to fit GitLab's comment limit" in note.body
+    assert "The job's threatdelta-report.md artifact has the full report" in note.body
+    assert all(k in job.markdown for k in keys)
