@@ -143,6 +143,9 @@ class FakeGitLab:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.url = ""
+        self.link_base: str | None = None
+        """When set, pagination links name this address (the instance's external URL, as GitLab
+        behind a proxy does) instead of the one the client used."""
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -474,7 +477,7 @@ class FakeGitLab:
         items.sort(key=lambda n: (getattr(n, order_by), n.id), reverse=sort == "desc")
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
-        base = f"{self.url}/api/v4{path}"
+        base = f"{self.link_base or self.url}/api/v4{path}"
 
         def link(p: int, rel: str) -> str:
             params = {k: v for k, v in query.items() if k != "page"}

@@ -200,6 +200,18 @@ def test_more_than_a_hundred_notes_are_paged_through(env: Env) -> None:
     assert len([n for n in env.notes() if n.username == BOT]) == 1
 
 
+def test_pagination_links_to_the_external_address_are_followed_where_the_job_reaches_gitlab(
+    env: Env,
+) -> None:
+    env.publish(publication("first"))
+    for i in range(120):
+        env.fake.add_note(PROJECT, MR, f"chatter {i}", "alice")
+    env.fake.link_base = "https://gitlab.internal.example"  # not reachable from the job
+    run = env.publish(publication("second"))
+    assert run.result.comment_action == "updated"
+    assert len([n for n in env.notes() if n.username == BOT]) == 1
+
+
 def test_two_concurrent_runs_end_with_one_note(env: Env) -> None:
     env.fake.gate("POST", rf"/projects/{PROJECT}/merge_requests/{MR}/notes", parties=2)
     results: list[PublishResult] = []

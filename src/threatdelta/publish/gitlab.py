@@ -316,6 +316,9 @@ class GitLabPublisher:
             per_page=100,
             retry_transient_errors=False,
             user_agent="threatdelta",
+            # Pagination links may name the instance's external address; the job reaches it at
+            # CI_API_V4_URL, so keep that.
+            keep_base_url=True,
         )
         headers: dict[str, str] = {}
 
