@@ -53,6 +53,12 @@ def test_the_api_address_falls_back_to_the_server_address() -> None:
     assert env.api_url == "https://git.local/api/v4"
 
 
+def test_a_self_managed_instances_certificate_authority_is_used() -> None:
+    env = read_gitlab_env(variables(CI_SERVER_TLS_CA_FILE="/builds/tmp/CI_SERVER_TLS_CA_FILE"))
+    assert env.ca_file == "/builds/tmp/CI_SERVER_TLS_CA_FILE"
+    assert read_gitlab_env(variables()).ca_file is None
+
+
 def test_only_a_job_token_is_noticed() -> None:
     env = read_gitlab_env(variables(THREATDELTA_GITLAB_TOKEN="", CI_JOB_TOKEN="x"))
     assert env.token == "" and env.job_token_only

@@ -357,6 +357,22 @@ def test_an_html_page_where_json_was_expected_is_a_failure_not_a_crash(env: Env)
     assert env.notes() == []
 
 
+def test_a_missing_certificate_authority_file_fails_softly() -> None:
+    log: list[str] = []
+    publisher = GitLabPublisher(
+        "https://127.0.0.1:9/api/v4",
+        TOKEN,
+        str(PROJECT),
+        MR,
+        log.append,
+        sleep=lambda _: None,
+        ca_file="/nonexistent/ca.pem",
+    )
+    result = publisher.publish(publication())
+    assert result.comment_action == "failed"
+    assert any("could not" in m for m in result.messages)
+
+
 def test_bad_credentials_fail_softly(env: Env) -> None:
     run = env.publish(publication(), token="glpat-unknown")
     assert run.result.comment_action == "failed"

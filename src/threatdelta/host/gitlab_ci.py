@@ -74,6 +74,9 @@ class GitLabEnv:
     """``THREATDELTA_GITLAB_TOKEN`` (empty when not set); never printed."""
     job_token_only: bool = False
     """Whether only ``CI_JOB_TOKEN`` is there (it cannot write notes)."""
+    ca_file: str | None = None
+    """``CI_SERVER_TLS_CA_FILE``: the certificate authority of a self-managed instance, which the
+    runner writes to a file when the instance uses its own."""
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -133,6 +136,7 @@ def read_gitlab_env(environ: Mapping[str, str]) -> GitLabEnv:
         project_dir=_get(environ, "CI_PROJECT_DIR"),
         token=token,
         job_token_only=not token and _get(environ, "CI_JOB_TOKEN") is not None,
+        ca_file=_get(environ, "CI_SERVER_TLS_CA_FILE"),
     )
 
 
@@ -229,6 +233,7 @@ class GitLabCI:
             log=self.log.info,
             sleep=sleep,
             limits=self.limits,
+            ca_file=env.ca_file,
         )
 
     def show_annotations(self, annotations: tuple[Annotation, ...]) -> None:

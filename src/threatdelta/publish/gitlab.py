@@ -85,6 +85,8 @@ def _describe(exc: BaseException) -> str:
         return "GitLab did not answer in time"
     if isinstance(exc, requests.ConnectionError):
         return "could not connect to GitLab"
+    if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
+        return f"could not set up the connection to GitLab ({str(exc)[:200]})"
     return type(exc).__name__
 
 
@@ -279,6 +281,8 @@ class GitLabPublisher:
     """All waits between retries together stay under this many seconds."""
     limits: PublishLimits = field(default_factory=PublishLimits)
     """Each request's timeout, and the budget for all of them together."""
+    ca_file: str | None = None
+    """A certificate-authority file to verify the instance with (else the system's)."""
 
     @property
     def host(self) -> str:
@@ -312,6 +316,7 @@ class GitLabPublisher:
         gl = gitlab.Gitlab(
             self.api_url.rstrip("/").removesuffix("/api/v4"),
             private_token=token,
+            ssl_verify=self.ca_file or True,
             timeout=limits.timeout,  # for connecting, and again for each read
             per_page=100,
             retry_transient_errors=False,
@@ -354,7 +359,7 @@ class GitLabPublisher:
             except _ReadOnly:
                 note(READONLY_LINE)
                 return StickyOutcome("skipped-readonly", None)
-            except (GitlabError, requests.RequestException, GaveUp) as exc:
+            except (GitlabError, requests.RequestException, GaveUp, OSError) as exc:
                 note(f"could not publish the merge-request note: {_describe(exc)}")
                 return StickyOutcome("failed", None)
 
