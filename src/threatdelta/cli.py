@@ -1,8 +1,10 @@
 """The ``threatdelta`` command line: wires subcommands together, nothing more.
 
 Each module under ``threatdelta.commands`` exposes ``add_parser(subparsers)`` and
-``run(args) -> int``. User-facing errors (:class:`~threatdelta.errors.InputError`) are caught
-here, printed without a traceback and turned into exit code 2.
+``run(args) -> int``. Only the chosen command's module is imported; the others appear in
+``--help`` from the registry alone. User-facing errors
+(:class:`~threatdelta.errors.InputError`) are caught here, printed without a traceback and turned
+into exit code 2.
 """
 
 from __future__ import annotations
@@ -17,8 +19,18 @@ from threatdelta.commands.common import say
 from threatdelta.errors import EXIT_BAD_INPUT, InputError, report_lines
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser."""
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is not an option), if any."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+        if word == "--":
+            return None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser, with full options for ``command`` only (the others by name)."""
     parser = argparse.ArgumentParser(
         prog="threatdelta",
         description="Review data-flow-diagram threat models: enumerate STRIDE threats, "
@@ -26,15 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"threatdelta {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.add_parser(subparsers)
+    for entry in COMMANDS:
+        if entry.name == command:
+            entry.load().add_parser(subparsers)
+        else:
+            subparsers.add_parser(entry.name, help=entry.summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(chosen_command(words))
+    args = parser.parse_args(words)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT

@@ -15,7 +15,6 @@ from threatdelta.exclusions import excluded_threats
 from threatdelta.git import find_repo
 from threatdelta.policy import register_verdict
 from threatdelta.render.data import dumps, register_data
-from threatdelta.render.templates import render
 from threatdelta.render.text import register_text
 
 
@@ -23,7 +22,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "check",
-        help="list a model's threats with their status and problems",
         description="Enumerate the threats of one or more model files as they are on disk, "
         "join them with their dispositions, and report each threat's status and problems.",
     )
@@ -84,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(dumps({"models": datas}))
     elif args.format == "markdown":
+        from threatdelta.render.templates import render
+
         sys.stdout.write(render("check.md.j2", models=[{"data": d} for d in datas]))
     else:
         sys.stdout.write("\n".join(register_text(d) for d in datas))

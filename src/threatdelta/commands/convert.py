@@ -36,7 +36,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "convert",
-        help="rewrite a model as native YAML or Open Threat Model JSON",
         description="Read a model (native YAML, TMT .tm7, Threat Dragon JSON or Open Threat "
         "Model) and write it in another format. Everything the target format cannot hold is "
         "listed on stderr.",

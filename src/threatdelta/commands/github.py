@@ -45,7 +45,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "github",
-        help="review a pull request (or a push) inside GitHub Actions and publish the result",
         description="Run inside a GitHub Actions job, as the threatdelta action does. Reads the "
         "event from GITHUB_EVENT_PATH; on pull_request and pull_request_target events reviews "
         "the pull request's base against its head commit (both must be in the checkout: use "

@@ -23,8 +23,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "history",
-        help="walk every revision that changed the model: threat trend and per-iteration "
-        "retrospectives",
         description="Walk the first-parent history of --until and read the model at every "
         "commit that changed it (following renames). Report, per revision, the model's size and "
         "its threats by status, with what changed; per iteration (tags matching --iterations, "

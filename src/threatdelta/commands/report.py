@@ -17,7 +17,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "report",
-        help="traceability matrix, residual-risk register and data-flow diagram of one revision",
         description="Read the model at --rev from git and write the traceability matrix "
         "(threat, STRIDE, element or flow, disposition, controls, evidence, status) with every "
         "evidence path checked to exist at that revision, the residual-risk register (accepted "

@@ -23,7 +23,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "review",
-        help="diff the model between two git revisions and report what changed in its threats",
         description="Read every model file at the base and head revisions (from git objects, not "
         "the working tree), re-enumerate threats where the model changed, and report new, "
         "resolved and unaddressed threats, status changes and regressions.",

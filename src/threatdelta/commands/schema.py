@@ -15,7 +15,6 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "schema",
-        help="print the JSON Schema of the native YAML model",
         description="Print the JSON Schema of threatdelta's native YAML model, for editors: "
         "save it and point a '# yaml-language-server: $schema=' comment at it.",
     )

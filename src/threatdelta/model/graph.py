@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from threatdelta.model.model import Element, Flow, Model
 from threatdelta.model.nesting import chains
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class ModelFacts:
     @cached_property
     def flow_graph(self) -> nx.MultiDiGraph:
         """Elements as nodes, flows as keyed edges (both directions for bidirectional flows)."""
-        graph = nx.MultiDiGraph()
+        import networkx  # imported when a neighbour question is asked
+
+        graph = networkx.MultiDiGraph()
         for element in self.model.elements:
             graph.add_node(element.id)
         for flow in self.model.flows:

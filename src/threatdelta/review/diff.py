@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Model
 
@@ -199,6 +197,8 @@ def _field_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[
     for item_id in sorted(set(old) & set(new)):
         if old[item_id] == new[item_id]:
             continue
+        from deepdiff import DeepDiff  # imported when a changed item is compared
+
         delta = DeepDiff(old[item_id], new[item_id], view="tree", ignore_order=False)
         seen: set[str] = set()
         for items in delta.values():

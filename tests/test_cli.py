@@ -1,0 +1,80 @@
+"""The command line imports only what the chosen command needs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from threatdelta.cli import chosen_command, main
+from threatdelta.commands import COMMANDS, Command
+
+HEAVY = ("github", "networkx", "jsonschema", "jinja2", "deepdiff", "requests")
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "infusion-pump" / "threatmodel.yaml"
+
+
+def loaded_after(code: str) -> set[str]:
+    """Top-level modules of interest present in ``sys.modules`` after running ``code``."""
+    script = (
+        "import sys, io, contextlib\n"
+        f"{code}\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "print(','.join(m for m in sys.modules if m.startswith('threatdelta.commands.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    return {name for line in out[-2:] for name in line.split(",") if name}
+
+
+def test_importing_the_cli_loads_no_heavy_library_and_no_command() -> None:
+    assert loaded_after("import threatdelta.cli") == set()
+
+
+def test_help_lists_every_command_without_importing_any() -> None:
+    code = (
+        "from threatdelta.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])"
+    )
+    assert loaded_after(code) == set()
+
+
+def test_check_imports_its_own_module_and_no_graph_diff_template_or_github_library() -> None:
+    code = (
+        "from threatdelta.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['check', {str(EXAMPLE)!r}, '--format', 'json', '--fail-on', 'none'])"
+    )
+    loaded = loaded_after(code) - {"jsonschema"}  # validation of the model still uses it
+    assert loaded == {"threatdelta.commands.check", "threatdelta.commands.common"}
+
+
+def test_help_shows_each_registered_command_with_its_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for command in COMMANDS:
+        assert f"{command.name} {' '.join(command.summary.split())}" in out
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_every_registered_command_has_a_module_with_its_options(
+    command: Command, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = command.name
+    with pytest.raises(SystemExit) as exit_:
+        main([name, "--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: threatdelta {name}")
+
+
+def test_the_command_is_the_first_word_that_is_not_an_option() -> None:
+    assert chosen_command(["check", "x.yaml"]) == "check"
+    assert chosen_command(["--version"]) is None
+    assert chosen_command(["-h", "review"]) == "review"
+    assert chosen_command(["--", "check"]) is None
