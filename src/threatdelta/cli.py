@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from threatdelta import __version__
 from threatdelta.commands import COMMANDS
-from threatdelta.commands.common import say
 from threatdelta.errors import EXIT_BAD_INPUT, InputError, report_lines
 
 
@@ -57,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except InputError as error:
+        from threatdelta.commands.common import say
+
         for line in report_lines(error):
             say(line)
         return EXIT_BAD_INPUT

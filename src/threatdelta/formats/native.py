@@ -21,9 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.interface import ParsedModel
@@ -51,6 +49,9 @@ from threatdelta.risk.cvss import CvssError
 from threatdelta.risk.cvss import parse as parse_cvss
 from threatdelta.rules.protocols import is_known, unknown_protocol_message
 from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
+
+if TYPE_CHECKING:  # jsonschema is imported when a model is validated, not at start-up
+    from jsonschema import Draft202012Validator, ValidationError
 
 name = "native"
 """Format name."""
@@ -120,11 +121,15 @@ def decisions_schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema())
 
 
 @functools.lru_cache(maxsize=1)
 def _decisions_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(decisions_schema())
 
 
