@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from tests.helpers import boundary, element, flow, model, rule
 
 from threatdelta.engine import EnumerationStats, enumerate_threats
-from threatdelta.model.model import Model, frozen_props
+from threatdelta.model.model import Asset, Model, frozen_props
 from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact, incremental_threats
 from threatdelta.rules.packfile import builtin_pack
+from threatdelta.threat import Threat
 
 # The built-in pack plus a rule that reads an element's nesting depth, so moving a boundary
 # (without touching the elements inside it) must re-run element rules too.
@@ -24,7 +25,26 @@ PACK = dataclasses.replace(
     ),
 )
 TYPES = ("external-entity", "process", "data-store")
-PROTOCOLS = ("https", "can", "udp", "ble", "ipc", "usb")
+PROTOCOLS = ("https", "can", "udp", "ble", "ipc", "usb", "uart", "ui", "generic")
+KINDS = {
+    "external-entity": ("generic", "person"),
+    "process": ("generic", "control-unit", "mobile-app", "web-service"),
+    "data-store": ("generic", "log", "key-store"),
+}
+ASSETS = (
+    Asset("a-phi", "Readings", "phi", "high", "medium", "low"),
+    Asset("a-cmd", "Commands", "therapy-command", "low", "high", "high"),
+)
+
+
+def _safety(draw: st.DrawFn) -> dict[str, object]:
+    return {
+        "hazards": tuple(draw(st.sets(st.sampled_from(("H1", "H2")), max_size=2))),
+        "essential_performance": draw(st.booleans()),
+        "data": tuple(sorted(draw(st.sets(st.sampled_from(("a-phi", "a-cmd")), max_size=2)))),
+    }
+
+
 PROPS = (
     "encrypted",
     "authenticated",
@@ -47,36 +67,37 @@ def models(draw: st.DrawFn) -> Model:
         parent = (
             draw(st.one_of(st.none(), st.sampled_from([f"b{j}" for j in range(i)]))) if i else None
         )
-        boundaries.append(boundary(f"b{i}", parent=parent))
+        kind = draw(st.sampled_from(("generic", "device")))
+        boundaries.append(boundary(f"b{i}", parent=parent, kind=kind))
     bids = [b.id for b in boundaries]
     n_elements = draw(st.integers(1, 7))
     elements = []
     for i in range(n_elements):
         props = {p: draw(st.booleans()) for p in draw(st.sets(st.sampled_from(PROPS), max_size=3))}
-        elements.append(
-            element(
-                f"e{i}",
-                draw(st.sampled_from(TYPES)),
-                boundary=draw(st.one_of(st.none(), st.sampled_from(bids))) if bids else None,
-                **props,
-            )
+        element_type = draw(st.sampled_from(TYPES))
+        made = element(
+            f"e{i}",
+            element_type,
+            draw(st.sampled_from(KINDS[element_type])),
+            boundary=draw(st.one_of(st.none(), st.sampled_from(bids))) if bids else None,
+            **props,
         )
+        elements.append(dataclasses.replace(made, **_safety(draw)))
     flows = []
     for i in range(draw(st.integers(0, 8))):
         a = draw(st.integers(0, n_elements - 1))
         b = draw(st.integers(0, n_elements - 1))
         props = {p: draw(st.booleans()) for p in draw(st.sets(st.sampled_from(PROPS), max_size=3))}
-        flows.append(
-            flow(
-                f"f{i}",
-                f"e{a}",
-                f"e{b}",
-                draw(st.sampled_from(PROTOCOLS)),
-                draw(st.booleans()),
-                **props,
-            )
+        made_flow = flow(
+            f"f{i}",
+            f"e{a}",
+            f"e{b}",
+            draw(st.sampled_from(PROTOCOLS)),
+            draw(st.booleans()),
+            **props,
         )
-    return model(elements, flows, boundaries)
+        flows.append(dataclasses.replace(made_flow, **_safety(draw)))
+    return dataclasses.replace(model(elements, flows, boundaries), assets=ASSETS)
 
 
 @st.composite
@@ -84,6 +105,7 @@ def edited(draw: st.DrawFn, base: Model) -> Model:
     elements = {e.id: e for e in base.elements}
     flows = {f.id: f for f in base.flows}
     boundaries = {b.id: b for b in base.boundaries}
+    assets = base.assets
     for _ in range(draw(st.integers(1, 4))):
         action = draw(
             st.sampled_from(
@@ -96,6 +118,10 @@ def edited(draw: st.DrawFn, base: Model) -> Model:
                     "reparent",
                     "rename",
                     "protocol",
+                    "safety",
+                    "flow-safety",
+                    "boundary-kind",
+                    "asset",
                 ]
             )
         )
@@ -145,7 +171,20 @@ def edited(draw: st.DrawFn, base: Model) -> Model:
             flows[f.id] = flow(
                 f.id, f.source, f.target, p, f.bidirectional, name=f.name, **dict(f.properties)
             )
-    return model(list(elements.values()), list(flows.values()), list(boundaries.values()))
+        elif action == "safety" and elements:
+            e = elements[draw(st.sampled_from(sorted(elements)))]
+            elements[e.id] = dataclasses.replace(e, **_safety(draw))
+        elif action == "flow-safety" and flows:
+            f = flows[draw(st.sampled_from(sorted(flows)))]
+            flows[f.id] = dataclasses.replace(f, **_safety(draw))
+        elif action == "boundary-kind" and boundaries:
+            b = boundaries[draw(st.sampled_from(sorted(boundaries)))]
+            kind = "generic" if b.kind == "device" else "device"
+            boundaries[b.id] = boundary(b.id, parent=b.parent, kind=kind)
+        elif action == "asset":
+            assets = (dataclasses.replace(ASSETS[0], confidentiality="low"), ASSETS[1])
+    edited_model = model(list(elements.values()), list(flows.values()), list(boundaries.values()))
+    return dataclasses.replace(edited_model, assets=assets)
 
 
 def _descendants(boundaries: dict, root: str) -> set[str]:
@@ -167,7 +206,14 @@ def test_incremental_equals_full_enumeration(data: st.DataObject) -> None:
     change = impact(base, head, diff_models(base, head), same_pack=True)
     incremental = incremental_threats(base, base_threats, head, PACK, change)
     full = enumerate_threats(head, PACK)
-    assert [(t.key, t.title) for t in incremental] == [(t.key, t.title) for t in full]
+
+    def seen(threats: tuple[Threat, ...]) -> list[tuple[object, ...]]:
+        return [
+            (t.key, t.title, t.severity, t.exploitability, t.hazards, t.assets, t.countermeasures)
+            for t in threats
+        ]
+
+    assert seen(incremental) == seen(full)
 
 
 def test_one_element_change_in_a_large_model_evaluates_a_small_scope() -> None:

@@ -138,6 +138,9 @@ def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
                 "properties": dict(e.properties),
                 "type_chain": list(e.type_chain),
                 "description": e.description,
+                "hazards": list(e.hazards),
+                "essential_performance": e.essential_performance,
+                "data": list(e.data),
             }
             for e in model.elements
         },
@@ -153,6 +156,9 @@ def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
                 "description": f.description,
                 "out_of_scope": f.out_of_scope,
                 "out_of_scope_reason": f.out_of_scope_reason,
+                "hazards": list(f.hazards),
+                "essential_performance": f.essential_performance,
+                "data": list(f.data),
             }
             for f in model.flows
         },
