@@ -56,11 +56,12 @@ def test_dragon_to_native_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert out == ""
     model = native.read(out_path.read_bytes(), str(out_path)).model
     assert {f.id for f in model.flows} == {"f-dose", "f-log", "f-sync", "f-telemetry"}
-    assert "td:t-spoof" in model.dispositions
-    assert (
-        "threatdelta: convert: stored threat 'td:t-spoof' (Clinician can be impersonated) is not "
-        "kept by native; kept as a disposition only"
-    ) in err.splitlines()
+    assert model.dispositions["td:t-spoof"].status == "mitigated"
+    # The stored threats and the line boundary are kept: nothing about them on stderr.
+    assert "td:t-spoof" in {t.key for t in model.stored_threats}
+    firewall = model.boundary("c-firewall")
+    assert firewall is not None and firewall.is_line
+    assert "stored threat" not in err and "line boundary" not in err
 
 
 def test_otm_yaml_to_native_and_back_to_otm(

@@ -464,7 +464,8 @@ def test_unknown_top_level_key_suggests_the_right_one() -> None:
     assert (line, column) == (3, 1)
     assert message == (
         "unknown key 'flws' in the model; expected one of assets, boundaries, controls, "
-        "description, elements, flows, system, threats, version (did you mean 'flows'?)"
+        "description, elements, flows, stored_threats, system, threats, version (did you mean "
+        "'flows'?)"
     )
 
 

@@ -9,6 +9,7 @@ import yaml
 
 from threatdelta.formats import native, native_writer
 from threatdelta.formats.native_writer import SCHEMA_COMMENT, Note
+from threatdelta.model.graph import facts
 from threatdelta.model.model import (
     Boundary,
     Control,
@@ -184,7 +185,11 @@ def test_output_starts_with_the_schema_comment_and_reads_back() -> None:
     assert written.text.startswith(SCHEMA_COMMENT + "\n")
     model = read_back(written.text)
     assert model.system == "Infusion pump"
-    assert {b.id: b.parent for b in model.boundaries} == {"device": "hospital", "hospital": None}
+    assert {b.id: b.parent for b in model.boundaries} == {
+        "device": "hospital",
+        "hospital": None,
+        "fw": None,
+    }
 
 
 def test_ids_are_kept_and_invalid_ones_rewritten_with_a_note() -> None:
@@ -206,8 +211,7 @@ def test_dispositions_are_kept_with_dates_as_strings() -> None:
     assert "approved_on: '2026-01-15'" in written.text
     assert "expires: '2027-06-30'" in written.text
     model = read_back(written.text)
-    expected = dict(original.dispositions)
-    expected["td:t2"] = Disposition("td:t2", "open")  # a stored threat without one gets one
+    expected = dict(original.dispositions)  # a stored threat without one stays without one
     assert set(model.dispositions) == set(expected)
     for key, disposition in expected.items():
         assert model.dispositions[key] == dataclasses.replace(disposition, title=""), key
@@ -250,27 +254,43 @@ def test_tool_kinds_and_type_chains_are_noted() -> None:
     assert any(s.startswith("the type chain SE.DS.TMCore.NoSQL > GE.DS > ROOT") for s in notes)
 
 
-def test_line_boundaries_and_their_crossings_are_noted() -> None:
-    notes = sentences(native_writer.write(pump_model()).notes)
-    assert (
-        "line boundary 'Firewall' (fw) is not kept by native; "
-        "native boundaries are borders around elements"
-    ) in notes
-    assert any(
-        s.startswith("the crossing of boundary 'Firewall' (fw) by flow 'Dose command' (dose-cmd)")
-        for s in notes
-    )
-    # device and hospital crossings follow from nesting, so nothing is said about them
-    assert not any("boundary 'Pump device'" in s for s in notes)
+def test_line_boundaries_and_their_crossings_are_kept() -> None:
+    written = native_writer.write(pump_model())
+    assert not any("Firewall" in s for s in sentences(written.notes))
+    model = read_back(written.text)
+    firewall = model.boundary("fw")
+    assert firewall is not None and firewall.is_line and firewall.parent is None
+    original = pump_model()
+    for flow in original.flows:
+        again = model.flow(flow.id)
+        assert again is not None
+        assert facts(model).crossings(again) == facts(original).crossings(flow), flow.id
 
 
-def test_stored_threats_are_kept_as_dispositions_only() -> None:
-    notes = sentences(native_writer.write(pump_model()).notes)
-    assert (
-        "stored threat 'td:t1' (Clinician impersonated) is not kept by native; "
-        "kept as a disposition only"
-    ) in notes
-    assert any(s.startswith("stored threat 'td:t2'") for s in notes)
+def test_stored_threats_are_kept_with_their_dispositions() -> None:
+    written = native_writer.write(pump_model())
+    assert not any("stored threat" in s for s in sentences(written.notes))
+    model = read_back(written.text)
+    original = {t.key: t for t in pump_model().stored_threats}
+    again = {t.key: t for t in model.stored_threats}
+    assert set(again) == set(original) == {"td:t1", "td:t2"}
+    for key, threat in original.items():
+        kept = again[key]
+        assert (kept.title, kept.stride, kept.severity) == (
+            threat.title,
+            threat.stride,
+            threat.severity,
+        )
+        assert (kept.element, kept.flow, kept.source, kept.target) == (
+            threat.element,
+            threat.flow,
+            threat.source,
+            threat.target,
+        )
+    for key in original:
+        before = pump_model().dispositions.get(key)
+        if before is not None:
+            assert model.dispositions[key].status == before.status
 
 
 def test_flow_fields() -> None:

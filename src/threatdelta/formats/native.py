@@ -48,6 +48,7 @@ from threatdelta.model.types import (
 from threatdelta.risk.cvss import CvssError
 from threatdelta.risk.cvss import parse as parse_cvss
 from threatdelta.rules.protocols import is_known, unknown_protocol_message
+from threatdelta.threat import Threat
 from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
 
 if TYPE_CHECKING:  # jsonschema is imported when a model is validated, not at start-up
@@ -55,6 +56,9 @@ if TYPE_CHECKING:  # jsonschema is imported when a model is validated, not at st
 
 name = "native"
 """Format name."""
+
+STORED_RULE_ID = "stored"
+"""``Threat.rule_id`` of a threat the model holds itself (``stored_threats:``)."""
 
 _SCHEMA_FILE = "native_schema.json"
 _SNIFF_BYTES = MAX_FILE_BYTES  # the whole file: top-level keys may come after long lists
@@ -440,6 +444,7 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
     errors.extend(_asset_errors(doc))
     errors.extend(_disposition_errors(doc))
     errors.extend(_reference_errors(doc, declared))
+    errors.extend(_line_and_stored_errors(doc, declared))
     errors.extend(_cycle_errors(doc))
     errors.extend(_kind_errors(doc))
     errors.extend(_date_errors(doc))
@@ -559,6 +564,53 @@ def _reference_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> l
             elif not candidates:
                 hint = f"; declare it under {target_section}"
             errors.append(InputError(problem + hint, doc.location([section, index, key])))
+    return errors
+
+
+def _line_and_stored_errors(
+    doc: YamlDocument, declared: Mapping[str, _Declared]
+) -> list[InputError]:
+    """``crosses`` names boundaries, a line boundary holds nothing, stored threats name an
+    element or flow of the model."""
+    errors: list[InputError] = []
+    lines = {
+        item["id"]
+        for _, item in _items(doc.data, "boundaries")
+        if item.get("line") is True and isinstance(item.get("id"), str)
+    }
+    for index, item in _items(doc.data, "flows"):
+        crossed = item.get("crosses")
+        for position, ref in enumerate(crossed if isinstance(crossed, list) else []):
+            found = declared.get(ref) if isinstance(ref, str) else None
+            if found is None or found.section != "boundaries":
+                errors.append(
+                    InputError(
+                        f"{_label('flows', item)} crosses '{ref}', but no boundary has that id",
+                        doc.location(["flows", index, "crosses", position]),
+                    )
+                )
+    for section, key in (("elements", "boundary"), ("boundaries", "parent")):
+        for index, item in _items(doc.data, section):
+            if isinstance(item.get(key), str) and item.get(key) in lines:
+                errors.append(
+                    InputError(
+                        f"{_label(section, item)}: '{item.get(key)}' is a line boundary (line: "
+                        "true), which holds nothing; flows that cross it list it under crosses",
+                        doc.location([section, index, key]),
+                    )
+                )
+    for index, item in _items(doc.data, "stored_threats"):
+        for key, wanted in (("element", "elements"), ("flow", "flows")):
+            ref = item.get(key)
+            found = declared.get(ref) if isinstance(ref, str) else None
+            if ref is not None and (found is None or found.section != wanted):
+                errors.append(
+                    InputError(
+                        f"stored threat '{item.get('id')}' is about {key} '{ref}', but no "
+                        f"{key} has that id",
+                        doc.location(["stored_threats", index, key]),
+                    )
+                )
     return errors
 
 
@@ -694,7 +746,8 @@ def build_model(doc: YamlDocument) -> Model:
             name=item.get("name", item["id"]),
             kind=item.get("kind", "generic"),
             parent=item.get("parent"),
-            type_chain=boundary_chain(item.get("kind", "generic")),
+            type_chain=boundary_chain(item.get("kind", "generic"), line=item.get("line", False)),
+            line=item.get("line", False),
             # Boundary has no description field; it travels with the properties, where the
             # writers (native, OTM) look for it.
             properties=frozen_props(
@@ -739,6 +792,7 @@ def build_model(doc: YamlDocument) -> Model:
             data=tuple(item.get("data", ())),
             description=item.get("description", ""),
             location=doc.location(["flows", index]),
+            crosses=_crosses(item, boundaries, data),
             out_of_scope=scope_of(item.get("properties"))[0],
             out_of_scope_reason=scope_of(item.get("properties"))[1],
             implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
@@ -747,6 +801,10 @@ def build_model(doc: YamlDocument) -> Model:
     ]
     controls = build_controls(doc)
     assets = [_asset(doc, index, item) for index, item in _items(data, "assets")]
+    ends = {f.id: (f.source, f.target) for f in flows}
+    stored = [
+        _stored_threat(doc, index, item, ends) for index, item in _items(data, "stored_threats")
+    ]
     dispositions = build_dispositions(doc)
     return Model(
         system=data["system"],
@@ -756,8 +814,59 @@ def build_model(doc: YamlDocument) -> Model:
         controls=tuple(sorted(controls, key=lambda c: c.id)),
         assets=tuple(sorted(assets, key=lambda a: a.id)),
         dispositions=dispositions,
+        stored_threats=tuple(sorted(stored, key=lambda t: t.key)),
         format=name,
         path=path,
+    )
+
+
+def _crosses(
+    item: Mapping[str, Any], boundaries: Sequence[Boundary], data: Mapping[str, Any]
+) -> tuple[str, ...] | None:
+    """A flow's crossings when it lists ``crosses``: the ones the nesting gives, plus those
+    listed (line boundaries, crossings another tool drew); None (worked out from the nesting
+    later) when it lists none."""
+    listed = item.get("crosses")
+    if not listed:
+        return None
+    parents = {b.id: b.parent for b in boundaries if not b.is_line}
+    homes = {e.get("id"): e.get("boundary") for _, e in _items(data, "elements")}
+
+    def around(element_id: str) -> set[str]:
+        chain: set[str] = set()
+        current = homes.get(element_id)
+        while current is not None and current in parents and current not in chain:
+            chain.add(current)
+            current = parents[current]
+        return chain
+
+    nested = around(item["from"]) ^ around(item["to"])
+    return tuple(sorted(nested | set(listed)))
+
+
+def _stored_threat(
+    doc: YamlDocument,
+    index: int,
+    item: Mapping[str, Any],
+    ends: Mapping[str, tuple[str, str]],
+) -> Threat:
+    """A threat the model holds itself (``stored_threats:``)."""
+    flow = item.get("flow")
+    source, target = ends.get(flow, (None, None)) if flow is not None else (None, None)
+    return Threat(
+        key=item["id"],
+        rule_id=STORED_RULE_ID,
+        stride=item.get("stride", "T"),
+        title=item["title"],
+        scope="element" if item.get("element") is not None else "flow",
+        severity=item.get("severity", "medium"),
+        description=item.get("description", ""),
+        category=item.get("category", ""),
+        element=item.get("element"),
+        flow=flow,
+        source=source,
+        target=target,
+        location=doc.location(["stored_threats", index]),
     )
 
 

@@ -5,9 +5,9 @@ boundaries, elements, flows and controls sorted by id, and keeps every dispositi
 ``threats:``. Ids are kept. What the native format cannot hold comes back as :class:`Note` s,
 one per thing lost, for ``threatdelta convert`` to print:
 
-- line boundaries, and any crossing the boundary nesting does not imply (native models work
-  crossings out from nesting);
-- stored threats (Threat Dragon, OTM, hand-added TMT threats): only their dispositions remain;
+- a crossing the boundary nesting implies but the source tool did not draw (native models work
+  crossings out from nesting; line boundaries, ``line: true``, and crossings the nesting does not
+  give, ``crosses:``, are kept);
 - type chains that the element's type and kind do not give (a TMT stencil's own type ids);
 - ids, property names, kinds and values the native schema does not allow are rewritten, and said so.
 
@@ -42,6 +42,7 @@ from threatdelta.model.types import (
     boundary_chain,
     element_chain,
 )
+from threatdelta.threat import Threat
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=threatmodel.schema.json"
 """First line of every native file written."""
@@ -347,14 +348,6 @@ def write(model: Model) -> Written:
     ids = _Ids(notes)
     borders = [b for b in model.boundaries if not b.is_line]
     for boundary in model.boundaries:
-        if boundary.is_line:
-            notes.append(
-                Note(
-                    _label("line boundary", boundary.name, boundary.id),
-                    "native boundaries are borders around elements",
-                )
-            )
-    for boundary in borders:
         ids.add("item", boundary.id, _label("boundary", boundary.name, boundary.id))
     for element in model.elements:
         ids.add("item", element.id, _label(element.type, element.name, element.id))
@@ -364,10 +357,19 @@ def write(model: Model) -> Written:
         ids.add("control", control.id, _label("control", control.name, control.id))
 
     document: dict[str, Any] = {"version": 1, "system": model.system.strip() or "Unnamed system"}
-    boundaries = [_boundary(b, ids, notes) for b in borders]
+    boundaries = [_boundary(b, ids, notes) for b in model.boundaries]
     elements = [_element(e, ids, notes) for e in model.elements]
     flows = [_flow(f, ids, notes) for f in model.flows]
-    notes.extend(crossing_notes(model, borders, FORMAT))
+    # Crossings the nesting does not give (line boundaries, geometry) are written as `crosses`;
+    # only a crossing the nesting gives but the source tool did not draw is lost.
+    for flow, entry in zip(model.flows, flows, strict=True):
+        if flow.crosses is None:
+            continue
+        extra = sorted(set(flow.crosses) - derived_crossings(borders, model.elements, flow))
+        written = [ids.get("item", b) for b in extra if model.boundary(b) is not None]
+        if written:
+            entry["crosses"] = [b for b in written if b is not None]
+    notes.extend(n for n in crossing_notes(model, borders, FORMAT) if n.what.startswith("that "))
     controls = [_control(c, ids) for c in model.controls]
     if boundaries:
         document["boundaries"] = boundaries
@@ -380,12 +382,10 @@ def write(model: Model) -> Written:
     if model.assets:
         document["assets"] = [_asset(a) for a in model.assets]
 
+    stored = [_stored_threat(t, ids, notes) for t in model.stored_threats]
+    if stored:
+        document["stored_threats"] = [t for t in stored if t is not None]
     dispositions = dict(model.dispositions)
-    for threat in model.stored_threats:
-        notes.append(
-            Note(f"stored threat '{threat.key}' ({threat.title})", "kept as a disposition only")
-        )
-        dispositions.setdefault(threat.key, Disposition(key=threat.key, status="open"))
     threats: dict[str, Any] = {}
     for key in sorted(dispositions):
         if not key or len(key) > _KEY_MAX:
@@ -402,9 +402,10 @@ def _boundary(boundary: Boundary, ids: _Ids, notes: list[Note]) -> dict[str, Any
     entry: dict[str, Any] = {"id": ids.get("item", boundary.id), "name": boundary.name}
     properties = dict(boundary.properties)
     kind = "generic" if boundary.kind in GENERIC_TYPE_IDS else boundary.kind
-    if boundary.type_chain != boundary_chain(boundary.kind) and boundary.type_chain[:1] != (
-        "GE.TB.B",
-    ):
+    if boundary.type_chain not in (
+        boundary_chain(boundary.kind),
+        boundary_chain(boundary.kind, line=True),
+    ) and boundary.type_chain[:1] not in (("GE.TB.B",), ("GE.TB.L",)):
         notes.append(chain_note(boundary.type_chain, label))
     if kind not in BOUNDARY_KINDS:
         notes.append(Note(f"the kind '{kind}' of {label}", "kept as property tool_kind"))
@@ -412,6 +413,8 @@ def _boundary(boundary: Boundary, ids: _Ids, notes: list[Note]) -> dict[str, Any
         kind = "generic"
     if kind != "generic":
         entry["kind"] = kind
+    if boundary.is_line:
+        entry["line"] = True
     parent = ids.get("item", boundary.parent)
     if parent is not None:
         entry["parent"] = parent
@@ -483,6 +486,28 @@ def _flow(flow: Flow, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
     if props:
         entry["properties"] = props
     _implemented_by(entry, flow.implemented_by, ids)
+    return entry
+
+
+def _stored_threat(threat: Threat, ids: _Ids, notes: list[Note]) -> dict[str, Any] | None:
+    """A threat the model file itself holds (Threat Dragon, OTM, a hand-added TMT threat)."""
+    if not threat.key or len(threat.key) > _KEY_MAX:
+        notes.append(Note(f"stored threat '{threat.key[:60]}...'", "its key is too long"))
+        return None
+    entry: dict[str, Any] = {
+        "id": threat.key,
+        "title": threat.title.strip() or threat.key,
+        "stride": threat.stride,
+        "severity": threat.severity,
+    }
+    if threat.category:
+        entry["category"] = threat.category
+    if threat.description:
+        entry["description"] = threat.description
+    if threat.element is not None:
+        entry["element"] = ids.get("item", threat.element) or threat.element
+    elif threat.flow is not None:
+        entry["flow"] = ids.get("item", threat.flow) or threat.flow
     return entry
 
 
