@@ -82,6 +82,6 @@ def test_settings_changes_name_what_the_head_would_change(tmp_path: Path) -> Non
     assert [(c.setting, c.before, c.after) for c in changes] == [
         ("settings", "(no settings file)", ".threatdelta.yml"),
         ("models", "threatmodel.yaml", "m.yaml"),
-        ("policy", "unaddressed,regressions", "none"),
+        ("policy", "unaddressed,regressions,reconfirm", "none"),
     ]
     assert settings_changes(context_at(git, head), context_at(git, head)) == ()

@@ -32,7 +32,7 @@ CONFIG_FILE = ".threatdelta.yml"
 """Where the settings live, relative to the repository root."""
 DEFAULT_MODELS = ("threatmodel.yaml",)
 """Model paths used when neither the command line nor the settings name any."""
-DEFAULT_POLICY = ("unaddressed", "regressions")
+DEFAULT_POLICY = ("unaddressed", "regressions", "reconfirm")
 """The gate when nothing else is said."""
 COMMENT_MODES = ("update", "new", "hide-and-new", "delete-and-new", "off")
 

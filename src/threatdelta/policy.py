@@ -11,6 +11,10 @@ A policy is a set of conditions, each written as on the command line or in
     an unaddressed threat of that severity or higher (low, medium, high, critical).
 ``regressions``
     the change lost a countermeasure, removed evidence, or let a justification expire.
+``reconfirm``
+    a disposition needs re-confirmation: what it was decided on (an element's boundary, type,
+    kind or a property a rule reads; a flow's ends, protocol, properties or crossed boundaries)
+    changed and its entry was not edited in the same change (part of the default policy).
 ``unverified``
     a threat in the changed scope is mitigated only by controls that are planned, name no
     evidence, or name evidence that does not exist at the revision (without this condition such
@@ -37,7 +41,7 @@ from threatdelta.errors import InputError
 from threatdelta.register import Entry, unverified
 from threatdelta.rules.pack import SEVERITIES
 
-CONDITIONS = ("unaddressed", "any-open", "regressions", "unverified", "none")
+CONDITIONS = ("unaddressed", "any-open", "regressions", "reconfirm", "unverified", "none")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Policy:
     """Fail on an acceptance (added or changed) of a threat at or above this severity."""
     approvers: tuple[str, ...] = ()
     """When set, acceptances and transfers (added or changed) must name one of these."""
+    reconfirm: bool = False
+    """Fail on a disposition whose ground changed while its entry was left as it was."""
 
     def describe(self) -> str:
         """The policy as the user would write it."""
@@ -70,6 +76,8 @@ class Policy:
             parts.append(f"severity:{self.min_severity}")
         if self.regressions:
             parts.append("regressions")
+        if self.reconfirm:
+            parts.append("reconfirm")
         if self.unverified:
             parts.append("unverified")
         if self.max_accepted_severity:
@@ -86,7 +94,7 @@ def _lowest(current: str | None, level: str) -> str:
 
 def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
     """Parse conditions such as ``unaddressed,severity:high``; ``open`` means ``any-open``."""
-    unaddressed = any_open = regressions = unverified_ = False
+    unaddressed = any_open = regressions = unverified_ = reconfirm = False
     min_severity: str | None = None
     max_accepted: str | None = None
     approvers: dict[str, None] = {}
@@ -103,6 +111,8 @@ def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
                 regressions = True
             elif item == "unverified":
                 unverified_ = True
+            elif item == "reconfirm":
+                reconfirm = True
             elif item.startswith("severity:") and item[9:] in SEVERITIES:
                 min_severity = _lowest(min_severity, item[9:])
             elif (
@@ -115,7 +125,7 @@ def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
             else:
                 raise InputError(
                     f"{where}: unknown condition '{part.strip()}'; expected unaddressed, any-open, "
-                    "regressions, unverified, none, severity:LEVEL, max-accepted-severity:LEVEL "
+                    "regressions, reconfirm, unverified, none, severity:LEVEL, max-accepted-severity:LEVEL "
                     f"(LEVEL one of {', '.join(SEVERITIES)}) or approvers:NAME"
                 )
     return Policy(
@@ -126,6 +136,7 @@ def parse_policy(conditions: Iterable[str], where: str = "--fail-on") -> Policy:
         unverified_,
         max_accepted,
         tuple(approvers),
+        reconfirm,
     )
 
 
@@ -221,11 +232,13 @@ def review_verdict(
     *,
     decided: Iterable[Entry] = (),
     touched: Iterable[Entry] = (),
+    stale: int = 0,
 ) -> Verdict:
     """The verdict of ``review``: unaddressed threats in the changed scope, regressions, and
     (with ``any-open``) every unaddressed threat of the head model; ``decided`` are the
     acceptances, transfers and not-applicable entries the change added or changed, ``touched``
-    every threat in the changed scope (for ``unverified``)."""
+    every threat in the changed scope (for ``unverified``), ``stale`` how many dispositions need
+    re-confirmation (for ``reconfirm``)."""
     in_scope = list(unaddressed)
     everything = [e for e in all_head_entries if not e.addressed]
     reasons: list[str] = []
@@ -247,6 +260,11 @@ def review_verdict(
     if policy.regressions and regressions:
         reasons.append(
             f"{_count(regressions, 'regression')}: countermeasures or evidence lost, or justifications expired"
+        )
+    if policy.reconfirm and stale:
+        reasons.append(
+            f"{_count(stale, 'decision needs', 'decisions need')} re-confirmation: what "
+            f"{'it was' if stale == 1 else 'they were'} decided on changed"
         )
     reasons += decision_reasons(decided, touched, policy)
     return Verdict(not reasons, tuple(reasons))

@@ -61,9 +61,9 @@ def test_a_change_setting_policy_none_does_not_pass(git_repo: GitRepo) -> None:
     head = git_repo.commit("new flow, and no gate")
     result = review(git_repo, base, head)
     assert not result.verdict.passed
-    assert result.policy.describe() == "unaddressed,regressions"
+    assert result.policy.describe() == "unaddressed,regressions,reconfirm"
     (policy,) = [c for c in result.settings_changes if c.setting == "policy"]
-    assert (policy.before, policy.after) == ("unaddressed,regressions", "none")
+    assert (policy.before, policy.after) == ("unaddressed,regressions,reconfirm", "none")
 
 
 def test_editing_the_base_rule_pack_takes_effect_after_merge(git_repo: GitRepo) -> None:
@@ -130,6 +130,6 @@ def test_review_command_reads_the_gate_from_the_base(
     args = ["review", "--base", base, "--head", head, "--today", "2026-11-25"]
     assert main([*args, "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["policy"] == "unaddressed,regressions"
+    assert data["policy"] == "unaddressed,regressions,reconfirm"
     assert {c["setting"] for c in data["gate_settings_changed"]} == {"settings", "rules", "policy"}
     assert main([*args, "--fail-on", "none"]) == 0

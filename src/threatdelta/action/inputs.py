@@ -41,7 +41,7 @@ INPUTS: tuple[InputSpec, ...] = (
         "fail-on",
         "INPUT_FAIL_ON",
         "when the check fails: unaddressed, any-open, severity:LEVEL, regressions or none, "
-        "comma-separated (default: the settings' policy, else unaddressed,regressions)",
+        "comma-separated (default: the settings' policy, else unaddressed,regressions,reconfirm)",
     ),
     InputSpec(
         "comment-mode",

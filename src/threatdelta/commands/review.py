@@ -50,7 +50,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--fail-on",
         metavar="CONDITIONS",
-        help="unaddressed, any-open, severity:LEVEL, regressions, none (comma-separated; default from .threatdelta.yml, else unaddressed,regressions)",
+        help="unaddressed, any-open, severity:LEVEL, regressions, reconfirm, unverified, max-accepted-severity:LEVEL, approvers:NAME, none (comma-separated; default from .threatdelta.yml, else unaddressed,regressions,reconfirm)",
     )
     parser.add_argument(
         "--config",

@@ -17,7 +17,12 @@ from threatdelta.policy import Policy, at_or_above
 from threatdelta.register import Entry
 from threatdelta.render.data import countermeasure_names, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
-from threatdelta.render.review_data import decision_data, scope_decisions_data, unverified_data
+from threatdelta.render.review_data import (
+    decision_data,
+    scope_decisions_data,
+    stale_data,
+    unverified_data,
+)
 from threatdelta.render.skeleton import ACCEPTANCE_LINES, Skeleton, build_skeleton
 from threatdelta.render.templates import render
 from threatdelta.review.reasons import DECISION_CODES
@@ -225,6 +230,8 @@ def _model_context(
             "regressions",
         ),
         "regressions_total": len(review.regressions),
+        "stale": cap(stale_data(review), "decisions to re-confirm"),
+        "stale_total": len(review.stale),
         "decisions": cap(
             _decision_rows(review, policy)
             + [row | {"flags": []} for row in scope_decisions_data(review)],

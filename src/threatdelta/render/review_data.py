@@ -134,6 +134,7 @@ def review_data(review: Review) -> dict[str, Any]:
         "unaddressed": _threats(review.unaddressed, head, pack),
         "decisions": [decision_data(d) for d in review.decisions] + scope_decisions_data(review),
         "unverified": unverified_data(review.scope),
+        "stale_dispositions": stale_data(review),
         "counts": {
             "base": base.counts() if base is not None else None,
             "head": head.counts() if head is not None else None,
@@ -148,6 +149,26 @@ def review_data(review: Review) -> dict[str, Any]:
 
 def _never() -> RulePack:
     raise AssertionError("a review with a base register always has a pack")
+
+
+def stale_data(review: Review) -> list[dict[str, Any]]:
+    """The dispositions to re-confirm: ``key`` and ``reason``, plus what changed."""
+    head = review.head.by_key() if review.head is not None else {}
+    return [
+        {
+            "key": s.key,
+            "id": s.key,
+            "reason": s.reason,
+            "status": s.status,
+            "title": head[s.key].threat.title if s.key in head else "",
+            "line": s.location.line if s.location is not None else None,
+            "changes": [
+                {"subject": c.subject, "fact": c.fact, "base": c.before, "head": c.after}
+                for c in s.changes
+            ],
+        }
+        for s in review.stale
+    ]
 
 
 def review_set_data(result: ReviewSet) -> dict[str, Any]:
@@ -167,6 +188,9 @@ def review_set_data(result: ReviewSet) -> dict[str, Any]:
         "unaddressed": [t for r in reviews for t in r["unaddressed"]],
         "decisions": [d | {"model": r["path"]} for r in reviews for d in r["decisions"]],
         "unverified": [u | {"model": r["path"]} for r in reviews for u in r["unverified"]],
+        "stale_dispositions": [
+            s | {"model": r["path"]} for r in reviews for s in r["stale_dispositions"]
+        ],
         "orphaned_dispositions": [
             o | {"model": r["path"]} for r in reviews for o in r["orphaned_dispositions"]
         ],

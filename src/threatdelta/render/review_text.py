@@ -44,6 +44,8 @@ def review_text(result: ReviewSet) -> str:
                 f"  UNADDRESSED [{entry.threat.stride}] {entry.severity:<8} {plain(entry.threat.title, 120)}"
             )
             lines.append(f"      {_key(entry)}")
+        for stale in review.stale:
+            lines.append(f"  RECONFIRM {stale.key}: {plain(stale.reason, 400)}")
         for decision in review.decisions:
             entry = decision.entry
             disposition = entry.disposition

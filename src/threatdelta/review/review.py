@@ -17,6 +17,7 @@ from threatdelta.review.delta import Regression, delta, register_state
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, condition_scope
 from threatdelta.review.reasons import resolution_reason
+from threatdelta.review.reconfirm import Stale, stale_dispositions
 from threatdelta.rules.pack import RulePack
 
 FileChange = Literal["added", "removed", "changed", "unchanged", "renamed"]
@@ -81,6 +82,8 @@ class Review:
     scope: tuple[Entry, ...] = ()
     """Every threat at head in the changed scope, addressed or not (``unaddressed`` is its
     unaddressed part)."""
+    stale: tuple[Stale, ...] = ()
+    """Dispositions whose ground changed while their entry was left as it was (re-confirm)."""
     decisions: tuple[Decision, ...] = ()
     """Acceptances, transfers and not-applicable entries the change added or changed."""
 
@@ -189,5 +192,13 @@ def compare(
         unaddressed,
         impact,
         scope=scope,
+        stale=stale_dispositions(
+            base,
+            head,
+            base_facts,
+            head_facts,
+            frozenset(changed_dispositions),
+            read_attributes(base_pack, head_pack),
+        ),
         decisions=risk_decisions(base, head, changed_dispositions),
     )

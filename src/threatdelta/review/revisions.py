@@ -190,6 +190,7 @@ def review_revisions(
         gate.policy,
         decided=[d.entry for r in reviews for d in r.decisions],
         touched=[e for r in reviews for e in r.scope],
+        stale=sum(len(r.stale) for r in reviews),
     )
     return ReviewSet(
         base_sha,
