@@ -16,9 +16,9 @@ from threatdelta.render.review_data import review_set_data
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
 ACCEPTED = """\
-  store-disclosure@log:
+  log-tampering@log:
     status: accepted
-    justification: The log sits on the same PCB as the controller; reading it needs the case open.
+    justification: The log sits on the same PCB as the controller; altering it needs the case open.
     approved_by: safety-lead
     approved_on: 2026-10-01
     expires: 2027-10-01
@@ -49,7 +49,7 @@ def test_moving_an_element_into_another_boundary_asks_to_reconfirm_its_acceptanc
     assert "boundary: cloud" in MOVED
     result = review(git_repo, DECIDED, MOVED)
     (model,) = result.reviews
-    (stale,) = [s for s in model.stale if s.key == "store-disclosure@log"]
+    (stale,) = [s for s in model.stale if s.key == "log-tampering@log"]
     assert [(c.subject, c.fact, c.before, c.after) for c in stale.changes] == [
         ("log", "boundary", "device", "cloud")
     ]
@@ -57,30 +57,30 @@ def test_moving_an_element_into_another_boundary_asks_to_reconfirm_its_acceptanc
     assert any("re-confirmation" in r for r in result.verdict.reasons)
     data = review_set_data(result)
     keys = {s["key"]: s["reason"] for s in data["stale_dispositions"]}
-    assert "store-disclosure@log" in keys
-    assert "boundary device → cloud" in keys["store-disclosure@log"]
+    assert "log-tampering@log" in keys
+    assert "boundary device → cloud" in keys["log-tampering@log"]
     body = review_comment(result).body
     assert "Decisions to re-confirm" in body
-    assert "store-disclosure@log" in body and "device → cloud" in body
+    assert "log-tampering@log" in body and "device → cloud" in body
 
 
 def test_editing_the_entry_in_the_same_change_reconfirms_it(git_repo: GitRepo) -> None:
     confirmed = MOVED.replace("approved_on: 2026-10-01", "approved_on: 2026-11-24")
     result = review(git_repo, DECIDED, confirmed)
     (model,) = result.reviews
-    assert "store-disclosure@log" not in {s.key for s in model.stale}
+    assert "log-tampering@log" not in {s.key for s in model.stale}
 
 
-def test_a_flow_that_now_crosses_a_boundary_asks_to_reconfirm_its_mitigation(
+def test_a_flow_whose_protocol_changes_asks_to_reconfirm_its_mitigation(
     git_repo: GitRepo,
 ) -> None:
     head = BASE_MODEL.replace(
-        "from: nurse, to: ctrl, protocol: https", "from: nurse, to: ctrl, protocol: ble"
+        "from: nurse, to: ctrl, protocol: https", "from: nurse, to: ctrl, protocol: http"
     )
     result = review(git_repo, BASE_MODEL, head)
     (model,) = result.reviews
     (stale,) = [s for s in model.stale if s.key == "flow-dos@dose"]
-    assert ("dose", "protocol", "https", "ble") in [
+    assert ("dose", "protocol", "https", "http") in [
         (c.subject, c.fact, c.before, c.after) for c in stale.changes
     ]
     assert stale.status == "mitigated"
@@ -125,7 +125,7 @@ def test_review_json_names_stale_dispositions(
     )
     assert code == 1
     data = json.loads(capsys.readouterr().out)
-    (entry,) = [s for s in data["stale_dispositions"] if s["key"] == "store-disclosure@log"]
+    (entry,) = [s for s in data["stale_dispositions"] if s["key"] == "log-tampering@log"]
     assert entry["model"] == "threatmodel.yaml"
     assert entry["changes"] == [
         {"subject": "log", "fact": "boundary", "base": "device", "head": "cloud"}

@@ -15,7 +15,7 @@ from threatdelta.register import Entry, EvidenceCheck, Register
 from threatdelta.review.decisions import Decision, risk_decisions
 from threatdelta.review.delta import Regression, delta, register_state
 from threatdelta.review.diff import ModelDiff, diff_models
-from threatdelta.review.impact import Impact, condition_scope
+from threatdelta.review.impact import Impact, condition_scope, read_attributes
 from threatdelta.review.reasons import resolution_reason
 from threatdelta.review.reconfirm import Stale, stale_dispositions
 from threatdelta.rules.pack import RulePack
