@@ -166,3 +166,18 @@ def test_an_override_and_a_cvss_vector_show_in_the_json(capsys, tmp_path: Path) 
         "score": 8.1,
         "rating": "high",
     }
+
+
+def test_the_cgm_example_shows_risk_before_and_after_its_decisions(capsys) -> None:
+    _, data = check_json(capsys, REPO / "examples" / "cgm" / "threatmodel.yaml")
+    assert data["orphaned_dispositions"] == []
+    by_id = {t["id"]: t for t in data["threats"]}
+    pairing = by_id["ble-pairing-mitm@radio-module>ble-readings>phone-app"]
+    assert pairing["addressed"] and pairing["hazards"] == ["HAZ-CGM-01", "HAZ-CGM-02"]
+    assert (pairing["risk"], pairing["residual_risk"]) == ("critical", "high")
+    xss = by_id["web-xss@clinician>portal-session>clinician-portal"]
+    assert xss["cvss"]["score"] == 7.6 and xss["residual_risk"] == "medium"
+    tracking = by_id["radio-tracking@ble-readings"]
+    assert tracking["cvss"]["version"] == "4.0" and tracking["cvss"]["score"] is None
+    assert tracking["exploitability"] == "medium" and tracking["rationale"]
+    assert all(t["problems"] == [] for t in data["threats"] if t["status"] != "open")
