@@ -289,6 +289,8 @@ class _Reader:
         self.path = document.path
         self.errors: list[InputError] = []
         self.warnings: list[str] = []
+        self.stated: set[str] = set()
+        """Mitigations whose status threatdelta wrote itself (an attribute): kept as written."""
 
     def _error(self, message: str, pointer: Sequence[str | int]) -> None:
         self.errors.append(InputError(message, self.doc.at(pointer)))
@@ -635,6 +637,8 @@ class _Reader:
             attributes = attributes if isinstance(attributes, Mapping) else {}
             evidence = _string(attributes.get(f"{ATTR}evidence"))
             status = _string(attributes.get(f"{ATTR}status"))
+            if status in ("planned", "implemented", "verified"):
+                self.stated.add(mitigation_id)
             controls[mitigation_id] = Control(
                 id=mitigation_id,
                 name=_string(item.get("name")) or mitigation_id,
@@ -775,8 +779,8 @@ class _Reader:
             )
         for control_id, states in progress.items():
             control = controls[control_id]
-            if control.status != "planned":
-                continue  # set by the writer's attribute
+            if control.status != "planned" or control_id in self.stated:
+                continue  # set by the writer's attribute: a planned control stays planned
             status: ControlStatus = (
                 "verified"
                 if "verified" in states
