@@ -198,3 +198,14 @@ def test_the_record_a_decision_block_pasted_as_it_stands_fails_the_gate(tmp_path
     assert not third.verdict.passed
     codes = {p.code for e in third.reviews[0].unaddressed for p in e.problems}
     assert "placeholder" in codes
+
+
+def test_rows_show_risk_and_the_hazards_a_threat_is_linked_to(tmp_path: Path) -> None:
+    head = BASE_MODEL.replace(
+        "\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp,"
+        " hazards: [HAZ-7]}\ncontrols:",
+    )
+    body = review_comment(_review(tmp_path, BASE_MODEL, head)).body
+    assert "(risk " in body
+    assert "<br>hazards `HAZ-7`" in body
