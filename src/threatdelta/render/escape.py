@@ -111,13 +111,15 @@ def _markdown(text: str) -> str:
     text = _GITLAB_REFERENCE.sub(lambda m: m.group(0) + ZERO_WIDTH_JOINER, text)
     text = html.escape(text, quote=False)
     text = _SHORTCODE.sub(":" + ZERO_WIDTH_JOINER, text)
+    # Before the backslash escapes, which would hide an e-mail's '_' from these patterns.
+    text = _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
+    text = _EMAIL_OR_COMMIT.sub("@" + ZERO_WIDTH_JOINER, text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _URL_SCHEME.sub(ZERO_WIDTH_JOINER, text)
     text = _WWW.sub(r"\1" + ZERO_WIDTH_JOINER, text)
     text = _GH_REFERENCE.sub(r"\1" + ZERO_WIDTH_JOINER, text)
     text = _ISSUE_REFERENCE.sub(r"\1" + ZERO_WIDTH_JOINER, text)
-    text = _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
-    return _EMAIL_OR_COMMIT.sub("@" + ZERO_WIDTH_JOINER, text)
+    return text
 
 
 def _code_span(text: str) -> str:
