@@ -21,11 +21,12 @@ from tests.review.conftest import GitRepo
 
 from threatdelta.context import Overrides
 from threatdelta.git import Repo
-from threatdelta.publish.github import compose_comment
+from threatdelta.publish.sticky import compose_comment
 from threatdelta.render.comment import review_comment
 from threatdelta.review.revisions import review_revisions
 
 HEAD_SHA = "c" * 40
+UNLIMITED = 10**8
 
 
 def _characters(text: str) -> str:
@@ -98,7 +99,9 @@ class Reviewer:
             overrides=Overrides(models=("pump.otm.json",), fail_on="unaddressed,regressions"),
             today=dt.date(2026, 11, 25),
         )
-        return compose_comment("default", HEAD_SHA, review_comment(result).body)
+        # No size limit: the structure compared is the whole comment's, never a trimmed one's.
+        body = review_comment(result, limit=UNLIMITED).body
+        return compose_comment("default", HEAD_SHA, body, UNLIMITED, "")
 
 
 @pytest.fixture(scope="module")
