@@ -53,5 +53,5 @@ def test_size_and_count_messages_name_the_limit() -> None:
     limits.check_size(limits.MAX_FILE_BYTES, "m.yaml")
     with pytest.raises(InputError, match="16 MiB"):
         limits.check_size(limits.MAX_FILE_BYTES + 1, "m.yaml")
-    with pytest.raises(InputError, match="2001 elements; at most 2000"):
-        limits.check_model_counts(2001, 0, 0, Location("m.yaml"))
+    with pytest.raises(InputError, match=f"{limits.MAX_ELEMENTS + 1} elements; at most"):
+        limits.check_model_counts(limits.MAX_ELEMENTS + 1, 0, 0, Location("m.yaml"))

@@ -30,13 +30,13 @@ MAX_NUMBER_CHARS = 100
 """Longest number written in a file, in characters."""
 MAX_ITEMS = 10_000
 """Most items in one list or mapping (or children of one XML element)."""
-MAX_ELEMENTS = 2_000
+MAX_ELEMENTS = 1_000
 """Most elements (external entities, processes, data stores) in one model."""
-MAX_FLOWS = 5_000
+MAX_FLOWS = 2_000
 """Most data flows in one model."""
-MAX_BOUNDARIES = 500
+MAX_BOUNDARIES = 200
 """Most trust boundaries in one model."""
-MAX_BOUNDARY_DEPTH = 50
+MAX_BOUNDARY_DEPTH = 32
 """Most trust boundaries nested inside one another."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

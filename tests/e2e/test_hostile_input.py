@@ -162,7 +162,7 @@ def test_boundaries_nested_deeper_than_the_limit_are_refused_at_their_line(
     native = tmp_path / "threatmodel.yaml"
     native.write_text(_nested_native(60))
     err = refused(capsys, "check", str(native))
-    assert err.startswith(f"{native}:54:") and "'b50' sits inside 50 nested boundaries" in err
+    assert err.startswith(f"{native}:36:") and "'b32' sits inside 32 nested boundaries" in err
 
 
 def test_a_hundred_thousand_processes_are_refused_without_reading_them_all(

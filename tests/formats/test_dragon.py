@@ -547,7 +547,7 @@ def test_a_drawing_too_large_to_analyse_is_refused() -> None:
         }
         for i in range(2500)
     ]
-    with pytest.raises(InputError, match="2500 trust boundaries; at most 500 are accepted"):
+    with pytest.raises(InputError, match="2500 trust boundaries; at most 200 are accepted"):
         read_doc(minimal(boxes))
 
 

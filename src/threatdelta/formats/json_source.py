@@ -25,7 +25,9 @@ MAX_BYTES = MAX_FILE_BYTES
 """Largest JSON model file read."""
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Unrolled (runs of plain characters, then one escape), so a long string is matched in one step
+# per escape rather than one per character.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_SCALAR = re.compile(r"[^,\]}\s]*")
 _JSON_STRUCTURE = re.compile(r'["{}\[\]]')
