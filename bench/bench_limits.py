@@ -31,6 +31,7 @@ from threatdelta import limits  # noqa: E402
 # GNU time reports the peak memory of the command it runs (a fresh process: the numbers include
 # Python's start-up and imports).
 _TIME = ["/usr/bin/time", "-f", "MAXRSS %M"]
+_ARGS = ["--format", "json", "--fail-on", "none"]
 
 
 def _native(elements: int, flows: int, boundaries: int, depth: int, name_chars: int = 12) -> str:
@@ -137,8 +138,7 @@ def _run(path: Path) -> tuple[int, float, int]:
     """Exit code, wall seconds and peak RSS (KiB) of one ``check`` process."""
     started = time.perf_counter()
     proc = subprocess.run(
-        [*_TIME, sys.executable, "-m", "threatdelta", "check", str(path), "--format", "json"]
-        + ["--fail-on", "none"],
+        [*_TIME, sys.executable, "-m", "threatdelta", "check", str(path), *_ARGS],
         capture_output=True,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
         check=False,
