@@ -34,7 +34,14 @@ _TIME = ["/usr/bin/time", "-f", "MAXRSS %M"]
 _ARGS = ["--format", "json", "--fail-on", "none"]
 
 
-def _native(elements: int, flows: int, boundaries: int, depth: int, name_chars: int = 12) -> str:
+def _native(
+    elements: int,
+    flows: int,
+    boundaries: int,
+    depth: int,
+    name_chars: int = 12,
+    description_chars: int = 0,
+) -> str:
     lines = ["version: 1", "system: Limits"]
     if boundaries:
         lines.append("boundaries:")
@@ -43,10 +50,11 @@ def _native(elements: int, flows: int, boundaries: int, depth: int, name_chars: 
         lines.append(f"  - {{id: b{i}, name: Zone {i}, kind: network{parent}}}")
     lines.append("elements:")
     kinds = ("process, kind: generic", "data-store, kind: generic", "external-entity, kind: person")
-    name = "n" * name_chars
+    name = "n" * (name_chars - 6)
+    about = f", description: {'d' * description_chars}" if description_chars else ""
     for i in range(elements):
         zone = f", boundary: b{(i * 7) % boundaries}" if boundaries else ""
-        lines.append(f"  - {{id: e{i}, name: {name}{i}, type: {kinds[i % 3]}{zone}}}")
+        lines.append(f"  - {{id: e{i}, name: {name}{i:06d}, type: {kinds[i % 3]}{zone}{about}}}")
     if flows:
         lines.append("flows:")
     for i in range(flows):
@@ -115,9 +123,21 @@ CASES: list[tuple[str, str, Callable[[], str], int]] = [
         1,
     ),
     (
-        "60 elements with 250,000-character names (15 MB)",
+        "at the limits, every element named with 200 characters",
         "threatmodel.yaml",
-        lambda: _native(60, 0, 0, 1, name_chars=250_000),
+        lambda: _native(
+            limits.MAX_ELEMENTS,
+            limits.MAX_FLOWS,
+            limits.MAX_BOUNDARIES,
+            limits.MAX_BOUNDARY_DEPTH,
+            name_chars=limits.MAX_NAME_CHARS,
+        ),
+        1,
+    ),
+    (
+        "60 elements with 250,000-character descriptions (15 MB)",
+        "threatmodel.yaml",
+        lambda: _native(60, 0, 0, 1, description_chars=250_000),
         1,
     ),
     (

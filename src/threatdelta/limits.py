@@ -26,6 +26,9 @@ MAX_NODES = 1_000_000
 """Most values (scalars, lists, mappings, XML elements) in one file, aliases expanded."""
 MAX_STRING_CHARS = 256 * 1024
 """Longest single string (a name, a description, a template's embedded image): 256 Ki characters."""
+MAX_NAME_CHARS = 200
+"""Longest id or name of an element, flow, boundary or control, or system name: they are
+repeated in every threat about them, in titles, keys and reports."""
 MAX_NUMBER_CHARS = 100
 """Longest number written in a file, in characters."""
 MAX_ITEMS = 10_000
@@ -132,6 +135,16 @@ def check_count(what: str, count: int, limit: int, location: Location) -> None:
         raise InputError(
             f"the model has {count} {what}; at most {limit} are accepted in one model "
             "(split it into several models)",
+            location,
+        )
+
+
+def check_name(what: str, text: str, location: Location) -> None:
+    """Refuse an id or name (``what`` says which) longer than :data:`MAX_NAME_CHARS`."""
+    if len(text) > MAX_NAME_CHARS:
+        raise InputError(
+            f"{what} is {len(text)} characters long; at most {MAX_NAME_CHARS} are accepted "
+            "(put long text in a description)",
             location,
         )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from threatdelta.cli import main
-from threatdelta.limits import MAX_BOUNDARIES, MAX_ELEMENTS
+from threatdelta.limits import MAX_BOUNDARIES, MAX_ELEMENTS, MAX_NAME_CHARS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "formats" / "fixtures"
 TM7 = FIXTURES / "tm7" / "two_tabs.tm7"
@@ -216,3 +216,15 @@ def test_every_problem_of_a_model_gets_its_own_located_line(capsys, tmp_path: Pa
     lines = refused(capsys, "check", str(path)).splitlines()
     assert len(lines) >= 2
     assert all(line.startswith(f"{path}:") for line in lines), lines
+
+
+def test_an_overlong_name_is_refused_before_it_is_repeated_in_every_threat(
+    capsys, tmp_path: Path
+) -> None:
+    path = tmp_path / "threatmodel.yaml"
+    path.write_text(
+        "version: 1\nsystem: S\nelements:\n"
+        f"  - {{id: p, type: process, kind: generic, name: {'n' * (MAX_NAME_CHARS + 1)}}}\n"
+    )
+    err = refused(capsys, "check", str(path))
+    assert err.startswith(f"{path}:4:5: the name of element 'p' is {MAX_NAME_CHARS + 1} characters")

@@ -16,7 +16,7 @@ from threatdelta.formats.sidecar import (
     read_decisions,
     with_decisions,
 )
-from threatdelta.limits import MAX_FILE_BYTES, check_model_counts, check_size
+from threatdelta.limits import MAX_FILE_BYTES, check_model_counts, check_name, check_size
 from threatdelta.model.model import Model
 from threatdelta.model.nesting import check_nesting
 
@@ -100,7 +100,19 @@ def read_model(
 
 
 def check_model(model: Model, path: str) -> None:
-    """Refuse a model over the element, flow or boundary count or the boundary nesting limit."""
+    """Refuse a model over the element, flow or boundary count, with an overlong id or name, or
+    with boundaries nested deeper than the limit."""
     check_model_counts(len(model.elements), len(model.flows), len(model.boundaries), Location(path))
+    check_name("the system name", model.system, Location(path))
+    for kind, items in (
+        ("element", model.elements),
+        ("data flow", model.flows),
+        ("trust boundary", model.boundaries),
+        ("control", model.controls),
+    ):
+        for item in items:
+            where_item = item.location or Location(path)
+            check_name(f"the id of a {kind}", item.id, where_item)
+            check_name(f"the name of {kind} '{item.id}'", item.name, where_item)
     where = {b.id: b.location or Location(path) for b in model.boundaries}
     check_nesting({b.id: b.parent for b in model.boundaries}, lambda b: where[b])
