@@ -83,7 +83,7 @@ def test_a_lost_control_is_a_regression_failure_or_warning_by_policy(tmp_path: P
 
 
 def test_hostile_names_become_one_bounded_line(tmp_path: Path) -> None:
-    name = "evil\n::error::x" + "y" * 5000
+    name = "evil\n::error::x" + "y" * 180  # names are held to 200 characters
     elements = f"  - {{id: evil, name: {json.dumps(name)}, type: process, boundary: device}}\n"
     result = _review(tmp_path, model(), model(elements))
     for a in review_annotations(result):
