@@ -44,7 +44,8 @@ def test_utf16_and_utf32_models_are_recognised_and_read(
 
 def test_a_native_model_with_a_megabyte_before_its_elements_is_recognised() -> None:
     boundaries = "".join(
-        f"  - {{id: b{i}, name: B{i}, kind: network, description: {'x' * 8000}}}\n" for i in range(150)
+        f"  - {{id: b{i}, name: B{i}, kind: network, description: {'x' * 8000}}}\n"
+        for i in range(150)
     )
     data = (
         f"version: 1\nsystem: S\nboundaries:\n{boundaries}elements:\n  - {{id: a, type: process}}\n"

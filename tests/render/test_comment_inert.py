@@ -35,7 +35,8 @@ def _characters(text: str) -> str:
 
 
 MODEL_PAYLOADS = [_characters(p) for p in PAYLOADS]
-MODEL_TEXT = HOSTILE.map(_characters)
+# Held under the 200-character limit on ids and names (with room for a prefix).
+MODEL_TEXT = HOSTILE.map(_characters).map(lambda text: text[:180])
 
 
 def _otm(ids: list[str], names: list[str], description: str) -> bytes:
@@ -70,7 +71,11 @@ def _otm(ids: list[str], names: list[str], description: str) -> bytes:
         )
     doc = {
         "otmVersion": "0.2.0",
-        "project": {"name": description or "Pump", "id": "pump", "description": description},
+        "project": {
+            "name": description[:180] if description.strip() else "Pump",
+            "id": "pump",
+            "description": description,
+        },
         "trustZones": [
             {"id": "device", "name": "Device", "type": "device", "risk": {"trustRating": 90}}
         ],
