@@ -13,8 +13,8 @@ from tests.formats.fixtures.tm7.build_fixtures import (
     TAB_CLOUD,
 )
 
+from threatdelta.formats.geometry import Rect
 from threatdelta.formats.tm7_drawing import read_surfaces
-from threatdelta.formats.tm7_geometry import Rect
 from threatdelta.formats.tm7_xml import parse_xml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tm7"

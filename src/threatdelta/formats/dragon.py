@@ -10,7 +10,7 @@ A Threat Dragon file is a list of diagrams, each a list of drawing cells. Cells 
 
 Cell ids (UUIDs) are the element and flow ids, so threat keys survive renames. The file does not
 say which boundary a flow crosses, so it is worked out from the drawing (see
-:mod:`threatdelta.formats.dragon_geometry`): a flow crosses a box when exactly one of its ends is
+:mod:`threatdelta.formats.geometry`): a flow crosses a box when exactly one of its ends is
 inside it, and a curve when the two polylines meet. A flow marked ``isPublicNetwork`` also crosses
 a ``public-network`` boundary that the reader adds to the model. Threats stored on cells become
 :attr:`Model.stored_threats` keyed ``td:<threat id>``, each with a disposition from its status;
@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from threatdelta.errors import InputError, Location
-from threatdelta.formats.dragon_geometry import (
+from threatdelta.formats.geometry import (
     Point,
     Rect,
     box_parents,
     finite_point,
     finite_rect,
-    innermost_box,
+    innermost,
     nearest_rect,
     polylines_intersect,
 )
@@ -402,7 +402,7 @@ class _Reader:
             parents.update(box_parents(here))
             for node_id, rect in node_rects.items():
                 if nodes[node_id].diagram == diagram:
-                    membership[node_id] = innermost_box(rect.centre, here)
+                    membership[node_id] = innermost(rect.centre, here.items(), strict=True)
 
         check_nesting(parents, self._of_id)
         boundaries = [self._box(boxes[i], parents.get(i)) for i in sorted(boxes)]

@@ -35,10 +35,7 @@ from dataclasses import replace
 from pathlib import PurePath
 
 from threatdelta.errors import InputError, Location
-from threatdelta.formats.interface import ParsedModel
-from threatdelta.formats.tb7 import pack_from_kb, severity_for, stride_for
-from threatdelta.formats.tm7_drawing import Shape, Surface, read_surfaces
-from threatdelta.formats.tm7_geometry import (
+from threatdelta.formats.geometry import (
     Point,
     Rect,
     curve,
@@ -46,6 +43,9 @@ from threatdelta.formats.tm7_geometry import (
     innermost,
     polylines_intersect,
 )
+from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.tb7 import pack_from_kb, severity_for, stride_for
+from threatdelta.formats.tm7_drawing import Shape, Surface, read_surfaces
 from threatdelta.formats.tm7_kb import (
     GENERIC_BY_REPRESENTATION,
     KnowledgeBase,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from xml.etree.ElementTree import Element as XmlElement
 
-from threatdelta.formats.tm7_geometry import Point, Rect, make_rect
+from threatdelta.formats.geometry import Point, Rect, make_rect
 from threatdelta.formats.tm7_xml import child, children, is_nil, number, text, xsi_type
 from threatdelta.model.model import Value
 
