@@ -209,3 +209,23 @@ def test_rows_show_risk_and_the_hazards_a_threat_is_linked_to(tmp_path: Path) ->
     body = review_comment(_review(tmp_path, BASE_MODEL, head)).body
     assert "(risk " in body
     assert "<br>hazards `HAZ-7`" in body
+
+
+def test_sarif_levels_follow_a_severity_the_team_set(tmp_path: Path) -> None:
+    from threatdelta.render.sarif import review_sarif
+
+    head = BASE_MODEL.replace(
+        "\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
+    )
+    key = "flow-dos@phone"
+    lowered = head.replace(
+        "\nthreats:\n",
+        f"\nthreats:\n  {key}: {{status: open, severity: low, rationale: Lab network only.}}\n",
+    )
+    assert lowered != head
+    log = review_sarif(_review(tmp_path, BASE_MODEL, lowered))
+    (result,) = [
+        r for r in log["runs"][0]["results"] if r["partialFingerprints"]["threatKey"] == key
+    ]
+    assert result["level"] == "note"

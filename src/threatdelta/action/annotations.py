@@ -28,14 +28,14 @@ def _line(entry: Entry) -> int:
 
 def _unaddressed(entry: Entry, review: Review) -> Annotation:
     threat = entry.threat
-    level: AnnotationLevel = "failure" if threat.severity in SEVERE else "warning"
+    level: AnnotationLevel = "failure" if entry.severity in SEVERE else "warning"
     suggested = ""
     if review.pack is not None and threat.countermeasures:
         names = [c["name"] for c in countermeasure_names(threat.countermeasures, review.pack)]
         suggested = f" Suggested countermeasures: {'; '.join(names)}."
     problems = "".join(f" {p.message}." for p in entry.problems)
     message = (
-        f"{threat.title} ({STRIDE_NAMES.get(threat.stride, threat.stride)}, {threat.severity}). "
+        f"{threat.title} ({STRIDE_NAMES.get(threat.stride, threat.stride)}, {entry.severity}). "
         f"Threat '{threat.key}' has no countermeasure and no justification: mitigate it with a "
         f"control or record why the risk is accepted.{problems}{suggested}"
     )
@@ -44,7 +44,7 @@ def _unaddressed(entry: Entry, review: Review) -> Annotation:
         start_line=_line(entry),
         end_line=_line(entry),
         level=level,
-        title=plain(f"Unaddressed {threat.severity} threat: {threat.title}", 200),
+        title=plain(f"Unaddressed {entry.severity} threat: {threat.title}", 200),
         message=plain(message, 2000),
     )
 
@@ -59,7 +59,7 @@ def _new_addressed(entry: Entry, review: Review) -> Annotation:
         title=plain(f"New threat, {entry.status}: {threat.title}", 200),
         message=plain(
             f"{threat.title} ({STRIDE_NAMES.get(threat.stride, threat.stride)}, "
-            f"{threat.severity}). Threat '{threat.key}' is new in this change and already "
+            f"{entry.severity}). Threat '{threat.key}' is new in this change and already "
             f"{entry.status}.",
             2000,
         ),

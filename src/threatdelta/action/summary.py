@@ -54,7 +54,9 @@ def _unaddressed_list(result: ReviewSet, limit: int) -> str:
         for entry in review.unaddressed:
             location = entry.threat.location
             line = location.line if location is not None and location.line else ""
-            row = f"| {code(entry.key, 200)} | {entry.threat.severity} | {entry.threat.stride} | {line} |\n"
+            row = (
+                f"| {code(entry.key, 200)} | {entry.severity} | {entry.threat.stride} | {line} |\n"
+            )
             if size + len(row) > limit:
                 parts.append(f"\n… and {total - shown} more: the JSON report lists every threat.\n")
                 return "".join(parts)

@@ -46,7 +46,7 @@ def review_sarif(result: ReviewSet) -> dict[str, Any]:
             results.append(
                 {
                     "ruleId": threat.rule_id,
-                    "level": _LEVEL[threat.severity],
+                    "level": _LEVEL[entry.severity],
                     "message": {
                         "text": sarif_text(
                             f"{threat.title}: no countermeasure and no justification ({threat.key})"
