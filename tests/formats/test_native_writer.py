@@ -8,7 +8,8 @@ import datetime as dt
 import yaml
 
 from threatdelta.formats import native, native_writer
-from threatdelta.formats.native_writer import SCHEMA_COMMENT, Note
+from threatdelta.formats.native_writer import SCHEMA_COMMENT
+from threatdelta.formats.writing import Note
 from threatdelta.model.graph import facts
 from threatdelta.model.model import (
     Boundary,

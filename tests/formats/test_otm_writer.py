@@ -12,7 +12,7 @@ import pytest
 from tests.formats.test_native_writer import pump_model
 
 from threatdelta.formats import otm, otm_writer
-from threatdelta.formats.native_writer import Note
+from threatdelta.formats.writing import Note
 from threatdelta.model.model import Disposition, Element, Model
 from threatdelta.model.types import element_chain
 

@@ -22,6 +22,7 @@ from tests.review.test_impact import models
 
 from threatdelta.engine import enumerate_threats
 from threatdelta.formats import dragon, native, native_writer, otm, otm_writer, tm7
+from threatdelta.formats.writing import Written
 from threatdelta.model.graph import facts
 from threatdelta.model.model import Boundary, Control, Disposition, Model
 from threatdelta.model.types import boundary_chain
@@ -33,7 +34,7 @@ TODAY = dt.date(2026, 11, 25)
 PACK = builtin_pack()
 
 Reader = Callable[[bytes, str], Any]
-WRITE: dict[str, tuple[Callable[[Model], native_writer.Written], Reader, str]] = {
+WRITE: dict[str, tuple[Callable[[Model], Written], Reader, str]] = {
     "native": (native_writer.write, native.read, "model.yaml"),
     "otm": (otm_writer.write, otm.read, "model.otm.json"),
 }

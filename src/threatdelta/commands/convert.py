@@ -20,9 +20,8 @@ from typing import Any
 from threatdelta.commands.common import decisions_beside, read_file, say
 from threatdelta.errors import EXIT_PASS, InputError, Location
 from threatdelta.formats import native_writer, otm_writer
-from threatdelta.formats.native_writer import Written
 from threatdelta.formats.registry import FORMAT_NAMES, read_model
-from threatdelta.formats.writing import with_readable_properties
+from threatdelta.formats.writing import Written, with_readable_properties
 from threatdelta.model.model import Model
 
 WRITERS: dict[str, Callable[[Model], Written]] = {

@@ -26,16 +26,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from threatdelta.formats.native_writer import (
-    GENERIC_TYPE_IDS,
-    Note,
-    Written,
-    chain_note,
-    crossing_notes,
-    plain_element_chain,
-    plain_flow_chain,
-    sorted_model,
-)
 from threatdelta.formats.otm import (
     ATTR,
     OUTSIDE_ATTRIBUTE,
@@ -45,6 +35,17 @@ from threatdelta.formats.otm import (
     kind_for,
 )
 from threatdelta.formats.vocabulary import stride_for
+from threatdelta.formats.writing import (
+    GENERIC_TYPE_IDS,
+    Note,
+    Written,
+    chain_note,
+    crossing_notes,
+    plain_element_chain,
+    plain_flow_chain,
+    sorted_model,
+)
+from threatdelta.formats.writing import label as _label
 from threatdelta.model.model import (
     Boundary,
     Control,
@@ -80,10 +81,6 @@ _STATES = {
     "not-applicable": "not-applicable",
 }
 _OWN_PROPERTIES = frozenset({"otm_type", "trust_rating", "description", "tags", "parent_component"})
-
-
-def _label(noun: str, name: str, item_id: str) -> str:
-    return f"{noun} '{name}' ({item_id})" if name and name != item_id else f"{noun} '{item_id}'"
 
 
 def _slug(text: str) -> str:
