@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from threatdelta.errors import InputError, Location
 from threatdelta.files import repo_path
 from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
 from threatdelta.model.placeholders import placeholder_in
+from threatdelta.model.renames import declared_renames, rekey
 from threatdelta.risk.cvss import Cvss, CvssError
 from threatdelta.risk.cvss import parse as parse_cvss
 from threatdelta.risk.matrix import Residual, Risk, residual_exploitability, risk_of
@@ -50,7 +51,7 @@ class Problem:
     code: str
     """Stable short code: no-controls, unknown-control, no-evidence, missing-evidence,
     control-planned, missing-justification, missing-approver, missing-recipient, expired,
-    expiring, needs-investigation, placeholder, orphaned."""
+    expiring, needs-investigation, placeholder, orphaned, old-key."""
     message: str
     """Plain-words explanation."""
     control: str = ""
@@ -390,25 +391,51 @@ def build_register(
     """Join ``threats`` (plus the model's stored threats) with the model's dispositions."""
     by_key: dict[str, Threat] = {t.key: t for t in model.stored_threats}
     by_key.update({t.key: t for t in threats})
+    carried = carried_dispositions(model, by_key)
     entries: list[Entry] = []
     for key in sorted(by_key):
         threat = by_key[key]
-        disposition = model.dispositions.get(key)
+        disposition = model.dispositions.get(key) or carried.get(key)
         if disposition is None:
             entries.append(Entry(threat, "open", None, (), ()))
             continue
         problems, controls = _disposition_problems(
             disposition, model, today, evidence_exists, expiring_within
         )
+        if disposition.key != key:
+            problems.append(
+                Problem(
+                    "old-key",
+                    f"written under the key '{disposition.key}' it had before a rename; "
+                    f"write it under '{key}'",
+                )
+            )
         entries.append(
             Entry(threat, disposition.status, disposition, tuple(controls), tuple(sorted(problems)))
         )
+    used = {d.key for d in carried.values()}
     orphans = tuple(
         Orphan(model.dispositions[key], _orphan_message(model, model.dispositions[key]))
         for key in sorted(model.dispositions)
-        if key not in by_key
+        if key not in by_key and key not in used
     )
     return Register(model, tuple(entries), orphans, today)
+
+
+def carried_dispositions(model: Model, threats: Mapping[str, Threat]) -> dict[str, Disposition]:
+    """New key -> disposition, for dispositions still written under a threat's key from before
+    a declared rename (``renamed_from``) whose threat has no disposition of its own."""
+    renames = declared_renames(model)
+    if not renames:
+        return {}
+    carried: dict[str, Disposition] = {}
+    for key, disposition in model.dispositions.items():
+        if key in threats:
+            continue
+        new = rekey(key, renames)
+        if new != key and new in threats and new not in model.dispositions:
+            carried.setdefault(new, disposition)
+    return carried
 
 
 def _orphan_message(model: Model, disposition: Disposition) -> str:

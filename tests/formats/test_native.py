@@ -480,7 +480,8 @@ def test_unknown_keys_inside_items() -> None:
         (
             *at(text, 4, "boundry"),
             "unknown key 'boundry' in process 'a'; expected one of boundary, data, description, "
-            "essential_performance, hazards, id, implemented_by, kind, name, properties, type "
+            "essential_performance, hazards, id, implemented_by, kind, name, properties, renamed_from, "
+            "type "
             "(did you mean 'boundary'?)",
         ),
         (

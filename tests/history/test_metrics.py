@@ -226,3 +226,23 @@ def test_control_gaps() -> None:
         ("bare", (), 1, "names no evidence"),
         ("tls", ("tests/test_tls.py",), 1, "evidence not found: tests/test_tls.py"),
     ]
+
+
+def test_a_declared_rename_is_neither_new_nor_resolved_in_the_history() -> None:
+    before = snap(threat("process-dos@ctrl", "mitigated", controls=("tls",)), controls=(TLS,))
+    renamed = Snapshot(
+        "sys",
+        "native",
+        1,
+        1,
+        0,
+        (threat("process-dos@controller", "mitigated", controls=("tls",)),),
+        (TLS,),
+        renames=(("ctrl", "controller"),),
+    )
+    undeclared = Snapshot("sys", "native", 1, 1, 0, renamed.threats, (TLS,))
+    declared_row = revision_metrics([rev(0, before), rev(1, renamed)])[1]
+    assert declared_row.new == () and declared_row.resolved == ()
+    undeclared_row = revision_metrics([rev(0, before), rev(1, undeclared)])[1]
+    assert undeclared_row.new == ("process-dos@controller",)
+    assert undeclared_row.resolved == ("process-dos@ctrl",)

@@ -444,6 +444,7 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
     errors.extend(_asset_errors(doc))
     errors.extend(_disposition_errors(doc))
     errors.extend(_reference_errors(doc, declared))
+    errors.extend(_rename_errors(doc, declared))
     errors.extend(_line_and_stored_errors(doc, declared))
     errors.extend(_cycle_errors(doc))
     errors.extend(_kind_errors(doc))
@@ -564,6 +565,38 @@ def _reference_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> l
             elif not candidates:
                 hint = f"; declare it under {target_section}"
             errors.append(InputError(problem + hint, doc.location([section, index, key])))
+    return errors
+
+
+def _rename_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> list[InputError]:
+    """``renamed_from`` names an id that is no longer in the model, and no two items claim it."""
+    errors: list[InputError] = []
+    claimed: dict[str, str] = {}
+    for section in ("boundaries", "elements", "flows"):
+        for index, item in _items(doc.data, section):
+            old = item.get("renamed_from")
+            if not isinstance(old, str):
+                continue
+            owner = _label(section, item)
+            where = doc.location([section, index, "renamed_from"])
+            if old in declared:
+                errors.append(
+                    InputError(
+                        f"{owner} is renamed from '{old}', but '{old}' is still an id in this "
+                        "model; renamed_from names the id the item had before",
+                        where,
+                    )
+                )
+            elif old in claimed:
+                errors.append(
+                    InputError(
+                        f"{owner} is renamed from '{old}', as {claimed[old]} is; one item "
+                        "takes over an old id",
+                        where,
+                    )
+                )
+            else:
+                claimed[old] = owner
     return errors
 
 
@@ -748,6 +781,7 @@ def build_model(doc: YamlDocument) -> Model:
             parent=item.get("parent"),
             type_chain=boundary_chain(item.get("kind", "generic"), line=item.get("line", False)),
             line=item.get("line", False),
+            renamed_from=item.get("renamed_from"),
             # Boundary has no description field; it travels with the properties, where the
             # writers (native, OTM) look for it.
             properties=frozen_props(
@@ -774,6 +808,7 @@ def build_model(doc: YamlDocument) -> Model:
             description=item.get("description", ""),
             location=doc.location(["elements", index]),
             implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
+            renamed_from=item.get("renamed_from"),
         )
         for index, item in _items(data, "elements")
     ]
@@ -796,6 +831,7 @@ def build_model(doc: YamlDocument) -> Model:
             out_of_scope=scope_of(item.get("properties"))[0],
             out_of_scope_reason=scope_of(item.get("properties"))[1],
             implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
+            renamed_from=item.get("renamed_from"),
         )
         for index, item in _items(data, "flows")
     ]

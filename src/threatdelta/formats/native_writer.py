@@ -316,7 +316,14 @@ def _boundary(boundary: Boundary, ids: _Ids, notes: list[Note]) -> dict[str, Any
     props = clean_properties(properties, "boundary", label, notes, FORMAT)
     if props:
         entry["properties"] = props
+    _renamed(entry, boundary)
     return entry
+
+
+def _renamed(entry: dict[str, Any], item: Boundary | Element | Flow) -> None:
+    """``renamed_from``, right after the id, as written."""
+    if item.renamed_from:
+        entry["renamed_from"] = item.renamed_from
 
 
 def _element(element: Element, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
@@ -346,6 +353,7 @@ def _element(element: Element, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
     if props:
         entry["properties"] = props
     _implemented_by(entry, element.implemented_by, ids)
+    _renamed(entry, element)
     return entry
 
 
@@ -378,6 +386,7 @@ def _flow(flow: Flow, ids: _Ids, notes: list[Note]) -> dict[str, Any]:
     if props:
         entry["properties"] = props
     _implemented_by(entry, flow.implemented_by, ids)
+    _renamed(entry, flow)
     return entry
 
 

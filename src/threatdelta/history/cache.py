@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from threatdelta import __version__
 
 SCHEMA_NAME = "threatdelta-history-cache"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CACHE_FILE = "threatdelta/history.sqlite"
 """Default location, relative to the repository's git directory."""
 

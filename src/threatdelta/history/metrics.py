@@ -40,6 +40,7 @@ from threatdelta.review.delta import (
     State,
     StatusChange,
     delta,
+    rekeyed,
 )
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
@@ -324,7 +325,7 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
         before = State()
         if previous is not None and previous.snapshot is not None:
             before = snapshot_state(previous.snapshot, day_of(previous.timestamp), previous.missing)
-        change = delta(before, after)
+        change = delta(rekeyed(before, dict(snapshot.renames)), after)
         result.append(
             RevisionMetrics(
                 number,

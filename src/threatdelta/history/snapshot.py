@@ -16,6 +16,7 @@ from typing import Any
 
 from threatdelta.engine import enumerate_threats
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.model.renames import declared_renames
 from threatdelta.register import BLOCKING_PROBLEMS, build_register
 from threatdelta.render.data import subject_label
 from threatdelta.rules.pack import RulePack
@@ -99,6 +100,8 @@ class Snapshot:
     """Every control, sorted by id."""
     orphans: int = 0
     """Dispositions whose threat is not enumerated."""
+    renames: tuple[tuple[str, str], ...] = ()
+    """Old id -> new id pairs the model declares (``renamed_from``), sorted."""
 
     def threat_map(self) -> dict[str, ThreatState]:
         """Threats by key."""
@@ -152,6 +155,7 @@ def snapshot_of(parsed: ParsedModel, pack: RulePack) -> Snapshot:
         threats=tuple(states),
         controls=controls,
         orphans=len(register.orphans),
+        renames=tuple(sorted(declared_renames(model).items())),
     )
 
 
@@ -181,6 +185,7 @@ def snapshot_data(snapshot: Snapshot) -> dict[str, Any]:
             for t in snapshot.threats
         ],
         "controls": [[c.id, c.name, c.status, list(c.evidence)] for c in snapshot.controls],
+        "renames": [list(pair) for pair in snapshot.renames],
     }
 
 
@@ -246,6 +251,7 @@ def snapshot_from_data(data: Any) -> Snapshot:
             threats=tuple(threats),
             controls=tuple(controls),
             orphans=_int(data["orphans"]),
+            renames=tuple((_str(old), _str(new)) for old, new in data.get("renames", [])),
         )
     except (KeyError, TypeError) as error:
         raise ValueError(f"not a stored snapshot: {error}") from error

@@ -89,6 +89,9 @@ class Boundary:
     line: bool = False
     """Drawn as a line that flows cross (set by readers whose templates name their own line
     boundary types, whose chains need not hold ``GE.TB.L``)."""
+    renamed_from: str | None = None
+    """The id this item had before a rename (``renamed_from: OLD-ID``): threats whose keys changed
+    only through it are the same threats, and decisions written under the old keys carry over."""
 
     @property
     def is_line(self) -> bool:
@@ -171,6 +174,9 @@ class Element:
     implemented_by: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _NO_CONTROLS)
     """Property name -> ids of the controls that make the property true (``encrypted`` ->
     ``aes-at-rest``): the evidence behind a property that keeps a threat from existing."""
+    renamed_from: str | None = None
+    """The id this item had before a rename (``renamed_from: OLD-ID``): threats whose keys changed
+    only through it are the same threats, and decisions written under the old keys carry over."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,9 @@ class Flow:
     implemented_by: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _NO_CONTROLS)
     """Property name -> ids of the controls that make the property true (``encrypted`` ->
     ``mutual-tls``)."""
+    renamed_from: str | None = None
+    """The id this item had before a rename (``renamed_from: OLD-ID``): threats whose keys changed
+    only through it are the same threats, and decisions written under the old keys carry over."""
     out_of_scope: bool = False
     """Marked out of scope (the Threat Modeling Tool's "Out Of Scope"): no rule runs on it, so
     it has no threats; a decision like an acceptance, explained by ``out_of_scope_reason``."""

@@ -15,7 +15,7 @@ from threatdelta import __version__
 from threatdelta.formats.sidecar import decisions_view, target_path
 from threatdelta.policy import Policy, at_or_above
 from threatdelta.register import Entry
-from threatdelta.render.data import countermeasure_names, status_label, subject_label
+from threatdelta.render.data import countermeasure_names, orphan_data, status_label, subject_label
 from threatdelta.render.mermaid import changed_chart
 from threatdelta.render.review_data import (
     decision_data,
@@ -133,6 +133,25 @@ def _decision_rows(review: Review, policy: Policy) -> list[dict[str, Any]]:
     return rows
 
 
+def _renamed_keys(review: Review) -> list[dict[str, Any]]:
+    """Decisions that still count through a declared rename, with the key to write them under."""
+    if review.head is None:
+        return []
+    rows = []
+    for entry in review.head.entries:
+        disposition = entry.disposition
+        if disposition is not None and disposition.key != entry.key:
+            location = disposition.location
+            rows.append(
+                {
+                    "old": disposition.key,
+                    "new": entry.key,
+                    "line": location.line if location is not None else None,
+                }
+            )
+    return rows
+
+
 def _model_context(
     review: Review, detail: Detail, trimmed: list[str], policy: Policy
 ) -> dict[str, Any]:
@@ -231,6 +250,18 @@ def _model_context(
         ),
         "regressions_total": len(review.regressions),
         "stale": cap(stale_data(review), "decisions to re-confirm"),
+        "renamed_keys": cap(_renamed_keys(review), "decisions under an old key"),
+        "likely_renames": cap(
+            [
+                {"old": r.old, "new": r.new, "what": r.what, "name": r.name}
+                for r in review.likely_renames
+            ],
+            "possible renames",
+        ),
+        "orphans": cap(
+            [orphan_data(o) for o in (review.head.orphans if review.head is not None else ())],
+            "decisions that match no threat",
+        ),
         "stale_total": len(review.stale),
         "decisions": cap(
             _decision_rows(review, policy)

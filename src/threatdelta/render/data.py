@@ -11,7 +11,7 @@ from typing import Any
 
 from threatdelta.exclusions import Exclusion
 from threatdelta.model.model import Model
-from threatdelta.register import Entry, Register, unverified
+from threatdelta.register import Entry, Orphan, Register, unverified
 from threatdelta.rules.pack import STRIDE_NAMES, RulePack
 from threatdelta.threat import Threat
 
@@ -156,6 +156,17 @@ def status_label(entry: Entry) -> str:
     return entry.status
 
 
+def orphan_data(orphan: Orphan) -> dict[str, Any]:
+    """A disposition that matches no enumerated threat, as JSON data."""
+    location = orphan.disposition.location
+    return {
+        "id": orphan.disposition.key,
+        "status": orphan.disposition.status,
+        "message": orphan.message,
+        "line": location.line if location is not None else None,
+    }
+
+
 def register_data(
     register: Register, pack: RulePack, exclusions: tuple[Exclusion, ...] | None = None
 ) -> dict[str, Any]:
@@ -167,10 +178,7 @@ def register_data(
         "system": register.model.system,
         "rules": pack.name,
         "threats": [threat_data(e, register, pack) for e in register.entries],
-        "orphaned_dispositions": [
-            {"id": o.disposition.key, "status": o.disposition.status, "message": o.message}
-            for o in register.orphans
-        ],
+        "orphaned_dispositions": [orphan_data(o) for o in register.orphans],
         "summary": register.counts(),
     }
     if exclusions is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from threatdelta.register import Entry, Register, unverified
-from threatdelta.render.data import subject_label, threat_data
+from threatdelta.render.data import orphan_data, subject_label, threat_data
 from threatdelta.review.decisions import Decision
 from threatdelta.review.reasons import DECISION_CODES, NO_REASON, decision_text
 from threatdelta.review.review import Review
@@ -141,8 +141,11 @@ def review_data(review: Review) -> dict[str, Any]:
         },
         "model_changes": review.diff.summary() if review.diff is not None else {},
         "orphaned_dispositions": [
-            {"id": o.disposition.key, "status": o.disposition.status, "message": o.message}
-            for o in (head.orphans if head is not None else ())
+            orphan_data(o) for o in (head.orphans if head is not None else ())
+        ],
+        "likely_renames": [
+            {"old": r.old, "new": r.new, "what": r.what, "name": r.name}
+            for r in review.likely_renames
         ],
     }
 
@@ -194,6 +197,7 @@ def review_set_data(result: ReviewSet) -> dict[str, Any]:
         "orphaned_dispositions": [
             o | {"model": r["path"]} for r in reviews for o in r["orphaned_dispositions"]
         ],
+        "likely_renames": [n | {"model": r["path"]} for r in reviews for n in r["likely_renames"]],
         "model_changes": {
             r["path"]: r["model_changes"] | {"file": r["file_change"]} for r in reviews
         },

@@ -32,10 +32,11 @@ something this change did; ``any-open`` is the policy for that).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from threatdelta.errors import Location
 from threatdelta.model.model import CONTROL_STATUSES
+from threatdelta.model.renames import rekey
 from threatdelta.register import (
     Entry,
     EvidenceCheck,
@@ -158,6 +159,19 @@ class Delta:
     """Threats in both whose state or addressed-ness changed."""
     regressions: tuple[Regression, ...] = ()
     """What got worse."""
+
+
+def rekeyed(state: State, renames: Mapping[str, str]) -> State:
+    """``state`` with its threat keys written with the ids of a later revision (``renames``: old
+    id -> new id, the later revision's ``renamed_from`` declarations), so a renamed item's threats
+    meet themselves instead of showing as resolved and new."""
+    if not renames:
+        return state
+    threats: dict[str, Standing] = {}
+    for key, standing in state.threats.items():
+        new = rekey(key, renames)
+        threats.setdefault(new, replace(standing, key=new) if new != key else standing)
+    return State(threats, state.controls)
 
 
 def register_state(register: Register, evidence_exists: EvidenceCheck | None = None) -> State:

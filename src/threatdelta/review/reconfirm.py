@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from threatdelta.errors import Location
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Model
+from threatdelta.model.renames import rekey
 from threatdelta.register import Register, disposition_location
 
 
@@ -165,7 +166,8 @@ def stale_dispositions(
     or changed). ``attributes``: the properties rules read; ``aliases``: head subject id -> base
     subject id, for subjects the change renamed."""
     renamed = aliases or {}
-    before = base.by_key()
+    renames = {old: new for new, old in renamed.items()}
+    before = {rekey(key, renames): entry for key, entry in base.by_key().items()}
     cache: dict[str, list[FactChange]] = {}
     result = []
     for entry in head.entries:

@@ -11,9 +11,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from threatdelta.model.graph import ModelFacts, facts
+from threatdelta.model.renames import (
+    LikelyRename,
+    declared_renames,
+    likely_renames,
+    rekey,
+    with_new_ids,
+)
 from threatdelta.register import Entry, EvidenceCheck, Register
 from threatdelta.review.decisions import Decision, risk_decisions
-from threatdelta.review.delta import Regression, delta, register_state
+from threatdelta.review.delta import Regression, delta, register_state, rekeyed
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, condition_scope, read_attributes
 from threatdelta.review.reasons import resolution_reason
@@ -86,6 +93,9 @@ class Review:
     """Dispositions whose ground changed while their entry was left as it was (re-confirm)."""
     decisions: tuple[Decision, ...] = ()
     """Acceptances, transfers and not-applicable entries the change added or changed."""
+    likely_renames: tuple[LikelyRename, ...] = ()
+    """Items the change removed and added that look like one item renamed without
+    ``renamed_from``: suggestions, never applied."""
 
     @property
     def empty(self) -> bool:
@@ -135,12 +145,20 @@ def compare(
     assert base_pack is not None and head_pack is not None
     base_facts: ModelFacts = facts(base.model)
     head_facts: ModelFacts = facts(head.model)
-    model_diff = diff or diff_models(
-        base.model, head.model, base_facts=base_facts, head_facts=head_facts
+    renames = declared_renames(head.model)
+    # Declared renames are not changes: the change is judged against the base written with the
+    # head's ids, so a renamed item's threats come before the gate only for what else changed.
+    compared = with_new_ids(base.model, renames)
+    compared_facts = facts(compared) if renames else base_facts
+    model_diff = (diff if not renames else None) or diff_models(
+        compared, head.model, base_facts=compared_facts, head_facts=head_facts
     )
-    before = base.by_key()
+    before = {rekey(key, renames): entry for key, entry in base.by_key().items()}
     after = head.by_key()
-    change_set = delta(register_state(base, base_evidence), register_state(head, head_evidence))
+    change_set = delta(
+        rekeyed(register_state(base, base_evidence), renames),
+        register_state(head, head_evidence),
+    )
     new = tuple(after[k] for k in change_set.new)
     resolved = []
     stored = {t.key for t in base.model.stored_threats}
@@ -157,7 +175,7 @@ def compare(
         Transition(after[t.key], t.before, t.after, t.was_addressed) for t in change_set.transitions
     ]
     regressions = change_set.regressions
-    conditions = condition_scope(base.model, head.model, model_diff, base_pack, head_pack)
+    conditions = condition_scope(compared, head.model, model_diff, base_pack, head_pack)
     changed_dispositions = set(model_diff.items["dispositions"].added) | set(
         model_diff.items["dispositions"].changed
     )
@@ -199,6 +217,8 @@ def compare(
             head_facts,
             frozenset(changed_dispositions),
             read_attributes(base_pack, head_pack),
+            {new: old for old, new in renames.items()},
         ),
         decisions=risk_decisions(base, head, changed_dispositions),
+        likely_renames=likely_renames(base.model, head.model),
     )
