@@ -53,3 +53,15 @@ def test_a_native_model_with_a_megabyte_before_its_elements_is_recognised() -> N
     assert len(data) > 1024 * 1024
     assert detect("threatmodel.yaml", data.encode()) == "native"
     assert read_model(data.encode(), "threatmodel.yaml").model.elements[0].id == "a"
+
+
+def test_readers_are_registered_as_typed_objects_named_like_their_modules() -> None:
+    import importlib
+
+    from threatdelta.formats.registry import FORMAT_NAMES, READERS, reader
+
+    assert FORMAT_NAMES == ("native", "tm7", "dragon", "otm")
+    for format_name, registered in READERS.items():
+        assert reader(format_name) is registered
+        assert registered.name == format_name
+        assert importlib.import_module(registered.module).name == format_name

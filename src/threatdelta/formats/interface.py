@@ -22,10 +22,13 @@ class ParsedModel:
 
 
 class ModelReader(Protocol):
-    """One module per format under ``threatdelta.formats`` exposes these."""
+    """What a format reader offers: each reader module under ``threatdelta.formats`` exposes these,
+    and :data:`threatdelta.formats.registry.READERS` registers each as a typed object."""
 
-    name: str
-    """Short format name: native, tm7, dragon, otm."""
+    @property
+    def name(self) -> str:
+        """Short format name: native, tm7, dragon, otm."""
+        ...
 
     def sniff(self, path: str, data: bytes) -> bool:
         """True when ``data`` (read from ``path``) looks like this format."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from types import ModuleType
+from types import MappingProxyType
+from typing import cast
 
 from threatdelta.encoding import as_utf8
 from threatdelta.errors import InputError, Location
-from threatdelta.formats.interface import ParsedModel
+from threatdelta.formats.interface import ModelReader, ParsedModel
 from threatdelta.formats.sidecar import (
     SUFFIX,
     decisions_path,
@@ -20,31 +23,62 @@ from threatdelta.limits import MAX_FILE_BYTES, check_model_counts, check_name, c
 from threatdelta.model.model import Model
 from threatdelta.model.nesting import check_nesting
 
-FORMAT_NAMES = ("native", "tm7", "dragon", "otm")
-"""Every model format, in the order sniffers are tried."""
-
 MAX_MODEL_BYTES = MAX_FILE_BYTES
 """Largest model file read."""
 
 
-def reader(name: str) -> ModuleType:
-    """The reader module for a format name."""
-    if name not in FORMAT_NAMES:
+@dataclass(frozen=True)
+class RegisteredReader:
+    """One format's reader, typed as :class:`ModelReader`; its module (and what it imports) is
+    loaded on first use, so starting the command line never pays for every format."""
+
+    name: str
+    """The format name: native, tm7, dragon, otm."""
+    module: str
+    """The module that reads it."""
+    suffixes: tuple[str, ...]
+    """File name suffixes tried first for this format."""
+
+    def _reader(self) -> ModelReader:
+        return cast(ModelReader, importlib.import_module(self.module))
+
+    def sniff(self, path: str, data: bytes) -> bool:
+        """True when ``data`` (read from ``path``) looks like this format."""
+        return self._reader().sniff(path, data)
+
+    def read(self, data: bytes, path: str) -> ParsedModel:
+        """Parse ``data``; raise :class:`InputError` with a location on bad input."""
+        return self._reader().read(data, path)
+
+
+READERS: Mapping[str, RegisteredReader] = MappingProxyType(
+    {
+        "native": RegisteredReader("native", "threatdelta.formats.native", (".yaml", ".yml")),
+        "tm7": RegisteredReader("tm7", "threatdelta.formats.tm7", (".tm7",)),
+        "dragon": RegisteredReader("dragon", "threatdelta.formats.dragon", (".json",)),
+        "otm": RegisteredReader("otm", "threatdelta.formats.otm", (".json", ".yaml", ".yml")),
+    }
+)
+"""Every model reader by format name, in the order sniffers are tried."""
+
+FORMAT_NAMES: tuple[str, ...] = tuple(READERS)
+"""Every model format, in the order sniffers are tried."""
+
+
+def reader(name: str) -> ModelReader:
+    """The reader of a format name."""
+    found = READERS.get(name)
+    if found is None:
         raise InputError(
             f"unknown model format '{name}'; expected one of {', '.join(FORMAT_NAMES)}"
         )
-    return importlib.import_module(f"threatdelta.formats.{name}")
+    return found
 
 
 def _candidates(path: str) -> tuple[str, ...]:
     suffix = PurePosixPath(path).suffix.lower()
-    if suffix == ".tm7":
-        return ("tm7",)
-    if suffix == ".json":
-        return ("dragon", "otm")
-    if suffix in (".yaml", ".yml"):
-        return ("native", "otm")
-    return FORMAT_NAMES
+    named = tuple(name for name, r in READERS.items() if suffix in r.suffixes)
+    return named or FORMAT_NAMES
 
 
 def detect(path: str, data: bytes) -> str:
