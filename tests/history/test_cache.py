@@ -127,3 +127,28 @@ def test_in_memory_cache(tmp_path: Path) -> None:
     cache.put_evidence([("c", "m", {"missing": []})])
     assert cache.evidence("c", "m") == {"missing": []}
     cache.close()
+
+
+def test_a_cache_another_run_holds_locked_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    first = HistoryCache(path, tool="t1")
+    first.put_snapshots([("blob", "native", "pack", {"kept": True})])
+    first.close()
+    # Another run is in the middle of writing: it holds the file locked.
+    other = sqlite3.connect(str(path))
+    other.execute("BEGIN EXCLUSIVE")
+    err = io.StringIO()
+    cache = HistoryCache(path, tool="t1", stderr=err, lock_timeout=0.2)
+    assert "in use by another run" in err.getvalue()
+    assert cache.rebuilt_because is None
+    # This run goes on without the file (a miss, and writes stay in memory) ...
+    assert cache.snapshot("blob", "native", "pack") is None
+    cache.put_snapshots([("blob2", "native", "pack", {"mine": True})])
+    cache.close()
+    other.rollback()
+    other.close()
+    # ... and the other run's cache is still there, untouched.
+    again = HistoryCache(path, tool="t1")
+    assert again.snapshot("blob", "native", "pack") == {"kept": True}
+    assert again.snapshot("blob2", "native", "pack") is None
+    again.close()

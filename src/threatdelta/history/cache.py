@@ -24,6 +24,10 @@ from threatdelta import __version__
 SCHEMA_NAME = "threatdelta-history-cache"
 SCHEMA_VERSION = "2"
 CACHE_FILE = "threatdelta/history.sqlite"
+LOCK_TIMEOUT = 10.0
+"""Seconds to wait for another run holding the cache before going on without it."""
+LOCKED = "is locked by another run"
+"""What :func:`_foreign` says of a database another connection holds."""
 """Default location, relative to the repository's git directory."""
 
 _TABLES = {
@@ -44,11 +48,21 @@ class HistoryCache:
     """Snapshots and evidence look-ups that survive between runs."""
 
     def __init__(
-        self, path: Path | None, *, tool: str = __version__, stderr: TextIO | None = None
+        self,
+        path: Path | None,
+        *,
+        tool: str = __version__,
+        stderr: TextIO | None = None,
+        lock_timeout: float = LOCK_TIMEOUT,
     ) -> None:
-        """Open (or create, or rebuild) the cache at ``path``; ``None`` keeps it in memory."""
+        """Open (or create, or rebuild) the cache at ``path``; ``None`` keeps it in memory.
+
+        ``lock_timeout``: how long to wait for another run that holds the file locked before
+        going on without the cache (a locked cache is never rebuilt: the other run's writes
+        would be lost)."""
         self.path = path
         self.tool = tool
+        self.lock_timeout = lock_timeout
         self.rebuilt_because: str | None = None
         """Why an existing file was replaced, if it was."""
         self._stderr = stderr if stderr is not None else sys.stderr
@@ -61,11 +75,18 @@ class HistoryCache:
             return self._fresh(sqlite3.connect(":memory:"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(str(self.path))
+            db = sqlite3.connect(str(self.path), timeout=self.lock_timeout)
         except (OSError, sqlite3.Error) as error:
             self._note(f"cannot open the history cache {self.path} ({error}); running without it")
             return self._fresh(sqlite3.connect(":memory:"))
         problem = _foreign(db)
+        if problem == LOCKED:
+            db.close()
+            self._note(
+                f"the history cache {self.path} is in use by another run (locked for more than "
+                f"{self.lock_timeout:g} s); running without it and leaving it as it is"
+            )
+            return self._fresh(sqlite3.connect(":memory:"))
         if problem is None:
             self._prune(db)
             return db
@@ -186,6 +207,19 @@ def _foreign(db: sqlite3.Connection) -> str | None:
             return "is not a threatdelta history cache"
         if meta.get("schema_version") != SCHEMA_VERSION:
             return "has an older layout"
+    except sqlite3.OperationalError as error:
+        if _is_lock(error):
+            return LOCKED
+        return "is not a readable SQLite database"
     except sqlite3.Error:
         return "is not a readable SQLite database"
     return None
+
+
+def _is_lock(error: sqlite3.Error) -> bool:
+    """Another connection holds the database (SQLITE_BUSY / SQLITE_LOCKED)."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11 and later
+    if isinstance(code, int):
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
