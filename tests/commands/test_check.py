@@ -178,6 +178,6 @@ def test_the_cgm_example_shows_risk_before_and_after_its_decisions(capsys) -> No
     xss = by_id["web-xss@clinician>portal-session>clinician-portal"]
     assert xss["cvss"]["score"] == 7.6 and xss["residual_risk"] == "medium"
     tracking = by_id["radio-tracking@ble-readings"]
-    assert tracking["cvss"]["version"] == "4.0" and tracking["cvss"]["score"] is None
+    assert tracking["cvss"]["version"] == "4.0" and tracking["cvss"]["score"] == 2.3
     assert tracking["exploitability"] == "medium" and tracking["rationale"]
     assert all(t["problems"] == [] for t in data["threats"] if t["status"] != "open")

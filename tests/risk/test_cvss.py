@@ -1,4 +1,4 @@
-"""CVSS vectors: v3.1 scored by the specification's formulas, v4.0 validated."""
+"""CVSS vectors: v3.1 scored by the specification's formulas, v4.0 validated and scored."""
 
 from __future__ import annotations
 
@@ -82,11 +82,17 @@ def test_v31_scores_agree_with_an_independent_implementation() -> None:
         assert (ours.base_score, ours.temporal_score, ours.environmental_score) == theirs, vector
 
 
-def test_v40_vectors_are_validated_but_not_scored() -> None:
+def test_v40_vectors_are_validated_and_scored() -> None:
     cvss = parse("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
     assert cvss.version == "4.0"
-    assert cvss.base_score is None and cvss.score is None and cvss.rating is None
+    # The specification's example of a network-reachable, unauthenticated full compromise.
+    assert cvss.score == 9.3 and cvss.rating == "critical"
     assert cvss.exploitability == "high"
+    # Threat and environmental metrics change the one v4.0 score.
+    unreported = parse("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U")
+    assert unreported.score is not None and unreported.score < 9.3
+    local = parse("CVSS:4.0/AV:L/AC:H/AT:P/PR:H/UI:A/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N")
+    assert local.score is not None and 0.0 < local.score < 4.0 and local.rating == "low"
     physical = parse("CVSS:4.0/AV:P/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
     assert physical.exploitability == "low"
 

@@ -1,10 +1,12 @@
-"""CVSS vectors a disposition may give: v3.1 parsed and scored, v4.0 parsed and validated.
+"""CVSS vectors a disposition may give: v3.1 and v4.0, parsed, validated and scored.
 
 CVSS v3.1: the base, temporal and environmental scores are computed with the formulas and
 weights of the FIRST specification (section 7), including its ``Roundup`` (an exact decimal
-round-up to one place). CVSS v4.0: the vector is checked (every base metric present once, every
-value allowed, no unknown metric) but no score is computed; v4.0 scores come from a table of
-expert-rated macro vectors, and threatdelta does not ship that table.
+round-up to one place). CVSS v4.0: the vector is checked here (every base metric present once,
+every value allowed, no unknown metric); its score comes from a table of expert-rated macro
+vectors and the specification's interpolation, which the ``cvss`` library (Red Hat Product
+Security) maintains against FIRST's reference calculator, so threatdelta scores v4.0 vectors
+with it rather than keeping a copy of the table.
 
 What a vector says about exploitability is also worked out (``exploitability``): for v3.1 from
 the exploitability sub-score (8.22 x AV x AC x PR x UI: 2.8 or more is high, 1.6 or more medium,
@@ -120,7 +122,8 @@ class Cvss:
     metrics: Mapping[str, str]
     """Metric -> value, as written."""
     base_score: float | None
-    """The base score (v3.1); None for v4.0, which threatdelta does not score."""
+    """The base score (v3.1); for v4.0 the one CVSS-B/BT/BE/BTE score the vector's metrics
+    give."""
     temporal_score: float | None
     """The temporal score (v3.1)."""
     environmental_score: float | None
@@ -132,7 +135,7 @@ class Cvss:
     def score(self) -> float | None:
         """The most specific score computed: environmental, else temporal, else base."""
         if self.version != "3.1":
-            return None
+            return self.base_score
         if any(self.metrics.get(m, "X") != "X" for m in _ENVIRONMENTAL_V31):
             return self.environmental_score
         if any(self.metrics.get(m, "X") != "X" for m in ("E", "RL", "RC")):
@@ -179,7 +182,9 @@ def parse(vector: str) -> Cvss:
         return _score_v31(text, metrics)
     if text.startswith("CVSS:4.0/"):
         metrics = _metrics(text[len("CVSS:4.0/") :], _V40_METRICS, _V40_BASE, "4.0")
-        return Cvss("4.0", text, metrics, None, None, None, _v40_exploitability(metrics))
+        return Cvss(
+            "4.0", text, metrics, _score_v40(text), None, None, _v40_exploitability(metrics)
+        )
     if text.startswith("CVSS:3.0/"):
         raise CvssError("CVSS v3.0 is not supported; write the vector as CVSS:3.1/...")
     raise CvssError(
@@ -269,6 +274,17 @@ def _score_v31(text: str, m: Mapping[str, str]) -> Cvss:
         "high" if exploitability >= 2.8 else "medium" if exploitability >= 1.6 else "low"
     )
     return Cvss("3.1", text, m, base, temporal, environmental, level)
+
+
+def _score_v40(vector: str) -> float:
+    """The CVSS v4.0 score of a vector already validated here."""
+    from cvss import CVSS4  # imported when a v4.0 vector is scored
+    from cvss.exceptions import CVSSError
+
+    try:
+        return float(CVSS4(vector).base_score)
+    except CVSSError as error:
+        raise CvssError(f"not a valid CVSS v4.0 vector: {error}") from error
 
 
 def _v40_exploitability(m: Mapping[str, str]) -> Exploitability:
