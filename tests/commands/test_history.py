@@ -117,6 +117,29 @@ def test_several_matching_models_need_a_path(
     assert "several model files match" in err and "models/a.yaml" in err
 
 
+def test_a_decisions_file_is_never_taken_for_the_model_and_its_decisions_count(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dragon = Path(__file__).parents[1] / "formats" / "fixtures" / "dragon" / "pump-v2.json"
+    git_repo.write("models/pump.json", dragon.read_text(encoding="utf-8"))
+    git_repo.write(".threatdelta.yml", "models: ['models/*']\n")
+    git_repo.commit("Threat Dragon model", "2025-01-01")
+    args = ("history", "-C", str(git_repo.root), "--format", "json", "--no-cache")
+    first = _json(capsys, *args)
+    key = sorted(first["threats"])[0]
+    git_repo.write(
+        "models/pump.json.threatdelta.yaml",
+        f'threats:\n  "{key}":\n    status: not-applicable\n'
+        "    justification: The pump has no network interface at all.\n",
+    )
+    git_repo.commit("Decide one threat", "2025-01-02")
+    data = _json(capsys, *args)
+    assert data["model"] == "models/pump.json"
+    before, after = data["revisions"]
+    assert after["threats"]["open"] == before["threats"]["open"] - 1
+    assert after["threats"]["not_applicable"] == before["threats"]["not_applicable"] + 1
+
+
 def test_cache_file_option_and_a_garbage_cache(
     scripted: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -352,3 +352,72 @@ def test_dozens_of_commits_with_tags_and_renames(git_repo: GitRepo, pack: RulePa
     assert sum("spoof@admin" in r.new for r in result.revisions) == 12
     assert sum("spoof@admin" in r.resolved for r in result.revisions) == 11
     assert result.revisions[-1].counts.total == 4
+
+
+DRAGON = Path(__file__).parents[1] / "formats" / "fixtures" / "dragon" / "pump-v2.json"
+
+
+def _accepting(keys: list[str]) -> str:
+    lines = ["version: 1", "threats:"]
+    for key in keys:
+        lines += [
+            f'  "{key}":',
+            "    status: accepted",
+            "    justification: The pump only talks to the hospital gateway over a cable.",
+            "    approved_by: security-lead",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _dragon_repo(root: Path) -> tuple[GitRepo, str, list[str]]:
+    """A Threat Dragon model committed alone, then its decisions file accepting two of its open
+    threats in a later commit, then an unrelated commit."""
+    repo = GitRepo(root)
+    repo.write("models/pump.json", DRAGON.read_text(encoding="utf-8"))
+    first = repo.commit("Threat Dragon model", "2025-02-01")
+    opened = build_history(Repo(root), "models/pump.json")
+    (only,) = opened.revisions
+    keys = sorted(k for k in opened.threats)[:2]
+    assert only.counts.open >= 2
+    repo.write("models/pump.json.threatdelta.yaml", _accepting(keys))
+    repo.commit("Record two decisions", "2025-02-05")
+    repo.write("README.md", "pump\n")
+    repo.commit("Unrelated", "2025-02-07")
+    return repo, first, keys
+
+
+def test_a_commit_changing_only_the_decisions_file_is_a_revision_with_its_decisions(
+    tmp_path: Path,
+) -> None:
+    repo, _, keys = _dragon_repo(tmp_path / "repo")
+    history = build_history(Repo(repo.root), "models/pump.json")
+    assert [r.subject for r in history.revisions] == ["Threat Dragon model", "Record two decisions"]
+    before, after = history.revisions
+    assert after.counts.open == before.counts.open - 2
+    assert after.counts.accepted == before.counts.accepted + 2
+    assert after.counts.total == before.counts.total
+    assert sorted((c.key, c.after, c.addressed) for c in after.transitions) == [
+        (key, "accepted", True) for key in keys
+    ]
+    assert history.stats.parsed == 2
+
+
+def test_a_cached_snapshot_of_the_model_alone_is_not_used_once_decisions_exist(
+    tmp_path: Path,
+) -> None:
+    repo, first, _ = _dragon_repo(tmp_path / "repo")
+    path = tmp_path / "cache.sqlite"
+    cache = HistoryCache(path)
+    try:
+        # Fill the cache with the model blob read without a decisions file.
+        build_history(Repo(repo.root), "models/pump.json", until=first, cache=cache)
+        again = build_history(Repo(repo.root), "models/pump.json", cache=cache)
+        third = build_history(Repo(repo.root), "models/pump.json", cache=cache)
+    finally:
+        cache.close()
+    assert (again.stats.cached, again.stats.parsed) == (1, 1)
+    assert (third.stats.cached, third.stats.parsed) == (2, 0)
+    for history in (again, third):
+        before, after = history.revisions
+        assert after.counts.open == before.counts.open - 2
+        assert after.counts.accepted == before.counts.accepted + 2

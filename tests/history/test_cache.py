@@ -11,7 +11,7 @@ from threatdelta.history.cache import HistoryCache
 
 def _filled(path: Path, tool: str = "1.0") -> None:
     cache = HistoryCache(path, tool=tool, stderr=io.StringIO())
-    cache.put_snapshots([("blob1", ".yaml", "pack1", {"answer": 42})])
+    cache.put_snapshots([("blob1", ".yaml", "pack1", "", {"answer": 42})])
     cache.put_evidence([("c1", "m.yaml", {"missing": ["a.md"]})])
     cache.close()
 
@@ -23,6 +23,8 @@ def test_values_survive_reopening(tmp_path: Path) -> None:
     assert cache.snapshot("blob1", ".yaml", "pack1") == {"answer": 42}
     assert cache.snapshot("blob1", ".yaml", "other-pack") is None
     assert cache.snapshot("blob1", ".json", "pack1") is None
+    # The same model blob read with a decisions file is another snapshot.
+    assert cache.snapshot("blob1", ".yaml", "pack1", "decisions-blob") is None
     assert cache.evidence("c1", "m.yaml") == {"missing": ["a.md"]}
     assert cache.rebuilt_because is None
     cache.close()
@@ -55,7 +57,7 @@ def test_garbage_bytes_are_replaced(tmp_path: Path) -> None:
     cache = HistoryCache(path, stderr=err)
     assert cache.rebuilt_because == "is not a readable SQLite database"
     assert "rebuilding it" in err.getvalue()
-    cache.put_snapshots([("b", ".yaml", "p", [1])])
+    cache.put_snapshots([("b", ".yaml", "p", "", [1])])
     assert cache.snapshot("b", ".yaml", "p") == [1]
     cache.close()
     assert path.read_bytes().startswith(b"SQLite format 3\x00")
@@ -72,7 +74,7 @@ def test_a_database_of_another_schema_is_replaced(tmp_path: Path) -> None:
     cache = HistoryCache(path, stderr=err)
     assert cache.rebuilt_because == "is not a threatdelta history cache"
     assert cache.snapshot("b", ".yaml", "p") is None
-    cache.put_snapshots([("b", ".yaml", "p", {"ok": True})])
+    cache.put_snapshots([("b", ".yaml", "p", "", {"ok": True})])
     assert cache.snapshot("b", ".yaml", "p") == {"ok": True}
     cache.close()
 
@@ -117,7 +119,7 @@ def test_an_unusable_location_falls_back_to_memory(tmp_path: Path) -> None:
     err = io.StringIO()
     cache = HistoryCache(blocker / "cache.sqlite", stderr=err)
     assert "running without it" in err.getvalue()
-    cache.put_snapshots([("b", ".yaml", "p", 1)])
+    cache.put_snapshots([("b", ".yaml", "p", "", 1)])
     assert cache.snapshot("b", ".yaml", "p") == 1
     cache.close()
 
@@ -132,7 +134,7 @@ def test_in_memory_cache(tmp_path: Path) -> None:
 def test_a_cache_another_run_holds_locked_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     first = HistoryCache(path, tool="t1")
-    first.put_snapshots([("blob", "native", "pack", {"kept": True})])
+    first.put_snapshots([("blob", "native", "pack", "", {"kept": True})])
     first.close()
     # Another run is in the middle of writing: it holds the file locked.
     other = sqlite3.connect(str(path))
@@ -143,7 +145,7 @@ def test_a_cache_another_run_holds_locked_is_left_alone(tmp_path: Path) -> None:
     assert cache.rebuilt_because is None
     # This run goes on without the file (a miss, and writes stay in memory) ...
     assert cache.snapshot("blob", "native", "pack") is None
-    cache.put_snapshots([("blob2", "native", "pack", {"mine": True})])
+    cache.put_snapshots([("blob2", "native", "pack", "", {"mine": True})])
     cache.close()
     other.rollback()
     other.close()

@@ -11,6 +11,7 @@ from typing import Any
 from threatdelta.commands.common import add_today, say, today
 from threatdelta.context import Overrides, RunContext, context_at, file_source
 from threatdelta.errors import EXIT_PASS, InputError
+from threatdelta.formats.sidecar import is_decisions_path
 from threatdelta.git import Repo, find_repo
 from threatdelta.history.build import build_history
 from threatdelta.history.cache import CACHE_FILE, HistoryCache
@@ -87,7 +88,11 @@ def model_path(repo: Repo, base: str, given: str | None, context: RunContext, re
         if candidate.is_relative_to(root):
             return candidate.relative_to(root).as_posix()
         raise InputError(f"'{given}' is outside the repository {repo.root}")
-    found = repo.matching(resolve_commit(repo, rev), context.models)
+    found = [
+        p
+        for p in repo.matching(resolve_commit(repo, rev), context.models)
+        if not is_decisions_path(p)
+    ]
     if len(found) == 1:
         return found[0]
     if not found:

@@ -17,6 +17,7 @@ from typing import Any
 from threatdelta.errors import InputError
 from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
+from threatdelta.formats.sidecar import decisions_path
 from threatdelta.git import MAX_BLOB_BYTES, Repo
 from threatdelta.history.cache import HistoryCache
 from threatdelta.history.gitlog import (
@@ -122,6 +123,14 @@ def _kind(path: str) -> str:
     return PurePosixPath(path).suffix.lower() or "-"
 
 
+_Ident = tuple[str, str, str]
+"""What a snapshot depends on in git: model blob SHA, file suffix, decisions blob SHA."""
+
+
+def _ident(rev: ModelRevision) -> _Ident:
+    return (rev.blob, _kind(rev.path), rev.decisions)
+
+
 class _SnapshotReader:
     """Snapshots of model blobs: from the cache, else read in bulk, parsed and enumerated."""
 
@@ -139,20 +148,20 @@ class _SnapshotReader:
         self.stats = stats
         self.progress = progress
         self.key = pack_key(pack)
-        self.found: dict[tuple[str, str], Snapshot | str] = {}
-        self._rows: list[tuple[str, str, str, Any]] = []
+        self.found: dict[_Ident, Snapshot | str] = {}
+        self._rows: list[tuple[str, str, str, str, Any]] = []
 
-    def read(self, revisions: list[ModelRevision]) -> dict[tuple[str, str], Snapshot | str]:
-        """Snapshot (or error message) per ``(blob, suffix)``."""
-        todo: dict[tuple[str, str], ModelRevision] = {}
+    def read(self, revisions: list[ModelRevision]) -> dict[_Ident, Snapshot | str]:
+        """Snapshot (or error message) per ``(blob, suffix, decisions blob)``."""
+        todo: dict[_Ident, ModelRevision] = {}
         for rev in revisions:
-            ident = (rev.blob, _kind(rev.path))
+            ident = _ident(rev)
             if ident in self.found or ident in todo:
                 continue
             if self._from_cache(ident):
                 continue
             todo[ident] = rev
-        batch: list[tuple[tuple[str, str], ModelRevision]] = []
+        batch: list[tuple[_Ident, ModelRevision]] = []
         batch_bytes = 0
         for ident, rev in todo.items():
             if rev.size > MAX_BLOB_BYTES:
@@ -160,18 +169,26 @@ class _SnapshotReader:
                     ident, f"{rev.path}: {rev.size} bytes; at most {MAX_BLOB_BYTES} are read"
                 )
                 continue
-            if batch and (len(batch) >= READ_CHUNK or batch_bytes + rev.size > READ_CHUNK_BYTES):
+            if rev.decisions_size > MAX_BLOB_BYTES:
+                self._keep(
+                    ident,
+                    f"{decisions_path(rev.path)}: {rev.decisions_size} bytes; at most "
+                    f"{MAX_BLOB_BYTES} are read",
+                )
+                continue
+            size = rev.size + rev.decisions_size
+            if batch and (len(batch) >= READ_CHUNK or batch_bytes + size > READ_CHUNK_BYTES):
                 self._parse(batch)
                 batch, batch_bytes = [], 0
             batch.append((ident, rev))
-            batch_bytes += rev.size
+            batch_bytes += size
         if batch:
             self._parse(batch)
         self._flush()
         return self.found
 
-    def _from_cache(self, ident: tuple[str, str]) -> bool:
-        stored = self.cache.snapshot(ident[0], ident[1], self.key)
+    def _from_cache(self, ident: _Ident) -> bool:
+        stored = self.cache.snapshot(ident[0], ident[1], self.key, ident[2])
         if stored is None:
             return False
         try:
@@ -185,15 +202,19 @@ class _SnapshotReader:
         self.progress.advance()
         return True
 
-    def _parse(self, batch: list[tuple[tuple[str, str], ModelRevision]]) -> None:
-        blobs = self.repo.read_many([(rev.commit.sha, rev.path) for _, rev in batch])
-        for (ident, rev), data in zip(batch, blobs, strict=True):
+    def _parse(self, batch: list[tuple[_Ident, ModelRevision]]) -> None:
+        specs = [(rev.commit.sha, rev.path) for _, rev in batch]
+        specs += [(rev.commit.sha, decisions_path(rev.path)) for _, rev in batch if rev.decisions]
+        blobs = self.repo.read_many(specs)
+        sidecars = iter(blobs[len(batch) :])
+        for (ident, rev), data in zip(batch, blobs[: len(batch)], strict=True):
+            decisions = next(sidecars) if rev.decisions else None
             result: Snapshot | str
-            if data is None:
+            if data is None or (rev.decisions and decisions is None):
                 result = f"{rev.path}: could not be read from git"
             else:
                 try:
-                    parsed = read_model(data, rev.path)
+                    parsed = read_model(data, rev.path, decisions=decisions)
                     pack = self.pack if self.pack is not None else default_pack(parsed)
                     result = snapshot_of(parsed, pack)
                 except InputError as error:
@@ -201,12 +222,12 @@ class _SnapshotReader:
             self._keep(ident, result)
         self._flush()
 
-    def _keep(self, ident: tuple[str, str], result: Snapshot | str) -> None:
+    def _keep(self, ident: _Ident, result: Snapshot | str) -> None:
         self.found[ident] = result
         self.stats.parsed += 1
         self.progress.advance()
         data = {"error": result} if isinstance(result, str) else snapshot_data(result)
-        self._rows.append((ident[0], ident[1], self.key, data))
+        self._rows.append((ident[0], ident[1], self.key, ident[2], data))
 
     def _flush(self) -> None:
         self.cache.put_snapshots(self._rows)
@@ -285,7 +306,7 @@ def build_history(
         walked = model_revisions(repo, path, until_sha)
         stats.revisions = len(walked)
         bar = progress if progress is not None else Progress("reading model revisions", 0)
-        bar.total = len({(r.blob, _kind(r.path)) for r in walked})
+        bar.total = len({_ident(r) for r in walked})
         snapshots = _SnapshotReader(repo, pack, cache, stats, bar).read(walked)
         bar.finish()
 
@@ -295,7 +316,7 @@ def build_history(
         rev_positions = [positions[r.commit.sha] for r in walked]
 
         def snapshot_for(rev: ModelRevision) -> Snapshot | None:
-            found = snapshots[(rev.blob, _kind(rev.path))]
+            found = snapshots[_ident(rev)]
             return found if isinstance(found, Snapshot) else None
 
         ends: list[tuple[str, Commit, int]] = []
@@ -324,7 +345,7 @@ def build_history(
         inputs = []
         warnings = []
         for rev in walked:
-            found = snapshots[(rev.blob, _kind(rev.path))]
+            found = snapshots[_ident(rev)]
             if isinstance(found, str):
                 warnings.append(f"{rev.commit.sha[:12]}: the model could not be read: {found}")
             inputs.append(

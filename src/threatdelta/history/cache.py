@@ -1,7 +1,8 @@
 """A persistent cache of snapshots and evidence look-ups, in one SQLite file.
 
 Snapshots are keyed by the model blob's SHA, the file's suffix (which picks the reader), the rule
-pack's digest and the tool version; evidence look-ups by commit SHA, model path and tool version.
+pack's digest, the SHA of the decisions file's blob read with it (empty when there is none) and
+the tool version; evidence look-ups by commit SHA, model path and tool version.
 Both are immutable facts about git objects, so a second run over the same history only works on
 revisions it has not seen. Values are plain JSON text; nothing is ever unpickled or executed.
 
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 from threatdelta import __version__
 
 SCHEMA_NAME = "threatdelta-history-cache"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 CACHE_FILE = "threatdelta/history.sqlite"
 LOCK_TIMEOUT = 10.0
 """Seconds to wait for another run holding the cache before going on without it."""
@@ -32,13 +33,14 @@ LOCKED = "is locked by another run"
 
 _TABLES = {
     "meta": ("key", "value"),
-    "snapshot": ("blob", "kind", "pack", "tool", "data"),
+    "snapshot": ("blob", "kind", "pack", "decisions", "tool", "data"),
     "evidence": ("commit_sha", "model_path", "tool", "data"),
 }
 _CREATE = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE snapshot (blob TEXT NOT NULL, kind TEXT NOT NULL, pack TEXT NOT NULL, "
-    "tool TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (blob, kind, pack, tool))",
+    "decisions TEXT NOT NULL, tool TEXT NOT NULL, data TEXT NOT NULL, "
+    "PRIMARY KEY (blob, kind, pack, decisions, tool))",
     "CREATE TABLE evidence (commit_sha TEXT NOT NULL, model_path TEXT NOT NULL, "
     "tool TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (commit_sha, model_path, tool))",
 )
@@ -124,18 +126,21 @@ class HistoryCache:
 
     # -- access -------------------------------------------------------------------------------
 
-    def snapshot(self, blob: str, kind: str, pack: str) -> Any | None:
-        """The stored snapshot data, or None."""
+    def snapshot(self, blob: str, kind: str, pack: str, decisions: str = "") -> Any | None:
+        """The stored snapshot data, or None; ``decisions`` is the decisions blob's SHA (empty
+        when the model was read without one)."""
         return self._get(
-            "SELECT data FROM snapshot WHERE blob=? AND kind=? AND pack=? AND tool=?",
-            (blob, kind, pack, self.tool),
+            "SELECT data FROM snapshot "
+            "WHERE blob=? AND kind=? AND pack=? AND decisions=? AND tool=?",
+            (blob, kind, pack, decisions, self.tool),
         )
 
-    def put_snapshots(self, rows: list[tuple[str, str, str, Any]]) -> None:
-        """Store ``(blob, kind, pack, data)`` rows."""
+    def put_snapshots(self, rows: list[tuple[str, str, str, str, Any]]) -> None:
+        """Store ``(blob, kind, pack, decisions, data)`` rows."""
         self._put(
-            "INSERT OR REPLACE INTO snapshot (blob, kind, pack, tool, data) VALUES (?, ?, ?, ?, ?)",
-            [(b, k, p, self.tool, _dump(d)) for b, k, p, d in rows],
+            "INSERT OR REPLACE INTO snapshot (blob, kind, pack, decisions, tool, data) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(b, k, p, s, self.tool, _dump(d)) for b, k, p, s, d in rows],
         )
 
     def evidence(self, commit: str, model_path: str) -> Any | None:

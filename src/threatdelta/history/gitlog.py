@@ -6,6 +6,11 @@ whose change is its diff against its first parent, so the commits inside a merge
 listed one by one. Renames are followed: when the model file was added by a commit that renamed
 another file, the walk continues under the old name. The walk stops at the commit that created
 the file (a deletion further back starts a separate, older life of the file that is not listed).
+
+A model in another tool's format may have a decisions file beside it
+(:func:`threatdelta.formats.sidecar.decisions_path`); its decisions are part of the model, so a
+commit that changes only the decisions file is a revision of the model too, and each revision
+names the decisions blob it was read with.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threatdelta.errors import InputError
+from threatdelta.formats.sidecar import decisions_path
 from threatdelta.git import GitError, ObjectInfo, Repo
 
 
@@ -45,6 +51,10 @@ class ModelRevision:
     """SHA of the model file's blob at this commit."""
     size: int = 0
     """Size of the blob in bytes."""
+    decisions: str = ""
+    """SHA of the model's decisions file blob at this commit; empty when there is none."""
+    decisions_size: int = 0
+    """Size of the decisions blob in bytes."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,10 @@ class Marker:
     """The first-parent commit where the iteration ends (where a tag's commit was merged)."""
 
 
-def _log(repo: Repo, rev: str, path: str | None, *extra: str) -> list[Commit]:
-    args = ["log", "--first-parent", "-z", "--format=%H%x1f%P%x1f%ct%x1f%s", *extra, rev]
-    if path is not None:
-        args += ["--", path]
+def _log(repo: Repo, rev: str, *paths: str) -> list[Commit]:
+    args = ["log", "--first-parent", "-z", "--format=%H%x1f%P%x1f%ct%x1f%s", rev]
+    if paths:
+        args += ["--", *paths]
     out = repo.run(*args).decode("utf-8", "replace")
     commits = []
     for record in out.split("\0"):
@@ -74,7 +84,7 @@ def _log(repo: Repo, rev: str, path: str | None, *extra: str) -> list[Commit]:
 
 def first_parent_chain(repo: Repo, until: str) -> list[Commit]:
     """Every commit on the first-parent chain of ``until``, oldest first."""
-    return list(reversed(_log(repo, until, None)))
+    return list(reversed(_log(repo, until)))
 
 
 def object_ids(repo: Repo, specs: Sequence[str]) -> list[ObjectInfo | None]:
@@ -88,7 +98,8 @@ def object_ids(repo: Repo, specs: Sequence[str]) -> list[ObjectInfo | None]:
 
 
 def model_revisions(repo: Repo, path: str, until: str) -> list[ModelRevision]:
-    """Every first-parent commit up to ``until`` that changed the model, oldest first."""
+    """Every first-parent commit up to ``until`` that changed the model or its decisions file,
+    oldest first."""
     path = path.strip("/")
     found: list[ModelRevision] = []
     rev: str | None = until
@@ -96,16 +107,30 @@ def model_revisions(repo: Repo, path: str, until: str) -> list[ModelRevision]:
     seen_paths: set[tuple[str, str]] = set()
     while rev is not None and (rev, current) not in seen_paths:
         seen_paths.add((rev, current))
-        commits = _log(repo, rev, current)
+        sidecar = decisions_path(current)
+        commits = _log(repo, rev, current, sidecar)
         if not commits:
             break
-        blobs = object_ids(repo, [f"{c.sha}:{current}" for c in commits])
+        objects = object_ids(repo, [f"{c.sha}:{p}" for c in commits for p in (current, sidecar)])
         added: Commit | None = None
-        for commit, blob in zip(commits, blobs, strict=True):
+        for index, commit in enumerate(commits):
+            blob, decisions = objects[2 * index], objects[2 * index + 1]
             if blob is None or blob.type != "blob":
-                # Deleted here: everything older belongs to an earlier life of the file.
+                # Deleted here (or not yet added): everything older belongs to an earlier life
+                # of the file.
                 break
-            found.append(ModelRevision(commit, current, blob.sha, blob.size))
+            if decisions is not None and decisions.type != "blob":
+                decisions = None
+            found.append(
+                ModelRevision(
+                    commit,
+                    current,
+                    blob.sha,
+                    blob.size,
+                    decisions.sha if decisions is not None else "",
+                    decisions.size if decisions is not None else 0,
+                )
+            )
             added = commit
         rev = None
         if added is not None and added.parents:

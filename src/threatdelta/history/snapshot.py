@@ -1,6 +1,7 @@
 """What the history keeps of one model blob: counts, threats and controls, as plain data.
 
-A snapshot depends only on the blob's bytes, the rule pack and the tool version, so it is what the
+A snapshot depends only on the blob's bytes (with its decisions file's, when the model has one),
+the rule pack and the tool version, so it is what the
 cache stores. Everything that depends on the revision (does the evidence exist there?) or on a
 date (has a justification expired?) is worked out later, from the snapshot, in
 :mod:`threatdelta.history.metrics`.
