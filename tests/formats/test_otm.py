@@ -149,36 +149,6 @@ def test_element_locations_point_at_the_component(pump: ParsedModel) -> None:
     assert "id: controller" in line
 
 
-# --- type words -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("otm_type", "tags", "expected"),
-    [
-        ("CD-MICROSOFT-AZURE-DB-POSTGRESQL", [], ("data-store", "database")),
-        ("azure-storage", [], ("data-store", "cloud-storage")),
-        ("android-device-client", [], ("external-entity", "device")),
-        ("web-service", [], ("process", "web-service")),
-        ("something", ["external"], ("external-entity", "generic")),
-        ("process/control-unit", [], ("process", "control-unit")),
-        ("data-store", [], ("data-store", "generic")),
-        ("process/SE.P.TMCore.WebApp", [], ("process", "SE.P.TMCore.WebApp")),
-    ],
-)
-def test_type_words(otm_type: str, tags: list[str], expected: tuple[str, str]) -> None:
-    element_type = otm.element_type_for(otm_type, tags)
-    assert (element_type, otm.kind_for(element_type, otm_type)) == expected
-
-
-@pytest.mark.parametrize(
-    ("likelihood", "impact", "severity"),
-    [(None, 20, "low"), (None, 50, "medium"), (None, 75, "high"), (None, 100, "critical"),
-     (100, 100, "critical"), (50, 100, "medium"), (10, 10, "low"), (None, None, "medium")],
-)  # fmt: skip
-def test_severity_from_risk(likelihood: Any, impact: Any, severity: str) -> None:
-    assert otm.severity_from_risk(likelihood, impact) == severity
-
-
 # --- edge cases and bad input ------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@
 - ``components`` become elements. OTM types are free text (``web-service``,
   ``CD-MICROSOFT-AZURE-DB-POSTGRESQL``), so the element type is read from the words in it: data
   stores for databases and storage, external entities for clients, users and browsers (or a tag
-  ``external``), processes otherwise. A component inside another component sits in that
+  ``external``), processes otherwise (:mod:`threatdelta.formats.otm_types`). A component inside another component sits in that
   component's trust zone (``parent_component`` keeps the link).
 - ``dataflows`` become flows; ``attributes.protocol`` (or a tag naming a protocol) sets the
   protocol.
@@ -32,6 +32,13 @@ from typing import Any
 from threatdelta.errors import InputError, InputErrors, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.json_source import JsonPositions, decode_json
+from threatdelta.formats.otm_types import (
+    boundary_kind_for,
+    element_type_for,
+    is_number,
+    kind_for,
+    severity_from_risk,
+)
 from threatdelta.formats.vocabulary import protocol_for, stride_for
 from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, MAX_FILE_BYTES, check_sections
 from threatdelta.model.model import (
@@ -41,7 +48,6 @@ from threatdelta.model.model import (
     Disposition,
     DispositionStatus,
     Element,
-    ElementType,
     Flow,
     Model,
     Value,
@@ -49,7 +55,7 @@ from threatdelta.model.model import (
     scope_of,
 )
 from threatdelta.model.types import boundary_chain, element_chain, flow_chain
-from threatdelta.rules.pack import Severity, Stride
+from threatdelta.rules.pack import Stride
 from threatdelta.threat import Threat
 from threatdelta.yaml_loader import YamlDocument, load_yaml
 
@@ -95,13 +101,6 @@ _THREAT_STATES: dict[str, DispositionStatus] = {
 }
 _DONE_MITIGATIONS = frozenset({"implemented", "verified", "done", "applied"})
 
-_STORE_WORDS = (
-    "database", "db", "sql", "mysql", "postgres", "postgresql", "mongo", "mongodb", "redis",
-    "cache", "store", "datastore", "storage", "bucket", "s3", "blob", "file", "filesystem",
-    "log", "logs", "vault", "keystore", "keyvault", "table", "cosmos", "dynamodb",
-)  # fmt: skip
-_EXTERNAL_WORDS = ("client", "user", "browser", "actor", "external", "human", "person", "customer")
-
 
 def sniff(path: str, data: bytes) -> bool:
     """True for JSON or YAML with a top-level ``otmVersion``."""
@@ -140,104 +139,6 @@ def _load(data: bytes, path: str) -> _Document:
         return _Document(parsed, path, json=JsonPositions(text, path))
     document = load_yaml(data, path, max_bytes=MAX_BYTES)
     return _Document(document.data, path, yaml=document)
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
-
-
-def element_type_for(otm_type: str, tags: Sequence[str] = ()) -> ElementType:
-    """The element type an OTM component type (and its tags) stands for."""
-    text = otm_type.strip().lower()
-    for native in ("external-entity", "process", "data-store"):
-        if text == native or text.startswith(f"{native}/"):
-            return native
-    if text in ("ge.ei",):
-        return "external-entity"
-    if text in ("ge.ds",):
-        return "data-store"
-    words = _words(otm_type)
-    if any(w in _STORE_WORDS for w in words):
-        return "data-store"
-    if any(w in _EXTERNAL_WORDS for w in words) or "external" in (t.lower() for t in tags):
-        return "external-entity"
-    return "process"
-
-
-def kind_for(element_type: ElementType, otm_type: str) -> str:
-    """The native kind closest to an OTM component type (``generic`` when none fits)."""
-    text = otm_type.strip()
-    if text.lower().startswith(f"{element_type}/"):
-        return text.split("/", 1)[1] or "generic"
-    words = set(_words(otm_type))
-    table: tuple[tuple[set[str], str], ...]
-    if element_type == "data-store":
-        table = (
-            ({"log", "logs"}, "log"),
-            ({"vault", "keystore", "keyvault", "key", "secret", "secrets"}, "key-store"),
-            ({"config", "configuration", "settings"}, "configuration"),
-            ({"bucket", "s3", "blob", "storage"}, "cloud-storage"),
-            ({"file", "filesystem"}, "file"),
-            ({"database", "db", "sql", "mysql", "postgres", "postgresql", "mongo", "redis"},
-             "database"),
-        )  # fmt: skip
-    elif element_type == "external-entity":
-        table = (
-            ({"user", "human", "person", "customer", "actor"}, "person"),
-            ({"device", "mobile", "android", "ios", "iot"}, "device"),
-            ({"cloud", "saas"}, "cloud-service"),
-            ({"system"}, "system"),
-        )
-    else:
-        table = (
-            ({"firmware"}, "firmware"),
-            ({"vm", "virtual"}, "virtual-machine"),
-            ({"mobile", "android", "ios", "app"}, "mobile-app"),
-            ({"ecu", "controller", "control"}, "control-unit"),
-            ({"web", "api", "service", "server", "microservice"}, "web-service"),
-        )
-    for keys, kind in table:
-        if words & keys:
-            return kind
-    return "generic"
-
-
-def boundary_kind_for(otm_type: str) -> str:
-    """The native boundary kind closest to an OTM trust zone type."""
-    words = set(_words(otm_type))
-    if words & {"cloud", "aws", "azure", "gcp"}:
-        return "cloud"
-    if words & {"internet", "network", "dmz", "private", "public", "intranet", "lan", "wan"}:
-        return "network"
-    if words & {"device", "hardware"}:
-        return "device"
-    if words & {"physical", "premises", "site"}:
-        return "physical"
-    if words & {"organisation", "organization", "company", "corporate"}:
-        return "organisation"
-    if words & {"process", "runtime", "container"}:
-        return "process"
-    return "generic"
-
-
-def severity_from_risk(likelihood: object, impact: object) -> Severity:
-    """Severity from OTM's 0-100 likelihood and impact (impact alone when likelihood is null)."""
-    if not _is_number(impact):
-        return "medium"
-    score = float(impact)  # type: ignore[arg-type]
-    if _is_number(likelihood):
-        score = score * float(likelihood) / 100  # type: ignore[arg-type]
-    if score < 30:
-        return "low"
-    if score < 60:
-        return "medium"
-    if score < 85:
-        return "high"
-    return "critical"
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _state_key(state: str) -> str:
@@ -470,7 +371,7 @@ class _Reader:
                 if isinstance(item.get("risk"), Mapping)
                 else None
             )
-            if _is_number(rating):
+            if is_number(rating):
                 props["trust_rating"] = rating
             kind = boundary_kind_for(otm_type)
             if otm_type and otm_type != kind:
