@@ -26,7 +26,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from threatdelta.formats.otm import ATTR, OUTSIDE_ATTRIBUTE, RULE_ID
+from threatdelta.formats.otm import OUTSIDE_ATTRIBUTE
+from threatdelta.formats.otm_document import ATTR
+from threatdelta.formats.otm_threats import RULE_ID
 from threatdelta.formats.otm_types import boundary_kind_for, element_type_for, kind_for
 from threatdelta.formats.vocabulary import stride_for
 from threatdelta.formats.writing import (
