@@ -294,7 +294,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.repeat, args.revisions = "500", 2, 20
+    from threatdelta.limits import MAX_ELEMENTS
+
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    for n in [n for n in sizes if n > MAX_ELEMENTS]:
+        print(
+            f"{n:,} nodes skipped: a model holds at most {MAX_ELEMENTS:,} elements", file=sys.stderr
+        )
+    sizes = [n for n in sizes if n <= MAX_ELEMENTS]
     only = set(args.only.split(","))
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="threatdelta-bench-") as tmp:
