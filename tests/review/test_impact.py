@@ -241,3 +241,15 @@ def test_one_element_change_in_a_large_model_evaluates_a_small_scope() -> None:
     # p7 and the two flows that touch it: nothing else is evaluated.
     assert stats.subjects == {"p7", "f6", "f7"}
     assert stats.evaluations * 100 < full_stats.evaluations
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fields_of_one_item_are_its_changed_fields_in_order(data: st.DataObject) -> None:
+    base = data.draw(models())
+    head = data.draw(edited(base))
+    diff = diff_models(base, head)
+    for change in diff.fields:
+        expected = tuple(f for f in diff.fields if (f.kind, f.id) == (change.kind, change.id))
+        assert diff.fields_of(change.kind, change.id) == expected
+    assert diff.fields_of("elements", "no-such-item") == ()

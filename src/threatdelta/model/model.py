@@ -330,7 +330,12 @@ class Model:
 
     def control(self, control_id: str) -> Control | None:
         """The control with this id, or None."""
-        return {c.id: c for c in self.controls}.get(control_id)
+        cache = self.__dict__.get("_control_index")
+        if cache is None:
+            cache = {c.id: c for c in self.controls}
+            object.__setattr__(self, "_control_index", cache)
+        found: Control | None = cache.get(control_id)
+        return found
 
     def _elements_by_id(self) -> dict[str, Element]:
         cache = self.__dict__.get("_element_index")

@@ -86,8 +86,17 @@ class ModelDiff:
         return tuple(f for f in self.fields if f.field == "name")
 
     def fields_of(self, kind: str, item_id: str) -> tuple[FieldChange, ...]:
-        """The changed fields of one item."""
-        return tuple(f for f in self.fields if f.kind == kind and f.id == item_id)
+        """The changed fields of one item (indexed once per diff, not scanned per call)."""
+        index: dict[tuple[str, str], tuple[FieldChange, ...]] | None = self.__dict__.get(
+            "_fields_index"
+        )
+        if index is None:
+            grouped: dict[tuple[str, str], list[FieldChange]] = {}
+            for change in self.fields:
+                grouped.setdefault((change.kind, change.id), []).append(change)
+            index = {key: tuple(changes) for key, changes in grouped.items()}
+            object.__setattr__(self, "_fields_index", index)
+        return index.get((kind, item_id), ())
 
     def summary(self) -> dict[str, Any]:
         """Plain data for JSON output."""
