@@ -22,6 +22,7 @@ from threatdelta.render.escape import (
 )
 
 PAYLOADS = [
+    "_@.https://evil.example/x",
     "[click to approve](https://evil.example)**APPROVED**",
     "![PASS](https://evil.example/pass.svg)",
     "<img src=x onerror=alert(1)>",

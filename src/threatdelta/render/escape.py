@@ -65,10 +65,11 @@ _GITLAB_REFERENCE = re.compile(r"[!$&%~](?=[A-Za-z0-9_\"])")
 _MENTION = re.compile(r"(?<![A-Za-z0-9_.+-])@(?=[A-Za-z0-9_-])")
 """An ``@`` GitHub would read as a mention: not preceded by a word character."""
 _EMAIL_OR_COMMIT = re.compile(
-    r"@(?=(?:\\?[A-Za-z0-9_-])+\.[A-Za-z0-9]|[0-9a-fA-F]{7,40}(?![A-Za-z0-9]))"
+    r"@(?=(?:\\?[A-Za-z0-9_.-])*\\?\.[A-Za-z0-9]|[0-9a-fA-F]{7,40}(?![A-Za-z0-9]))"
 )
 """An ``@`` that would make an e-mail autolink (a dotted domain follows, perhaps with a markdown
-escape in it: ``_@\\_x.example`` still links) or an ``owner/repo@sha`` commit reference. Threat
+escape in it: ``_@\\_x.example`` still links, and so does a domain that starts with its dot,
+``_@.https``) or an ``owner/repo@sha`` commit reference. Threat
 keys such as ``flow-dos@telemetry`` match neither and stay as they are."""
 _SHORTCODE = re.compile(r":(?=[A-Za-z0-9_+-]+:)")
 
