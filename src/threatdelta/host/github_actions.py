@@ -4,7 +4,6 @@ annotations, and the GitHub publisher."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from threatdelta.host.interface import ChangeRequest, Outcome
 from threatdelta.publish.deadline import PublishLimits
 from threatdelta.publish.github import GitHubPublisher
 from threatdelta.publish.interface import Annotation, Publisher, PublishResult
+from threatdelta.publish.retry import scaled_sleep
 from threatdelta.publish.workflow import (
     select_step_annotations,
     workflow_command_annotation,
@@ -109,18 +109,13 @@ class GitHubActions:
             )
             return None
         scale = self.scale
-
-        def sleep(seconds: float) -> None:
-            if seconds * scale > 0:
-                time.sleep(seconds * scale)
-
         return GitHubPublisher(
             api_url=env.api_url,
             token=env.token,
             repo=event.repository,
             pr_number=event.number,
             log=self.log.info,
-            sleep=sleep,
+            sleep=scaled_sleep(scale),
             seconds_between_requests=0.25 * scale,
             seconds_between_writes=1.0 * scale,
             limits=self.limits,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from threatdelta.publish.gitlab import NOTE_LIMIT, REPORT_ARTIFACT, GitLabPublis
 from threatdelta.publish.interface import Annotation, Publisher, PublishResult
 from threatdelta.publish.junit import FILE_NAME as JUNIT_FILE
 from threatdelta.publish.junit import junit_report
+from threatdelta.publish.retry import scaled_sleep
 
 TOKEN_VARIABLE = "THREATDELTA_GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Where the token for notes is read from."""
@@ -220,18 +220,13 @@ class GitLabCI:
             )
             return None
         scale = self.scale
-
-        def sleep(seconds: float) -> None:
-            if seconds * scale > 0:
-                time.sleep(seconds * scale)
-
         return GitLabPublisher(
             api_url=env.api_url,
             token=env.token,
             project_id=env.project_id,
             iid=env.iid,
             log=self.log.info,
-            sleep=sleep,
+            sleep=scaled_sleep(scale),
             limits=self.limits,
             ca_file=env.ca_file,
         )

@@ -9,6 +9,7 @@ per retry, and no try or wait past the run's publishing deadline
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -20,6 +21,16 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 """Tries per call, the first one included."""
+
+
+def scaled_sleep(scale: float) -> Callable[[float], None]:
+    """A ``sleep`` for the retries that waits ``scale`` times as long (0 in tests: no waiting)."""
+
+    def sleep(seconds: float) -> None:
+        if seconds * scale > 0:
+            time.sleep(seconds * scale)
+
+    return sleep
 
 
 class GaveUp(Exception):
