@@ -326,7 +326,12 @@ class Model:
 
     def asset(self, asset_id: str) -> Asset | None:
         """The asset with this id, or None."""
-        return {a.id: a for a in self.assets}.get(asset_id)
+        cache = self.__dict__.get("_asset_index")
+        if cache is None:
+            cache = {a.id: a for a in self.assets}
+            object.__setattr__(self, "_asset_index", cache)
+        found: Asset | None = cache.get(asset_id)
+        return found
 
     def control(self, control_id: str) -> Control | None:
         """The control with this id, or None."""
