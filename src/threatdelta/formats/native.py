@@ -425,22 +425,7 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
                 )
             else:
                 declared[item_id] = _Declared(section, index, here)
-    control_ids: dict[str, Location] = {}
-    for index, item in _items(data, "controls"):
-        control_id = item.get("id")
-        if not isinstance(control_id, str):
-            continue
-        here = doc.location(["controls", index, "id"])
-        if control_id in control_ids:
-            errors.append(
-                InputError(
-                    f"control id '{control_id}' is already used by the control at line "
-                    f"{control_ids[control_id].line}; rename one",
-                    here,
-                )
-            )
-        else:
-            control_ids[control_id] = here
+    errors.extend(_unique_ids(doc, "controls", "control")[0])
     errors.extend(_asset_errors(doc))
     errors.extend(_disposition_errors(doc))
     errors.extend(_reference_errors(doc, declared))
@@ -453,25 +438,33 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
     return errors
 
 
-def _asset_errors(doc: YamlDocument) -> list[InputError]:
-    """Asset ids unique; every ``data`` entry names a declared asset."""
+def _unique_ids(
+    doc: YamlDocument, section: str, what: str
+) -> tuple[list[InputError], dict[str, Location]]:
+    """Ids of ``section`` used twice (one error each), and every id with where it is declared."""
     errors: list[InputError] = []
-    assets: dict[str, Location] = {}
-    for index, item in _items(doc.data, "assets"):
-        asset_id = item.get("id")
-        if not isinstance(asset_id, str):
+    seen: dict[str, Location] = {}
+    for index, item in _items(doc.data, section):
+        item_id = item.get("id")
+        if not isinstance(item_id, str):
             continue
-        here = doc.location(["assets", index, "id"])
-        if asset_id in assets:
+        here = doc.location([section, index, "id"])
+        if item_id in seen:
             errors.append(
                 InputError(
-                    f"asset id '{asset_id}' is already used by the asset at line "
-                    f"{assets[asset_id].line}; rename one",
+                    f"{what} id '{item_id}' is already used by the {what} at line "
+                    f"{seen[item_id].line}; rename one",
                     here,
                 )
             )
         else:
-            assets[asset_id] = here
+            seen[item_id] = here
+    return errors, seen
+
+
+def _asset_errors(doc: YamlDocument) -> list[InputError]:
+    """Asset ids unique; every ``data`` entry names a declared asset."""
+    errors, assets = _unique_ids(doc, "assets", "asset")
     known = sorted(assets)
     for section in ("elements", "flows"):
         for index, item in _items(doc.data, section):
