@@ -128,7 +128,8 @@ class Row:
             return [self.measurement, ours, "", "", self.target]
         other = f"{self.other.time * 1000:,.0f} ms / {self.other.memory:,.0f} MiB"
         if self.speedup:
-            ratio = f"{self.other.time / self.ours.time:.1f}x faster"
+            times = self.other.time / self.ours.time
+            ratio = f"{times:.1f}x faster" if times >= 1 else f"{1 / times:.1f}x slower"
         else:
             ratio = f"{self.ours.time / self.other.time:.1f}x its time"
         return [self.measurement, ours, f"{self.other_name}: {other}", ratio, self.target]

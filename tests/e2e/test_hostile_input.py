@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from threatdelta.cli import main
-from threatdelta.limits import MAX_BOUNDARIES, MAX_ELEMENTS, MAX_NAME_CHARS
+from threatdelta.limits import MAX_BOUNDARIES, MAX_ELEMENTS, MAX_ITEMS, MAX_NAME_CHARS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "formats" / "fixtures"
 TM7 = FIXTURES / "tm7" / "two_tabs.tm7"
@@ -124,8 +124,9 @@ def test_thousands_of_nested_boundaries_are_refused_before_their_chains_are_buil
     capsys, tmp_path: Path
 ) -> None:
     native = tmp_path / "threatmodel.yaml"
-    native.write_text(_nested_native(2000))
-    assert f"2000 trust boundaries; at most {MAX_BOUNDARIES}" in refused(
+    many = MAX_BOUNDARIES + 1000
+    native.write_text(_nested_native(many))
+    assert f"{many} trust boundaries; at most {MAX_BOUNDARIES}" in refused(
         capsys, "check", str(native)
     )
     zones = [
@@ -135,25 +136,25 @@ def test_thousands_of_nested_boundaries_are_refused_before_their_chains_are_buil
             "type": "t",
             **({"parent": {"trustZone": f"z{i - 1}"}} if i else {}),
         }
-        for i in range(3000)
+        for i in range(many)
     ]
     otm_file = tmp_path / "m.otm.json"
     otm_file.write_text(json.dumps(otm(trustZones=zones)))
     err = refused(capsys, "check", str(otm_file))
-    assert err.startswith(f"{otm_file}:1:") and "3000 trust boundaries" in err
+    assert err.startswith(f"{otm_file}:1:") and f"{many} trust boundaries" in err
     boxes = [
         {
             "id": f"b{i}",
             "shape": "trust-boundary-box",
             "position": {"x": i, "y": i},
-            "size": {"width": 4000 - 2 * i, "height": 4000 - 2 * i},
+            "size": {"width": 4 * many - 2 * i, "height": 4 * many - 2 * i},
             "data": {"type": "tm.BoundaryBox", "name": "B"},
         }
-        for i in range(1500)
+        for i in range(many)
     ]
     dragon_file = tmp_path / "m.json"
     dragon_file.write_text(json.dumps(dragon(boxes)))
-    assert "1500 trust boundaries" in refused(capsys, "check", str(dragon_file))
+    assert f"{many} trust boundaries" in refused(capsys, "check", str(dragon_file))
 
 
 def test_boundaries_nested_deeper_than_the_limit_are_refused_at_their_line(
@@ -174,7 +175,7 @@ def test_a_hundred_thousand_processes_are_refused_without_reading_them_all(
         + "".join(f"  - {{id: p{i}, type: process, kind: generic}}\n" for i in range(100_000))
     )
     err = refused(capsys, "check", str(path))
-    assert err.startswith(f"{path}:4:3: this list or mapping holds 10001 items")
+    assert err.startswith(f"{path}:4:3: this list or mapping holds {MAX_ITEMS + 1} items")
     few = tmp_path / "few.yaml"
     few.write_text(
         "version: 1\nsystem: S\nelements:\n"

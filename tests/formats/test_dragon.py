@@ -22,6 +22,7 @@ from threatdelta.formats import (
     vocabulary,
 )
 from threatdelta.formats.interface import ParsedModel
+from threatdelta.limits import MAX_BOUNDARIES
 from threatdelta.model.model import Model
 from threatdelta.register import build_register
 
@@ -545,9 +546,12 @@ def test_a_drawing_too_large_to_analyse_is_refused() -> None:
             "size": {"width": 10, "height": 10},
             "data": {"type": "tm.BoundaryBox"},
         }
-        for i in range(2500)
+        for i in range(MAX_BOUNDARIES + 1)
     ]
-    with pytest.raises(InputError, match="2500 trust boundaries; at most 200 are accepted"):
+    with pytest.raises(
+        InputError,
+        match=f"{MAX_BOUNDARIES + 1} trust boundaries; at most {MAX_BOUNDARIES} are accepted",
+    ):
         read_doc(minimal(boxes))
 
 
