@@ -16,20 +16,20 @@ a ``public-network`` boundary that the reader adds to the model. Threats stored 
 :attr:`Model.stored_threats` keyed ``td:<threat id>``, each with a disposition from its status;
 a threat stored as Mitigated with a mitigation text is mitigated by a control that text describes
 (id ``mitigation:`` + the key, see :mod:`threatdelta.formats.mitigations`), as a .tm7 Mitigated
-threat is.
+threat is. Those threats are read by :mod:`threatdelta.formats.dragon_threats`; locations,
+warnings and the cell itself live in :mod:`threatdelta.formats.dragon_document`.
 """
 
 from __future__ import annotations
 
-import bisect
 import difflib
-import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from threatdelta.errors import InputError, Location
+from threatdelta.formats.dragon_document import Cell, CellKind, clean, text_of
+from threatdelta.formats.dragon_threats import ThreatsReader
 from threatdelta.formats.geometry import (
     Point,
     Rect,
@@ -41,9 +41,8 @@ from threatdelta.formats.geometry import (
     polylines_intersect,
 )
 from threatdelta.formats.interface import ParsedModel
-from threatdelta.formats.json_source import decode_json, json_location
-from threatdelta.formats.mitigations import described_control
-from threatdelta.formats.vocabulary import protocol_for, severity_for, stride_for
+from threatdelta.formats.json_source import decode_json
+from threatdelta.formats.vocabulary import protocol_for
 from threatdelta.limits import (
     MAX_BOUNDARIES,
     MAX_ELEMENTS,
@@ -55,7 +54,6 @@ from threatdelta.model.model import (
     Boundary,
     Control,
     Disposition,
-    DispositionStatus,
     Element,
     ElementType,
     Flow,
@@ -77,8 +75,6 @@ MAX_CELLS = MAX_ELEMENTS + MAX_FLOWS + MAX_BOUNDARIES
 """Most cells over all diagrams (the model limits of :mod:`threatdelta.limits` together)."""
 MAX_POINTS = 1_000
 """Most vertices on one flow or boundary curve."""
-MAX_THREATS = 100_000
-"""Most stored threats over the whole model."""
 MAX_GEOMETRY_WORK = 5_000_000
 """Most shape-against-shape tests one diagram may need; a larger drawing is refused."""
 SNAP_DISTANCE = 30.0
@@ -86,12 +82,6 @@ SNAP_DISTANCE = 30.0
 
 PUBLIC_NETWORK_ID = "public-network"
 """Id of the boundary added for flows marked ``isPublicNetwork``."""
-
-RULE_ID = "threat-dragon"
-"""``Threat.rule_id`` of threats stored in a Threat Dragon file."""
-
-MITIGATION_PREFIX = "mitigation:"
-"""Prefix of the id of the control a Mitigated threat's mitigation text describes."""
 
 # --------------------------------------------------------------------------------------------
 # The reader.
@@ -110,8 +100,6 @@ def read(data: bytes, path: str) -> ParsedModel:
     text, document = decode_json(data, path)
     return _Reader(text, path).read(document)
 
-
-CellKind = Literal["actor", "process", "store", "flow", "curve", "box", "text"]
 
 _KIND_BY_TYPE: dict[str, CellKind] = {
     "tm.Actor": "actor",
@@ -168,31 +156,6 @@ _NOT_PROPERTIES = frozenset(
         "height", "markup", "router", "embeds", "parent", "data",
     }
 )  # fmt: skip
-_STATUSES: dict[str, DispositionStatus] = {
-    "open": "open",
-    "mitigated": "mitigated",
-    "notapplicable": "not-applicable",
-    "not applicable": "not-applicable",
-    "not-applicable": "not-applicable",
-    "n/a": "not-applicable",
-    "na": "not-applicable",
-}
-_ID_IN_TEXT = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """One drawing cell, with what the reader needs to know about it."""
-
-    id: str
-    kind: CellKind
-    data: Mapping[str, object]
-    """The cell's ``data`` (v2) or the cell itself (v1)."""
-    raw: Mapping[str, object]
-    """The cell as saved."""
-    pointer: tuple[str | int, ...]
-    diagram: int
-    v1: bool
 
 
 @dataclass(frozen=True)
@@ -201,16 +164,6 @@ class _End:
 
     element: str | None
     point: Point | None
-
-
-def _clean(value: object) -> str:
-    """A display string: whitespace runs (newlines included) become single spaces."""
-    return " ".join(value.split()) if isinstance(value, str) else ""
-
-
-def _text(value: object) -> str:
-    """Free text kept as written (trimmed)."""
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _get(mapping: object, *keys: str | int) -> object:
@@ -233,48 +186,8 @@ def _snake(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
 
 
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
-    if slug:
-        return slug
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-class _Reader:
+class _Reader(ThreatsReader):
     """Turns one parsed file into a model; holds the warnings gathered on the way."""
-
-    def __init__(self, text: str, path: str) -> None:
-        self.text = text
-        self.path = path
-        self.warnings: list[str] = []
-        self._id_offsets: dict[str, int] | None = None
-        self._newlines: list[int] | None = None
-
-    # ---- locations -------------------------------------------------------------------------
-
-    def _at(self, pointer: Sequence[str | int]) -> Location:
-        found = json_location(self.text, pointer)
-        if found is None:
-            return Location(self.path)
-        return Location(self.path, found[0], found[1])
-
-    def _of_id(self, identifier: str) -> Location:
-        """Where ``"id": "<identifier>"`` is first written (cells and threats carry unique ids)."""
-        if self._id_offsets is None:
-            offsets: dict[str, int] = {}
-            for match in _ID_IN_TEXT.finditer(self.text):
-                offsets.setdefault(match.group(1), match.start())
-            self._id_offsets = offsets
-            self._newlines = [i for i, ch in enumerate(self.text) if ch == "\n"]
-        offset = self._id_offsets.get(identifier)
-        if offset is None or self._newlines is None:
-            return Location(self.path)
-        line = bisect.bisect_left(self._newlines, offset)
-        start = self._newlines[line - 1] + 1 if line else 0
-        return Location(self.path, line + 1, offset - start + 1)
-
-    def _warn(self, message: str, location: Location | None = None) -> None:
-        self.warnings.append(f"{location or Location(self.path)}: {message}")
 
     # ---- structure -------------------------------------------------------------------------
 
@@ -295,11 +208,11 @@ class _Reader:
                 self._at(where),
             )
         cells = list(self._cells(diagrams))
-        system = _clean(_get(document, "summary", "title")) or _stem(self.path)
+        system = clean(_get(document, "summary", "title")) or _stem(self.path)
         model = self._model(system, cells)
         return ParsedModel(model=model, warnings=tuple(self.warnings))
 
-    def _cells(self, diagrams: list[object]) -> Iterator[_Cell]:
+    def _cells(self, diagrams: list[object]) -> Iterator[Cell]:
         seen: set[str] = set()
         count = 0
         for number, diagram in enumerate(diagrams):
@@ -341,7 +254,7 @@ class _Reader:
 
     def _cell(
         self, raw: object, pointer: tuple[str | int, ...], diagram: int, v1: bool
-    ) -> _Cell | None:
+    ) -> Cell | None:
         if not isinstance(raw, Mapping):
             raise InputError("a diagram cell is not a JSON object", self._at(pointer))
         cell_id = raw.get("id")
@@ -372,11 +285,11 @@ class _Reader:
                 self._of_id(cell_id),
             )
             return None
-        return _Cell(cell_id, kind, data, raw, pointer, diagram, v1)
+        return Cell(cell_id, kind, data, raw, pointer, diagram, v1)
 
     # ---- model -----------------------------------------------------------------------------
 
-    def _model(self, system: str, cells: list[_Cell]) -> Model:
+    def _model(self, system: str, cells: list[Cell]) -> Model:
         nodes = {c.id: c for c in cells if c.kind in _ELEMENT_TYPES}
         boxes = {c.id: c for c in cells if c.kind == "box" and self._is_trust(c)}
         curves = {c.id: c for c in cells if c.kind == "curve" and self._is_trust(c)}
@@ -481,7 +394,7 @@ class _Reader:
                 self._at(("detail", "diagrams", diagram)),
             )
 
-    def _is_trust(self, cell: _Cell) -> bool:
+    def _is_trust(self, cell: Cell) -> bool:
         if cell.data.get("isTrustBoundary") is False:
             self._warn(
                 f"boundary '{cell.id}' is marked as not a trust boundary and is skipped",
@@ -490,10 +403,10 @@ class _Reader:
             return False
         return True
 
-    def _rect(self, cell: _Cell) -> Rect | None:
+    def _rect(self, cell: Cell) -> Rect | None:
         return finite_rect(cell.raw.get("position"), cell.raw.get("size"))
 
-    def _name(self, cell: _Cell) -> str:
+    def _name(self, cell: Cell) -> str:
         for candidate in (
             cell.data.get("name"),
             _get(cell.raw, "attrs", "text", "text"),
@@ -502,12 +415,12 @@ class _Reader:
             _get(cell.raw, "labels", 0, "attrs", "text", "text"),
             _get(cell.raw, "labels", 0),
         ):
-            text = _clean(candidate)
+            text = clean(candidate)
             if text:
                 return text
         return ""
 
-    def _properties(self, cell: _Cell) -> dict[str, Value]:
+    def _properties(self, cell: Cell) -> dict[str, Value]:
         props: dict[str, Value] = {}
         for key, value in cell.data.items():
             if key in _BOOLEAN_PROPERTIES:
@@ -515,7 +428,7 @@ class _Reader:
                 if flag is not None:
                     props[_BOOLEAN_PROPERTIES[key]] = flag
             elif key in _TEXT_PROPERTIES:
-                text = _text(value)
+                text = text_of(value)
                 if text:
                     props[_TEXT_PROPERTIES[key]] = text
             elif key not in _NOT_PROPERTIES and not key.startswith("."):
@@ -523,7 +436,7 @@ class _Reader:
                     props[_snake(key)] = value
         return props
 
-    def _element(self, cell: _Cell, boundary: str | None) -> Element:
+    def _element(self, cell: Cell, boundary: str | None) -> Element:
         element_type = _ELEMENT_TYPES[cell.kind]
         return Element(
             id=cell.id,
@@ -533,11 +446,11 @@ class _Reader:
             boundary=boundary,
             properties=frozen_props(self._properties(cell)),
             type_chain=element_chain(element_type, "generic"),
-            description=_text(cell.data.get("description")),
+            description=text_of(cell.data.get("description")),
             location=self._of_id(cell.id),
         )
 
-    def _box(self, cell: _Cell, parent: str | None) -> Boundary:
+    def _box(self, cell: Cell, parent: str | None) -> Boundary:
         return Boundary(
             id=cell.id,
             name=self._name(cell) or "Trust boundary",
@@ -547,7 +460,7 @@ class _Reader:
             location=self._of_id(cell.id),
         )
 
-    def _curve(self, cell: _Cell) -> Boundary:
+    def _curve(self, cell: Cell) -> Boundary:
         return Boundary(
             id=cell.id,
             name=self._name(cell) or "Trust boundary",
@@ -571,7 +484,7 @@ class _Reader:
     # ---- flows -----------------------------------------------------------------------------
 
     def _end(
-        self, cell: _Cell, side: str, elements: Mapping[str, Element], rects: Mapping[str, Rect]
+        self, cell: Cell, side: str, elements: Mapping[str, Element], rects: Mapping[str, Rect]
     ) -> _End | None:
         end = cell.raw.get(side)
         ref = _get(end, "id" if cell.v1 else "cell")
@@ -607,7 +520,7 @@ class _Reader:
         )
         return _End(element_id, point)
 
-    def _polyline(self, cell: _Cell, ends: Mapping[str, Point | None]) -> list[Point] | None:
+    def _polyline(self, cell: Cell, ends: Mapping[str, Point | None]) -> list[Point] | None:
         """Start, vertices, end; None when an end has no position."""
         vertices = cell.raw.get("vertices")
         points: list[Point] = []
@@ -630,7 +543,7 @@ class _Reader:
 
     def _flow(
         self,
-        cell: _Cell,
+        cell: Cell,
         elements: Mapping[str, Element],
         rects: Mapping[str, Rect],
         ancestors: Mapping[str | None, frozenset[str]],
@@ -645,7 +558,7 @@ class _Reader:
             return None
         props = self._properties(cell)
         protocol = "generic"
-        raw_protocol = _text(cell.data.get("protocol"))
+        raw_protocol = text_of(cell.data.get("protocol"))
         if raw_protocol:
             mapped = protocol_for(raw_protocol)
             if mapped is not None:
@@ -667,7 +580,7 @@ class _Reader:
             properties=frozen_props(props),
             type_chain=flow_chain(protocol),
             crosses=crosses,
-            description=_text(cell.data.get("description")),
+            description=text_of(cell.data.get("description")),
             location=self._of_id(cell.id),
             out_of_scope=scope_of(props)[0],
             out_of_scope_reason=scope_of(props)[1],
@@ -675,7 +588,7 @@ class _Reader:
 
     def _crossings(
         self,
-        cell: _Cell,
+        cell: Cell,
         source: _End,
         target: _End,
         elements: Mapping[str, Element],
@@ -701,119 +614,6 @@ class _Reader:
         if public:
             crossed.add(PUBLIC_NETWORK_ID)
         return tuple(sorted(crossed))
-
-    # ---- threats ---------------------------------------------------------------------------
-
-    def _threats(
-        self, cell: _Cell, subject: Element | Flow, keys: set[str]
-    ) -> Iterator[tuple[Threat, Disposition, Control | None]]:
-        raw_threats = cell.data.get("threats")
-        if raw_threats is None:
-            return
-        if not isinstance(raw_threats, list):
-            self._warn(
-                f"the threats of cell '{cell.id}' are not a list and are skipped",
-                self._of_id(cell.id),
-            )
-            return
-        for index, raw in enumerate(raw_threats):
-            if len(keys) >= MAX_THREATS:
-                raise InputError(f"more than {MAX_THREATS} threats", self._of_id(cell.id))
-            if not isinstance(raw, Mapping):
-                self._warn(
-                    f"threat {index + 1} of cell '{cell.id}' is not an object and is skipped",
-                    self._of_id(cell.id),
-                )
-                continue
-            yield self._threat(cell, subject, raw, keys)
-
-    def _threat(
-        self,
-        cell: _Cell,
-        subject: Element | Flow,
-        raw: Mapping[str, object],
-        keys: set[str],
-    ) -> tuple[Threat, Disposition, Control | None]:
-        title = _clean(raw.get("title")) or "Untitled threat"
-        threat_id = raw.get("id")
-        if isinstance(threat_id, int) and not isinstance(threat_id, bool):
-            threat_id = str(threat_id)
-        has_id = isinstance(threat_id, str) and bool(threat_id.strip())
-        location = self._of_id(threat_id) if has_id else self._of_id(cell.id)  # type: ignore[arg-type]
-        base = f"td:{threat_id}" if has_id else f"td:{cell.id}/{_slug(title)}"
-        key = base
-        number = 1
-        while key in keys:
-            number += 1
-            key = f"{base}-{number}"
-        if has_id and key != base:
-            self._warn(
-                f"threat id '{threat_id}' is used twice; the copy on cell '{cell.id}' is keyed "
-                f"'{key}'",
-                location,
-            )
-        keys.add(key)
-
-        category = _clean(raw.get("type"))
-        stride = stride_for(category) or "I"
-        raw_severity = raw.get("severity")
-        severity = severity_for(raw_severity) or "medium"
-        mitigation = _text(raw.get("mitigation"))
-        raw_status = _clean(raw.get("status"))
-        status = _STATUSES.get(raw_status.lower())
-        if status is None:
-            if raw_status:
-                self._warn(
-                    f"threat '{title}' has the unknown status '{raw_status}'; taken as open",
-                    location,
-                )
-            status = "open"
-        description = _text(raw.get("description"))
-        if status == "open" and mitigation:
-            description = f"{description}\n\nProposed mitigation: {mitigation}".strip()
-
-        if isinstance(subject, Flow):
-            threat = Threat(
-                key=key,
-                rule_id=RULE_ID,
-                stride=stride,
-                title=title,
-                scope="flow",
-                severity=severity,
-                description=description,
-                category=category,
-                flow=subject.id,
-                source=subject.source,
-                target=subject.target,
-                location=location,
-            )
-        else:
-            threat = Threat(
-                key=key,
-                rule_id=RULE_ID,
-                stride=stride,
-                title=title,
-                scope="element",
-                severity=severity,
-                description=description,
-                category=category,
-                element=subject.id,
-                location=location,
-            )
-        control = (
-            described_control(MITIGATION_PREFIX + key, mitigation, location)
-            if status == "mitigated"
-            else None
-        )
-        disposition = Disposition(
-            key=key,
-            status=status,
-            controls=(control.id,) if control is not None else (),
-            justification=mitigation if status != "open" else "",
-            title=title,
-            location=location,
-        )
-        return threat, disposition, control
 
 
 def _list(value: object) -> list[object]:
