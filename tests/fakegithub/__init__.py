@@ -4,12 +4,13 @@ Use the ``fake_github`` pytest fixture from :mod:`tests.fakegithub.fixture`: in 
 ``conftest.py`` write ``from tests.fakegithub.fixture import fake_github  # noqa: F401``.
 """
 
+from tests.fakehttp import RequestRecord
+
 from .server import (
     READ_ONLY_MESSAGE,
     SECONDARY_RATE_LIMIT_MESSAGE,
     Comment,
     FakeGitHub,
-    RequestRecord,
 )
 
 __all__ = [

@@ -8,16 +8,16 @@ concurrent requests meet at a gate, and read back the state and the request log.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
-from urllib.parse import parse_qs, urlencode, urlsplit
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.fakehttp import Answer, FakeServer, HttpError, stamp
 
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
@@ -29,30 +29,6 @@ ANNOTATION_LEVELS = ("notice", "warning", "failure")
 MAX_ANNOTATIONS_PER_REQUEST = 50
 MAX_OUTPUT_TEXT = 65535
 MAX_COMMENT_BODY = 65536
-_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request the fake answered."""
-
-    method: str
-    """HTTP method."""
-    path: str
-    """Path without the query string."""
-    query: Mapping[str, str]
-    """Query parameters (last value of each)."""
-    body: Any
-    """The decoded JSON body, or None."""
-    token: str | None
-    """The token from the Authorization header, if any."""
-    status: int
-    """The status the fake answered with."""
-
-    @property
-    def is_write(self) -> bool:
-        """Whether the request asked to change something (GraphQL queries count as writes)."""
-        return self.method in ("POST", "PATCH", "PUT", "DELETE")
 
 
 @dataclass(frozen=True)
@@ -88,32 +64,6 @@ class _Token:
     user_endpoint: bool
 
 
-FaultKind = Literal["answer", "raw", "drip", "silence"]
-"""How an injected fault answers: a status and JSON body (``answer``), a status and raw bytes
-(``raw``), headers then the body one byte at a time (``drip``), or nothing at all (``silence``)."""
-
-
-@dataclass
-class _Fault:
-    method: str
-    path: re.Pattern[str]
-    status: int
-    times: int
-    headers: dict[str, str]
-    body: Any
-    kind: FaultKind = "answer"
-    raw: bytes = b""
-    interval: float = 0.0
-
-
-@dataclass
-class _Gate:
-    method: str
-    path: re.Pattern[str]
-    barrier: threading.Barrier
-    remaining: int
-
-
 @dataclass
 class _Pull:
     repo: str
@@ -133,69 +83,23 @@ class _Repo:
     statuses: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _HttpError(Exception):
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-class FakeGitHub:
+class FakeGitHub(FakeServer):
     """The fake's state and its control surface; :meth:`start` serves it on a free local port."""
 
+    name = "fake-github"
+    content_type = "application/json; charset=utf-8"
+    answer_headers: Mapping[str, str] = MappingProxyType(
+        {"X-GitHub-Media-Type": "github.v3; format=json"}
+    )
+
     def __init__(self, html_base: str = "https://github.com") -> None:
+        super().__init__(first_id=1_000_001)
         self.html_base = html_base
-        self._lock = threading.RLock()
-        self._ids = itertools.count(1_000_001)
-        self._tick = itertools.count(1)
         self._repos: dict[str, _Repo] = {}
         self._pulls: dict[tuple[str, int], _Pull] = {}
         self._comments: dict[int, Comment] = {}
         self._tokens: dict[str, _Token] = {}
-        self._faults: list[_Fault] = []
-        self._gates: list[_Gate] = []
-        self._requests: list[RequestRecord] = []
         self._graphql: list[dict[str, Any]] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self.url = ""
-
-    # --- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeGitHub:
-        """Serve on 127.0.0.1 at a free port in a background thread; sets :attr:`url`."""
-        handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-github", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port (drips and silences end at once)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        with self._lock:
-            for gate in self._gates:
-                gate.barrier.abort()
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- seeding ---------------------------------------------------------------------------
 
@@ -204,7 +108,7 @@ class FakeGitHub:
         if full_name.count("/") != 1:
             raise ValueError("full_name must be owner/name")
         with self._lock:
-            self._repos[full_name] = _Repo(full_name, default_branch, next(self._ids))
+            self._repos[full_name] = _Repo(full_name, default_branch, self._next_id())
 
     def add_pull(
         self, repo: str, number: int, head_sha: str, base_sha: str, head_repo_fork: bool = False
@@ -213,7 +117,7 @@ class FakeGitHub:
         with self._lock:
             self._repo(repo)
             self._pulls[(repo, number)] = _Pull(
-                repo, number, head_sha, base_sha, head_repo_fork, next(self._ids)
+                repo, number, head_sha, base_sha, head_repo_fork, self._next_id()
             )
 
     def set_head(self, repo: str, number: int, head_sha: str) -> None:
@@ -238,99 +142,6 @@ class FakeGitHub:
         with self._lock:
             return self._create_comment(repo, number, body, login)
 
-    def inject(
-        self,
-        method: str,
-        path_regex: str,
-        status: int,
-        times: int = 1,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-    ) -> None:
-        """Answer the next ``times`` requests matching ``method`` and ``path_regex`` (a full
-        match of the path, without the query) with ``status``, ``headers`` and ``body`` (a JSON
-        value; by default ``{"message": ...}`` as GitHub sends). ``method`` ``*`` matches any."""
-        if body is None:
-            body = {"message": _REASONS.get(status, "Error"), "documentation_url": DOCS}
-        with self._lock:
-            self._faults.append(
-                _Fault(
-                    method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body
-                )
-            )
-
-    def inject_raw(
-        self,
-        method: str,
-        path_regex: str,
-        body: bytes,
-        status: int = 200,
-        times: int = 1,
-        content_type: str = "text/html; charset=utf-8",
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` and the bytes ``body``
-        as they are (say, an HTML page from a proxy where JSON was expected)."""
-        with self._lock:
-            self._faults.append(
-                _Fault(
-                    method.upper(),
-                    re.compile(path_regex),
-                    status,
-                    times,
-                    {"Content-Type": content_type},
-                    None,
-                    kind="raw",
-                    raw=body,
-                )
-            )
-
-    def inject_drip(
-        self,
-        method: str,
-        path_regex: str,
-        interval: float,
-        size: int = 1_000_000,
-        times: int = 1,
-    ) -> None:
-        """Answer the next ``times`` matching requests with a 200 and headers promising ``size``
-        bytes, then send one byte every ``interval`` seconds until the client hangs up or the
-        fake stops: a server that is alive but never finishes."""
-        with self._lock:
-            self._faults.append(
-                _Fault(
-                    method.upper(),
-                    re.compile(path_regex),
-                    200,
-                    times,
-                    {},
-                    None,
-                    kind="drip",
-                    raw=b" " * size,
-                    interval=interval,
-                )
-            )
-
-    def inject_silence(self, method: str, path_regex: str, times: int = 1) -> None:
-        """Read the next ``times`` matching requests and never answer them (until the fake
-        stops)."""
-        with self._lock:
-            self._faults.append(
-                _Fault(method.upper(), re.compile(path_regex), 0, times, {}, None, kind="silence")
-            )
-
-    def gate(self, method: str, path_regex: str, parties: int = 2, timeout: float = 10.0) -> None:
-        """Hold the next ``parties`` matching requests until all of them have arrived, so
-        concurrent clients are made to race at that point."""
-        with self._lock:
-            self._gates.append(
-                _Gate(
-                    method.upper(),
-                    re.compile(path_regex),
-                    threading.Barrier(parties, timeout=timeout),
-                    parties,
-                )
-            )
-
     # --- reading state ---------------------------------------------------------------------
 
     def comments(self, repo: str, number: int) -> list[Comment]:
@@ -352,12 +163,6 @@ class FakeGitHub:
             return json.loads(json.dumps(self._repo(repo).statuses))  # type: ignore[no-any-return]
 
     @property
-    def requests(self) -> list[RequestRecord]:
-        """Every request answered so far, in order."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
     def graphql_requests(self) -> list[dict[str, Any]]:
         """The bodies of the GraphQL requests answered so far."""
         with self._lock:
@@ -366,7 +171,7 @@ class FakeGitHub:
     def clear_requests(self) -> None:
         """Forget the request log (state stays)."""
         with self._lock:
-            self._requests.clear()
+            super().clear_requests()
             self._graphql.clear()
 
     # --- internals -------------------------------------------------------------------------
@@ -375,16 +180,13 @@ class FakeGitHub:
         try:
             return self._repos[full_name]
         except KeyError:
-            raise _HttpError(404, "Not Found") from None
-
-    def _now(self) -> datetime:
-        return _EPOCH + timedelta(seconds=next(self._tick))
+            raise HttpError(404, "Not Found") from None
 
     def _create_comment(self, repo: str, number: int, body: str, login: str) -> Comment:
         self._repo(repo)
         if (repo, number) not in self._pulls:
-            raise _HttpError(404, "Not Found")
-        cid = next(self._ids)
+            raise HttpError(404, "Not Found")
+        cid = self._next_id()
         now = self._now()
         comment = Comment(
             id=cid,
@@ -398,30 +200,6 @@ class FakeGitHub:
         )
         self._comments[cid] = comment
         return comment
-
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.times > 0 and fault.method in ("*", method) and fault.path.fullmatch(path):
-                    fault.times -= 1
-                    return fault
-        return None
-
-    def _take_gate(self, method: str, path: str) -> _Gate | None:
-        with self._lock:
-            for gate in self._gates:
-                if (
-                    gate.remaining > 0
-                    and gate.method in ("*", method)
-                    and gate.path.fullmatch(path)
-                ):
-                    gate.remaining -= 1
-                    return gate
-        return None
-
-    def _record(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._requests.append(record)
 
     # JSON shapes ---------------------------------------------------------------------------
 
@@ -491,8 +269,8 @@ class FakeGitHub:
             "issue_url": f"{api}/issues/{c.number}",
             "body": c.body,
             "user": self._user_json(c.login),
-            "created_at": _stamp(c.created_at),
-            "updated_at": _stamp(c.updated_at),
+            "created_at": stamp(c.created_at),
+            "updated_at": stamp(c.updated_at),
             "author_association": "NONE",
         }
 
@@ -514,17 +292,17 @@ class FakeGitHub:
         with self._lock:
             if method == "GET" and path == "/user":
                 if not token.user_endpoint:
-                    raise _HttpError(403, READ_ONLY_MESSAGE)
+                    raise HttpError(403, READ_ONLY_MESSAGE)
                 return 200, self._user_json(token.login), {}
             if method == "POST" and path == "/graphql":
                 return self._graphql_request(body, token)
             m = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
             if not m:
-                raise _HttpError(404, "Not Found")
+                raise HttpError(404, "Not Found")
             repo = self._repo(m.group(1))
             rest = m.group(2) or ""
             if method not in ("GET", "HEAD") and token.read_only:
-                raise _HttpError(403, READ_ONLY_MESSAGE)
+                raise HttpError(403, READ_ONLY_MESSAGE)
             return self._repo_request(method, repo, rest, query, body, token)
 
     def _repo_request(
@@ -542,18 +320,18 @@ class FakeGitHub:
         if m := re.fullmatch(r"/pulls/(\d+)", rest):
             pull = self._pulls.get((name, int(m.group(1))))
             if pull is None or method != "GET":
-                raise _HttpError(404, "Not Found")
+                raise HttpError(404, "Not Found")
             return 200, self._pull_json(pull), {}
         if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
             number = int(m.group(1))
             if (name, number) not in self._pulls:
-                raise _HttpError(404, "Not Found")
+                raise HttpError(404, "Not Found")
             if method == "GET":
                 return self._list_comments(name, number, query)
             if method == "POST":
                 text = _require_str(body, "body")
                 if len(text) > MAX_COMMENT_BODY:
-                    raise _HttpError(
+                    raise HttpError(
                         422, "Validation Failed: body is too long (maximum is 65536 characters)"
                     )
                 return (
@@ -561,17 +339,17 @@ class FakeGitHub:
                     self._comment_json(self._create_comment(name, number, text, token.login)),
                     {},
                 )
-            raise _HttpError(404, "Not Found")
+            raise HttpError(404, "Not Found")
         if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
             comment = self._comments.get(int(m.group(1)))
             if comment is None or comment.repo != name:
-                raise _HttpError(404, "Not Found")
+                raise HttpError(404, "Not Found")
             if method == "GET":
                 return 200, self._comment_json(comment), {}
             if method == "PATCH":
                 text = _require_str(body, "body")
                 if len(text) > MAX_COMMENT_BODY:
-                    raise _HttpError(
+                    raise HttpError(
                         422, "Validation Failed: body is too long (maximum is 65536 characters)"
                     )
                 updated = replace(comment, body=text, updated_at=self._now())
@@ -580,23 +358,23 @@ class FakeGitHub:
             if method == "DELETE":
                 del self._comments[comment.id]
                 return 204, None, {}
-            raise _HttpError(404, "Not Found")
+            raise HttpError(404, "Not Found")
         if rest == "/check-runs" and method == "POST":
             return self._create_check_run(repo, body)
         if m := re.fullmatch(r"/check-runs/(\d+)", rest):
             run = next((r for r in repo.check_runs if r["id"] == int(m.group(1))), None)
             if run is None:
-                raise _HttpError(404, "Not Found")
+                raise HttpError(404, "Not Found")
             if method == "GET":
                 return 200, self._check_run_json(name, run), {}
             if method == "PATCH":
                 return self._update_check_run(repo, run, body)
-            raise _HttpError(404, "Not Found")
+            raise HttpError(404, "Not Found")
         if (m := re.fullmatch(r"/statuses/([0-9a-fA-F]+)", rest)) and method == "POST":
             state = _require_str(body, "state")
             if state not in ("error", "failure", "pending", "success"):
-                raise _HttpError(422, "Validation Failed: state is not included in the list")
-            sid = next(self._ids)
+                raise HttpError(422, "Validation Failed: state is not included in the list")
+            sid = self._next_id()
             status = {
                 "id": sid,
                 "node_id": f"SC_kwDOFake{sid}",
@@ -607,12 +385,12 @@ class FakeGitHub:
                 "target_url": body.get("target_url"),
                 "context": body.get("context", "default"),
                 "creator": self._user_json(token.login),
-                "created_at": _stamp(self._now()),
-                "updated_at": _stamp(self._now()),
+                "created_at": stamp(self._now()),
+                "updated_at": stamp(self._now()),
             }
             repo.statuses.append(status)
             return 201, {k: v for k, v in status.items() if k != "sha"}, {}
-        raise _HttpError(404, "Not Found")
+        raise HttpError(404, "Not Found")
 
     def _list_comments(
         self, repo: str, number: int, query: Mapping[str, str]
@@ -621,7 +399,7 @@ class FakeGitHub:
             per_page = min(100, max(1, int(query.get("per_page", "30"))))
             page = max(1, int(query.get("page", "1")))
         except ValueError:
-            raise _HttpError(422, "Validation Failed: per_page and page must be numbers") from None
+            raise HttpError(422, "Validation Failed: per_page and page must be numbers") from None
         items = self.comments(repo, number)
         last = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
@@ -644,49 +422,49 @@ class FakeGitHub:
     def _check_output(self, output: Any, *, require: bool) -> list[dict[str, Any]]:
         if output is None:
             if require:
-                raise _HttpError(422, "Validation Failed: output is missing")
+                raise HttpError(422, "Validation Failed: output is missing")
             return []
         if not isinstance(output, dict):
-            raise _HttpError(422, "Validation Failed: output must be an object")
+            raise HttpError(422, "Validation Failed: output must be an object")
         for key in ("title", "summary"):
             value = output.get(key)
             if not isinstance(value, str):
-                raise _HttpError(422, f"Validation Failed: output.{key} is missing")
+                raise HttpError(422, f"Validation Failed: output.{key} is missing")
             if len(value) > MAX_OUTPUT_TEXT:
-                raise _HttpError(
+                raise HttpError(
                     422,
                     f"Invalid request.\n\nOnly {MAX_OUTPUT_TEXT} characters are allowed; "
                     f"{len(value)} were supplied.",
                 )
         annotations = output.get("annotations", [])
         if not isinstance(annotations, list):
-            raise _HttpError(422, "Validation Failed: annotations must be a list")
+            raise HttpError(422, "Validation Failed: annotations must be a list")
         if len(annotations) > MAX_ANNOTATIONS_PER_REQUEST:
-            raise _HttpError(
+            raise HttpError(
                 422, "Validation Failed: too many annotations (maximum is 50 per request)"
             )
         for a in annotations:
             if not isinstance(a, dict):
-                raise _HttpError(422, "Validation Failed: an annotation must be an object")
+                raise HttpError(422, "Validation Failed: an annotation must be an object")
             for key in ("path", "message"):
                 if not isinstance(a.get(key), str):
-                    raise _HttpError(422, f"Validation Failed: annotation {key} is missing")
+                    raise HttpError(422, f"Validation Failed: annotation {key} is missing")
             for key in ("start_line", "end_line"):
                 if not isinstance(a.get(key), int) or a[key] < 1:
-                    raise _HttpError(422, f"Validation Failed: annotation {key} is missing")
+                    raise HttpError(422, f"Validation Failed: annotation {key} is missing")
             if a.get("annotation_level") not in ANNOTATION_LEVELS:
-                raise _HttpError(422, "Validation Failed: annotation_level is not valid")
+                raise HttpError(422, "Validation Failed: annotation_level is not valid")
         return annotations
 
     def _create_check_run(self, repo: _Repo, body: Any) -> tuple[int, Any, dict[str, str]]:
         name = _require_str(body, "name")
         head_sha = _require_str(body, "head_sha")
         annotations = self._check_output(body.get("output"), require=False)
-        rid = next(self._ids)
+        rid = self._next_id()
         status = body.get("status", "queued")
         conclusion = body.get("conclusion")
         if status == "completed" and conclusion is None:
-            raise _HttpError(
+            raise HttpError(
                 422, "Validation Failed: conclusion is required when status is completed"
             )
         output = body.get("output") or {"title": None, "summary": None}
@@ -697,8 +475,8 @@ class FakeGitHub:
             "name": name,
             "status": status,
             "conclusion": conclusion,
-            "started_at": _stamp(self._now()),
-            "completed_at": _stamp(self._now()) if status == "completed" else None,
+            "started_at": stamp(self._now()),
+            "completed_at": stamp(self._now()) if status == "completed" else None,
             "details_url": body.get("details_url"),
             "external_id": body.get("external_id"),
             "output": {
@@ -719,7 +497,7 @@ class FakeGitHub:
         self, repo: _Repo, run: dict[str, Any], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(body, dict):
-            raise _HttpError(400, "Problems parsing JSON")
+            raise HttpError(400, "Problems parsing JSON")
         if "output" in body:
             annotations = self._check_output(body["output"], require=True)
             run["output"] = {
@@ -737,7 +515,7 @@ class FakeGitHub:
     def _graphql_request(self, body: Any, token: _Token) -> tuple[int, Any, dict[str, str]]:
         self._graphql.append(body if isinstance(body, dict) else {"raw": body})
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            raise _HttpError(400, "Problems parsing JSON")
+            raise HttpError(400, "Problems parsing JSON")
         query = body["query"]
         if not re.search(r"\bmutation\b", query) or "minimizeComment" not in query:
             return 200, {"errors": [{"message": "the fake serves only minimizeComment"}]}, {}
@@ -803,6 +581,50 @@ class FakeGitHub:
             {},
         )
 
+    # --- answering -------------------------------------------------------------------------
+
+    def _token(self, headers: Mapping[str, str]) -> str | None:
+        scheme, _, value = headers.get("Authorization", "").partition(" ")
+        if scheme.lower() in ("token", "bearer") and value:
+            return value.strip()
+        return None
+
+    def _fault_body(self, status: int) -> Any:
+        return {"message": _REASONS.get(status, "Error"), "documentation_url": DOCS}
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: Any,
+        token: str | None,
+        bad_json: bool,
+    ) -> Answer:
+        with self._lock:
+            known = self._tokens.get(token) if token is not None else None
+        fault = self._intercept(method, path, known is not None)
+        if fault is not None:
+            if fault.kind != "answer":
+                return fault.status, fault, {}
+            return fault.status, fault.body, fault.headers
+        if known is None:
+            return (
+                401,
+                {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"},
+                {},
+            )
+        if bad_json:
+            return 400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {}
+        try:
+            return self._handle(method, path, query, body, known)
+        except HttpError as e:
+            return (
+                e.status,
+                {"message": e.message, "documentation_url": DOCS, "status": str(e.status)},
+                e.headers,
+            )
+
 
 _REASONS = {
     400: "Bad Request",
@@ -818,149 +640,10 @@ _REASONS = {
 }
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _require_str(body: Any, key: str) -> str:
     if not isinstance(body, dict):
-        raise _HttpError(400, "Problems parsing JSON")
+        raise HttpError(400, "Problems parsing JSON")
     value = body.get(key)
     if not isinstance(value, str):
-        raise _HttpError(422, f"Validation Failed: {key} is missing or not a string")
+        raise HttpError(422, f"Validation Failed: {key} is missing or not a string")
     return value
-
-
-def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "FakeGitHub/1"
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        wbufsize = -1  # one write per response (flushed after each request)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _token(self) -> str | None:
-            auth = self.headers.get("Authorization", "")
-            scheme, _, value = auth.partition(" ")
-            if scheme.lower() in ("token", "bearer") and value:
-                return value.strip()
-            return None
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            path = parts.path.rstrip("/") or "/"
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body: Any = None
-            bad_json = False
-            if raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    bad_json = True
-            token = self._token()
-            gate = fake._take_gate(method, path)
-            if gate is not None:
-                try:
-                    gate.barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
-            with fake._lock:
-                known = token is not None and token in fake._tokens
-            fault = fake._take_fault(method, path) if known else None
-            if fault is not None and fault.kind != "answer":
-                fake._record(RequestRecord(method, path, query, body, token, fault.status))
-                self._misbehave(fault)
-                return
-            if fault is not None:
-                status, payload, headers = fault.status, fault.body, fault.headers
-            else:
-                status, payload, headers = self._answer(method, path, query, body, token, bad_json)
-            fake._record(RequestRecord(method, path, query, body, token, status))
-            self._send(status, payload, headers)
-
-        def _misbehave(self, fault: _Fault) -> None:
-            """Serve a ``raw``, ``drip`` or ``silence`` fault."""
-            if fault.kind == "silence":
-                fake._stopping.wait()
-                self.close_connection = True
-                return
-            self.send_response(fault.status)
-            self.send_header("Content-Length", str(len(fault.raw)))
-            for name, value in fault.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if fault.kind == "raw":
-                self.wfile.write(fault.raw)
-                return
-            self.wfile.flush()
-            self.close_connection = True
-            try:
-                for i in range(len(fault.raw)):
-                    if fake._stopping.wait(fault.interval):
-                        return
-                    self.wfile.write(fault.raw[i : i + 1])
-                    self.wfile.flush()
-            except OSError:  # the client hung up
-                return
-
-        def _answer(
-            self,
-            method: str,
-            path: str,
-            query: Mapping[str, str],
-            body: Any,
-            token: str | None,
-            bad_json: bool,
-        ) -> tuple[int, Any, dict[str, str]]:
-            with fake._lock:
-                known = fake._tokens.get(token) if token is not None else None
-            if known is None:
-                return (
-                    401,
-                    {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"},
-                    {},
-                )
-            if bad_json:
-                return 400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {}
-            try:
-                return fake._handle(method, path, query, body, known)
-            except _HttpError as e:
-                return (
-                    e.status,
-                    {"message": e.message, "documentation_url": DOCS, "status": str(e.status)},
-                    e.headers,
-                )
-
-        def _send(self, status: int, payload: Any, headers: Mapping[str, str]) -> None:
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            if payload is not None:
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-GitHub-Media-Type", "github.v3; format=json")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if data:
-                self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PATCH(self) -> None:
-            self._serve("PATCH")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-    return Handler

@@ -4,13 +4,14 @@ Use the ``fake_gitlab`` pytest fixture from :mod:`tests.fakegitlab.fixture`: in 
 ``conftest.py`` write ``from tests.fakegitlab.fixture import fake_gitlab  # noqa: F401``.
 """
 
+from tests.fakehttp import RequestRecord
+
 from .server import (
     FORBIDDEN_MESSAGE,
     NOTE_LIMIT,
     RATE_LIMIT_MESSAGE,
     FakeGitLab,
     Note,
-    RequestRecord,
 )
 
 __all__ = [

@@ -9,46 +9,20 @@ notes, choose tokens (and which may not write), inject faults (5xx, 429 with ``R
 
 from __future__ import annotations
 
-import itertools
-import json
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode
+
+from tests.fakehttp import Answer, FakeServer, HttpError, stamp
 
 NOTE_LIMIT = 1_000_000
 """GitLab refuses notes longer than this many characters."""
 FORBIDDEN_MESSAGE = "403 Forbidden"
 UNAUTHORIZED_MESSAGE = "401 Unauthorized"
 RATE_LIMIT_MESSAGE = "Retry later"
-_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request the fake answered."""
-
-    method: str
-    """HTTP method."""
-    path: str
-    """Path without the query string, as sent (``%2F`` in a project path stays encoded)."""
-    query: Mapping[str, str]
-    """Query parameters (last value of each)."""
-    body: Any
-    """The decoded JSON body, or None."""
-    token: str | None
-    """The token from ``PRIVATE-TOKEN`` or ``Authorization: Bearer``."""
-    status: int
-    """The status the fake answered with."""
-
-    @property
-    def is_write(self) -> bool:
-        """Whether the request asked to change something."""
-        return self.method in ("POST", "PUT", "PATCH", "DELETE")
 
 
 @dataclass(frozen=True)
@@ -82,26 +56,6 @@ class _User:
 
 
 @dataclass
-class _Fault:
-    method: str
-    path: re.Pattern[str]
-    status: int
-    times: int
-    headers: dict[str, str]
-    body: Any
-    kind: str = "answer"  # answer (JSON), raw (bytes as they are) or silence (no answer at all)
-    raw: bytes = b""
-
-
-@dataclass
-class _Gate:
-    method: str
-    path: re.Pattern[str]
-    barrier: threading.Barrier
-    remaining: int
-
-
-@dataclass
 class _MergeRequest:
     project_id: int
     iid: int
@@ -116,75 +70,27 @@ class _Project:
     path: str
 
 
-class _HttpError(Exception):
-    def __init__(self, status: int, message: Any, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(str(message))
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
+class FakeGitLab(FakeServer):
+    """The fake's state and its control surface; :meth:`start` serves it on a free local port
+    (the server's root; the API is under ``/api/v4``)."""
 
-
-class FakeGitLab:
-    """The fake's state and its control surface; :meth:`start` serves it on a free local port."""
+    name = "fake-gitlab"
 
     def __init__(self, web_base: str = "https://gitlab.example.com") -> None:
+        super().__init__(first_id=5_000_001)
         self.web_base = web_base
-        self._lock = threading.RLock()
-        self._ids = itertools.count(5_000_001)
-        self._tick = itertools.count(1)
         self._projects: dict[int, _Project] = {}
         self._mrs: dict[tuple[int, int], _MergeRequest] = {}
         self._notes: dict[int, Note] = {}
         self._tokens: dict[str, _User] = {}
-        self._faults: list[_Fault] = []
-        self._gates: list[_Gate] = []
-        self._requests: list[RequestRecord] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self.url = ""
         self.link_base: str | None = None
         """When set, pagination links name this address (the instance's external URL, as GitLab
         behind a proxy does) instead of the one the client used."""
-
-    # --- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeGitLab:
-        """Serve on 127.0.0.1 at a free port in a background thread; sets :attr:`url` (the
-        server's root; the API is under ``/api/v4``)."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-gitlab", daemon=True
-        )
-        self._thread.start()
-        return self
 
     @property
     def api_url(self) -> str:
         """The API root, as ``CI_API_V4_URL`` gives it."""
         return f"{self.url}/api/v4"
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        with self._lock:
-            for gate in self._gates:
-                gate.barrier.abort()
-
-    def __enter__(self) -> FakeGitLab:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- seeding ---------------------------------------------------------------------------
 
@@ -198,7 +104,7 @@ class FakeGitLab:
         with self._lock:
             self._project(str(project_id))
             self._mrs[(project_id, iid)] = _MergeRequest(
-                project_id, iid, next(self._ids), head_sha, base_sha
+                project_id, iid, self._next_id(), head_sha, base_sha
             )
 
     def set_head(self, project_id: int, iid: int, head_sha: str) -> None:
@@ -226,73 +132,6 @@ class FakeGitLab:
         with self._lock:
             return self._create_note(project_id, iid, body, username, system)
 
-    def inject(
-        self,
-        method: str,
-        path_regex: str,
-        status: int,
-        times: int = 1,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-    ) -> None:
-        """Answer the next ``times`` requests matching ``method`` and ``path_regex`` (a full match
-        of the path after ``/api/v4``, without the query, ``%2F`` decoded) with ``status``,
-        ``headers`` and ``body`` (by default ``{"message": ...}`` as GitLab sends). ``method``
-        ``*`` matches any."""
-        if body is None:
-            body = {"message": _REASONS.get(status, f"{status} Error")}
-        with self._lock:
-            self._faults.append(
-                _Fault(
-                    method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body
-                )
-            )
-
-    def inject_raw(
-        self,
-        method: str,
-        path_regex: str,
-        body: bytes,
-        status: int = 200,
-        times: int = 1,
-        content_type: str = "text/html; charset=utf-8",
-    ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` and the bytes ``body`` as
-        they are (an HTML page from a proxy where JSON was expected)."""
-        with self._lock:
-            self._faults.append(
-                _Fault(
-                    method.upper(),
-                    re.compile(path_regex),
-                    status,
-                    times,
-                    {"Content-Type": content_type},
-                    None,
-                    kind="raw",
-                    raw=body,
-                )
-            )
-
-    def inject_silence(self, method: str, path_regex: str, times: int = 1) -> None:
-        """Read the next ``times`` matching requests and never answer them (until the fake
-        stops)."""
-        with self._lock:
-            self._faults.append(
-                _Fault(method.upper(), re.compile(path_regex), 0, times, {}, None, kind="silence")
-            )
-
-    def gate(self, method: str, path_regex: str, parties: int = 2, timeout: float = 10.0) -> None:
-        """Hold the next ``parties`` matching requests until all have arrived (a race)."""
-        with self._lock:
-            self._gates.append(
-                _Gate(
-                    method.upper(),
-                    re.compile(path_regex),
-                    threading.Barrier(parties, timeout=timeout),
-                    parties,
-                )
-            )
-
     # --- reading state ---------------------------------------------------------------------
 
     def notes(self, project_id: int, iid: int, *, system: bool = False) -> list[Note]:
@@ -307,17 +146,6 @@ class FakeGitLab:
                 key=lambda n: n.id,
             )
 
-    @property
-    def requests(self) -> list[RequestRecord]:
-        """Every request answered so far, in order."""
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self) -> None:
-        """Forget the request log (state stays)."""
-        with self._lock:
-            self._requests.clear()
-
     # --- internals -------------------------------------------------------------------------
 
     def _project(self, ref: str) -> _Project:
@@ -327,36 +155,17 @@ class FakeGitLab:
         for project in self._projects.values():
             if project.path == ref:
                 return project
-        raise _HttpError(404, "404 Project Not Found")
-
-    def _now(self) -> datetime:
-        return _EPOCH + timedelta(seconds=next(self._tick))
+        raise HttpError(404, "404 Project Not Found")
 
     def _create_note(
         self, project_id: int, iid: int, body: str, username: str, system: bool
     ) -> Note:
         if (project_id, iid) not in self._mrs:
-            raise _HttpError(404, "404 Not found")
+            raise HttpError(404, "404 Not found")
         now = self._now()
-        note = Note(next(self._ids), project_id, iid, body, username, now, now, system)
+        note = Note(self._next_id(), project_id, iid, body, username, now, now, system)
         self._notes[note.id] = note
         return note
-
-    def _take(self, items: list[Any], method: str, path: str) -> Any:
-        with self._lock:
-            for item in items:
-                remaining = item.times if isinstance(item, _Fault) else item.remaining
-                if remaining > 0 and item.method in ("*", method) and item.path.fullmatch(path):
-                    if isinstance(item, _Fault):
-                        item.times -= 1
-                    else:
-                        item.remaining -= 1
-                    return item
-        return None
-
-    def _record(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._requests.append(record)
 
     # JSON shapes ---------------------------------------------------------------------------
 
@@ -401,8 +210,8 @@ class FakeGitLab:
             "body": n.body,
             "attachment": None,
             "author": self._user_json(n.username),
-            "created_at": _stamp(n.created_at),
-            "updated_at": _stamp(n.updated_at),
+            "created_at": stamp(n.created_at, ".000"),
+            "updated_at": stamp(n.updated_at, ".000"),
             "system": n.system,
             "noteable_id": self._mrs[(n.project_id, n.iid)].id,
             "noteable_type": "MergeRequest",
@@ -421,18 +230,18 @@ class FakeGitLab:
         with self._lock:
             if path == "/user" and method == "GET":
                 if not user.user_endpoint:
-                    raise _HttpError(403, FORBIDDEN_MESSAGE)
+                    raise HttpError(403, FORBIDDEN_MESSAGE)
                 return 200, self._user_json(user.username), {}
             m = re.fullmatch(r"/projects/([^/]+)/merge_requests/(\d+)(/.*)?", path)
             if not m:
-                raise _HttpError(404, "404 Not found")
+                raise HttpError(404, "404 Not found")
             project = self._project(unquote(m.group(1)))
             mr = self._mrs.get((project.id, int(m.group(2))))
             if mr is None:
-                raise _HttpError(404, "404 Not found")
+                raise HttpError(404, "404 Not found")
             rest = m.group(3) or ""
             if method not in ("GET", "HEAD") and user.read_only:
-                raise _HttpError(403, FORBIDDEN_MESSAGE)
+                raise HttpError(403, FORBIDDEN_MESSAGE)
             if rest == "" and method == "GET":
                 return 200, self._mr_json(mr), {}
             if rest == "/notes":
@@ -445,11 +254,11 @@ class FakeGitLab:
             if n := re.fullmatch(r"/notes/(\d+)", rest):
                 note = self._notes.get(int(n.group(1)))
                 if note is None or (note.project_id, note.iid) != (mr.project_id, mr.iid):
-                    raise _HttpError(404, "404 Not found")
+                    raise HttpError(404, "404 Not found")
                 if method == "GET":
                     return 200, self._note_json(note), {}
                 if note.username != user.username or note.system:
-                    raise _HttpError(403, FORBIDDEN_MESSAGE)
+                    raise HttpError(403, FORBIDDEN_MESSAGE)
                 if method == "PUT":
                     updated = replace(note, body=_note_text(body), updated_at=self._now())
                     self._notes[note.id] = updated
@@ -457,7 +266,7 @@ class FakeGitLab:
                 if method == "DELETE":
                     del self._notes[note.id]
                     return 204, None, {}
-            raise _HttpError(404, "404 Not found")
+            raise HttpError(404, "404 Not found")
 
     def _list_notes(
         self, mr: _MergeRequest, path: str, query: Mapping[str, str]
@@ -466,13 +275,13 @@ class FakeGitLab:
             per_page = min(100, max(1, int(query.get("per_page", "20"))))
             page = max(1, int(query.get("page", "1")))
         except ValueError:
-            raise _HttpError(400, "400 Bad request - page and per_page must be numbers") from None
+            raise HttpError(400, "400 Bad request - page and per_page must be numbers") from None
         order_by = query.get("order_by", "created_at")
         if order_by not in ("created_at", "updated_at"):
-            raise _HttpError(400, {"error": "order_by does not have a valid value"})
+            raise HttpError(400, {"error": "order_by does not have a valid value"})
         sort = query.get("sort", "desc")
         if sort not in ("asc", "desc"):
-            raise _HttpError(400, {"error": "sort does not have a valid value"})
+            raise HttpError(400, {"error": "sort does not have a valid value"})
         items = self.notes(mr.project_id, mr.iid, system=True)
         items.sort(key=lambda n: (getattr(n, order_by), n.id), reverse=sort == "desc")
         total_pages = max(1, -(-len(items) // per_page))
@@ -502,6 +311,50 @@ class FakeGitLab:
         }
         return 200, [self._note_json(n) for n in chunk], headers
 
+    # --- answering -------------------------------------------------------------------------
+
+    def _token(self, headers: Mapping[str, str]) -> str | None:
+        private = headers.get("PRIVATE-TOKEN")
+        if private:
+            return private.strip()
+        scheme, _, value = headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and value:
+            return value.strip()
+        return None
+
+    def _fault_body(self, status: int) -> Any:
+        return {"message": _REASONS.get(status, f"{status} Error")}
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: Any,
+        token: str | None,
+        bad_json: bool,
+    ) -> Answer:
+        """Routes on the path after ``/api/v4``, ``%2F`` decoded (faults and gates too)."""
+        if not path.startswith("/api/v4/"):
+            return 404, {"message": "404 Not found"}, {}
+        path = path.removeprefix("/api/v4")
+        with self._lock:
+            user = self._tokens.get(token) if token is not None else None
+        fault = self._intercept(method, unquote(path), user is not None)
+        if user is None:
+            return 401, {"message": UNAUTHORIZED_MESSAGE}, {}
+        if fault is not None:
+            if fault.kind != "answer":
+                return fault.status, fault, {}
+            return fault.status, fault.body, fault.headers
+        if bad_json:
+            return 400, {"error": "body is not valid JSON"}, {}
+        try:
+            return self._handle(method, path, query, body, user)
+        except HttpError as e:
+            payload = e.message if isinstance(e.message, dict) else {"message": e.message}
+            return e.status, payload, e.headers
+
 
 _REASONS = {
     400: "400 Bad request",
@@ -516,133 +369,14 @@ _REASONS = {
 }
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 def _note_text(body: Any) -> str:
     if not isinstance(body, dict) or not isinstance(body.get("body"), str):
-        raise _HttpError(400, {"error": "body is missing"})
+        raise HttpError(400, {"error": "body is missing"})
     text: str = body["body"]
     if not text.strip():
-        raise _HttpError(400, {"message": {"note": ["can't be blank"]}})
+        raise HttpError(400, {"message": {"note": ["can't be blank"]}})
     if len(text) > NOTE_LIMIT:
-        raise _HttpError(
+        raise HttpError(
             400, {"message": {"note": [f"is too long (maximum is {NOTE_LIMIT} characters)"]}}
         )
     return text
-
-
-def _make_handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "FakeGitLab/1"
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        wbufsize = -1
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _token(self) -> str | None:
-            private = self.headers.get("PRIVATE-TOKEN")
-            if private:
-                return private.strip()
-            scheme, _, value = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and value:
-                return value.strip()
-            return None
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            raw_path = parts.path.rstrip("/") or "/"
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body: Any = None
-            bad_json = False
-            if raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    bad_json = True
-            token = self._token()
-            status, payload, headers = self._answer(method, raw_path, query, body, token, bad_json)
-            fake._record(RequestRecord(method, raw_path, query, body, token, status))
-            if isinstance(payload, _Fault):
-                self._misbehave(payload)
-                return
-            self._send(status, payload, headers)
-
-        def _misbehave(self, fault: _Fault) -> None:
-            if fault.kind == "silence":
-                fake._stopping.wait()
-                self.close_connection = True
-                return
-            self.send_response(fault.status)
-            self.send_header("Content-Length", str(len(fault.raw)))
-            for name, value in fault.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(fault.raw)
-
-        def _answer(
-            self,
-            method: str,
-            raw_path: str,
-            query: Mapping[str, str],
-            body: Any,
-            token: str | None,
-            bad_json: bool,
-        ) -> tuple[int, Any, dict[str, str]]:
-            if not raw_path.startswith("/api/v4/"):
-                return 404, {"message": "404 Not found"}, {}
-            path = raw_path.removeprefix("/api/v4")
-            decoded = unquote(path)
-            gate = fake._take(fake._gates, method, decoded)
-            if gate is not None:
-                try:
-                    gate.barrier.wait()
-                except threading.BrokenBarrierError:
-                    pass
-            with fake._lock:
-                user = fake._tokens.get(token) if token is not None else None
-            if user is None:
-                return 401, {"message": UNAUTHORIZED_MESSAGE}, {}
-            fault = fake._take(fake._faults, method, decoded)
-            if fault is not None and fault.kind != "answer":
-                return fault.status, fault, {}
-            if fault is not None:
-                return fault.status, fault.body, fault.headers
-            if bad_json:
-                return 400, {"error": "body is not valid JSON"}, {}
-            try:
-                return fake._handle(method, path, query, body, user)
-            except _HttpError as e:
-                payload = e.message if isinstance(e.message, dict) else {"message": e.message}
-                return e.status, payload, e.headers
-
-        def _send(self, status: int, payload: Any, headers: Mapping[str, str]) -> None:
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            if payload is not None:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if data:
-                self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-    return Handler
