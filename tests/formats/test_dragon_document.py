@@ -10,14 +10,14 @@ TEXT = '{\n  "cells": [\n    {"id": "a"},\n    {"x": 1, "id": "b\\"c"}\n  ]\n}'
 
 def test_an_id_is_located_where_it_is_first_written() -> None:
     reader = DocumentReader(TEXT, "m.json")
-    assert str(reader._of_id("a")) == "m.json:3:6"
-    assert str(reader._of_id('b\\"c')) == "m.json:4:14"
-    assert reader._of_id("missing") == Location("m.json")
+    assert str(reader.ids.location(("a",))) == "m.json:3:6"
+    assert str(reader.ids.location(('b\\"c',))) == "m.json:4:14"
+    assert reader.ids.location(("missing",)) == Location("m.json")
 
 
 def test_a_pointer_is_located_through_the_json_positions() -> None:
     reader = DocumentReader(TEXT, "m.json")
-    assert str(reader._at(("cells", 1))) == "m.json:4:5"
+    assert str(reader.positions.location(("cells", 1))) == "m.json:4:5"
 
 
 def test_warnings_carry_their_location_or_the_file() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,13 @@ def test_a_type_missing_from_the_template_keeps_its_generic_type() -> None:
     assert element.type_chain == ("SE.P.Gone", "GE.P", "ROOT")
     assert element.name == "SE.P.Gone"  # no Name property, no template name: the type id
     assert any("'SE.P.Gone'" in w and "not in the embedded template" in w for w in parsed.warnings)
+
+
+def test_elements_flows_and_boundaries_are_located_at_their_guid(model: Model) -> None:
+    text = (FIXTURES / "two_tabs.tm7").read_bytes().decode("utf-8-sig")
+    lines = text.split("\n")
+    for item in (model.element(CONTROLLER), model.flow(DOSE_CMD), model.boundary(DEVICE)):
+        assert item is not None and item.location is not None
+        assert item.location.path == PATH and item.location.line is not None
+        written = lines[item.location.line - 1][item.location.column - 1 :]  # type: ignore[operator]
+        assert re.match(rf"<(\w+:)?Guid[^>]*>{item.id}</", written), written[:80]

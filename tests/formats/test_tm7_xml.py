@@ -95,3 +95,12 @@ def test_lookups_ignore_namespaces() -> None:
     assert tm7_xml.number(root, "Top") is None
     assert tm7_xml.number(root, "Missing") is None
     assert tm7_xml.local_name(root.tag) == "r"
+
+
+def test_xml_positions_find_a_guid_in_utf16_with_namespaced_tags() -> None:
+    from threatdelta.formats.tm7_xml import xml_positions
+
+    text = '<M>\n  <a:Key>g-1</a:Key>\n  <Guid xmlns="urn:x">g-1</Guid>\n</M>'
+    positions = xml_positions(b"\xff\xfe" + text.encode("utf-16-le"), "m.tm7")
+    assert str(positions.location(("g-1",))) == "m.tm7:3:3"
+    assert str(positions.location(("g-2",))) == "m.tm7"

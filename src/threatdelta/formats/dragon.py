@@ -205,7 +205,7 @@ class _Reader(ThreatsReader):
             raise InputError(
                 "no 'detail.diagrams' list: this is not a Threat Dragon model "
                 "(open it in Threat Dragon and save it again, or name the right file)",
-                self._at(where),
+                self.positions.location(where),
             )
         cells = list(self._cells(diagrams))
         system = clean(_get(document, "summary", "title")) or _stem(self.path)
@@ -218,7 +218,9 @@ class _Reader(ThreatsReader):
         for number, diagram in enumerate(diagrams):
             where: tuple[str | int, ...] = ("detail", "diagrams", number)
             if not isinstance(diagram, Mapping):
-                raise InputError(f"diagram {number + 1} is not a JSON object", self._at(where))
+                raise InputError(
+                    f"diagram {number + 1} is not a JSON object", self.positions.location(where)
+                )
             v1 = "cells" not in diagram and "diagramJson" in diagram
             if v1:
                 raw_cells = _get(diagram, "diagramJson", "cells")
@@ -230,14 +232,15 @@ class _Reader(ThreatsReader):
                 continue  # an empty diagram is saved without cells
             if not isinstance(raw_cells, list):
                 raise InputError(
-                    f"the cells of diagram {number + 1} are not a JSON list", self._at(where)
+                    f"the cells of diagram {number + 1} are not a JSON list",
+                    self.positions.location(where),
                 )
             for index, raw in enumerate(raw_cells):
                 count += 1
                 if count > MAX_CELLS:
                     raise InputError(
                         f"more than {MAX_CELLS} cells: too large to be a threat model",
-                        self._at((*where, index)),
+                        self.positions.location((*where, index)),
                     )
                 cell = self._cell(raw, (*where, index), number, v1)
                 if cell is None:
@@ -246,7 +249,7 @@ class _Reader(ThreatsReader):
                     self._warn(
                         f"a second cell has the id '{cell.id}'; it is skipped "
                         "(give every shape its own id)",
-                        self._at((*where, index)),
+                        self.positions.location((*where, index)),
                     )
                     continue
                 seen.add(cell.id)
@@ -256,12 +259,14 @@ class _Reader(ThreatsReader):
         self, raw: object, pointer: tuple[str | int, ...], diagram: int, v1: bool
     ) -> Cell | None:
         if not isinstance(raw, Mapping):
-            raise InputError("a diagram cell is not a JSON object", self._at(pointer))
+            raise InputError(
+                "a diagram cell is not a JSON object", self.positions.location(pointer)
+            )
         cell_id = raw.get("id")
         if isinstance(cell_id, int) and not isinstance(cell_id, bool):
             cell_id = str(cell_id)
         if not isinstance(cell_id, str) or not cell_id.strip():
-            self._warn("a cell without an id is skipped", self._at(pointer))
+            self._warn("a cell without an id is skipped", self.positions.location(pointer))
             return None
         data = raw if v1 else raw.get("data")
         if not isinstance(data, Mapping):
@@ -275,14 +280,14 @@ class _Reader(ThreatsReader):
                 self._warn(
                     f"cell '{cell_id}' has the unknown type '{type_name}'; "
                     f"read as its shape '{shape}' says",
-                    self._of_id(cell_id),
+                    self.ids.location((cell_id,)),
                 )
         if kind is None:
             label = type_name if isinstance(type_name, str) and type_name else shape
             self._warn(
                 f"cell '{cell_id}' has the unknown shape '{label}' and is skipped"
                 + _suggestion(label),
-                self._of_id(cell_id),
+                self.ids.location((cell_id,)),
             )
             return None
         return Cell(cell_id, kind, data, raw, pointer, diagram, v1)
@@ -302,7 +307,7 @@ class _Reader(ThreatsReader):
             self._warn(
                 f"trust boundary box '{box_id}' has no usable position and size; "
                 "it contains nothing",
-                self._of_id(box_id),
+                self.ids.location((box_id,)),
             )
 
         # Containment is decided per diagram: a box only holds what is drawn beside it.
@@ -317,7 +322,7 @@ class _Reader(ThreatsReader):
                 if nodes[node_id].diagram == diagram:
                     membership[node_id] = innermost(rect.centre, here.items(), strict=True)
 
-        check_nesting(parents, self._of_id)
+        check_nesting(parents, lambda box_id: self.ids.location((box_id,)))
         boundaries = [self._box(boxes[i], parents.get(i)) for i in sorted(boxes)]
         curve_lines: dict[str, list[Point]] = {}
         for curve_id in sorted(curves):
@@ -325,7 +330,7 @@ class _Reader(ThreatsReader):
             if line is None or len(line) < 2:
                 self._warn(
                     f"trust boundary curve '{curve_id}' has no usable points; nothing crosses it",
-                    self._of_id(curve_id),
+                    self.ids.location((curve_id,)),
                 )
             else:
                 curve_lines[curve_id] = line
@@ -391,14 +396,14 @@ class _Reader(ThreatsReader):
             raise InputError(
                 f"diagram {diagram + 1} is too large to work out its trust boundaries "
                 f"({work} shape tests, at most {MAX_GEOMETRY_WORK}); split it into several diagrams",
-                self._at(("detail", "diagrams", diagram)),
+                self.positions.location(("detail", "diagrams", diagram)),
             )
 
     def _is_trust(self, cell: Cell) -> bool:
         if cell.data.get("isTrustBoundary") is False:
             self._warn(
                 f"boundary '{cell.id}' is marked as not a trust boundary and is skipped",
-                self._of_id(cell.id),
+                self.ids.location((cell.id,)),
             )
             return False
         return True
@@ -447,7 +452,7 @@ class _Reader(ThreatsReader):
             properties=frozen_props(self._properties(cell)),
             type_chain=element_chain(element_type, "generic"),
             description=text_of(cell.data.get("description")),
-            location=self._of_id(cell.id),
+            location=self.ids.location((cell.id,)),
         )
 
     def _box(self, cell: Cell, parent: str | None) -> Boundary:
@@ -457,7 +462,7 @@ class _Reader(ThreatsReader):
             kind="generic",
             parent=parent,
             type_chain=boundary_chain("generic"),
-            location=self._of_id(cell.id),
+            location=self.ids.location((cell.id,)),
         )
 
     def _curve(self, cell: Cell) -> Boundary:
@@ -466,7 +471,7 @@ class _Reader(ThreatsReader):
             name=self._name(cell) or "Trust boundary",
             kind="generic",
             type_chain=boundary_chain("generic", line=True),
-            location=self._of_id(cell.id),
+            location=self.ids.location((cell.id,)),
         )
 
     def _public_network(self, taken: set[str]) -> Boundary:
@@ -497,26 +502,29 @@ class _Reader(ThreatsReader):
             self._warn(
                 f"flow '{cell.id}' has its {side} on '{ref}', which is not an actor, process or "
                 "store; the flow is skipped",
-                self._of_id(cell.id),
+                self.ids.location((cell.id,)),
             )
             return None
         point = finite_point(end)
         if point is None:
-            self._warn(f"flow '{cell.id}' has no {side}; the flow is skipped", self._of_id(cell.id))
+            self._warn(
+                f"flow '{cell.id}' has no {side}; the flow is skipped",
+                self.ids.location((cell.id,)),
+            )
             return None
         near = nearest_rect(point, rects, SNAP_DISTANCE)
         if near is None:
             self._warn(
                 f"the {side} end of flow '{cell.id}' is not attached to any element; "
                 "the flow is skipped (connect both ends in Threat Dragon)",
-                self._of_id(cell.id),
+                self.ids.location((cell.id,)),
             )
             return None
         element_id, gap = near
         self._warn(
             f"the {side} end of flow '{cell.id}' is not attached to an element; it is taken to "
             f"be '{elements[element_id].name}', {gap:.0f} units away (connect it in Threat Dragon)",
-            self._of_id(cell.id),
+            self.ids.location((cell.id,)),
         )
         return _End(element_id, point)
 
@@ -532,7 +540,7 @@ class _Reader(ThreatsReader):
             if len(vertices) > MAX_POINTS:
                 raise InputError(
                     f"cell '{cell.id}' has more than {MAX_POINTS} vertices",
-                    self._of_id(cell.id),
+                    self.ids.location((cell.id,)),
                 )
             points.extend(p for v in vertices if (p := finite_point(v)) is not None)
         end = ends["target"] if "target" in ends else finite_point(cell.raw.get("target"))
@@ -581,7 +589,7 @@ class _Reader(ThreatsReader):
             type_chain=flow_chain(protocol),
             crosses=crosses,
             description=text_of(cell.data.get("description")),
-            location=self._of_id(cell.id),
+            location=self.ids.location((cell.id,)),
             out_of_scope=scope_of(props)[0],
             out_of_scope_reason=scope_of(props)[1],
         )

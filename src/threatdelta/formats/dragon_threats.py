@@ -54,16 +54,16 @@ class ThreatsReader(DocumentReader):
         if not isinstance(raw_threats, list):
             self._warn(
                 f"the threats of cell '{cell.id}' are not a list and are skipped",
-                self._of_id(cell.id),
+                self.ids.location((cell.id,)),
             )
             return
         for index, raw in enumerate(raw_threats):
             if len(keys) >= MAX_THREATS:
-                raise InputError(f"more than {MAX_THREATS} threats", self._of_id(cell.id))
+                raise InputError(f"more than {MAX_THREATS} threats", self.ids.location((cell.id,)))
             if not isinstance(raw, Mapping):
                 self._warn(
                     f"threat {index + 1} of cell '{cell.id}' is not an object and is skipped",
-                    self._of_id(cell.id),
+                    self.ids.location((cell.id,)),
                 )
                 continue
             yield self._threat(cell, subject, raw, keys)
@@ -80,7 +80,7 @@ class ThreatsReader(DocumentReader):
         if isinstance(threat_id, int) and not isinstance(threat_id, bool):
             threat_id = str(threat_id)
         has_id = isinstance(threat_id, str) and bool(threat_id.strip())
-        location = self._of_id(threat_id) if has_id else self._of_id(cell.id)  # type: ignore[arg-type]
+        location = self.ids.location((str(threat_id) if has_id else cell.id,))
         base = f"td:{threat_id}" if has_id else f"td:{cell.id}/{_slug(title)}"
         key = base
         number = 1

@@ -92,7 +92,7 @@ class _Reader(ThreatsReader):
         check_sections(
             data,
             {"components": ELEMENTS, "dataflows": FLOWS, "trustZones": BOUNDARIES},
-            self.doc.at,
+            self.doc.positions.location,
         )
 
         zones, outside = self._zones(data)
@@ -191,7 +191,7 @@ class _Reader(ThreatsReader):
                     parent=parents.get(zone_id),
                     type_chain=boundary_chain(kind),
                     properties=frozen_props(props),
-                    location=self.doc.at(("trustZones", index)),
+                    location=self.doc.positions.location(("trustZones", index)),
                 )
             )
         return zones, outside
@@ -247,7 +247,7 @@ class _Reader(ThreatsReader):
                     properties=frozen_props(props),
                     type_chain=element_chain(element_type, kind),
                     description=string_of(item.get("description")),
-                    location=self.doc.at(("components", index)),
+                    location=self.doc.positions.location(("components", index)),
                 )
             )
         return elements
@@ -316,7 +316,7 @@ class _Reader(ThreatsReader):
                     properties=frozen_props(props),
                     type_chain=flow_chain(protocol),
                     description=string_of(item.get("description")),
-                    location=self.doc.at(pointer),
+                    location=self.doc.positions.location(pointer),
                     out_of_scope=scope_of(props)[0],
                     out_of_scope_reason=scope_of(props)[1],
                 )

@@ -10,11 +10,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from threatdelta.errors import InputError, InputErrors, Location
+from threatdelta.errors import InputError, InputErrors
 from threatdelta.formats.json_source import JsonPositions, decode_json
 from threatdelta.limits import MAX_FILE_BYTES
 from threatdelta.model.model import Value
-from threatdelta.yaml_loader import YamlDocument, load_yaml
+from threatdelta.positions import Positions
+from threatdelta.yaml_loader import load_yaml
 
 MAX_BYTES = MAX_FILE_BYTES
 """Largest file read."""
@@ -36,19 +37,11 @@ _BOOLEAN_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class Document:
-    """Parsed data plus a way to say where a pointer was written."""
+    """Parsed data plus where each value was written."""
 
     data: Any
     path: str
-    json: JsonPositions | None = field(default=None, compare=False)
-    yaml: YamlDocument | None = field(default=None, compare=False)
-
-    def at(self, pointer: Sequence[str | int]) -> Location:
-        if self.yaml is not None:
-            return self.yaml.location(pointer)
-        if self.json is not None:
-            return self.json.location(pointer)
-        return Location(self.path)
+    positions: Positions = field(compare=False)
 
 
 def load(data: bytes, path: str) -> Document:
@@ -56,9 +49,9 @@ def load(data: bytes, path: str) -> Document:
     start = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if start.startswith(b"{"):
         text, parsed = decode_json(data, path, MAX_BYTES)
-        return Document(parsed, path, json=JsonPositions(text, path))
+        return Document(parsed, path, JsonPositions(text, path))
     document = load_yaml(data, path, max_bytes=MAX_BYTES)
-    return Document(document.data, path, yaml=document)
+    return Document(document.data, path, document)
 
 
 def string_of(value: object) -> str:
@@ -83,10 +76,10 @@ class DocumentReader:
         """Mitigations whose status threatdelta wrote itself (an attribute): kept as written."""
 
     def _error(self, message: str, pointer: Sequence[str | int]) -> None:
-        self.errors.append(InputError(message, self.doc.at(pointer)))
+        self.errors.append(InputError(message, self.doc.positions.location(pointer)))
 
     def _warn(self, message: str, pointer: Sequence[str | int]) -> None:
-        self.warnings.append(f"{self.doc.at(pointer)}: {message}")
+        self.warnings.append(f"{self.doc.positions.location(pointer)}: {message}")
 
     def _raise(self) -> None:
         if len(self.errors) == 1:

@@ -111,7 +111,7 @@ class ThreatsReader(DocumentReader):
                 status=status if status in ("planned", "implemented", "verified") else "planned",  # type: ignore[arg-type]
                 evidence=tuple(line.strip() for line in evidence.splitlines() if line.strip()),
                 description=string_of(item.get("description")),
-                location=self.doc.at(("mitigations", index)),
+                location=self.doc.positions.location(("mitigations", index)),
             )
         definitions: dict[str, tuple[int, Mapping[str, Any]]] = {}
         for index, item in self._items(data, "threats"):
@@ -168,7 +168,7 @@ class ThreatsReader(DocumentReader):
                         subject,
                         string_of(raw.get("state")),
                         mitigations,
-                        self.doc.at(pointer),
+                        self.doc.positions.location(pointer),
                     )
 
     def _threats(

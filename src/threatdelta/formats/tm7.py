@@ -58,7 +58,7 @@ from threatdelta.formats.tm7_threats import (
     mitigation_control,
     read_stored_threats,
 )
-from threatdelta.formats.tm7_xml import child, local_name, parse_xml, text
+from threatdelta.formats.tm7_xml import child, local_name, parse_xml, text, xml_positions
 from threatdelta.model.model import (
     Boundary,
     Control,
@@ -71,6 +71,7 @@ from threatdelta.model.model import (
     frozen_props,
 )
 from threatdelta.model.types import PROTOCOLS, ROOT
+from threatdelta.positions import Positions
 from threatdelta.threat import Threat
 
 name = "tm7"
@@ -134,7 +135,7 @@ def read(data: bytes, path: str) -> ParsedModel:
         warnings.append(f"{path}: the model has no embedded template (KnowledgeBase)")
     pack = pack_from_kb(kb, path) if kb_node is not None else None
 
-    builder = _Builder(kb, path, warnings)
+    builder = _Builder(kb, path, warnings, xml_positions(data, path))
     for surface in read_surfaces(root):
         builder.add_surface(surface)
 
@@ -231,9 +232,12 @@ def _stored_threat(threat: StoredThreat, kb: KnowledgeBase, path: str) -> Threat
 class _Builder:
     """Collects elements, flows and boundaries tab by tab."""
 
-    def __init__(self, kb: KnowledgeBase, path: str, warnings: list[str]) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, path: str, warnings: list[str], positions: Positions
+    ) -> None:
         self.kb = kb
         self.path = path
+        self.positions = positions
         self.warnings = warnings
         self.parents = kb.parents
         self.elements: dict[str, Element] = {}
@@ -356,7 +360,7 @@ class _Builder:
                 boundary=home,
                 properties=self._props(shape),
                 type_chain=self._chain(shape, self._generic(shape)),
-                location=Location(self.path),
+                location=self.positions.location((shape.guid,)),
             )
 
         line_curves = [(shape.guid, _curve_of(shape)) for shape in line_boundaries]
@@ -371,7 +375,7 @@ class _Builder:
             parent=None,
             type_chain=self._chain(shape, generic),
             properties=self._props(shape),
-            location=Location(self.path),
+            location=self.positions.location((shape.guid,)),
         )
 
     def _add_flow(
@@ -423,7 +427,7 @@ class _Builder:
             properties=self._props(shape),
             type_chain=self._chain(shape, generic),
             crosses=tuple(sorted(crossed)),
-            location=Location(self.path),
+            location=self.positions.location((shape.guid,)),
             out_of_scope=out_of_scope,
             out_of_scope_reason=reason,
         )

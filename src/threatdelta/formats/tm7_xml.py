@@ -12,12 +12,14 @@ ignore namespaces (``{*}name``), so one reader serves both.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as StdET
 from xml.etree.ElementTree import Element as XmlElement
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from threatdelta.encoding import text_encoding
 from threatdelta.errors import InputError, Location
 from threatdelta.limits import (
     MAX_FILE_BYTES,
@@ -27,6 +29,7 @@ from threatdelta.limits import (
     string_problem,
     too_many_items,
 )
+from threatdelta.positions import FirstMention, Positions
 
 MAX_INPUT_BYTES = MAX_FILE_BYTES
 """Largest file accepted; the biggest real models are a few MiB."""
@@ -217,3 +220,14 @@ def is_nil(node: XmlElement | None) -> bool:
 def xsi_type(node: XmlElement) -> str:
     """The ``xsi:type`` of ``node`` without its prefix (``BorderBoundary``), or ''."""
     return node.get(XSI_TYPE, "").rpartition(":")[2]
+
+
+_GUID_IN_TEXT = re.compile(r"<(?:[\w.-]+:)?Guid(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
+
+
+def xml_positions(data: bytes, path: str) -> Positions:
+    """Where each item of a Threat Modeling Tool file is written, asked by its GUID: ``(guid,)``
+    is located at the item's first ``<Guid>`` element. Undecodable bytes become replacement
+    characters here (the parser has already accepted the file)."""
+    name, skip = text_encoding(data)
+    return FirstMention(data[skip:].decode(name, errors="replace"), path, _GUID_IN_TEXT)

@@ -162,9 +162,6 @@ class _Reader:
         if len(self.errors) >= MAX_ERRORS:
             raise _TooManyErrors
 
-    def at(self, pointer: _Pointer) -> Location:
-        return self.doc.location(pointer)
-
     def at_key(self, pointer: _Pointer) -> Location:
         return self.doc.key_location(pointer)
 
@@ -172,14 +169,15 @@ class _Reader:
         if isinstance(value, dict):
             return value
         self.add(
-            f"{what} must be a mapping of keys to values, not {_kind(value)}", self.at(pointer)
+            f"{what} must be a mapping of keys to values, not {_kind(value)}",
+            self.doc.location(pointer),
         )
         return None
 
     def sequence(self, value: Any, pointer: _Pointer, what: str) -> list[Any] | None:
         if isinstance(value, list):
             return value
-        self.add(f"{what} must be a list, not {_kind(value)}", self.at(pointer))
+        self.add(f"{what} must be a list, not {_kind(value)}", self.doc.location(pointer))
         return None
 
     def known_keys(
@@ -206,17 +204,20 @@ class _Reader:
         where = (*pointer, key)
         if key not in mapping or mapping[key] is None:
             if required:
-                self.add(f"{what} needs '{key}'", self.at(pointer))
+                self.add(f"{what} needs '{key}'", self.doc.location(pointer))
             return None
         value = mapping[key]
         if not isinstance(value, str):
-            self.add(f"'{key}' must be text, not {_kind(value)}", self.at(where))
+            self.add(f"'{key}' must be text, not {_kind(value)}", self.doc.location(where))
             return None
         if required and not value.strip():
-            self.add(f"'{key}' must not be empty", self.at(where))
+            self.add(f"'{key}' must not be empty", self.doc.location(where))
             return None
         if len(value) > limit:
-            self.add(f"'{key}' is {len(value)} characters long, more than {limit}", self.at(where))
+            self.add(
+                f"'{key}' is {len(value)} characters long, more than {limit}",
+                self.doc.location(where),
+            )
             return None
         return value
 
@@ -226,7 +227,7 @@ class _Reader:
             self.add(
                 f"id '{_short(value)}' may use only letters, digits, '.', '_' and '-', and must "
                 "start with a letter or digit (it becomes part of threat keys)",
-                self.at((*pointer, "id")),
+                self.doc.location((*pointer, "id")),
             )
             return None
         return value
@@ -242,14 +243,17 @@ class _Reader:
     ) -> str | None:
         if key not in mapping or mapping[key] is None:
             if default is None:
-                self.add(f"the rule needs '{key}' (one of: {', '.join(allowed)})", self.at(pointer))
+                self.add(
+                    f"the rule needs '{key}' (one of: {', '.join(allowed)})",
+                    self.doc.location(pointer),
+                )
             return default
         value = mapping[key]
         if value in allowed:
             return str(value)
         self.add(
             f"'{key}' must be one of {', '.join(allowed)}, not {_show(value)}",
-            self.at((*pointer, key)),
+            self.doc.location((*pointer, key)),
         )
         return None
 
@@ -262,7 +266,7 @@ class _Reader:
         if values is None:
             return ()
         if len(values) > MAX_IDS_PER_LIST:
-            self.add(f"'{key}' lists more than {MAX_IDS_PER_LIST} ids", self.at(where))
+            self.add(f"'{key}' lists more than {MAX_IDS_PER_LIST} ids", self.doc.location(where))
             return ()
         out: list[int] = []
         for index, value in enumerate(values):
@@ -278,7 +282,7 @@ class _Reader:
                 hint = f" (write {value.strip().split('-')[1]} instead of {value.strip()})"
             self.add(
                 f"{key} ids are positive whole numbers, not {_show(value)}{hint}",
-                self.at((*where, index)),
+                self.doc.location((*where, index)),
             )
         return tuple(out)
 
@@ -293,12 +297,12 @@ class _Reader:
         if values is None:
             return []
         if len(values) > MAX_IDS_PER_LIST:
-            self.add(f"'{key}' lists more than {MAX_IDS_PER_LIST} ids", self.at(where))
+            self.add(f"'{key}' lists more than {MAX_IDS_PER_LIST} ids", self.doc.location(where))
             return []
         out: list[tuple[str, Location]] = []
         seen: set[str] = set()
         for index, value in enumerate(values):
-            location = self.at((*where, index))
+            location = self.doc.location((*where, index))
             if not isinstance(value, str) or not _ID.match(value):
                 self.add(f"'{key}' holds countermeasure ids, not {_show(value)}", location)
                 continue
@@ -328,7 +332,7 @@ class _Reader:
             hint = _did_you_mean_hint(value, allowed)
             self.add(
                 f"'{key}' holds words from: {', '.join(allowed)}; not {_show(value)}{hint}",
-                self.at((*where, index)),
+                self.doc.location((*where, index)),
             )
         return tuple(out)
 
@@ -341,7 +345,7 @@ class _Reader:
 
     def place(self, error: RuleSyntaxError, pointer: _Pointer) -> RuleSyntaxError:
         """The error, located at the exact line and column of the problem inside the file."""
-        placed = error.relocated(self.at(pointer))
+        placed = error.relocated(self.doc.location(pointer))
         exact = self.exact(pointer, error.text, error.offset)
         if exact is not None:
             placed.location = exact
@@ -349,7 +353,7 @@ class _Reader:
 
     def exact(self, pointer: _Pointer, text: str, offset: int) -> Location | None:
         """Where character ``offset`` of the scalar ``text`` at ``pointer`` is in the file."""
-        start = self.at(pointer)
+        start = self.doc.location(pointer)
         if start.line is None or start.column is None:
             return None
         found = _position_in_source(self.source, start.line, start.column, text, offset)
@@ -357,7 +361,7 @@ class _Reader:
 
     def inside(self, pointer: _Pointer, text: str, offset: int) -> Location:
         """:meth:`exact`, or the start of the scalar when the place cannot be worked out."""
-        return self.exact(pointer, text, offset) or self.at(pointer)
+        return self.exact(pointer, text, offset) or self.doc.location(pointer)
 
     def placeholders(
         self, text: str, pointer: _Pointer, subjects: frozenset[str], scope: str
@@ -529,7 +533,7 @@ def _read_countermeasures(
         reader.add(
             f"the catalogue lists {len(entries)} countermeasures, more than the limit of "
             f"{MAX_COUNTERMEASURES}",
-            reader.at(pointer),
+            reader.doc.location(pointer),
         )
         return {}
     out: dict[str, Countermeasure] = {}
@@ -559,10 +563,10 @@ def _read_countermeasures(
             reader.add(
                 f"countermeasure id '{cm_id}' is already used at line {previous.line}; "
                 "ids must be unique",
-                reader.at((*where, "id")),
+                reader.doc.location((*where, "id")),
             )
             continue
-        first_seen[cm_id] = reader.at((*where, "id"))
+        first_seen[cm_id] = reader.doc.location((*where, "id"))
         out[cm_id] = Countermeasure(
             cm_id,
             name.strip(),
@@ -605,7 +609,7 @@ def _read_rule(
     if not isinstance(data_raises, bool):
         reader.add(
             f"'data_raises_severity' must be true or false, not {_show(data_raises)}",
-            reader.at((*pointer, "data_raises_severity")),
+            reader.doc.location((*pointer, "data_raises_severity")),
         )
         data_raises = True
     cwe = reader.numbers(rule, "cwe", pointer)
@@ -720,11 +724,13 @@ def _load(
         version = top.get("version")
         if "version" not in top:
             reader.add(
-                f"the pack needs 'version: {FORMAT_VERSION}' (the pack file format)", reader.at(())
+                f"the pack needs 'version: {FORMAT_VERSION}' (the pack file format)",
+                reader.doc.location(()),
             )
         elif version != FORMAT_VERSION or isinstance(version, bool):
             reader.add(
-                f"'version' must be {FORMAT_VERSION}, not {_show(version)}", reader.at(("version",))
+                f"'version' must be {FORMAT_VERSION}, not {_show(version)}",
+                reader.doc.location(("version",)),
             )
         name = reader.text(top, "name", (), "the pack", required=True, limit=MAX_NAME_LENGTH) or ""
         reader.text(top, "description", (), "the pack", required=False, limit=MAX_TEXT_LENGTH)
@@ -732,11 +738,14 @@ def _load(
             if allow_extends and top["extends"] == BUILTIN:
                 extends_builtin = True
             elif not allow_extends:
-                reader.add("the built-in pack cannot extend another pack", reader.at(("extends",)))
+                reader.add(
+                    "the built-in pack cannot extend another pack",
+                    reader.doc.location(("extends",)),
+                )
             else:
                 reader.add(
                     f"'extends' can only name '{BUILTIN}', not {_show(top['extends'])}",
-                    reader.at(("extends",)),
+                    reader.doc.location(("extends",)),
                 )
         if top.get("countermeasures") is not None:
             catalogue.update(
@@ -744,13 +753,13 @@ def _load(
             )
         raw_rules = top.get("rules")
         if raw_rules is None:
-            reader.add("the pack needs 'rules', a list of rules", reader.at(()))
+            reader.add("the pack needs 'rules', a list of rules", reader.doc.location(()))
         else:
             entries = reader.sequence(raw_rules, ("rules",), "'rules'")
             if entries is not None and len(entries) > MAX_RULES:
                 reader.add(
                     f"the pack has {len(entries)} rules, more than the limit of {MAX_RULES}",
-                    reader.at(("rules",)),
+                    reader.doc.location(("rules",)),
                 )
                 entries = None
             first_seen: dict[str, Location] = {}
@@ -762,10 +771,10 @@ def _load(
                     reader.add(
                         f"rule id '{rule.id}' is already used at line "
                         f"{first_seen[rule.id].line}; rule ids must be unique",
-                        reader.at(("rules", index, "id")),
+                        reader.doc.location(("rules", index, "id")),
                     )
                     continue
-                first_seen[rule.id] = reader.at(("rules", index, "id"))
+                first_seen[rule.id] = reader.doc.location(("rules", index, "id"))
                 rules.append(rule)
     except _TooManyErrors:
         errors.append(
