@@ -9,6 +9,7 @@ Anything that does not decode is refused with the line and column where decoding
 from __future__ import annotations
 
 import codecs
+import unicodedata
 
 from threatdelta.errors import InputError, Location
 
@@ -57,3 +58,25 @@ def as_utf8(data: bytes, path: str) -> bytes:
     if name == "utf-8":
         return data
     return decode_text(data, path).encode("utf-8")
+
+
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5")
+"""Characters that are letters or marks to Unicode but show as nothing."""
+
+HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+"""Controls, format characters (bidi marks and overrides, zero-width characters, tags), lone
+surrogates and line/paragraph separators."""
+
+
+def hidden(ch: str) -> bool:
+    """True for a character a reader does not see: a control, a format character (bidi override,
+    zero-width space), a line separator or an invisible letter."""
+    return unicodedata.category(ch) in HIDDEN_CATEGORIES or ch in INVISIBLE_LETTERS
+
+
+def as_shown(text: str) -> str:
+    """``text`` as a reader sees it, for comparing what a person wrote: compatibility forms
+    folded (full-width ``ＷＨＯ`` is ``WHO``), hidden characters dropped, runs of white space made
+    one space, the ends trimmed."""
+    folded = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(ch if not hidden(ch) else "" for ch in folded).split())

@@ -34,9 +34,11 @@ A policy is a set of conditions, each written as on the command line or in
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from threatdelta.encoding import as_shown
 from threatdelta.errors import InputError
 from threatdelta.register import Entry, unverified
 from threatdelta.rules.pack import SEVERITIES
@@ -165,6 +167,17 @@ class Verdict:
         return "pass" if self.passed else "fail"
 
 
+def _spelled(name: str) -> str:
+    """``name`` as shown, with every character outside ASCII named, so a look-alike
+    (``ѕecurity-lead`` with a Cyrillic letter) reads differently from the name it imitates."""
+    shown = as_shown(name) or "(nobody)"
+    odd = dict.fromkeys(ch for ch in shown if not ch.isascii())
+    if not odd:
+        return f"'{shown}'"
+    spelled = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}" for ch in odd)
+    return f"'{shown}' (written with {spelled})"
+
+
 def decision_reasons(
     decided: Iterable[Entry], mitigated: Iterable[Entry], policy: Policy
 ) -> list[str]:
@@ -181,19 +194,22 @@ def decision_reasons(
                 f"{_count(len(severe), 'acceptance')} of a threat of severity {level} or higher"
             )
     if policy.approvers:
-        allowed = {a.casefold() for a in policy.approvers}
+        allowed = {as_shown(a).casefold() for a in policy.approvers}
         outside = [
             e
             for e in decisions
             if e.status in ("accepted", "transferred")
             and e.disposition is not None
-            and e.disposition.approved_by.strip().casefold() not in allowed
+            and as_shown(e.disposition.approved_by).casefold() not in allowed
         ]
         if outside:
+            names = dict.fromkeys(
+                _spelled(e.disposition.approved_by) for e in outside if e.disposition
+            )
             reasons.append(
                 f"{_count(len(outside), 'acceptance or transfer', 'acceptances or transfers')} "
                 f"approved by someone who is not one of the approvers "
-                f"({', '.join(policy.approvers)})"
+                f"({', '.join(policy.approvers)}): {', '.join(names)}"
             )
     if policy.unverified:
         weak = [e for e in mitigated if unverified(e)]

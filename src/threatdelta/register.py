@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from threatdelta.errors import InputError, Location
 from threatdelta.files import repo_path
 from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
-from threatdelta.model.placeholders import placeholder_in
+from threatdelta.model.placeholders import is_blank, placeholder_in
 from threatdelta.model.renames import declared_renames, rekey
 from threatdelta.risk.cvss import Cvss, CvssError
 from threatdelta.risk.cvss import parse as parse_cvss
@@ -35,6 +35,8 @@ BLOCKING_PROBLEMS = frozenset(
         "no-controls",
         "unknown-control",
         "missing-justification",
+        "missing-approver",
+        "missing-recipient",
         "expired",
         "placeholder",
     }
@@ -353,13 +355,13 @@ def _disposition_problems(
             problems.extend(control_problems(control, evidence_exists))
     problems.extend(_unwritten(disposition))
     if status in ("accepted", "transferred", "not-applicable"):
-        if not disposition.justification.strip():
+        if is_blank(disposition.justification):
             problems.append(
                 Problem("missing-justification", f"marked {status} without a written justification")
             )
-    if status in ("accepted", "transferred") and not disposition.approved_by.strip():
+    if status in ("accepted", "transferred") and is_blank(disposition.approved_by):
         problems.append(Problem("missing-approver", f"marked {status} without an approver"))
-    if status == "transferred" and not disposition.transferred_to.strip():
+    if status == "transferred" and is_blank(disposition.transferred_to):
         problems.append(Problem("missing-recipient", "marked transferred without naming to whom"))
     if status in ("accepted", "transferred") and disposition.expires is not None:
         if disposition.expires < today:

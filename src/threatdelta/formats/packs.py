@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from threatdelta.formats.interface import ParsedModel
@@ -26,3 +28,25 @@ def default_pack(parsed: ParsedModel) -> RulePack:
     from threatdelta.rules.packfile import builtin_pack
 
     return builtin_pack()
+
+
+def gate_pack(base: ParsedModel, head: ParsedModel) -> RulePack:
+    """The pack that judges a change to a model when none is named: the base's (its embedded
+    template, else the built-in), so a change cannot rewrite the template that judges it. Types
+    the head's template adds (a stencil drawn with a newer template) are known too; the base's
+    types and rules win."""
+    pack = default_pack(base)
+    if head.pack is None or head.pack.digest == pack.digest:
+        return pack
+    added = {k: v for k, v in head.pack.type_parents.items() if k not in pack.type_parents}
+    if not added:
+        return pack
+    digest = hashlib.sha256(f"{pack.digest}+{head.pack.digest}".encode("ascii")).hexdigest()
+    return replace(pack, type_parents={**added, **pack.type_parents}, digest=digest)
+
+
+def template_edited(base: ParsedModel, head: ParsedModel) -> bool:
+    """True when the change edits the rules a model carries (a .tm7's embedded template)."""
+    if base.pack is None and head.pack is None:
+        return False
+    return (base.pack.digest if base.pack else "") != (head.pack.digest if head.pack else "")

@@ -5,9 +5,15 @@ disposition skeletons for the team to complete. Whatever is still a placeholder 
 decision: the register flags it (problem ``placeholder``) and the threat stays unaddressed, so a
 skeleton pasted as it stands can never pass the gate. Every placeholder lives here, so the writer
 and the detector cannot drift apart.
+
+Text is compared as a reader sees it (:func:`threatdelta.encoding.as_shown`) and without case:
+``who``, `` WHO ``, ``ＷＨＯ`` and ``W\u200bHO`` are all still the placeholder, and the words people
+write for "not decided yet" (``TBD``, ``TODO``, ``n/a``, ...) never name a person or a reason.
 """
 
 from __future__ import annotations
+
+from threatdelta.encoding import as_shown
 
 CONTROL_ID = "CONTROL-ID"
 """Stands for a control id (older comments suggested ``controls: [CONTROL-ID]``)."""
@@ -29,13 +35,27 @@ WORDS = frozenset({CONTROL_ID, APPROVER, RECIPIENT, DATE})
 SENTENCES = (JUSTIFICATION, REASON, TRANSFER_JUSTIFICATION)
 """Placeholders that are a sentence: any text still containing one is unwritten."""
 
+UNDECIDED = frozenset(
+    {"tbd", "tba", "tbc", "todo", "fixme", "xxx", "n/a", "na", "none", "nobody", "unknown", "?"}
+)
+"""Words that stand in for a value nobody has written yet (compared without case)."""
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing (empty, spaces, or only invisible characters)."""
+    return not as_shown(text)
+
 
 def placeholder_in(text: str) -> str | None:
     """The placeholder ``text`` still is or contains, or None when it is written by a person."""
-    stripped = text.strip()
-    if stripped in WORDS:
-        return stripped
+    shown = as_shown(text)
+    folded = shown.casefold()
+    for word in WORDS:
+        if folded == word.casefold():
+            return word
+    if folded.strip(".-_ ") in UNDECIDED or (folded and not folded.strip("?.-_—– ")):
+        return shown
     for sentence in SENTENCES:
-        if sentence in text:
+        if sentence.casefold() in folded:
             return sentence
     return None

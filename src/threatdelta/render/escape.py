@@ -25,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import unicodedata
 from typing import Literal
+
+from threatdelta.encoding import hidden
 
 Context = Literal[
     "plain", "visible", "markdown", "code", "html-code", "mermaid", "fence", "sarif", "log"
@@ -46,13 +47,6 @@ Context = Literal[
 
 ZERO_WIDTH_JOINER = "\u2060"
 """WORD JOINER: put inside a mention, reference, autolink or shortcode so GitHub links none."""
-
-_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5")
-"""Characters that are letters or marks to Unicode but show as nothing."""
-
-_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
-"""Controls, format characters (bidi marks and overrides, zero-width characters, tags), lone
-surrogates and line/paragraph separators."""
 
 _WHITESPACE = re.compile(r"\s+")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>$])")
@@ -85,14 +79,10 @@ _MERMAID_ENTITIES = {
 }
 
 
-def _hidden(ch: str) -> bool:
-    return unicodedata.category(ch) in _HIDDEN_CATEGORIES or ch in _INVISIBLE_LETTERS
-
-
 def _visible(text: str) -> str:
     """``text`` without hidden characters; tabs and line breaks become spaces or stay as lines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return "".join(ch for ch in text if ch == "\n" or not _hidden(ch))
+    return "".join(ch for ch in text if ch == "\n" or not hidden(ch))
 
 
 def _line(text: str, limit: int) -> str:
@@ -133,7 +123,7 @@ def _code_span(text: str) -> str:
 def _log(text: str) -> str:
     out = []
     for ch in text.replace("\r\n", "\n"):
-        if ch == "\n" or ch == "\t" or not _hidden(ch):
+        if ch == "\n" or ch == "\t" or not hidden(ch):
             out.append(ch)
         elif ord(ch) < 0x100:
             out.append(f"\\x{ord(ch):02x}")

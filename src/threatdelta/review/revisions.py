@@ -22,7 +22,7 @@ from threatdelta.context import (
 from threatdelta.engine import EnumerationStats, enumerate_threats
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
-from threatdelta.formats.packs import default_pack
+from threatdelta.formats.packs import default_pack, gate_pack, template_edited
 from threatdelta.formats.registry import read_model
 from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import Repo
@@ -110,6 +110,7 @@ def review_revisions(
         claimed.add(path)
     removed = [p for p in base_paths if p not in claimed]
     reviews: list[Review] = []
+    edited: list[SettingsChange] = []
     specs: list[tuple[str, str]] = []
     for head_path, base_path in pairs:
         specs.append((head_sha, head_path))
@@ -134,6 +135,24 @@ def review_revisions(
                     f"{base_path}: the model at the base revision could not be read ({error.message}); "
                     "every threat at head is treated as new"
                 )
+        if (
+            pack_file is None
+            and base_parsed is not None
+            and template_edited(base_parsed, head_parsed)
+        ):
+            edited.append(
+                SettingsChange(
+                    "rule pack",
+                    f"the template in {base_path} at the base",
+                    f"the template in {head_path} as edited",
+                    f"the template embedded in {head_path} is edited",
+                )
+            )
+        elif pack_file is None and base_parsed is None and head_parsed.pack is not None:
+            warnings.append(
+                f"{head_path}: a model new in this change; its threats come from the template it "
+                f"carries ('{head_parsed.pack.name}'), which is part of what is reviewed"
+            )
         reviews.append(
             _review_one(
                 gate,
@@ -200,7 +219,7 @@ def review_revisions(
         gate.policy,
         tuple(warnings),
         today,
-        settings_changes(gate, proposed),
+        settings_changes(gate, proposed) + tuple(edited),
     )
 
 
@@ -215,7 +234,11 @@ def _review_one(
     today: dt.date,
     stats: EnumerationStats | None,
 ) -> Review:
-    head_pack = pack_file or default_pack(head_parsed)
+    head_pack = pack_file or (
+        gate_pack(base_parsed, head_parsed)
+        if base_parsed is not None
+        else default_pack(head_parsed)
+    )
     head_model = head_parsed.model
     head_facts = facts(head_model)
     head_evidence = proposed.evidence(head_path, head_model)
@@ -225,7 +248,7 @@ def _review_one(
             head_model, threats, today=today, evidence_exists=head_evidence
         )
         return compare(head_path, None, None, head_register, None, head_pack)
-    base_pack = pack_file or default_pack(base_parsed)
+    base_pack = head_pack
     base_model = base_parsed.model
     base_facts = facts(base_model)
     base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)

@@ -1,0 +1,189 @@
+"""A hostile pull-request author against the whole pipeline (``threatdelta github`` on a real git
+repository, PyGithub against the fake GitHub): nothing in the change may lower its own gate or make
+the comment say something false."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tests.e2e.harness import Harness, RunResult, model
+from tests.formats.fixtures.tm7.review_fixtures import (
+    DOSE,
+    Drawing,
+    Stored,
+    key,
+    review_tm7,
+    stored_as_generated,
+)
+
+from threatdelta.render.escape import code
+
+TM7 = "models/pump.tm7"
+
+
+def _commit_bytes(harness: Harness, files: dict[str, bytes], message: str) -> str:
+    for name, data in files.items():
+        path = harness.repo.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return harness.repo.commit({}, message)
+
+
+# --- 4. the template a .tm7 carries, and Out Of Scope ---------------------------------------
+
+_CROSSING = ("TV1", "TV2", "TV3")
+"""Threat types whose filter asks for a crossing of the Device boundary."""
+
+
+def _inside_threats() -> tuple[Stored, ...]:
+    """What the tool stores while the nurse is drawn inside Device: no crossing threats on Dose
+    entry, and its TV5 already mitigated."""
+    kept = [s for s in stored_as_generated() if not (s.flow == DOSE and s.rule in _CROSSING)]
+    return tuple(
+        Stored(s.rule, s.flow, "Mitigated", "Badge login on the pump.")
+        if (s.rule, s.flow) == ("TV5", DOSE)
+        else s
+        for s in kept
+    )
+
+
+def test_editing_the_template_inside_a_tm7_cannot_hide_the_threats_of_the_change(
+    harness: Harness,
+) -> None:
+    settings = f"models: [{TM7}]\n".encode()
+    base_tm7 = review_tm7(Drawing(nurse_inside=True, threats=_inside_threats()))
+    base = _commit_bytes(harness, {TM7: base_tm7, ".threatdelta.yml": settings}, "base")
+    # The change moves the nurse out of the device (Dose entry now crosses it) and rewrites the
+    # embedded template so that no filter asks for that crossing any more.
+    head_tm7 = review_tm7(Drawing(threats=_inside_threats())).replace(
+        b"flow crosses 'GE.TB.B'", b"flow crosses 'GE.TB.NONE'"
+    )
+    head = _commit_bytes(harness, {TM7: head_tm7}, "nurse outside, template rewritten")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    assert result.outputs["verdict"] == "fail"
+    (comment,) = harness.comments()
+    body = comment.body
+    assert "❌ threatdelta" in body
+    for rule in _CROSSING:
+        assert code(key(rule, DOSE)) in body
+    assert "**Gate settings changed.**" in body
+    assert f"the template embedded in {TM7} is edited" in body
+    # the base's template still generates Telemetry's crossing threat: nothing was resolved
+    assert "the rule no longer matches" not in body
+
+
+# --- 2. decisions: placeholders, look-alike approvers, expiry --------------------------------
+
+_ACCEPT_SPOOFING = """\
+  entity-spoofing@nurse:
+    status: accepted
+    justification: The badge reader at the ward door checks every nurse.
+    approved_by: {who}
+    expires: {expires}
+"""
+
+
+def _accepting(who: str, expires: str = "2027-06-30") -> str:
+    return model(threats=_ACCEPT_SPOOFING.format(who=json.dumps(who), expires=expires))
+
+
+def _review_decision(harness: Harness, head_text: str, settings: str = "") -> RunResult:
+    files = {"threatmodel.yaml": model()}
+    if settings:
+        files[".threatdelta.yml"] = settings
+    base = harness.repo.commit(files, "base")
+    head = harness.repo.commit({"threatmodel.yaml": head_text}, "accept")
+    harness.open_pull(base, head)
+    return harness.run(base, head)
+
+
+@pytest.mark.parametrize(
+    "who", ["who", " WHO ", "Who", "TBD", "todo", "n/a", "W\u200bHO", "\u200b\u200e", "ＷＨＯ"]
+)
+def test_an_approver_that_is_still_a_placeholder_never_counts(harness: Harness, who: str) -> None:
+    result = _review_decision(harness, _accepting(who))
+
+    assert result.code == 1
+    assert result.outputs["verdict"] == "fail"
+    (comment,) = harness.comments()
+    assert "❌ threatdelta" in comment.body
+    assert "1 threat touched by this change has neither" in comment.body
+    assert "`entity-spoofing@nurse`" in comment.body.split("**Needs a decision**", 1)[1]
+
+
+def test_a_named_approver_is_a_decision_shown_in_plain_sight(harness: Harness) -> None:
+    result = _review_decision(harness, _accepting("Dr. Jane Whoever"))
+
+    assert result.code == 0
+    (comment,) = harness.comments()
+    decisions = comment.body.split("**Risk decisions in this change** (1)", 1)[1]
+    row = next(ln for ln in decisions.splitlines() if "`entity-spoofing@nurse`" in ln)
+    assert "**accepted**" in row and "Dr. Jane Whoever" in row and "2027-06-30" in row
+
+
+APPROVERS = "policy: [unaddressed, regressions, reconfirm, approvers: [security-lead]]\n"
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"),
+    [
+        ("\u0455ecurity-lead", "U+0455 CYRILLIC SMALL LETTER DZE"),
+        ("security\u2010lead", "U+2010 HYPHEN"),
+        ("security-1ead", "'security-1ead'"),
+    ],
+)
+def test_a_look_alike_of_an_approver_fails_the_gate_and_is_spelled_out(
+    harness: Harness, who: str, shown: str
+) -> None:
+    result = _review_decision(harness, _accepting(who), APPROVERS)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "not one of the approvers (security-lead)" in comment.body
+    assert shown in comment.body
+
+
+@pytest.mark.parametrize(
+    "who", ["security-lead", "Security-Lead", "SECURITY-LEAD", "security-lead\u200b"]
+)
+def test_the_approver_named_by_the_base_passes_whatever_its_case(
+    harness: Harness, who: str
+) -> None:
+    assert _review_decision(harness, _accepting(who), APPROVERS).code == 0
+
+
+def test_an_acceptance_that_already_expired_is_a_regression(harness: Harness) -> None:
+    result = _review_decision(harness, _accepting("security-lead", "2020-01-31"))
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "the justification expired on 2020-01-31" in comment.body
+
+
+@pytest.mark.parametrize(
+    "expires", ["31/12/2027", "2027-13-45", "20271231", "'never'", "YYYY-MM-DD"]
+)
+def test_an_expiry_that_is_not_a_date_is_refused_at_its_line(
+    harness: Harness, expires: str
+) -> None:
+    result = _review_decision(harness, _accepting("security-lead", expires))
+
+    assert result.code == 2
+    assert "threatmodel.yaml:18:14:" in result.stderr
+    (comment,) = harness.comments()
+    assert "✅" not in comment.body
+
+
+def test_an_acceptance_without_an_approver_never_counts(harness: Harness) -> None:
+    head_text = _accepting("x").replace('    approved_by: "x"\n', "")
+    assert "approved_by" not in head_text
+    result = _review_decision(harness, head_text)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "`entity-spoofing@nurse`" in comment.body.split("**Needs a decision**", 1)[1]
