@@ -1,7 +1,7 @@
 import pytest
 
 from threatdelta.config import DEFAULT_POLICY, Config, parse_config
-from threatdelta.errors import InputError
+from threatdelta.errors import InputError, InputErrors
 
 
 def test_empty_file_gives_defaults() -> None:
@@ -74,3 +74,13 @@ def test_bad_policy_options_are_located(text: str, line: int | None, message: st
     assert message in str(error.value)
     if line is not None:
         assert f":{line}:" in str(error.value)
+
+
+def test_errors_are_reported_top_to_bottom() -> None:
+    with pytest.raises(InputErrors) as info:
+        parse_config("comment:\n  mode: sometimes\nzzz: 1\nhistory: 3\n", ".threatdelta.yml")
+    assert [str(e).split(": ")[0] for e in info.value.errors] == [
+        ".threatdelta.yml:2:9",
+        ".threatdelta.yml:3:1",
+        ".threatdelta.yml:4:10",
+    ]

@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from threatdelta.errors import InputError, InputErrors
+from threatdelta.diagnostics import Diagnostics
+from threatdelta.errors import InputError
 from threatdelta.files import repo_path
 from threatdelta.yaml_loader import YamlDocument, load_yaml
 
@@ -59,13 +60,11 @@ class Config:
     """Tag pattern marking iterations."""
 
 
-def _strings(doc: YamlDocument, value: Any, key: str, errors: list[InputError]) -> tuple[str, ...]:
+def _strings(doc: YamlDocument, value: Any, key: str, errors: Diagnostics) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        errors.append(
-            InputError(f"'{key}' must be a list of non-empty strings", doc.location([key]))
-        )
+        errors.add(InputError(f"'{key}' must be a list of non-empty strings", doc.location([key])))
         return ()
     return tuple(v.strip() for v in value)
 
@@ -75,7 +74,7 @@ def _inside(
     names: tuple[str, ...],
     key: str,
     what: str,
-    errors: list[InputError],
+    errors: Diagnostics,
 ) -> tuple[str, ...]:
     """``names`` as repository paths; one that leaves the repository is an error at its line."""
     clean: list[str] = []
@@ -84,7 +83,7 @@ def _inside(
             inside = repo_path(name, what)
         except InputError as error:
             where = doc.location([key, index] if isinstance(doc.data.get(key), list) else [key])
-            errors.append(InputError(error.message, where))
+            errors.add(InputError(error.message, where))
             continue
         clean.append(inside)
     return tuple(clean)
@@ -93,13 +92,13 @@ def _inside(
 _POLICY_OPTIONS = ("max-accepted-severity", "approvers")
 
 
-def _policy(doc: YamlDocument, value: Any, errors: list[InputError]) -> tuple[str, ...]:
+def _policy(doc: YamlDocument, value: Any, errors: Diagnostics) -> tuple[str, ...]:
     """Policy conditions as strings; an item may also be a one-key mapping
     (``max-accepted-severity: high``, ``approvers: [a, b]``)."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        errors.append(InputError("'policy' must be a list of conditions", doc.location(["policy"])))
+        errors.add(InputError("'policy' must be a list of conditions", doc.location(["policy"])))
         return ()
     result: list[str] = []
     for index, item in enumerate(value):
@@ -108,7 +107,7 @@ def _policy(doc: YamlDocument, value: Any, errors: list[InputError]) -> tuple[st
             result.append(item.strip())
             continue
         if not isinstance(item, dict) or len(item) != 1:
-            errors.append(
+            errors.add(
                 InputError(
                     "a policy item is a condition (unaddressed, regressions, ...) or one of "
                     f"{', '.join(k + ': ...' for k in _POLICY_OPTIONS)}",
@@ -118,7 +117,7 @@ def _policy(doc: YamlDocument, value: Any, errors: list[InputError]) -> tuple[st
             continue
         ((key, option),) = item.items()
         if key not in _POLICY_OPTIONS:
-            errors.append(
+            errors.add(
                 InputError(
                     f"unknown policy option '{key}'; expected {' or '.join(_POLICY_OPTIONS)}",
                     doc.key_location(["policy", index, key]),
@@ -132,7 +131,7 @@ def _policy(doc: YamlDocument, value: Any, errors: list[InputError]) -> tuple[st
             or not all(isinstance(n, str) and n.strip() and "," not in n for n in names)
             or (key == "max-accepted-severity" and len(names) != 1)
         ):
-            errors.append(
+            errors.add(
                 InputError(
                     "max-accepted-severity takes one severity (low, medium, high, critical)"
                     if key == "max-accepted-severity"
@@ -156,9 +155,9 @@ def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
         return Config()
     if not isinstance(root, dict):
         raise InputError("the settings file must be a mapping of keys to values", doc.location([]))
-    errors: list[InputError] = []
+    errors = Diagnostics(path)
     for key in sorted(set(root) - _KEYS):
-        errors.append(
+        errors.add(
             InputError(
                 f"unknown key '{key}'; expected one of {', '.join(sorted(_KEYS))}",
                 doc.key_location([key]),
@@ -172,16 +171,16 @@ def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
     comment = root.get("comment") or {}
     name, mode = "default", "update"
     if not isinstance(comment, dict):
-        errors.append(InputError("'comment' must be a mapping", doc.location(["comment"])))
+        errors.add(InputError("'comment' must be a mapping", doc.location(["comment"])))
     else:
         for key in sorted(set(comment) - _COMMENT_KEYS):
-            errors.append(
+            errors.add(
                 InputError(f"unknown key 'comment.{key}'", doc.key_location(["comment", key]))
             )
         name = str(comment.get("name", "default"))
         mode = str(comment.get("mode", "update"))
         if mode not in COMMENT_MODES:
-            errors.append(
+            errors.add(
                 InputError(
                     f"comment.mode '{mode}' is not one of {', '.join(COMMENT_MODES)}",
                     doc.location(["comment", "mode"]),
@@ -190,15 +189,14 @@ def parse_config(data: bytes | str, path: str = CONFIG_FILE) -> Config:
     history = root.get("history") or {}
     iterations = "v*"
     if not isinstance(history, dict):
-        errors.append(InputError("'history' must be a mapping", doc.location(["history"])))
+        errors.add(InputError("'history' must be a mapping", doc.location(["history"])))
     else:
         for key in sorted(set(history) - _HISTORY_KEYS):
-            errors.append(
+            errors.add(
                 InputError(f"unknown key 'history.{key}'", doc.key_location(["history", key]))
             )
         iterations = str(history.get("iterations", "v*"))
-    if errors:
-        raise InputErrors(errors)
+    errors.check()
     from threatdelta.policy import parse_policy
 
     parse_policy(policy, where=f"{path}: policy")

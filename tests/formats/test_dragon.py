@@ -488,3 +488,28 @@ def test_arbitrary_cells_never_crash(cells: list[Any]) -> None:
     except InputError:
         return
     assert parsed.model.format == "dragon"
+
+
+def test_warnings_come_out_in_file_order_and_once_per_place() -> None:
+    # flows are read sorted by id, but their warnings read top to bottom like the file
+    loose = [
+        {
+            "id": f,
+            "shape": "flow",
+            "data": {"type": "tm.Flow"},
+            "source": {"x": 900, "y": 900},
+            "target": {"x": 990, "y": 900},
+        }
+        for f in ("z-flow", "a-flow")
+    ]
+    odd = {"id": "odd", "shape": "hexagon"}  # written twice: one problem at one place
+    parsed = read_doc(minimal([_cell("p", "process"), *loose, odd, dict(odd)]))
+    found = [(int(w.split(":")[1]), w.split(": ", 1)[1][:30]) for w in parsed.warnings]
+    assert [text for _, text in found] == [
+        "the source end of flow 'z-flow",
+        "the target end of flow 'z-flow",
+        "the source end of flow 'a-flow",
+        "the target end of flow 'a-flow",
+        "cell 'odd' has the unknown sha",
+    ]
+    assert [line for line, _ in found] == sorted(line for line, _ in found)

@@ -20,11 +20,12 @@ def test_a_pointer_is_located_through_the_json_positions() -> None:
     assert str(reader.positions.location(("cells", 1))) == "m.json:4:5"
 
 
-def test_warnings_carry_their_location_or_the_file() -> None:
+def test_warnings_go_through_the_collector_in_file_order() -> None:
     reader = DocumentReader(TEXT, "m.json")
-    reader._warn("first", Location("m.json", 3, 6))
-    reader._warn("second")
-    assert reader.warnings == ["m.json:3:6: first", "m.json: second"]
+    reader.diagnostics.warn("second")
+    reader.diagnostics.warn("first", Location("m.json", 3, 6))
+    reader.diagnostics.warn("first", Location("m.json", 3, 6))
+    assert reader.diagnostics.warnings() == ("m.json:3:6: first", "m.json: second")
 
 
 def test_clean_joins_whitespace_and_text_of_only_trims() -> None:

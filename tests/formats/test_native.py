@@ -1113,3 +1113,29 @@ def test_a_bad_cvss_vector_and_an_override_without_rationale_are_located() -> No
         15,
         "threat 'k@a': severity differs from the rule's; add a rationale that says why",
     )
+
+
+def test_many_bad_references_are_capped_through_the_collector() -> None:
+    from threatdelta.diagnostics import MAX_REPORTED
+
+    flows = "".join(
+        f"  - {{id: f{n:03}, from: a, to: ghost{n:03}}}\n" for n in range(MAX_REPORTED + 10)
+    )
+    text = HEAD + "elements:\n  - {id: a, type: process}\nflows:\n" + flows
+    found = problems(text)
+    assert len(found) == MAX_REPORTED + 1
+    lines = [line for line, _, _ in found[:-1]]
+    assert lines == sorted(lines) and lines[0] == 6  # the first flows, top to bottom
+    assert "'ghost000'" in found[0][2]
+    assert found[-1] == (None, None, "and 10 more errors")
+
+
+def test_unknown_protocols_are_warned_at_their_place_in_file_order() -> None:
+    text = HEAD + (
+        "elements:\n  - {id: a, type: process}\n  - {id: b, type: process}\n"
+        "flows:\n  - {id: f2, from: b, to: a, protocol: smoke}\n"
+        "  - {id: f1, from: a, to: b, protocol: pigeon}\n"
+    )
+    warnings = native.read(text.encode(), PATH).warnings
+    assert [w.split(": ")[0] for w in warnings] == [f"{PATH}:7:40", f"{PATH}:8:40"]
+    assert "smoke" in warnings[0] and "pigeon" in warnings[1]

@@ -371,3 +371,43 @@ def test_arbitrary_sections_never_crash(sections: dict[str, Any]) -> None:
     except InputError:
         return
     assert parsed.model.format == "otm"
+
+
+def test_errors_come_out_in_file_order_whatever_section_is_read_first() -> None:
+    text = (
+        "otmVersion: 0.2.0\nproject: {name: P, id: p}\n"
+        "dataflows:\n"
+        "  - {name: F, source: a, destination: a}\n"
+        "components:\n"
+        "  - {name: A, type: x, parent: {trustZone: z}}\n"
+    )
+    with pytest.raises(InputErrors) as caught:
+        otm.read(text.encode(), "m.otm.yaml")
+    assert [str(e) for e in caught.value.errors] == [
+        "m.otm.yaml:4:5: this data flow has no id; give it one",
+        "m.otm.yaml:6:5: this component has no id; give it one",
+    ]
+
+
+def test_the_same_missing_mitigation_twice_is_warned_once() -> None:
+    doc = base(
+        components=[
+            {
+                "id": "a",
+                "name": "A",
+                "type": "x",
+                "parent": {"trustZone": "z"},
+                "threats": [
+                    {
+                        "threat": "t",
+                        "state": "exposed",
+                        "mitigations": [{"mitigation": "gone"}, {"mitigation": "gone"}],
+                    }
+                ],
+            }
+        ],
+        threats=[{"id": "t", "name": "T", "risk": {"likelihood": 1, "impact": 1}}],
+    )
+    parsed = otm.read(as_json(doc), "m.json")
+    missing = [w for w in parsed.warnings if "'gone' is not under mitigations" in w]
+    assert len(missing) == 1 and missing[0].startswith("m.json:")

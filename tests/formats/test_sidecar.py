@@ -11,7 +11,7 @@ import pytest
 from tests.review.conftest import GitRepo
 
 from threatdelta.cli import main
-from threatdelta.errors import InputError
+from threatdelta.errors import InputError, InputErrors
 from threatdelta.formats.registry import read_model
 from threatdelta.formats.sidecar import decisions_path, read_decisions
 
@@ -139,3 +139,12 @@ def test_a_native_model_ignores_a_decisions_file_with_a_warning(tmp_path: Path) 
 def test_a_decisions_file_is_never_read_as_a_model() -> None:
     with pytest.raises(InputError, match="decisions file, not a model"):
         read_model(b"threats: {}\n", "pump.json.threatdelta.yaml")
+
+
+def test_mistakes_in_a_decisions_file_are_reported_top_to_bottom() -> None:
+    text = b"threats:\n  td:b:\n    status: acepted\n  td:a:\n    status: nope\n"
+    with pytest.raises(InputErrors) as caught:
+        read_decisions(text, "pump.json.threatdelta.yaml")
+    lines = [e.location.line for e in caught.value.errors if e.location is not None]
+    assert lines == [3, 5]
+    assert "acepted" in caught.value.errors[0].message

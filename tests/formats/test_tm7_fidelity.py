@@ -267,3 +267,13 @@ def test_tmt_threats_carry_the_tools_number_and_type_next_to_the_key(
     assert threats[key("SC1", FLOW_1)]["reference"] == "SC1"  # regenerated only: its type
     main(["check", str(model), "--today", TODAY.isoformat()])
     assert f"{key('SC1', FLOW_2)} (#1 SC1)" in capsys.readouterr().out
+
+
+def test_warnings_come_out_located_first_and_each_once() -> None:
+    stored = (StoredEntry("SC1", FLOW_1),) * 3  # stored three times: "stored twice" twice
+    data = fidelity_tm7((Connector(FLOW_1, "Request", out_of_scope=True),), stored=stored)
+    warnings = tm7.read(data, "m.tm7").warnings
+    assert len(warnings) == 2
+    # the flow's warning is at its <Guid>; the file-level one comes after it, once
+    assert warnings[0].startswith("m.tm7:1:") and "without a reason" in warnings[0]
+    assert warnings[1].startswith("m.tm7: threat ") and "is stored twice" in warnings[1]

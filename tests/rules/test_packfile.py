@@ -412,3 +412,17 @@ def test_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert f"{bad}:5:13:" in capsys.readouterr().err
     assert main([str(tmp_path / "missing.yaml")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_stopping_early_is_said_even_at_the_reporting_cap() -> None:
+    rules = "".join(
+        f"  - {{id: r{i}, stride: Q, scope: element, title: t, include: 'true'}}\n"
+        for i in range(packfile.MAX_ERRORS + 10)
+    )
+    with pytest.raises(InputErrors) as caught:
+        load_pack(HEAD + rules, "p.yaml")
+    messages = [e.message for e in caught.value.errors]
+    assert len(messages) == packfile.MAX_ERRORS + 1
+    assert messages[-1] == f"stopped after {packfile.MAX_ERRORS} errors; fix these first"
+    lines = [e.location.line for e in caught.value.errors[:-1] if e.location is not None]
+    assert lines == sorted(lines)

@@ -210,7 +210,7 @@ class _Reader(ThreatsReader):
         cells = list(self._cells(diagrams))
         system = clean(_get(document, "summary", "title")) or _stem(self.path)
         model = self._model(system, cells)
-        return ParsedModel(model=model, warnings=tuple(self.warnings))
+        return ParsedModel(model=model, warnings=self.diagnostics.warnings())
 
     def _cells(self, diagrams: list[object]) -> Iterator[Cell]:
         seen: set[str] = set()
@@ -246,7 +246,7 @@ class _Reader(ThreatsReader):
                 if cell is None:
                     continue
                 if cell.id in seen:
-                    self._warn(
+                    self.diagnostics.warn(
                         f"a second cell has the id '{cell.id}'; it is skipped "
                         "(give every shape its own id)",
                         self.positions.location((*where, index)),
@@ -266,7 +266,9 @@ class _Reader(ThreatsReader):
         if isinstance(cell_id, int) and not isinstance(cell_id, bool):
             cell_id = str(cell_id)
         if not isinstance(cell_id, str) or not cell_id.strip():
-            self._warn("a cell without an id is skipped", self.positions.location(pointer))
+            self.diagnostics.warn(
+                "a cell without an id is skipped", self.positions.location(pointer)
+            )
             return None
         data = raw if v1 else raw.get("data")
         if not isinstance(data, Mapping):
@@ -277,14 +279,14 @@ class _Reader(ThreatsReader):
         if kind is None and isinstance(shape, str):
             kind = _KIND_BY_SHAPE.get(shape)
             if kind is not None and isinstance(type_name, str) and type_name:
-                self._warn(
+                self.diagnostics.warn(
                     f"cell '{cell_id}' has the unknown type '{type_name}'; "
                     f"read as its shape '{shape}' says",
                     self.ids.location((cell_id,)),
                 )
         if kind is None:
             label = type_name if isinstance(type_name, str) and type_name else shape
-            self._warn(
+            self.diagnostics.warn(
                 f"cell '{cell_id}' has the unknown shape '{label}' and is skipped"
                 + _suggestion(label),
                 self.ids.location((cell_id,)),
@@ -304,7 +306,7 @@ class _Reader(ThreatsReader):
         node_rects = {i: r for i, c in nodes.items() if (r := self._rect(c)) is not None}
         box_rects = {i: r for i, c in boxes.items() if (r := self._rect(c)) is not None}
         for box_id in boxes.keys() - box_rects.keys():
-            self._warn(
+            self.diagnostics.warn(
                 f"trust boundary box '{box_id}' has no usable position and size; "
                 "it contains nothing",
                 self.ids.location((box_id,)),
@@ -328,7 +330,7 @@ class _Reader(ThreatsReader):
         for curve_id in sorted(curves):
             line = self._polyline(curves[curve_id], {})
             if line is None or len(line) < 2:
-                self._warn(
+                self.diagnostics.warn(
                     f"trust boundary curve '{curve_id}' has no usable points; nothing crosses it",
                     self.ids.location((curve_id,)),
                 )
@@ -401,7 +403,7 @@ class _Reader(ThreatsReader):
 
     def _is_trust(self, cell: Cell) -> bool:
         if cell.data.get("isTrustBoundary") is False:
-            self._warn(
+            self.diagnostics.warn(
                 f"boundary '{cell.id}' is marked as not a trust boundary and is skipped",
                 self.ids.location((cell.id,)),
             )
@@ -499,7 +501,7 @@ class _Reader(ThreatsReader):
             if ref in elements:
                 rect = rects.get(ref)
                 return _End(ref, rect.centre if rect else None)
-            self._warn(
+            self.diagnostics.warn(
                 f"flow '{cell.id}' has its {side} on '{ref}', which is not an actor, process or "
                 "store; the flow is skipped",
                 self.ids.location((cell.id,)),
@@ -507,21 +509,21 @@ class _Reader(ThreatsReader):
             return None
         point = finite_point(end)
         if point is None:
-            self._warn(
+            self.diagnostics.warn(
                 f"flow '{cell.id}' has no {side}; the flow is skipped",
                 self.ids.location((cell.id,)),
             )
             return None
         near = nearest_rect(point, rects, SNAP_DISTANCE)
         if near is None:
-            self._warn(
+            self.diagnostics.warn(
                 f"the {side} end of flow '{cell.id}' is not attached to any element; "
                 "the flow is skipped (connect both ends in Threat Dragon)",
                 self.ids.location((cell.id,)),
             )
             return None
         element_id, gap = near
-        self._warn(
+        self.diagnostics.warn(
             f"the {side} end of flow '{cell.id}' is not attached to an element; it is taken to "
             f"be '{elements[element_id].name}', {gap:.0f} units away (connect it in Threat Dragon)",
             self.ids.location((cell.id,)),

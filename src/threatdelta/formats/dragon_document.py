@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from threatdelta.errors import Location
+from threatdelta.diagnostics import Diagnostics
 from threatdelta.formats.json_source import JsonPositions
 from threatdelta.positions import FirstMention, Positions
 
@@ -50,12 +50,9 @@ class DocumentReader:
     def __init__(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
-        self.warnings: list[str] = []
+        self.diagnostics = Diagnostics(path)
         self.positions: Positions = JsonPositions(text, path)
         """Where a JSON pointer's value is written."""
         self.ids: Positions = FirstMention(text, path, _ID_IN_TEXT)
         """Where ``"id": "<id>"`` is first written, for ``(id,)`` (cells and threats carry
         unique ids)."""
-
-    def _warn(self, message: str, location: Location | None = None) -> None:
-        self.warnings.append(f"{location or Location(self.path)}: {message}")

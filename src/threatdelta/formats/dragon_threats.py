@@ -52,7 +52,7 @@ class ThreatsReader(DocumentReader):
         if raw_threats is None:
             return
         if not isinstance(raw_threats, list):
-            self._warn(
+            self.diagnostics.warn(
                 f"the threats of cell '{cell.id}' are not a list and are skipped",
                 self.ids.location((cell.id,)),
             )
@@ -61,7 +61,7 @@ class ThreatsReader(DocumentReader):
             if len(keys) >= MAX_THREATS:
                 raise InputError(f"more than {MAX_THREATS} threats", self.ids.location((cell.id,)))
             if not isinstance(raw, Mapping):
-                self._warn(
+                self.diagnostics.warn(
                     f"threat {index + 1} of cell '{cell.id}' is not an object and is skipped",
                     self.ids.location((cell.id,)),
                 )
@@ -88,7 +88,7 @@ class ThreatsReader(DocumentReader):
             number += 1
             key = f"{base}-{number}"
         if has_id and key != base:
-            self._warn(
+            self.diagnostics.warn(
                 f"threat id '{threat_id}' is used twice; the copy on cell '{cell.id}' is keyed "
                 f"'{key}'",
                 location,
@@ -104,7 +104,7 @@ class ThreatsReader(DocumentReader):
         status = _STATUSES.get(raw_status.lower())
         if status is None:
             if raw_status:
-                self._warn(
+                self.diagnostics.warn(
                     f"threat '{title}' has the unknown status '{raw_status}'; taken as open",
                     location,
                 )

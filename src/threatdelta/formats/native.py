@@ -23,7 +23,8 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from threatdelta.errors import InputError, InputErrors, Location
+from threatdelta.diagnostics import Diagnostics
+from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, MAX_FILE_BYTES, check_sections
 from threatdelta.model.model import (
@@ -155,36 +156,23 @@ def read(data: bytes, path: str) -> ParsedModel:
         {"elements": ELEMENTS, "flows": FLOWS, "boundaries": BOUNDARIES},
         doc.location,
     )
-    errors = schema_errors(doc) + semantic_errors(doc)
-    if errors:
-        raise combine_errors(errors)
-    return ParsedModel(model=build_model(doc), warnings=tuple(model_warnings(doc)))
+    diagnostics = Diagnostics(path)
+    diagnostics.extend(schema_errors(doc))
+    diagnostics.extend(semantic_errors(doc))
+    diagnostics.check()
+    model_warnings(doc, diagnostics)
+    return ParsedModel(model=build_model(doc), warnings=diagnostics.warnings())
 
 
-def model_warnings(doc: YamlDocument) -> list[str]:
+def model_warnings(doc: YamlDocument, diagnostics: Diagnostics) -> None:
     """What the reader accepts but the user should hear about: protocols it does not know."""
-    warnings: list[str] = []
     for index, item in _items(doc.data, "flows"):
         protocol = item.get("protocol")
         if isinstance(protocol, str) and not is_known(protocol):
-            location = doc.location(["flows", index, "protocol"])
-            warnings.append(
-                f"{location}: {_label('flows', item)}: {unknown_protocol_message(protocol)}"
+            diagnostics.warn(
+                f"{_label('flows', item)}: {unknown_protocol_message(protocol)}",
+                doc.location(["flows", index, "protocol"]),
             )
-    return warnings
-
-
-def combine_errors(errors: list[InputError]) -> InputError:
-    unique: dict[tuple[int, int, str], InputError] = {}
-    for err in errors:
-        loc = err.location
-        line = loc.line if loc is not None and loc.line is not None else 0
-        column = loc.column if loc is not None and loc.column is not None else 0
-        unique.setdefault((line, column, err.message), err)
-    ordered = [unique[k] for k in sorted(unique)]
-    if len(ordered) == 1:
-        return ordered[0]
-    return InputErrors(ordered)
 
 
 # --- pass 2: the schema ----------------------------------------------------------------------

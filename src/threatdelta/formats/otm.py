@@ -116,7 +116,7 @@ class _Reader(ThreatsReader):
             format=name,
             path=self.path,
         )
-        return ParsedModel(model=model, warnings=tuple(self.warnings))
+        return ParsedModel(model=model, warnings=self.diagnostics.warnings())
 
     # ---- trust zones ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from threatdelta.errors import InputError, InputErrors
+from threatdelta.diagnostics import Diagnostics
 from threatdelta.formats.json_source import JsonPositions, decode_json
 from threatdelta.limits import MAX_FILE_BYTES
 from threatdelta.model.model import Value
@@ -70,22 +70,18 @@ class DocumentReader:
     def __init__(self, document: Document) -> None:
         self.doc = document
         self.path = document.path
-        self.errors: list[InputError] = []
-        self.warnings: list[str] = []
+        self.diagnostics = Diagnostics(document.path)
         self.stated: set[str] = set()
         """Mitigations whose status threatdelta wrote itself (an attribute): kept as written."""
 
     def _error(self, message: str, pointer: Sequence[str | int]) -> None:
-        self.errors.append(InputError(message, self.doc.positions.location(pointer)))
+        self.diagnostics.error(message, self.doc.positions.location(pointer))
 
     def _warn(self, message: str, pointer: Sequence[str | int]) -> None:
-        self.warnings.append(f"{self.doc.positions.location(pointer)}: {message}")
+        self.diagnostics.warn(message, self.doc.positions.location(pointer))
 
     def _raise(self) -> None:
-        if len(self.errors) == 1:
-            raise self.errors[0]
-        if self.errors:
-            raise InputErrors(self.errors)
+        self.diagnostics.check()
 
     def _items(
         self, data: Mapping[str, Any], section: str

@@ -192,9 +192,10 @@ class ThreatsReader(DocumentReader):
         for instance in instances:
             found = definitions.get(instance.threat_id)
             if found is None:
-                self.warnings.append(
-                    f"{instance.location}: threat instance names '{instance.threat_id}', which "
-                    "is not under threats; it is skipped"
+                self.diagnostics.warn(
+                    f"threat instance names '{instance.threat_id}', which "
+                    "is not under threats; it is skipped",
+                    instance.location,
                 )
                 continue
             definition = found[1]
@@ -204,18 +205,19 @@ class ThreatsReader(DocumentReader):
             key = string_of(attributes.get(f"{ATTR}key")) if single else ""
             key = key or f"otm:{instance.threat_id}@{instance.subject.id}"
             if key in dispositions:
-                self.warnings.append(
-                    f"{instance.location}: threat '{instance.threat_id}' is on "
-                    f"'{instance.subject.id}' twice; the second is skipped"
+                self.diagnostics.warn(
+                    f"threat '{instance.threat_id}' is on "
+                    f"'{instance.subject.id}' twice; the second is skipped",
+                    instance.location,
                 )
                 continue
             mitigation_ids = []
             done = []
             for ref, state in instance.mitigations:
                 if ref not in controls:
-                    self.warnings.append(
-                        f"{instance.location}: mitigation '{ref}' is not under mitigations; "
-                        "it is skipped"
+                    self.diagnostics.warn(
+                        f"mitigation '{ref}' is not under mitigations; it is skipped",
+                        instance.location,
                     )
                     continue
                 if ref not in mitigation_ids:
@@ -278,13 +280,14 @@ class ThreatsReader(DocumentReader):
         status = _THREAT_STATES.get(state_key)
         if status is None:
             if instance.state:
-                self.warnings.append(
-                    f"{instance.location}: threat state '{instance.state}' is not known; "
+                self.diagnostics.warn(
+                    f"threat state '{instance.state}' is not known; "
                     + (
                         "taken as mitigated (a mitigation is implemented)"
                         if done
                         else "taken as open"
-                    )
+                    ),
+                    instance.location,
                 )
             status = "mitigated" if done else "open"
         extra = attributes if single else {}

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from threatdelta.diagnostics import Diagnostics
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.native import (
     build_controls,
     build_dispositions,
-    combine_errors,
     schema_errors,
     semantic_errors,
 )
@@ -60,11 +60,11 @@ def read_decisions(data: bytes, path: str) -> Decisions:
     """Parse a decisions file; every problem is reported at once, located."""
     check_size(len(data), path, "decisions file")
     doc = load_yaml(data, path)
-    errors = schema_errors(doc, decisions=True)
-    if not errors:
-        errors = semantic_errors(doc)
-    if errors:
-        raise combine_errors(errors)
+    diagnostics = Diagnostics(path)
+    diagnostics.extend(schema_errors(doc, decisions=True))
+    if not diagnostics:
+        diagnostics.extend(semantic_errors(doc))
+    diagnostics.check()
     dispositions = build_dispositions(doc)
     return Decisions(
         path=path,

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePath
 
+from threatdelta.diagnostics import Diagnostics
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.geometry import (
     Point,
@@ -128,14 +129,14 @@ def read(data: bytes, path: str) -> ParsedModel:
             f"<{root_name}>, not <ThreatModel>",
             Location(path),
         )
-    warnings: list[str] = []
+    diagnostics = Diagnostics(path)
     kb_node = find_knowledge_base(root)
     kb = read_knowledge_base(kb_node, path) if kb_node is not None else KnowledgeBase(name="")
     if kb_node is None:
-        warnings.append(f"{path}: the model has no embedded template (KnowledgeBase)")
+        diagnostics.warn("the model has no embedded template (KnowledgeBase)")
     pack = pack_from_kb(kb, path) if kb_node is not None else None
 
-    builder = _Builder(kb, path, warnings, xml_positions(data, path))
+    builder = _Builder(kb, path, diagnostics, xml_positions(data, path))
     for surface in read_surfaces(root):
         builder.add_surface(surface)
 
@@ -146,12 +147,12 @@ def read(data: bytes, path: str) -> ParsedModel:
     known_rules = {t.id for t in kb.threat_types}
     for threat in stored:
         if threat.key != threat.computed_key:
-            warnings.append(
-                f"{path}: stored threat {threat.key!r} is keyed differently from its parts "
+            diagnostics.warn(
+                f"stored threat {threat.key!r} is keyed differently from its parts "
                 f"({threat.computed_key!r}); the stored key is used"
             )
         if threat.key in dispositions:
-            warnings.append(f"{path}: threat {threat.key!r} is stored twice; the first is used")
+            diagnostics.warn(f"threat {threat.key!r} is stored twice; the first is used")
             continue
         stale = _staleness(threat, builder)
         dispositions[threat.key] = disposition_for(threat, path, stale)
@@ -173,7 +174,7 @@ def read(data: bytes, path: str) -> ParsedModel:
         format=name,
         path=path,
     )
-    return ParsedModel(model=model, pack=pack, warnings=tuple(warnings))
+    return ParsedModel(model=model, pack=pack, warnings=diagnostics.warnings())
 
 
 def _staleness(threat: StoredThreat, builder: _Builder) -> str:
@@ -233,12 +234,12 @@ class _Builder:
     """Collects elements, flows and boundaries tab by tab."""
 
     def __init__(
-        self, kb: KnowledgeBase, path: str, warnings: list[str], positions: Positions
+        self, kb: KnowledgeBase, path: str, diagnostics: Diagnostics, positions: Positions
     ) -> None:
         self.kb = kb
         self.path = path
         self.positions = positions
-        self.warnings = warnings
+        self.diagnostics = diagnostics
         self.parents = kb.parents
         self.elements: dict[str, Element] = {}
         self.flows: dict[str, Flow] = {}
@@ -270,9 +271,10 @@ class _Builder:
             return self.kb.chain(base)
         if self.kb.types and base not in self._unknown_types:
             self._unknown_types.add(base)
-            self.warnings.append(
-                f"{self.path}: type {base!r} (of {self._display_name(shape)!r}) is not in the "
-                "embedded template; only its generic type takes part in rules"
+            self.diagnostics.warn(
+                f"type {base!r} (of {self._display_name(shape)!r}) is not in the "
+                "embedded template; only its generic type takes part in rules",
+                self.positions.location((shape.guid,)),
             )
         if shape.generic_type_id in self.kb.types:
             return (base, *self.kb.chain(shape.generic_type_id))
@@ -285,9 +287,10 @@ class _Builder:
 
     def _claim(self, shape: Shape) -> bool:
         if shape.guid in self._seen:
-            self.warnings.append(
-                f"{self.path}: GUID {shape.guid} is used by more than one shape "
-                f"(tab {shape.surface_name!r}); only the first is read"
+            self.diagnostics.warn(
+                f"GUID {shape.guid} is used by more than one shape "
+                f"(tab {shape.surface_name!r}); only the first is read",
+                self.positions.location((shape.guid,)),
             )
             return False
         self._seen.add(shape.guid)
@@ -321,9 +324,10 @@ class _Builder:
                 if self._claim(shape):
                     element_shapes.append((shape, _ELEMENT_TYPES[generic]))
             elif generic != "GE.A":
-                self.warnings.append(
-                    f"{self.path}: shape {shape.guid} ({shape.type_id or shape.shape}) on tab "
-                    f"{surface.name!r} is of no known kind and was skipped"
+                self.diagnostics.warn(
+                    f"shape {shape.guid} ({shape.type_id or shape.shape}) on tab "
+                    f"{surface.name!r} is of no known kind and was skipped",
+                    self.positions.location((shape.guid,)),
                 )
         for shape in surface.lines:
             generic = self._generic(shape)
@@ -335,9 +339,10 @@ class _Builder:
                 if self._claim(shape):
                     connectors.append(shape)
             else:
-                self.warnings.append(
-                    f"{self.path}: line {shape.guid} ({shape.type_id or shape.shape}) on tab "
-                    f"{surface.name!r} is of no known kind and was skipped"
+                self.diagnostics.warn(
+                    f"line {shape.guid} ({shape.type_id or shape.shape}) on tab "
+                    f"{surface.name!r} is of no known kind and was skipped",
+                    self.positions.location((shape.guid,)),
                 )
 
         # Border nesting and element placement by geometry.
@@ -392,10 +397,11 @@ class _Builder:
             if guid not in self.elements
         ]
         if missing:
-            self.warnings.append(
-                f"{self.path}: flow {self._display_name(shape)!r} ({shape.guid}) on tab "
+            self.diagnostics.warn(
+                f"flow {self._display_name(shape)!r} ({shape.guid}) on tab "
                 f"{surface.name!r} has no {' and no '.join(missing)} element attached; the tool "
-                "generates no threats for it, and neither does threatdelta"
+                "generates no threats for it, and neither does threatdelta",
+                self.positions.location((shape.guid,)),
             )
             return
         crossed: set[str] = set()
@@ -413,10 +419,11 @@ class _Builder:
         out_of_scope = shape.properties.get(OUT_OF_SCOPE) is True
         reason = str(shape.properties.get(OUT_OF_SCOPE_REASON) or "").strip()
         if out_of_scope and not reason:
-            self.warnings.append(
-                f"{self.path}: flow {self._display_name(shape)!r} ({shape.guid}) on tab "
+            self.diagnostics.warn(
+                f"flow {self._display_name(shape)!r} ({shape.guid}) on tab "
                 f"{surface.name!r} is marked Out Of Scope without a reason; it has no threats, "
-                "so write why in its Reason For Out Of Scope"
+                "so write why in its Reason For Out Of Scope",
+                self.positions.location((shape.guid,)),
             )
         self.flows[shape.guid] = Flow(
             id=shape.guid,

@@ -48,7 +48,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, get_args
 
-from threatdelta.errors import InputError, InputErrors, Location
+from threatdelta.diagnostics import Diagnostics
+from threatdelta.errors import InputError, Location
 from threatdelta.rules.lang.parser import compile_rule
 from threatdelta.rules.lang.tokens import RuleSyntaxError
 from threatdelta.rules.pack import (
@@ -146,20 +147,18 @@ class _Reader:
 
     doc: YamlDocument
     source: str
-    errors: list[InputError]
+    errors: Diagnostics
 
     @property
     def path(self) -> str:
         return self.doc.path
 
     def add(self, message: str, location: Location) -> None:
-        self.errors.append(InputError(message, location))
-        if len(self.errors) >= MAX_ERRORS:
-            raise _TooManyErrors
+        self.add_error(InputError(message, location))
 
     def add_error(self, error: InputError) -> None:
-        self.errors.append(error)
-        if len(self.errors) >= MAX_ERRORS:
+        self.errors.add(error)
+        if self.errors.error_count >= MAX_ERRORS:
             raise _TooManyErrors
 
     def at_key(self, pointer: _Pointer) -> Location:
@@ -494,22 +493,6 @@ def _parse(data: bytes | str, path: str) -> tuple[YamlDocument, str]:
     return document, source
 
 
-def _raise(errors: list[InputError]) -> None:
-    """Raise the collected errors, in file order, as one error or as :class:`InputErrors`."""
-    errors.sort(key=_file_order)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
-
-
-def _file_order(error: InputError) -> tuple[int, int]:
-    location = error.location
-    if location is None or location.line is None:
-        return (sys.maxsize, 0)
-    return (location.line, location.column or 0)
-
-
 def _digest(*sources: bytes) -> str:
     hasher = hashlib.sha256()
     for source in sources:
@@ -709,7 +692,7 @@ def _load(
     allow_extends: bool,
 ) -> RulePack:
     document, source = _parse(data, path)
-    errors: list[InputError] = []
+    errors = Diagnostics(path, cap=MAX_ERRORS + 1)  # room for the "stopped after" line
     reader = _Reader(document, source, errors)
     rules: list[Rule] = []
     name = ""
@@ -718,7 +701,7 @@ def _load(
     try:
         top = reader.mapping(document.data, (), "a rule pack")
         if top is None:
-            _raise(errors)
+            errors.check()
         assert top is not None
         reader.known_keys(top, _PACK_KEYS, (), "a rule pack")
         version = top.get("version")
@@ -777,10 +760,8 @@ def _load(
                 first_seen[rule.id] = reader.doc.location(("rules", index, "id"))
                 rules.append(rule)
     except _TooManyErrors:
-        errors.append(
-            InputError(f"stopped after {MAX_ERRORS} errors; fix these first", Location(path))
-        )
-    _raise(errors)
+        errors.error(f"stopped after {MAX_ERRORS} errors; fix these first", Location(path))
+    errors.check()
 
     sources = [_as_bytes(data)]
     if extends_builtin and base is not None:
@@ -806,16 +787,14 @@ def _load(
 def load_catalogue(data: bytes | str, path: str) -> Mapping[str, Countermeasure]:
     """A countermeasure catalogue file: a YAML list of ``{id, name, description}``, by id."""
     document, source = _parse(data, path)
-    errors: list[InputError] = []
+    errors = Diagnostics(path, cap=MAX_ERRORS + 1)  # room for the "stopped after" line
     reader = _Reader(document, source, errors)
     catalogue: dict[str, Countermeasure] = {}
     try:
         catalogue = _read_countermeasures(reader, document.data, ())
     except _TooManyErrors:
-        errors.append(
-            InputError(f"stopped after {MAX_ERRORS} errors; fix these first", Location(path))
-        )
-    _raise(errors)
+        errors.error(f"stopped after {MAX_ERRORS} errors; fix these first", Location(path))
+    errors.check()
     return MappingProxyType(dict(sorted(catalogue.items())))
 
 
