@@ -52,7 +52,8 @@ from threatdelta.rules.protocols import is_known, unknown_protocol_message
 from threatdelta.threat import Threat
 from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
 
-if TYPE_CHECKING:  # jsonschema is imported when a model is validated, not at start-up
+if TYPE_CHECKING:  # the validators are imported when a model is validated, not at start-up
+    import jsonschema_rs
     from jsonschema import Draft202012Validator, ValidationError
 
 name = "native"
@@ -138,6 +139,28 @@ def _decisions_validator() -> Draft202012Validator:
     return Draft202012Validator(decisions_schema())
 
 
+@functools.lru_cache(maxsize=2)
+def _fast_validator(decisions: bool) -> jsonschema_rs.Draft202012Validator:
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(
+        decisions_schema() if decisions else schema(), validate_formats=False, offline=True
+    )
+
+
+def fast_valid(data: Any, *, decisions: bool = False) -> bool:
+    """True when the compiled validator finds ``data`` valid against the published schema.
+
+    False means "not known to be valid": the data breaks the schema, or the compiled validator
+    cannot take it (a mapping key that is not a string, a number it cannot represent); the
+    Python walk then decides and explains. Only the verdict is used, never its messages.
+    """
+    try:
+        return bool(_fast_validator(decisions).is_valid(data))
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return False
+
+
 def sniff(path: str, data: bytes) -> bool:
     """True for a .yaml/.yml file whose top level has ``version`` and ``elements`` keys."""
     if PurePosixPath(path).suffix.lower() not in (".yaml", ".yml"):
@@ -195,6 +218,8 @@ def schema_errors(doc: YamlDocument, *, decisions: bool = False) -> list[InputEr
                 doc.location([]),
             )
         ]
+    if fast_valid(doc.data, decisions=decisions):
+        return []
     found: list[InputError] = []
     validator = _decisions_validator() if decisions else _validator()
     for error in _one_per_value(validator.iter_errors(doc.data)):
