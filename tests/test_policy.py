@@ -104,3 +104,22 @@ def test_unverified_mitigations_fail_only_under_the_condition() -> None:
     failed = review_verdict([], [entry], 0, parse_policy(["unverified"]), touched=[entry])
     assert not failed.passed and "planned or lack evidence" in failed.reasons[0]
     assert not register_verdict([entry], parse_policy(["unverified"])).passed
+
+
+def test_flows_out_of_scope_without_a_reason_fail_like_unjustified_decisions() -> None:
+    from threatdelta.model.model import Flow
+
+    flows = [
+        Flow(id=f"f{n}", name=f"F{n}", source="a", target="b", out_of_scope=True) for n in range(5)
+    ]
+    unaddressed, any_open = parse_policy(["unaddressed"]), parse_policy(["any-open"])
+    assert not register_verdict([], unaddressed, unexplained=flows[:1]).passed
+    assert register_verdict([], parse_policy(["regressions"]), unexplained=flows).passed
+    verdict = review_verdict([], [], 0, unaddressed, unexplained=flows)
+    assert verdict.reasons == (
+        "5 flows are marked out of scope without a written reason ('F0', 'F1', 'F2' and 2 more):"
+        " taking threats out of scope is a decision, so write why",
+    )
+    # an older one, not made by this change, counts only for any-open
+    assert review_verdict([], [], 0, unaddressed, unexplained_anywhere=flows).passed
+    assert not review_verdict([], [], 0, any_open, unexplained_anywhere=flows).passed

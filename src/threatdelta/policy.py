@@ -4,9 +4,12 @@ A policy is a set of conditions, each written as on the command line or in
 ``.threatdelta.yml``:
 
 ``unaddressed``
-    a threat in the changed scope (new, or touched by the change) is not addressed.
+    a threat in the changed scope (new, or touched by the change) is not addressed, or the
+    change marks a flow out of scope without a written reason (a decision without a
+    justification, like an acceptance without one).
 ``any-open``
-    any threat in the whole model is not addressed.
+    any threat in the whole model is not addressed, or any flow is out of scope without a
+    written reason.
 ``severity:LEVEL``
     an unaddressed threat of that severity or higher (low, medium, high, critical).
 ``regressions``
@@ -40,6 +43,7 @@ from dataclasses import dataclass
 
 from threatdelta.encoding import as_shown
 from threatdelta.errors import InputError
+from threatdelta.model.model import Flow
 from threatdelta.register import Entry, unverified
 from threatdelta.rules.pack import SEVERITIES
 
@@ -221,8 +225,24 @@ def decision_reasons(
     return reasons
 
 
-def register_verdict(entries: Iterable[Entry], policy: Policy) -> Verdict:
-    """The verdict of ``check``: looks at every threat of the model."""
+def unexplained_reason(flows: Iterable[Flow]) -> list[str]:
+    """The reason a gate fails on flows marked out of scope without a written reason."""
+    found = list(flows)
+    if not found:
+        return []
+    names = ", ".join(f"'{f.name or f.id}'" for f in found[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return [
+        f"{_count(len(found), 'flow is', 'flows are')} marked out of scope without a written "
+        f"reason ({names}{more}): taking threats out of scope is a decision, so write why"
+    ]
+
+
+def register_verdict(
+    entries: Iterable[Entry], policy: Policy, *, unexplained: Iterable[Flow] = ()
+) -> Verdict:
+    """The verdict of ``check``: looks at every threat of the model (``unexplained``: the flows
+    marked out of scope without a written reason)."""
     every = list(entries)
     unaddressed = [e for e in every if not e.addressed]
     reasons: list[str] = []
@@ -230,6 +250,8 @@ def register_verdict(entries: Iterable[Entry], policy: Policy) -> Verdict:
         reasons.append(
             f"{_count(len(unaddressed), 'threat has', 'threats have')} neither a countermeasure nor a justification"
         )
+    if policy.any_open or policy.unaddressed:
+        reasons += unexplained_reason(unexplained)
     if policy.min_severity is not None:
         severe = [e for e in unaddressed if at_or_above(e, policy.min_severity)]
         if severe:
@@ -249,12 +271,15 @@ def review_verdict(
     decided: Iterable[Entry] = (),
     touched: Iterable[Entry] = (),
     stale: int = 0,
+    unexplained: Iterable[Flow] = (),
+    unexplained_anywhere: Iterable[Flow] = (),
 ) -> Verdict:
     """The verdict of ``review``: unaddressed threats in the changed scope, regressions, and
     (with ``any-open``) every unaddressed threat of the head model; ``decided`` are the
     acceptances, transfers and not-applicable entries the change added or changed, ``touched``
     every threat in the changed scope (for ``unverified``), ``stale`` how many dispositions need
-    re-confirmation (for ``reconfirm``)."""
+    re-confirmation (for ``reconfirm``), ``unexplained`` the flows the change marked out of scope
+    without a written reason (``unexplained_anywhere``: all such flows, for ``any-open``)."""
     in_scope = list(unaddressed)
     everything = [e for e in all_head_entries if not e.addressed]
     reasons: list[str] = []
@@ -266,6 +291,10 @@ def review_verdict(
         reasons.append(
             f"{_count(len(everything), 'threat')} in the model {'is' if len(everything) == 1 else 'are'} not addressed"
         )
+    if policy.any_open:
+        reasons += unexplained_reason(unexplained_anywhere)
+    elif policy.unaddressed:
+        reasons += unexplained_reason(unexplained)
     if policy.min_severity is not None:
         pool = everything if policy.any_open else in_scope
         severe = [e for e in pool if at_or_above(e, policy.min_severity)]

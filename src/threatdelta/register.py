@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from threatdelta.errors import InputError, Location
 from threatdelta.files import repo_path
-from threatdelta.model.model import Control, Disposition, DispositionStatus, Model
+from threatdelta.model.model import Control, Disposition, DispositionStatus, Flow, Model
 from threatdelta.model.placeholders import is_blank, placeholder_in
 from threatdelta.model.renames import declared_renames, rekey
 from threatdelta.risk.cvss import Cvss, CvssError
@@ -300,6 +300,23 @@ def unverified(entry: Entry) -> str:
         lacking.update(dict.fromkeys(gaps))
     order = list(_UNVERIFIED.values())
     return ", ".join(sorted(lacking, key=order.index))
+
+
+def unexplained_scope(model: Model) -> tuple[Flow, ...]:
+    """Flows marked out of scope without a written reason (blank, or still a placeholder).
+
+    Marking a flow out of scope takes its threats away by a person's decision, as an acceptance
+    does; a decision without a written justification does not address a threat, so the gate
+    treats these flows as it treats an acceptance without one (see :mod:`threatdelta.policy`)."""
+    return tuple(
+        flow
+        for flow in model.flows
+        if flow.out_of_scope
+        and (
+            is_blank(flow.out_of_scope_reason)
+            or placeholder_in(flow.out_of_scope_reason) is not None
+        )
+    )
 
 
 def _unwritten(disposition: Disposition) -> list[Problem]:

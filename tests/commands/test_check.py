@@ -181,3 +181,21 @@ def test_the_cgm_example_shows_risk_before_and_after_its_decisions(capsys) -> No
     assert tracking["cvss"]["version"] == "4.0" and tracking["cvss"]["score"] == 2.3
     assert tracking["exploitability"] == "medium" and tracking["rationale"]
     assert all(t["problems"] == [] for t in data["threats"] if t["status"] != "open")
+
+
+def test_a_flow_out_of_scope_without_a_reason_fails_check(capsys, tmp_path: Path) -> None:
+    scoped = "    protocol: generic\n    properties: {out_of_scope: true%s}\n"
+    text = EXAMPLE.read_text()
+    assert text.count("    to: pump-ui\n    protocol: generic\n") == 1
+    for reason, expected in (("", 1), (", out_of_scope_reason: Bench use only", 0)):
+        model = tmp_path / "threatmodel.yaml"
+        model.write_text(
+            text.replace(
+                "    to: pump-ui\n    protocol: generic\n", "    to: pump-ui\n" + scoped % reason
+            )
+        )
+        code = main(["check", str(model), "--today", "2026-11-25"])
+        err = capsys.readouterr().err
+        assert code == expected, err
+        said = "1 flow is marked out of scope without a written reason ('Dose programming"
+        assert (said in err) == (expected == 1)

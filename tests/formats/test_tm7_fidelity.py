@@ -108,6 +108,7 @@ def test_marking_a_flow_out_of_scope_is_a_decision_with_its_reason(tmp_path: Pat
         f"flow 'Request' ({FLOW_1}) was marked out of scope: Service port, bench use only"
     )
     assert model_review.unaddressed == () and model_review.regressions == ()
+    assert model_review.unexplained == () and result.verdict.passed
 
     # Shown like an acceptance: among the risk decisions, the reason as its justification.
     comment = review_comment(result).body
@@ -128,6 +129,38 @@ def test_marking_a_flow_out_of_scope_is_a_decision_with_its_reason(tmp_path: Pat
         "Service port, bench use only",
     )
     assert decision["reference"] == "#1 SC1"
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "TBD"])
+def test_marking_a_flow_out_of_scope_without_a_reason_fails_the_gate(
+    tmp_path: Path, reason: str
+) -> None:
+    # a decision without a written justification: the gate treats it as an acceptance without one
+    scoped = (Connector(FLOW_1, "Request", out_of_scope=True, reason=reason),)
+    result = review(
+        GitRepo(tmp_path / "repo"),
+        fidelity_tm7((Connector(FLOW_1, "Request"),)),
+        fidelity_tm7(scoped),
+    )
+    (model_review,) = result.reviews
+    assert [f.id for f in model_review.unexplained] == [FLOW_1]
+    assert [r.code for r in model_review.resolved] == ["out-of-scope"]
+    assert not result.verdict.passed
+    assert result.verdict.reasons == (
+        "1 flow is marked out of scope without a written reason ('Request'): taking threats out "
+        "of scope is a decision, so write why",
+    )
+    assert "marked out of scope without a written reason" in review_comment(result).body
+
+
+def test_a_flow_already_out_of_scope_without_a_reason_is_not_this_changes_decision(
+    tmp_path: Path,
+) -> None:
+    scoped = (Connector(FLOW_1, "Request", out_of_scope=True),)
+    renamed = (Connector(FLOW_1, "Request v2", out_of_scope=True),)
+    result = review(GitRepo(tmp_path / "repo"), fidelity_tm7(scoped), fidelity_tm7(renamed))
+    (model_review,) = result.reviews
+    assert model_review.unexplained == () and result.verdict.passed
 
 
 def test_bringing_a_flow_back_into_scope_makes_its_threats_new(tmp_path: Path) -> None:

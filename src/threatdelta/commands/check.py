@@ -14,6 +14,7 @@ from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
 from threatdelta.exclusions import excluded_threats
 from threatdelta.git import find_repo
 from threatdelta.policy import register_verdict
+from threatdelta.register import unexplained_scope
 from threatdelta.render.data import dumps, register_data
 from threatdelta.render.text import register_text
 
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         for warning in assessment.parsed.warnings:
             say(f"threatdelta: warning: {warning}")
     entries = [e for a in results for e in a.register.entries]
-    verdict = register_verdict(entries, context.policy)
+    unexplained = [f for a in results for f in unexplained_scope(a.register.model)]
+    verdict = register_verdict(entries, context.policy, unexplained=unexplained)
     for reason in verdict.reasons:
         say(f"threatdelta: check failed: {reason}")
     return EXIT_PASS if verdict.passed else EXIT_POLICY_FAILED

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from threatdelta.model.graph import ModelFacts, facts
+from threatdelta.model.model import Flow
 from threatdelta.model.renames import (
     LikelyRename,
     declared_renames,
@@ -18,7 +19,7 @@ from threatdelta.model.renames import (
     rekey,
     with_new_ids,
 )
-from threatdelta.register import Entry, EvidenceCheck, Register
+from threatdelta.register import Entry, EvidenceCheck, Register, unexplained_scope
 from threatdelta.review.decisions import Decision, risk_decisions
 from threatdelta.review.delta import Regression, delta, register_state, rekeyed
 from threatdelta.review.diff import ModelDiff, diff_models
@@ -96,12 +97,21 @@ class Review:
     likely_renames: tuple[LikelyRename, ...] = ()
     """Items the change removed and added that look like one item renamed without
     ``renamed_from``: suggestions, never applied."""
+    unexplained: tuple[Flow, ...] = ()
+    """Flows the change marked out of scope without a written reason (newly, or by taking the
+    reason away): a decision without a justification, which the gate treats like an
+    acceptance without one."""
 
     @property
     def empty(self) -> bool:
         """Nothing to report."""
         return not (
-            self.new or self.resolved or self.transitions or self.regressions or self.unaddressed
+            self.new
+            or self.resolved
+            or self.transitions
+            or self.regressions
+            or self.unaddressed
+            or self.unexplained
         )
 
 
@@ -141,6 +151,7 @@ def compare(
             tuple(e for e in head.entries if not e.addressed),
             scope=head.entries,
             decisions=risk_decisions(None, head, head.model.dispositions),
+            unexplained=unexplained_scope(head.model),
         )
     assert base_pack is not None and head_pack is not None
     base_facts: ModelFacts = facts(base.model)
@@ -195,6 +206,7 @@ def compare(
         if base_path not in (None, path)
         else ("unchanged" if model_diff.empty and not new and not resolved else "changed")
     )
+    unexplained_before = {f.id for f in unexplained_scope(compared)}
     return Review(
         path,
         base_path,
@@ -221,4 +233,7 @@ def compare(
         ),
         decisions=risk_decisions(base, head, changed_dispositions),
         likely_renames=likely_renames(base.model, head.model),
+        unexplained=tuple(
+            f for f in unexplained_scope(head.model) if f.id not in unexplained_before
+        ),
     )

@@ -28,7 +28,7 @@ from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import Repo
 from threatdelta.model.graph import facts
 from threatdelta.policy import Policy, Verdict, review_verdict
-from threatdelta.register import build_register
+from threatdelta.register import build_register, unexplained_scope
 from threatdelta.review.delta import Regression
 from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact, incremental_threats
@@ -210,6 +210,10 @@ def review_revisions(
         decided=[d.entry for r in reviews for d in r.decisions],
         touched=[e for r in reviews for e in r.scope],
         stale=sum(len(r.stale) for r in reviews),
+        unexplained=[f for r in reviews for f in r.unexplained],
+        unexplained_anywhere=[
+            f for r in reviews if r.head is not None for f in unexplained_scope(r.head.model)
+        ],
     )
     return ReviewSet(
         base_sha,
