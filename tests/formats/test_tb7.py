@@ -159,3 +159,28 @@ def test_plain_text_turns_links_into_text() -> None:
     assert (
         plain_text('Use &lt;a href="https://x.org"&gt;TLS&lt;/a&gt;') == "Use TLS (https://x.org)"
     )
+
+
+def test_each_rule_is_located_at_its_threat_types_id(template_bytes: bytes) -> None:
+    lines = template_bytes.decode("utf-8-sig").split("\n")
+    pack = read_tb7(template_bytes, "pump.tb7")
+    for rule in pack.rules:
+        assert rule.location is not None and rule.location.line is not None
+        assert rule.location.path == "pump.tb7"
+        written = lines[rule.location.line - 1][(rule.location.column or 1) - 1 :]
+        assert written.startswith(f"<Id>{rule.id}</Id>")
+
+
+def test_a_filter_that_cannot_be_read_is_located_at_its_threat_type(template_bytes: bytes) -> None:
+    text = template_bytes.decode("utf-8-sig")
+    broken = text.replace(
+        "<Include>source is 'GE.EI' and flow crosses 'GE.TB.B'</Include>",
+        "<Include>source is and and</Include>",
+        1,
+    )
+    assert broken != text
+    with pytest.raises(InputError) as caught:
+        read_tb7(broken.encode(), "pump.tb7")
+    line = broken.split("\n").index("      <Id>P1</Id>") + 1
+    assert str(caught.value.location) == f"pump.tb7:{line}:7"
+    assert "threat type 'P1'" in caught.value.message

@@ -35,8 +35,9 @@ from threatdelta.formats.tm7_kb import (
     read_knowledge_base,
     readable_names,
 )
-from threatdelta.formats.tm7_xml import local_name, parse_xml
+from threatdelta.formats.tm7_xml import local_name, parse_xml, xml_positions
 from threatdelta.model.types import ROOT
+from threatdelta.positions import Positions, WholeFile
 from threatdelta.rules.lang.ast import And, Const, Expr, Not, Or, TypeTest
 from threatdelta.rules.lang.parser import compile_rule
 from threatdelta.rules.pack import Countermeasure, Rule, RulePack, Severity, Stride
@@ -167,7 +168,7 @@ def tmt_semantics(expr: Expr) -> Expr:
     return expr
 
 
-def _compile(text: str, which: str, threat: KbThreatType, pack_name: str, path: str) -> Expr:
+def _compile(text: str, which: str, threat: KbThreatType, pack_name: str, where: Location) -> Expr:
     try:
         return tmt_semantics(compile_rule(text, TMT_SUBJECTS))
     except InputError as error:
@@ -175,19 +176,21 @@ def _compile(text: str, which: str, threat: KbThreatType, pack_name: str, path: 
             f"threat type {threat.id!r} ({threat.title!r}) of template {pack_name!r} has "
             f"a GenerationFilters {which} that cannot be read: {error.message}; correct it in "
             "the Template Editor",
-            Location(path),
+            where,
         ) from None
 
 
 def rule_for(
-    threat: KbThreatType, kb: KnowledgeBase, path: str
+    threat: KbThreatType, kb: KnowledgeBase, path: str, positions: Positions | None = None
 ) -> tuple[Rule, Countermeasure | None]:
-    """One threat type as a rule, plus its suggested mitigation as a catalogue entry (if any)."""
+    """One threat type as a rule, plus its suggested mitigation as a catalogue entry (if any);
+    ``positions`` locate the threat type by its id (the whole file when not given)."""
     pack_name = kb.name or path
+    where = (positions or WholeFile(path)).location((threat.id,))
     include_text = threat.include
-    include = _compile(include_text or NEVER, "Include", threat, pack_name, path)
+    include = _compile(include_text or NEVER, "Include", threat, pack_name, where)
     exclude = (
-        _compile(threat.exclude, "Exclude", threat, pack_name, path) if threat.exclude else None
+        _compile(threat.exclude, "Exclude", threat, pack_name, where) if threat.exclude else None
     )
     category = kb.categories.get(threat.category)
     mitigation_text = ""
@@ -230,17 +233,18 @@ def rule_for(
         capec=_ids(_CAPEC, all_texts),
         countermeasures=countermeasure_ids,
         category=category.name if category is not None else threat.category,
-        location=Location(path),
+        location=where,
     )
     return rule, countermeasure
 
 
-def pack_from_kb(kb: KnowledgeBase, path: str) -> RulePack:
-    """The rule pack of a KnowledgeBase (threat types -> interaction rules, ``key_style='tmt'``)."""
+def pack_from_kb(kb: KnowledgeBase, path: str, positions: Positions | None = None) -> RulePack:
+    """The rule pack of a KnowledgeBase (threat types -> interaction rules, ``key_style='tmt'``);
+    ``positions`` locate each threat type by its ``<Id>``."""
     rules: list[Rule] = []
     countermeasures: dict[str, Countermeasure] = {}
     for threat in kb.threat_types:
-        rule, countermeasure = rule_for(threat, kb, path)
+        rule, countermeasure = rule_for(threat, kb, path, positions)
         rules.append(rule)
         if countermeasure is not None:
             countermeasures[countermeasure.id] = countermeasure
@@ -294,4 +298,4 @@ def read_tb7(data: bytes, path: str) -> RulePack:
             f"<{local_name(root.tag)}>, not <KnowledgeBase>",
             Location(path),
         )
-    return pack_from_kb(read_knowledge_base(node, path), path)
+    return pack_from_kb(read_knowledge_base(node, path), path, xml_positions(data, path, "Id"))

@@ -222,12 +222,11 @@ def xsi_type(node: XmlElement) -> str:
     return node.get(XSI_TYPE, "").rpartition(":")[2]
 
 
-_GUID_IN_TEXT = re.compile(r"<(?:[\w.-]+:)?Guid(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
-
-
-def xml_positions(data: bytes, path: str) -> Positions:
-    """Where each item of a Threat Modeling Tool file is written, asked by its GUID: ``(guid,)``
-    is located at the item's first ``<Guid>`` element. Undecodable bytes become replacement
+def xml_positions(data: bytes, path: str, tag: str = "Guid") -> Positions:
+    """Where each item of a Threat Modeling Tool file is written, asked by its identity:
+    ``(value,)`` is located at the first ``<tag>value</tag>`` element (``Guid`` for the shapes of
+    a model, ``Id`` for the threat types of a template). Undecodable bytes become replacement
     characters here (the parser has already accepted the file)."""
     name, skip = text_encoding(data)
-    return FirstMention(data[skip:].decode(name, errors="replace"), path, _GUID_IN_TEXT)
+    pattern = re.compile(rf"<(?:[\w.-]+:)?{re.escape(tag)}(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
+    return FirstMention(data[skip:].decode(name, errors="replace"), path, pattern)
