@@ -298,4 +298,4 @@ def read_tb7(data: bytes, path: str) -> RulePack:
             f"<{local_name(root.tag)}>, not <KnowledgeBase>",
             Location(path),
         )
-    return pack_from_kb(read_knowledge_base(node, path), path, xml_positions(data, path, "Id"))
+    return pack_from_kb(read_knowledge_base(node, path), path, xml_positions(data, path))

@@ -134,9 +134,10 @@ def read(data: bytes, path: str) -> ParsedModel:
     kb = read_knowledge_base(kb_node, path) if kb_node is not None else KnowledgeBase(name="")
     if kb_node is None:
         diagnostics.warn("the model has no embedded template (KnowledgeBase)")
-    pack = pack_from_kb(kb, path, xml_positions(data, path, "Id")) if kb_node is not None else None
+    positions = xml_positions(data, path)
+    pack = pack_from_kb(kb, path, positions) if kb_node is not None else None
 
-    builder = _Builder(kb, path, diagnostics, xml_positions(data, path))
+    builder = _Builder(kb, path, diagnostics, positions)
     for surface in read_surfaces(root):
         builder.add_surface(surface)
 

@@ -222,11 +222,14 @@ def xsi_type(node: XmlElement) -> str:
     return node.get(XSI_TYPE, "").rpartition(":")[2]
 
 
-def xml_positions(data: bytes, path: str, tag: str = "Guid") -> Positions:
+_IDENTITY_IN_TEXT = re.compile(r"<(?:[\w.-]+:)?(?:Guid|Id)(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
+
+
+def xml_positions(data: bytes, path: str) -> Positions:
     """Where each item of a Threat Modeling Tool file is written, asked by its identity:
-    ``(value,)`` is located at the first ``<tag>value</tag>`` element (``Guid`` for the shapes of
-    a model, ``Id`` for the threat types of a template). Undecodable bytes become replacement
-    characters here (the parser has already accepted the file)."""
+    ``(value,)`` is located at the first ``<Guid>value</Guid>`` or ``<Id>value</Id>`` element (a
+    model's shapes have their GUIDs, a template's threat types their ids), found with one scan.
+    Undecodable bytes become replacement characters here (the parser has already accepted the
+    file)."""
     name, skip = text_encoding(data)
-    pattern = re.compile(rf"<(?:[\w.-]+:)?{re.escape(tag)}(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
-    return FirstMention(data[skip:].decode(name, errors="replace"), path, pattern)
+    return FirstMention(data[skip:].decode(name, errors="replace"), path, _IDENTITY_IN_TEXT)
