@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from threatdelta.errors import InputError, Location
-from threatdelta.yaml_loader import YamlDocument, load_yaml, yaml11_reading
+from threatdelta.yaml_loader import YamlDocument, load_yaml, quick_load, yaml11_reading
 
 PARSERS = [pytest.param(False, id="default"), pytest.param(True, id="pure-python")]
 
@@ -361,3 +365,127 @@ def test_parsers_agree_on_a_mixed_document() -> None:
     pointers: list[list[str | int]] = [["flags", 3], ["ref", "k"], ["elements", 0, "props", "y", 0]]
     for pointer in pointers:
         assert fast.location(pointer) == pure.location(pointer)
+
+
+# --- the quick builder and the strict one agree ----------------------------------------------
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*/threatmodel.yaml"))
+
+
+def outcome(text: str, **kwargs: Any) -> tuple[str, Any]:
+    """What a reader gets: the data (as its repr, so 1, 1.0, True and nan are told apart) or
+    the error as the user sees it."""
+    try:
+        return "data", repr(load(text, **kwargs).data)
+    except InputError as err:
+        return "error", str(err)
+
+
+def pointers_of(value: Any, prefix: tuple[Any, ...] = ()) -> list[list[Any]]:
+    found = [list(prefix)]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(pointers_of(item, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(pointers_of(item, (*prefix, index)))
+    return found
+
+
+def shallow(pos: Any, depth: int = 0) -> Any:
+    """The strict builder's position tree cut to the quick builder's two levels."""
+    if pos is None:
+        return None
+    line, column, children = pos
+    if depth >= 2 or children is None:
+        return (line, column, None)
+    if isinstance(children, list):
+        return (line, column, [shallow(p, depth + 1) for p in children])
+    return (
+        line,
+        column,
+        {k: (kl, kc, shallow(p, depth + 1)) for k, (kl, kc, p) in children.items()},
+    )
+
+
+_FRAGMENT_KEYS = st.sampled_from(
+    ["a", "b", "id", "1", "0x1F", "~", "null", "true", "yes", "<<", "'a'", '"b"', "? c", "[x]",
+     "&k a", "!!str d", "a b", "1e3", "-", ""]
+)  # fmt: skip
+_FRAGMENT_VALUES = st.sampled_from(
+    ["x", "1", "-7", "+3", "0x1F", "017", "0o17", "1_000", "1e3", "1.0e+3", "1.5", ".5", ".inf",
+     "-.Inf", ".nan", "~", "null", "Null", "", "true", "False", "yes", "on", "1:20", "'q'",
+     '"d\\u00e9"', '"\\ud800"', "|\n  block\n", ">\n  folded\n", "[1, a, ~]", "{k: v, k2: 2}",
+     "{k: v, k: w}", "&a [1]", "*a", "!!int 3", "!!str 4", "!custom x", "[", "'open", "- i",
+     "\n  - 1\n  - two", "\n  n: 1\n  m: [2]", "\n  - {id: e}\n  - [z]", "x" * 120, "9" * 120,
+     "1" * 5000, "#c", "@x", "%x", "\t", "a: b: c"]
+)  # fmt: skip
+_LINES = st.lists(
+    st.tuples(st.sampled_from(["", "  ", "- ", "---\n", "  - "]), _FRAGMENT_KEYS, _FRAGMENT_VALUES),
+    max_size=8,
+)
+
+
+def _text(lines: list[tuple[str, str, str]]) -> str:
+    return "".join(f"{indent}{key}: {value}\n" for indent, key, value in lines)
+
+
+_LIMITS = st.sampled_from(
+    [{}, {"max_items": 2}, {"max_depth": 2}, {"max_nodes": 6}, {"max_items": 1, "max_depth": 3}]
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_LINES, _LIMITS)
+def test_quick_and_strict_builders_give_the_same_data_or_error(
+    lines: list[Any], limits: dict[str, int]
+) -> None:
+    text = _text(lines)
+    strict = outcome(text, _quick=False, **limits)
+    assert outcome(text, **limits) == strict
+    quick = quick_load(text, **limits)
+    if quick is None:
+        return
+    assert strict == ("data", repr(quick[0]))
+    doc = load(text, _quick=False, **limits)
+    assert quick[1] == shallow(doc._positions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers(-2, 2)), inner, max_size=4),
+    ),
+    max_leaves=20,
+), st.sampled_from([None, True, False]))  # fmt: skip
+def test_quick_builder_reads_dumped_data_like_the_strict_one(data: Any, flow: bool | None) -> None:
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    strict = outcome(text, _quick=False)
+    assert outcome(text) == strict
+    if strict[0] == "data":
+        quick, full = load(text), load(text, _quick=False)
+        for pointer in pointers_of(full.data):
+            assert quick.location(pointer) == full.location(pointer)
+            assert quick.key_location(pointer) == full.key_location(pointer)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_models_take_the_quick_path_and_keep_every_location(path: Path) -> None:
+    text = path.read_text("utf-8")
+    assert quick_load(text) is not None
+    quick, full = load(text), load(text, _quick=False)
+    assert quick.data == full.data
+    pointers = pointers_of(full.data)
+    assert len(pointers) > 100
+    for pointer in [*pointers, ["elements", 10**6], ["nowhere", 0, "x"], ["elements", "x"]]:
+        assert quick.location(pointer) == full.location(pointer)
+        assert quick.key_location(pointer) == full.key_location(pointer)
+
+
+def test_a_located_error_deep_in_a_quickly_read_document() -> None:
+    doc = load("a:\n  b:\n    - {c: [1, 2]}\n")
+    assert doc.location(["a", "b"]) == Location("m.yaml", 3, 5)
+    assert doc.location(["a", "b", 0, "c", 1]) == Location("m.yaml", 3, 15)
+    assert doc.key_location(["a", "b", 0, "c"]) == Location("m.yaml", 3, 8)

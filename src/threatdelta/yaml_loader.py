@@ -12,6 +12,14 @@ Plain scalars resolve per the YAML 1.2 core schema, restricted to the forms that
 the same way, so a file means the same thing to every parser. Forms the two versions disagree on
 (``yes``, ``on``, ``017``, ``0o17``, ``1_000``, ``1:20``, ``1e3``) stay strings; see
 :func:`yaml11_reading` for a sentence that explains such a value to the user.
+
+Two builders read the same parser events. The quick one (libyaml only) covers what models are
+made of: plain, quoted and block scalars, sequences and mappings, within the limits. It records
+positions only for the top two levels (sections and their items, which every model object
+carries) and gives up on anything else: an anchor, alias or tag, a second document, a merge key,
+a duplicate or non-scalar key, a limit crossed, a syntax error. The strict builder then reads the
+text from the start, so every error and its location is the strict builder's. A location deeper
+than two levels is found by re-reading the text with the strict builder, once, when first asked.
 """
 
 from __future__ import annotations
@@ -32,12 +40,14 @@ from threatdelta.limits import (
     MAX_ITEMS,
     MAX_NESTING,
     MAX_NODES,
+    MAX_NUMBER_CHARS,
+    MAX_STRING_CHARS,
     number_problem,
     string_problem,
     too_many_items,
 )
 
-__all__ = ["YamlDocument", "load_yaml", "yaml11_reading"]
+__all__ = ["YamlDocument", "load_yaml", "quick_load", "yaml11_reading"]
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
@@ -106,6 +116,10 @@ class YamlDocument:
     """The file name used in locations."""
     _positions: _Pos | None = field(default=None, repr=False, compare=False)
     """Position tree parallel to ``data`` (internal)."""
+    _shallow: _Pos | None = field(default=None, repr=False, compare=False)
+    """The position tree's top two levels, when ``_positions`` is not built yet (internal)."""
+    _reread: _Reread | None = field(default=None, repr=False, compare=False)
+    """How to build ``_positions`` on first need: the text and limits it was read with."""
 
     def location(self, pointer: Sequence[str | int]) -> Location:
         """Where the node at ``pointer`` (keys and indexes from the root) was written.
@@ -124,6 +138,7 @@ class YamlDocument:
 
         Falls back to :meth:`location` when the last step is not a key of a mapping.
         """
+        self._tree(len(pointer))  # the key's entry sits as deep as the pointer reaches
         pos, steps = self._walk(pointer[:-1]) if pointer else (None, 0)
         if pointer and pos is not None and steps == len(pointer) - 1:
             children = pos[2]
@@ -132,8 +147,19 @@ class YamlDocument:
                 return Location(self.path, key_line, key_column)
         return self.location(pointer)
 
+    def _tree(self, depth: int) -> _Pos | None:
+        """A position tree good for a walk of ``depth`` steps."""
+        if self._positions is None and self._reread is not None:
+            if depth <= _SHALLOW_DEPTH:
+                return self._shallow
+            positions = self._reread.positions()
+            object.__setattr__(self, "_positions", positions)
+            object.__setattr__(self, "_reread", None)
+            object.__setattr__(self, "_shallow", None)
+        return self._positions
+
     def _walk(self, pointer: Sequence[str | int]) -> tuple[_Pos | None, int]:
-        pos = self._positions
+        pos = self._tree(len(pointer))
         steps = 0
         if pos is None:
             return None, 0
@@ -157,6 +183,27 @@ class YamlDocument:
                 break
             steps += 1
         return pos, steps
+
+
+_SHALLOW_DEPTH = 2
+"""Levels of positions the quick builder records: a model's sections and their items."""
+
+
+@dataclass(frozen=True)
+class _Reread:
+    """What re-reading a document with the strict builder takes, to find its positions."""
+
+    text: str
+    path: str
+    max_depth: int
+    max_nodes: int
+    max_items: int
+
+    def positions(self) -> _Pos | None:
+        doc = _strict_load(
+            self.text, self.path, self.max_depth, self.max_nodes, self.max_items, False
+        )
+        return doc._positions
 
 
 @dataclass
@@ -199,6 +246,7 @@ def load_yaml(
     max_nodes: int = MAX_NODES,
     max_items: int = MAX_ITEMS,
     _pure: bool = False,
+    _quick: bool = True,
 ) -> YamlDocument:
     """Parse exactly one YAML document from ``data``; raise InputError on anything unsafe or bad.
 
@@ -208,8 +256,19 @@ def load_yaml(
     :func:`threatdelta.limits.string_problem` and :func:`threatdelta.limits.number_problem`.
     """
     text = _decode(data, path, max_bytes)
+    if not _pure and _quick and getattr(yaml, "__with_libyaml__", False):
+        quick = quick_load(text, max_depth, max_nodes, max_items)
+        if quick is not None:
+            reread = _Reread(text, path, max_depth, max_nodes, max_items)
+            return YamlDocument(quick[0], path, _shallow=quick[1], _reread=reread)
+    return _strict_load(text, path, max_depth, max_nodes, max_items, _pure)
+
+
+def _strict_load(
+    text: str, path: str, max_depth: int, max_nodes: int, max_items: int, pure: bool
+) -> YamlDocument:
     builder = _Builder(path, max_depth, max_nodes, max_items)
-    parser_class = _parser_class(_pure)
+    parser_class = _parser_class(pure)
     parser: Any = None
     try:
         try:
@@ -507,6 +566,159 @@ class _Builder:
         children = top.pos[2]
         assert isinstance(children, dict)
         children[key.value] = (key.pos[0], key.pos[1], node.pos)
+
+
+# --- the quick builder ---------------------------------------------------------------------
+
+_NO_KEY = object()
+"""A mapping waiting for its next key (None is a valid key)."""
+_NOT_ONLY_TEXT = frozenset("0123456789+-.~nNtTfF")
+"""First characters of the plain scalars that may resolve to something other than a string."""
+
+
+class _GiveUp(Exception):
+    """The quick builder met something it leaves to the strict one."""
+
+
+def quick_load(
+    text: str,
+    max_depth: int = MAX_NESTING,
+    max_nodes: int = MAX_NODES,
+    max_items: int = MAX_ITEMS,
+) -> tuple[Any, _Pos | None] | None:
+    """The plain data of ``text`` and its positions two levels deep, or None to say "read it
+    with the strict builder" (it holds an anchor, alias or tag, several documents or none, a
+    merge key, a duplicate or non-scalar key, crosses a limit, or does not parse). Needs libyaml.
+
+    When it returns data, that data is exactly what the strict builder returns for ``text``.
+    """
+    try:
+        return _quick(text, max_depth, max_nodes, max_items)
+    except (_GiveUp, yaml.YAMLError, ValueError):
+        return None
+
+
+def _quick(  # one loop over the events, kept in one frame for speed
+    text: str, max_depth: int, max_nodes: int, max_items: int
+) -> tuple[Any, _Pos | None]:
+    scalar_event = events.ScalarEvent
+    mapping_start = events.MappingStartEvent
+    sequence_start = events.SequenceStartEvent
+    ends = (events.MappingEndEvent, events.SequenceEndEvent)
+    document_start = events.DocumentStartEvent
+    resolved: dict[str, Any] = {}
+    parser = yaml.CSafeLoader(text)
+    get_event = parser.get_event
+    # The open collection: its value, whether it is a mapping, the key waiting for its value
+    # (with the key's line and column) and where its children's positions go (None below the
+    # recorded levels); the enclosing ones on the stack.
+    stack: list[tuple[Any, bool, Any, int, int, Any]] = []
+    current: Any = None
+    is_map = False
+    key: Any = _NO_KEY
+    key_line = key_column = 0
+    children: Any = None
+    root: Any = _NO_KEY
+    root_pos: _Pos | None = None
+    nodes = 0
+    documents = 0
+    try:
+        while True:
+            event: Any = get_event()
+            kind = type(event)
+            if kind is scalar_event:
+                if event.anchor is not None or event.tag is not None:
+                    raise _GiveUp
+                nodes += 1
+                value = event.value
+                if len(value) > MAX_STRING_CHARS or nodes > max_nodes:
+                    raise _GiveUp
+                if event.implicit[0]:
+                    if not value:
+                        value = None
+                    elif value[0] in _NOT_ONLY_TEXT:
+                        if value in resolved:
+                            value = resolved[value]
+                        else:
+                            if len(value) > MAX_NUMBER_CHARS and _is_number(value):
+                                raise _GiveUp
+                            plain = value
+                            value = resolved[plain] = _resolve_plain(plain)
+                    elif value == "<<" and is_map and key is _NO_KEY:
+                        raise _GiveUp
+                elif event.style == '"' and string_problem(value) is not None:  # escapes
+                    raise _GiveUp
+                if children is not None or current is None:
+                    mark = event.start_mark
+                    pos: Any = (mark.line + 1, mark.column + 1, None)
+                if current is None:
+                    root, root_pos = value, pos
+                elif not is_map:
+                    current.append(value)
+                    if children is not None:
+                        children.append(pos)
+                elif key is _NO_KEY:
+                    if value in current:
+                        raise _GiveUp
+                    key = value
+                    if children is not None:
+                        key_line, key_column = pos[0], pos[1]
+                else:
+                    current[key] = value
+                    if children is not None:
+                        children[key] = (key_line, key_column, pos)
+                    key = _NO_KEY
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or event.tag is not None:
+                    raise _GiveUp
+                nodes += 1
+                depth = len(stack) + (current is not None)
+                if depth + 1 > max_depth or nodes > max_nodes:
+                    raise _GiveUp
+                value = {} if kind is mapping_start else []
+                pos = None
+                inner: Any = None
+                if children is not None or current is None:
+                    mark = event.start_mark
+                    if depth < _SHALLOW_DEPTH:
+                        inner = {} if kind is mapping_start else []
+                    pos = (mark.line + 1, mark.column + 1, inner)
+                if current is None:
+                    root, root_pos = value, pos
+                elif not is_map:
+                    current.append(value)
+                    if children is not None:
+                        children.append(pos)
+                elif key is _NO_KEY:
+                    raise _GiveUp  # a list or mapping as a key
+                else:
+                    current[key] = value
+                    if children is not None:
+                        children[key] = (key_line, key_column, pos)
+                    key = _NO_KEY
+                if current is not None:
+                    stack.append((current, is_map, key, key_line, key_column, children))
+                current, is_map, key, children = value, kind is mapping_start, _NO_KEY, inner
+            elif kind in ends:
+                if len(current) > max_items:
+                    raise _GiveUp
+                if stack:
+                    current, is_map, key, key_line, key_column, children = stack.pop()
+                else:
+                    current, children = None, None
+            elif kind is document_start:
+                documents += 1
+                if documents > 1:
+                    raise _GiveUp
+            elif event is None or kind is events.StreamEndEvent:
+                break
+            elif kind is events.AliasEvent:
+                raise _GiveUp
+    finally:
+        parser.dispose()
+    if documents == 0 or root is _NO_KEY:
+        raise _GiveUp
+    return root, root_pos
 
 
 def _show(value: Any) -> str:

@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from threatdelta.diagnostics import Diagnostics
-from threatdelta.errors import InputError, Location
+from threatdelta.errors import InputError
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, MAX_FILE_BYTES, check_sections
 from threatdelta.model.model import (
@@ -409,8 +409,6 @@ class _Declared:
     """boundaries, elements or flows."""
     index: int
     """Position in its list."""
-    location: Location
-    """Where the id is written."""
 
 
 def semantic_errors(doc: YamlDocument) -> list[InputError]:
@@ -425,19 +423,19 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
             item_id = item.get("id")
             if not isinstance(item_id, str):
                 continue
-            here = doc.location([section, index, "id"])
             first = declared.get(item_id)
-            if first is not None:
+            if first is not None:  # locations only for errors: finding one may re-read the file
+                first_line = doc.location([first.section, first.index, "id"]).line
                 errors.append(
                     InputError(
                         f"id '{item_id}' is already used by the {_SECTION_LABELS[first.section]} "
-                        f"at line {first.location.line}; elements, flows and boundaries share one "
+                        f"at line {first_line}; elements, flows and boundaries share one "
                         "set of ids (threat keys are built from them): rename one",
-                        here,
+                        doc.location([section, index, "id"]),
                     )
                 )
             else:
-                declared[item_id] = _Declared(section, index, here)
+                declared[item_id] = _Declared(section, index)
     errors.extend(_unique_ids(doc, "controls", "control")[0])
     errors.extend(_asset_errors(doc))
     errors.extend(_disposition_errors(doc))
@@ -453,25 +451,25 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
 
 def _unique_ids(
     doc: YamlDocument, section: str, what: str
-) -> tuple[list[InputError], dict[str, Location]]:
-    """Ids of ``section`` used twice (one error each), and every id with where it is declared."""
+) -> tuple[list[InputError], dict[str, int]]:
+    """Ids of ``section`` used twice (one error each), and every id with its index."""
     errors: list[InputError] = []
-    seen: dict[str, Location] = {}
+    seen: dict[str, int] = {}
     for index, item in _items(doc.data, section):
         item_id = item.get("id")
         if not isinstance(item_id, str):
             continue
-        here = doc.location([section, index, "id"])
         if item_id in seen:
+            first_line = doc.location([section, seen[item_id], "id"]).line
             errors.append(
                 InputError(
                     f"{what} id '{item_id}' is already used by the {what} at line "
-                    f"{seen[item_id].line}; rename one",
-                    here,
+                    f"{first_line}; rename one",
+                    doc.location([section, index, "id"]),
                 )
             )
         else:
-            seen[item_id] = here
+            seen[item_id] = index
     return errors, seen
 
 
@@ -584,13 +582,13 @@ def _rename_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> list
             if not isinstance(old, str):
                 continue
             owner = _label(section, item)
-            where = doc.location([section, index, "renamed_from"])
+            where: list[str | int] = [section, index, "renamed_from"]
             if old in declared:
                 errors.append(
                     InputError(
                         f"{owner} is renamed from '{old}', but '{old}' is still an id in this "
                         "model; renamed_from names the id the item had before",
-                        where,
+                        doc.location(where),
                     )
                 )
             elif old in claimed:
@@ -598,7 +596,7 @@ def _rename_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> list
                     InputError(
                         f"{owner} is renamed from '{old}', as {claimed[old]} is; one item "
                         "takes over an old id",
-                        where,
+                        doc.location(where),
                     )
                 )
             else:
