@@ -146,19 +146,23 @@ def test_both_validators_give_the_same_verdict(data: Any) -> None:
     fast = native.fast_valid(data)
     if fast:  # never a miss: what the fast validator passes has no error to report
         assert python_valid
-    if _string_keys_only(data) and not _has_trailing_newline(data):
+    if _string_keys_only(data) and not _left_to_the_walk(data):
         assert fast == python_valid
 
 
-def _has_trailing_newline(value: Any) -> bool:
-    """Python's ``$`` also matches before a final newline, the compiled validator's does not,
-    so an id like ``"a\\n"`` is left to the Python walk (which accepts it, as before)."""
+def _left_to_the_walk(value: Any) -> bool:
+    """Values the compiled validator does not pass, though the schema may allow them, so the
+    Python walk decides (as before): a string ending in a newline (Python's ``$`` also matches
+    before a final newline, the compiled validator's does not) and a number that is not finite
+    (``.inf`` and ``.nan`` are not JSON numbers)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
     if isinstance(value, str):
         return value.endswith("\n")
     if isinstance(value, dict):
-        return any(_has_trailing_newline(k) or _has_trailing_newline(v) for k, v in value.items())
+        return any(_left_to_the_walk(k) or _left_to_the_walk(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_trailing_newline(v) for v in value)
+        return any(_left_to_the_walk(v) for v in value)
     return False
 
 
@@ -188,5 +192,12 @@ def test_a_final_newline_in_an_id_is_left_to_the_python_walk() -> None:
     # walk decides, and accepts the id as it always has.
     data = copy.deepcopy(_BASES[-1])
     data["elements"][2]["id"] = "pt\n"
+    assert not native.fast_valid(data)
+    assert native.schema_errors(YamlDocument(data, "m.yaml")) == []
+
+
+def test_a_number_that_is_not_finite_is_left_to_the_python_walk() -> None:
+    data = copy.deepcopy(_BASES[-1])
+    data["elements"][0]["properties"]["build"] = math.inf
     assert not native.fast_valid(data)
     assert native.schema_errors(YamlDocument(data, "m.yaml")) == []
