@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,7 @@ from threatdelta.exclusions import excluded_threats
 from threatdelta.git import find_repo
 from threatdelta.policy import register_verdict
 from threatdelta.register import unexplained_scope
-from threatdelta.render.data import dumps, register_data
-from threatdelta.render.text import register_text
+from threatdelta.render.data import register_document
 
 
 def add_parser(subparsers: Any) -> None:
@@ -62,32 +63,29 @@ def run(args: argparse.Namespace) -> int:
     )
     date = today(args)
     results = []
-    datas = []
-    for path, data in model_files(args.paths, root, context.models, "check"):
-        exists = context.evidence(str(path), None)
-        assessment = assess_bytes(
-            data,
-            str(path),
-            context.pack,
-            today=date,
-            evidence_exists=exists,
-            decisions=decisions_beside(path, root),
-        )
-        results.append(assessment)
-        model = assessment.register.model
-        designed_out = excluded_threats(model, assessment.pack, evidence_exists=exists)
-        datas.append(register_data(assessment.register, assessment.pack, designed_out))
-    if args.format == "json":
-        if len(datas) == 1:
-            sys.stdout.write(dumps(datas[0]))
-        else:
-            sys.stdout.write(dumps({"models": datas}))
-    elif args.format == "markdown":
-        from threatdelta.render.templates import render
-
-        sys.stdout.write(render("check.md.j2", models=[{"data": d} for d in datas]))
-    else:
-        sys.stdout.write("\n".join(register_text(d) for d in datas))
+    documents = []
+    try:
+        for path, data in model_files(args.paths, root, context.models, "check"):
+            exists = context.evidence(str(path), None)
+            assessment = assess_bytes(
+                data,
+                str(path),
+                context.pack,
+                today=date,
+                evidence_exists=exists,
+                decisions=decisions_beside(path, root),
+            )
+            results.append(assessment)
+            gc.freeze()  # see below
+            model = assessment.register.model
+            designed_out = excluded_threats(model, assessment.pack, evidence_exists=exists)
+            documents.append(register_document(assessment.register, assessment.pack, designed_out))
+            # What is loaded stays until the output is written: the cyclic garbage collector
+            # need not walk it again and again while rows are made and dropped.
+            gc.freeze()
+        write_output(args.format, documents, sys.stdout.write)
+    finally:
+        gc.unfreeze()
     for assessment in results:
         for warning in assessment.parsed.warnings:
             say(f"threatdelta: warning: {warning}")
@@ -97,3 +95,27 @@ def run(args: argparse.Namespace) -> int:
     for reason in verdict.reasons:
         say(f"threatdelta: check failed: {reason}")
     return EXIT_PASS if verdict.passed else EXIT_POLICY_FAILED
+
+
+def write_output(
+    output: str, documents: list[dict[str, Any]], write: Callable[[str], object]
+) -> None:
+    """Write the registers (from :func:`~threatdelta.render.data.register_document`) in the
+    ``output`` format, making each threat's row as it is written."""
+    if output == "json":
+        from threatdelta.render.jsontext import write_json
+
+        write_json(write, documents[0] if len(documents) == 1 else {"models": documents})
+    elif output == "markdown":
+        from threatdelta.render.templates import render_chunks
+
+        for chunk in render_chunks("check.md.j2", models=[{"data": d} for d in documents]):
+            write(chunk)
+    else:
+        from threatdelta.render.text import register_lines
+
+        for index, document in enumerate(documents):
+            if index:
+                write("\n")
+            for line in register_lines(document):
+                write(line + "\n")

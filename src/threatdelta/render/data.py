@@ -6,12 +6,14 @@ byte-identical output whatever the order of its lists.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from threatdelta.errors import Location
 from threatdelta.exclusions import Exclusion
 from threatdelta.model.model import Model
 from threatdelta.register import Entry, Orphan, Register, unverified
+from threatdelta.render.jsontext import Rows
+from threatdelta.render.jsontext import dumps as dumps  # JSON text: importable from here too
 from threatdelta.rules.pack import STRIDE_NAMES, RulePack
 from threatdelta.threat import Threat
 
@@ -44,8 +46,24 @@ def threat_subject(threat: Threat, model: Model) -> str:
     return flow_name
 
 
+def threat_location(threat: Threat, model: Model) -> Location | None:
+    """Where what ``threat`` is about is written: the threat's own place when the file stores
+    the threat, else where its element or flow is declared in ``model``."""
+    if threat.location is not None:
+        return threat.location
+    if threat.element is not None:
+        element = model.element(threat.element)
+        return element.location if element is not None else None
+    flow = model.flow(threat.flow) if threat.flow is not None else None
+    return flow.location if flow is not None else None
+
+
 def exclusion_data(exclusion: Exclusion, model: Model) -> dict[str, Any]:
     """A threat the design keeps from existing, with what excludes it and what backs that."""
+    return _excluded_row(exclusion, threat_subject(exclusion.threat, model))
+
+
+def _excluded_row(exclusion: Exclusion, subject: str) -> dict[str, Any]:
     threat = exclusion.threat
     return {
         "id": threat.key,
@@ -53,7 +71,7 @@ def exclusion_data(exclusion: Exclusion, model: Model) -> dict[str, Any]:
         "stride": threat.stride,
         "title": threat.title,
         "severity": threat.severity,
-        "subject": threat_subject(threat, model),
+        "subject": subject,
         "excluded_by": exclusion.text.removeprefix("excluded by "),
         "causes": [
             {
@@ -77,71 +95,110 @@ def exclusion_data(exclusion: Exclusion, model: Model) -> dict[str, Any]:
     }
 
 
+class RegisterRows:
+    """Makes the rows of one register's ``check --format json`` document, one at a time.
+
+    What many threats share is worked out once per register, not once per threat: the label of
+    each subject (an element's name, ``flow (source → target)``) and each combination of
+    suggested countermeasures with their names; rows that share them share the same objects."""
+
+    def __init__(self, register: Register, pack: RulePack) -> None:
+        self.register = register
+        self.pack = pack
+        self._subjects: dict[tuple[str | None, ...], str] = {}
+        self._countermeasures: dict[tuple[str, ...], list[dict[str, str]]] = {}
+
+    def subject(self, threat: Threat) -> str:
+        """The threat's subject label (see :func:`threat_subject`)."""
+        key = (threat.element, threat.flow, threat.source, threat.target)
+        label = self._subjects.get(key)
+        if label is None:
+            label = self._subjects[key] = threat_subject(threat, self.register.model)
+        return label
+
+    def countermeasures(self, ids: tuple[str, ...]) -> list[dict[str, str]]:
+        """The suggested countermeasures ``ids`` with their names (see
+        :func:`countermeasure_names`)."""
+        names = self._countermeasures.get(ids)
+        if names is None:
+            names = self._countermeasures[ids] = countermeasure_names(ids, self.pack)
+        return names
+
+    def threat(self, entry: Entry) -> dict[str, Any]:
+        """One threat as in ``check --format json``."""
+        threat = entry.threat
+        data: dict[str, Any] = {
+            "id": threat.key,
+            "reference": entry.reference,
+            "rule": threat.rule_id,
+            "stride": threat.stride,
+            "stride_name": STRIDE_NAMES[threat.stride],
+            "title": threat.title,
+            "severity": entry.severity,
+            "exploitability": entry.exploitability,
+            "risk": entry.risk,
+            "residual_exploitability": entry.residual_exploitability,
+            "residual_risk": entry.residual_risk,
+            "hazards": list(threat.hazards),
+            "essential_performance": threat.essential_performance,
+            "assets": list(threat.assets),
+            "scope": threat.scope,
+            "subject": self.subject(threat),
+            "status": entry.status,
+            "addressed": entry.addressed,
+            "controls": [c.id for c in entry.controls],
+            "suggested_countermeasures": self.countermeasures(threat.countermeasures),
+            "problems": [{"code": p.code, "message": p.message} for p in entry.problems],
+            "cwe": list(threat.cwe),
+            "capec": list(threat.capec),
+        }
+        if threat.element is not None:
+            data["element"] = threat.element
+        if threat.flow is not None:
+            data["flow"] = threat.flow
+            data["source"] = threat.source
+            data["target"] = threat.target
+        if threat.rule_severity is not None:
+            data["rule_severity"] = threat.rule_severity
+            data["severity_reasons"] = list(threat.severity_reasons)
+        if entry.disposition is not None:
+            disposition = entry.disposition
+            if disposition.rationale:
+                data["rationale"] = disposition.rationale
+            cvss = entry.cvss
+            if cvss is not None:
+                data["cvss"] = {
+                    "vector": cvss.vector,
+                    "version": cvss.version,
+                    "base_score": cvss.base_score,
+                    "score": cvss.score,
+                    "rating": cvss.rating,
+                }
+            data["justification"] = disposition.justification
+            if disposition.approved_by:
+                data["approved_by"] = disposition.approved_by
+            if disposition.approved_on is not None:
+                data["approved_on"] = disposition.approved_on.isoformat()
+            if disposition.expires is not None:
+                data["expires"] = disposition.expires.isoformat()
+            if disposition.transferred_to:
+                data["transferred_to"] = disposition.transferred_to
+        lacking = unverified(entry)
+        if lacking:
+            data["unverified"] = lacking
+        location = threat_location(threat, self.register.model)
+        if location is not None and location.line is not None:
+            data["line"] = location.line
+        return data
+
+    def excluded(self, exclusion: Exclusion) -> dict[str, Any]:
+        """One threat designed out, as in ``check --format json`` (see :func:`exclusion_data`)."""
+        return _excluded_row(exclusion, self.subject(exclusion.threat))
+
+
 def threat_data(entry: Entry, register: Register, pack: RulePack) -> dict[str, Any]:
-    """One threat as in ``check --format json``."""
-    threat = entry.threat
-    data: dict[str, Any] = {
-        "id": threat.key,
-        "reference": entry.reference,
-        "rule": threat.rule_id,
-        "stride": threat.stride,
-        "stride_name": STRIDE_NAMES[threat.stride],
-        "title": threat.title,
-        "severity": entry.severity,
-        "exploitability": entry.exploitability,
-        "risk": entry.risk,
-        "residual_exploitability": entry.residual_exploitability,
-        "residual_risk": entry.residual_risk,
-        "hazards": list(threat.hazards),
-        "essential_performance": threat.essential_performance,
-        "assets": list(threat.assets),
-        "scope": threat.scope,
-        "subject": subject_label(entry, register),
-        "status": entry.status,
-        "addressed": entry.addressed,
-        "controls": [c.id for c in entry.controls],
-        "suggested_countermeasures": countermeasure_names(threat.countermeasures, pack),
-        "problems": [{"code": p.code, "message": p.message} for p in entry.problems],
-        "cwe": list(threat.cwe),
-        "capec": list(threat.capec),
-    }
-    if threat.element is not None:
-        data["element"] = threat.element
-    if threat.flow is not None:
-        data["flow"] = threat.flow
-        data["source"] = threat.source
-        data["target"] = threat.target
-    if threat.rule_severity is not None:
-        data["rule_severity"] = threat.rule_severity
-        data["severity_reasons"] = list(threat.severity_reasons)
-    if entry.disposition is not None:
-        disposition = entry.disposition
-        if disposition.rationale:
-            data["rationale"] = disposition.rationale
-        cvss = entry.cvss
-        if cvss is not None:
-            data["cvss"] = {
-                "vector": cvss.vector,
-                "version": cvss.version,
-                "base_score": cvss.base_score,
-                "score": cvss.score,
-                "rating": cvss.rating,
-            }
-        data["justification"] = disposition.justification
-        if disposition.approved_by:
-            data["approved_by"] = disposition.approved_by
-        if disposition.approved_on is not None:
-            data["approved_on"] = disposition.approved_on.isoformat()
-        if disposition.expires is not None:
-            data["expires"] = disposition.expires.isoformat()
-        if disposition.transferred_to:
-            data["transferred_to"] = disposition.transferred_to
-    lacking = unverified(entry)
-    if lacking:
-        data["unverified"] = lacking
-    if threat.location is not None and threat.location.line is not None:
-        data["line"] = threat.location.line
-    return data
+    """One threat as in ``check --format json`` (for many, use one :class:`RegisterRows`)."""
+    return RegisterRows(register, pack).threat(entry)
 
 
 def status_label(entry: Entry) -> str:
@@ -167,25 +224,34 @@ def orphan_data(orphan: Orphan) -> dict[str, Any]:
     }
 
 
-def register_data(
+def register_document(
     register: Register, pack: RulePack, exclusions: tuple[Exclusion, ...] | None = None
 ) -> dict[str, Any]:
     """A whole register as in ``check --format json`` (with ``excluded`` when ``exclusions``
-    are given)."""
-    data = {
+    are given), its threats and exclusions as :class:`~threatdelta.render.jsontext.Rows`: made
+    one at a time as a renderer reads them."""
+    rows = RegisterRows(register, pack)
+    data: dict[str, Any] = {
         "model": register.model.path,
         "format": register.model.format,
         "system": register.model.system,
         "rules": pack.name,
-        "threats": [threat_data(e, register, pack) for e in register.entries],
+        "threats": Rows(register.entries, rows.threat),
         "orphaned_dispositions": [orphan_data(o) for o in register.orphans],
         "summary": register.counts(),
     }
     if exclusions is not None:
-        data["excluded"] = [exclusion_data(e, register.model) for e in exclusions]
+        data["excluded"] = Rows(exclusions, rows.excluded)
     return data
 
 
-def dumps(data: Any) -> str:
-    """Deterministic JSON text."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def register_data(
+    register: Register, pack: RulePack, exclusions: tuple[Exclusion, ...] | None = None
+) -> dict[str, Any]:
+    """A whole register as in ``check --format json``, every row made and held (see
+    :func:`register_document` for the same, made as it is read)."""
+    data = register_document(register, pack, exclusions)
+    data["threats"] = list(data["threats"])
+    if exclusions is not None:
+        data["excluded"] = list(data["excluded"])
+    return data

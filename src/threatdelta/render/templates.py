@@ -8,6 +8,7 @@ model string raw. ``StrictUndefined`` turns a typo in a template into an error, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -47,3 +48,9 @@ def add_escaping_filters(env: jinja2.Environment) -> None:
 def render(name: str, **context: Any) -> str:
     """Render template ``name`` with ``context``."""
     return environment().get_template(name).render(**context)
+
+
+def render_chunks(name: str, **context: Any) -> Iterator[str]:
+    """The text of template ``name`` with ``context``, in pieces as it is made (for output too
+    large to hold as one string)."""
+    return environment().get_template(name).generate(**context)
