@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from threatdelta import limits
 from threatdelta.errors import InputError, Location
@@ -55,3 +58,44 @@ def test_size_and_count_messages_name_the_limit() -> None:
         limits.check_size(limits.MAX_FILE_BYTES + 1, "m.yaml")
     with pytest.raises(InputError, match=f"{limits.MAX_ELEMENTS + 1} elements; at most"):
         limits.check_model_counts(limits.MAX_ELEMENTS + 1, 0, 0, Location("m.yaml"))
+
+
+_SMALL = {"MAX_NESTING": 3, "MAX_ITEMS": 3, "MAX_NODES": 12, "MAX_STRING_CHARS": 4}
+_DATA = st.recursive(
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.sampled_from(["", "abcd", "abcde", "é", "x\ud800", "\udfff", "日本語"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.dictionaries(st.sampled_from(["k", "long-key", "\ud800", "é"]), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+def _outcome(data: Any, walk_only: bool) -> str | None:
+    patches: dict[str, Any] = dict(_SMALL)
+    if walk_only:
+        patches["_within_limits"] = lambda value: False
+    with mock.patch.multiple(limits, **patches):
+        try:
+            limits.check_data(data, _locate)
+        except InputError as err:
+            return str(err)
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_DATA)
+@example({"a": [1, 2, 3], "b": [1, 2, 3], "c": [1, 2]})  # 12 values: at the limit
+@example({"a": [1, 2, 3], "b": [1, 2, 3], "c": [1, 2, 3]})  # 13 values: one too many
+@example([[["abcd"]]])  # as deep as allowed
+@example([[[["abcd"]]]])  # one level too deep
+def test_the_quick_check_and_the_located_walk_agree(data: Any) -> None:
+    # The quick check (no pointers) decides for data within the limits; whenever it has a doubt
+    # the walk reports, so the message is the walk's.
+    assert _outcome(data, walk_only=False) == _outcome(data, walk_only=True)
+    with mock.patch.multiple(limits, **_SMALL):
+        assert limits._within_limits(data) == (_outcome(data, walk_only=True) is None)

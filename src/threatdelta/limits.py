@@ -89,6 +89,8 @@ def check_data(data: Any, locate: Locate) -> None:
     deeper than :data:`MAX_NESTING`, holds more than :data:`MAX_NODES` values, or a string
     (key or value) that :func:`string_problem` refuses. ``locate`` turns a pointer into a
     location for the message."""
+    if _within_limits(data):
+        return
     stack: list[tuple[Any, Pointer]] = [(data, ())]
     nodes = 0
     while stack:
@@ -123,6 +125,43 @@ def check_data(data: Any, locate: Locate) -> None:
                 stack.append((item, (*pointer, key)))
         else:
             stack.extend((item, (*pointer, index)) for index, item in enumerate(value))
+
+
+def _within_limits(data: Any) -> bool:
+    """True when :func:`check_data` has nothing to say about ``data``: the same checks, without
+    building a pointer per value (which only a message needs), so the common case is cheap."""
+    if isinstance(data, str):
+        return string_problem(data) is None
+    if not isinstance(data, (dict, list)):
+        return True
+    search = _SURROGATE.search
+    nodes = 1
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= MAX_NESTING or len(value) > MAX_ITEMS:
+            return False
+        nodes += len(value)
+        if nodes > MAX_NODES:
+            return False
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and (
+                    len(key) > MAX_STRING_CHARS or (not key.isascii() and search(key) is not None)
+                ):
+                    return False
+            items: Any = value.values()
+        else:
+            items = value
+        for item in items:
+            if isinstance(item, str):
+                if len(item) > MAX_STRING_CHARS or (
+                    not item.isascii() and search(item) is not None
+                ):
+                    return False
+            elif isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+    return True
 
 
 def too_many_items(count: int, what: str = "this list or mapping") -> str:
