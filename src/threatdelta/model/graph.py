@@ -1,16 +1,21 @@
 """Structural facts about a model, computed once: zones, crossings, neighbours.
 
 Each boundary's chain of enclosing boundaries is followed through ``parent`` once, in linear time
-(:mod:`threatdelta.model.nesting`; a cycle cannot hang it); elements and flows form a networkx ``MultiDiGraph``. A flow crosses every border boundary that contains
-exactly one of its two ends; formats that know crossings from geometry (TMT line boundaries,
-Threat Dragon curves) set ``Flow.crosses`` and that list is taken as it is.
+(:mod:`threatdelta.model.nesting`; a cycle cannot hang it); elements and flows form a networkx
+``MultiDiGraph``. A flow crosses every border boundary that contains exactly one of its two ends;
+formats that know crossings from geometry (TMT line boundaries, Threat Dragon curves) set
+``Flow.crosses`` and that list is taken as it is.
+
+A model's facts are built once (:func:`facts` keeps them with the model) and every answer is
+kept once computed: the flows at each element are indexed in one pass over the flows, each
+flow's crossings and each element's data are worked out once, so asking again costs a lookup.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from threatdelta.model.model import Element, Flow, Model
 from threatdelta.model.nesting import chains
@@ -25,6 +30,8 @@ class ModelFacts:
 
     model: Model
     """The model the facts are about."""
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Results worked out from these facts by later stages (kept with them, keyed by the stage)."""
 
     @cached_property
     def flow_graph(self) -> nx.MultiDiGraph:
@@ -53,6 +60,18 @@ class ModelFacts:
             element.boundary, (element.boundary,) if element.boundary else ()
         )
 
+    def _inside(self, element: Element) -> frozenset[str]:
+        """``enclosing(element)`` as a set, built once per innermost boundary."""
+        found = self._inside_sets.get(element.boundary)
+        if found is None:
+            found = frozenset(self.enclosing(element))
+            self._inside_sets[element.boundary] = found
+        return found
+
+    @cached_property
+    def _inside_sets(self) -> dict[str | None, frozenset[str]]:
+        return {}
+
     @cached_property
     def _device_boundaries(self) -> frozenset[str]:
         return frozenset(
@@ -69,9 +88,18 @@ class ModelFacts:
                 handled.setdefault(end, set()).update(flow.data)
         return {k: tuple(sorted(v)) for k, v in handled.items()}
 
+    @cached_property
+    def _data_of(self) -> dict[tuple[str, tuple[str, ...]], tuple[str, ...]]:
+        return {}
+
     def data_of(self, element: Element) -> tuple[str, ...]:
         """Asset ids ``element`` holds or handles: its own ``data`` and that of its flows."""
-        return tuple(sorted(set(element.data) | set(self._flow_data.get(element.id, ()))))
+        key = (element.id, element.data)
+        found = self._data_of.get(key)
+        if found is None:
+            found = tuple(sorted(set(element.data) | set(self._flow_data.get(element.id, ()))))
+            self._data_of[key] = found
+        return found
 
     def device_of(self, element: Element) -> str | None:
         """The innermost device boundary around ``element``, or None when it is in none."""
@@ -85,22 +113,33 @@ class ModelFacts:
         """How many border boundaries contain ``element`` (0: outside all of them)."""
         return len(self.enclosing(element))
 
+    @cached_property
+    def _crossings(self) -> dict[tuple[str, str, str, tuple[str, ...] | None], tuple[str, ...]]:
+        return {}
+
     def crossings(self, flow: Flow) -> tuple[str, ...]:
         """Ids of the boundaries ``flow`` crosses, sorted."""
+        key = (flow.id, flow.source, flow.target, flow.crosses)
+        found = self._crossings.get(key)
+        if found is not None:
+            return found
         if flow.crosses is not None:
-            return tuple(sorted(flow.crosses))
-        source = self.model.element(flow.source)
-        target = self.model.element(flow.target)
-        inside_source = set(self.enclosing(source)) if source else set()
-        inside_target = set(self.enclosing(target)) if target else set()
-        return tuple(sorted(inside_source ^ inside_target))
+            found = tuple(sorted(flow.crosses))
+        else:
+            source = self.model.element(flow.source)
+            target = self.model.element(flow.target)
+            inside_source = self._inside(source) if source else frozenset()
+            inside_target = self._inside(target) if target else frozenset()
+            found = tuple(sorted(inside_source ^ inside_target))
+        self._crossings[key] = found
+        return found
 
     def inbound(self, flow: Flow) -> bool:
         """True when the flow's target sits inside a crossed boundary its source is outside of."""
         target = self.model.element(flow.target)
         if target is None:
             return False
-        inside_target = set(self.enclosing(target))
+        inside_target = self._inside(target)
         return any(b in inside_target for b in self.crossings(flow))
 
     def outbound(self, flow: Flow) -> bool:
@@ -108,7 +147,7 @@ class ModelFacts:
         source = self.model.element(flow.source)
         if source is None:
             return False
-        inside_source = set(self.enclosing(source))
+        inside_source = self._inside(source)
         return any(b in inside_source for b in self.crossings(flow))
 
     def neighbours(self, element_id: str) -> frozenset[str]:
@@ -118,11 +157,26 @@ class ModelFacts:
             return frozenset()
         return frozenset(graph.successors(element_id)) | frozenset(graph.predecessors(element_id))
 
+    @cached_property
+    def _touching(self) -> dict[str, tuple[str, ...]]:
+        """Element id -> ids of the flows that start or end there, sorted (one pass)."""
+        touching: dict[str, set[str]] = {}
+        for flow in self.model.flows:
+            touching.setdefault(flow.source, set()).add(flow.id)
+            touching.setdefault(flow.target, set()).add(flow.id)
+        return {k: tuple(sorted(v)) for k, v in touching.items()}
+
     def flows_touching(self, element_id: str) -> tuple[str, ...]:
         """Ids of flows that start or end at ``element_id``, sorted."""
-        return tuple(sorted(f.id for f in self.model.flows if element_id in (f.source, f.target)))
+        return self._touching.get(element_id, ())
 
 
 def facts(model: Model) -> ModelFacts:
-    """Structural facts for ``model`` (computed lazily, once per call)."""
-    return ModelFacts(model)
+    """Structural facts for ``model``: built on the first call and kept with the model, so every
+    stage that asks about the same model shares one set of answers."""
+    found = model.__dict__.get("_facts")
+    if found is None:
+        found = ModelFacts(model)
+        object.__setattr__(model, "_facts", found)
+    assert isinstance(found, ModelFacts)
+    return found
