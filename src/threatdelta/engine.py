@@ -13,12 +13,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from threatdelta.collector import relaxed_collection
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Element, Flow, Model
 from threatdelta.risk.matrix import at_least, raise_severity
-from threatdelta.rules.lang.evaluator import evaluate
+from threatdelta.rules.lang.ast import Expr
+from threatdelta.rules.lang.compiled import Predicate, compile_expression, required_types
 from threatdelta.rules.lang.interface import Subject
-from threatdelta.rules.pack import Rule, RulePack, Severity
+from threatdelta.rules.pack import Exploitability, Rule, RulePack, Severity
 from threatdelta.subjects import ElementSubject, FlowSubject, SubjectFactory, fit_words
 from threatdelta.threat import Threat
 
@@ -56,33 +58,6 @@ def fill_template(text: str, subjects: Mapping[str, Subject]) -> str:
         return match.group(0) if value is None else str(value)
 
     return _PLACEHOLDER.sub(replace, text)
-
-
-def holds(rule: Rule, subjects: Mapping[str, Subject]) -> bool:
-    """The rule's include expression holds and its exclude expression does not."""
-    if not evaluate(rule.include, subjects):  # type: ignore[arg-type]
-        return False
-    return rule.exclude is None or not evaluate(rule.exclude, subjects)  # type: ignore[arg-type]
-
-
-def fitting_countermeasures(
-    rule: Rule, pack: RulePack, subjects: Mapping[str, Subject]
-) -> tuple[str, ...]:
-    """The rule's countermeasures that fit the subject (all of them when none would)."""
-    typed = {
-        name: subject
-        for name, subject in subjects.items()
-        if isinstance(subject, (ElementSubject, FlowSubject))
-    }
-    words = fit_words(typed)
-    if words is None:
-        return rule.countermeasures
-    kept = []
-    for cm_id in rule.countermeasures:
-        cm = pack.countermeasures.get(cm_id)
-        if cm is None or not cm.fits or words & set(cm.fits):
-            kept.append(cm_id)
-    return tuple(kept) or rule.countermeasures
 
 
 _NEED_BY_STRIDE = {
@@ -167,6 +142,15 @@ def harm(
     return Harm(severity, tuple(reasons), hazards, essential, tuple(asset_ids))
 
 
+def _exploitability(rule: Rule, subjects: Mapping[str, Subject]) -> Exploitability:
+    flow_subject = subjects.get("flow")
+    if flow_subject is not None and (
+        flow_subject.attribute("on_board") or flow_subject.attribute("protocol_family") == "debug"
+    ):
+        return "low"  # only with the enclosure open or a probe on the port
+    return rule.exploitability
+
+
 def _threat(
     pack: RulePack,
     rule: Rule,
@@ -189,12 +173,6 @@ def _threat(
         flow=flow,
         target=model.element(target) if target is not None else None,
     )
-    exploitability = rule.exploitability
-    flow_subject = subjects.get("flow")
-    if flow_subject is not None and (
-        flow_subject.attribute("on_board") or flow_subject.attribute("protocol_family") == "debug"
-    ):
-        exploitability = "low"  # only with the enclosure open or a probe on the port
     return Threat(
         key=key,
         rule_id=rule.id,
@@ -202,7 +180,7 @@ def _threat(
         title=fill_template(rule.title, subjects),
         scope=rule.scope,
         severity=found.severity,
-        exploitability=exploitability,
+        exploitability=_exploitability(rule, subjects),
         rule_severity=rule.severity if found.severity != rule.severity else None,
         severity_reasons=found.reasons,
         hazards=found.hazards,
@@ -229,7 +207,7 @@ def interaction_key(pack: RulePack, rule: Rule, source: str, flow: str, target: 
     return f"{rule.id}@{source}>{flow}>{target}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One place a rule is evaluated: the rule, the threat key it would give, its subjects."""
 
@@ -264,6 +242,356 @@ class Candidate:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A title or description split once into text and ``{subject.attr}`` placeholders."""
+
+    text: str
+    parts: tuple[str | tuple[str, str, str], ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Template:
+        parts: list[str | tuple[str, str, str]] = []
+        end = 0
+        for match in _PLACEHOLDER.finditer(text):
+            if match.start() > end:
+                parts.append(text[end : match.start()])
+            parts.append((match.group(1), match.group(2), match.group(0)))
+            end = match.end()
+        if parts and end < len(text):
+            parts.append(text[end:])
+        return cls(text, tuple(parts))
+
+    def fill(self, subjects: Mapping[str, Subject]) -> str:
+        """:func:`fill_template` of the text (the text itself when it has no placeholders)."""
+        if not self.parts:
+            return self.text
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            subject = subjects.get(part[0])
+            value = None if subject is None else subject.attribute(part[1])
+            out.append(part[2] if value is None else str(value))
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledRule:
+    """A rule with its expressions compiled and its texts split, built once per rule."""
+
+    rule: Rule
+    """The rule."""
+    include: Predicate
+    """Its include expression, compiled."""
+    exclude: Predicate | None
+    """Its exclude expression, compiled (None: it has none)."""
+    needs: tuple[tuple[str, frozenset[str]], ...]
+    """Subject name -> types it must have for the include expression to hold."""
+    title: _Template
+    description: _Template
+
+    def applies(self, types: Mapping[str, frozenset[str]]) -> bool:
+        """Whether subjects of these types can make the include expression hold at all."""
+        for name, needed in self.needs:
+            have = types.get(name)
+            if have is not None and not needed <= have:
+                return False
+        return True
+
+
+def compiled(rule: Rule) -> CompiledRule:
+    """``rule`` compiled (once: the result is kept with the rule)."""
+    found = rule.__dict__.get("_compiled")
+    if found is None:
+        include: Expr = rule.include  # type: ignore[assignment]
+        exclude: Expr | None = rule.exclude  # type: ignore[assignment]
+        found = CompiledRule(
+            rule,
+            compile_expression(include),
+            compile_expression(exclude) if exclude is not None else None,
+            tuple(sorted(required_types(include).items())),
+            _Template.of(rule.title),
+            _Template.of(rule.description),
+        )
+        object.__setattr__(rule, "_compiled", found)
+    assert isinstance(found, CompiledRule)
+    return found
+
+
+def holds(rule: Rule, subjects: Mapping[str, Subject]) -> bool:
+    """The rule's include expression holds and its exclude expression does not."""
+    compiled_rule = compiled(rule)
+    if not compiled_rule.include(subjects):
+        return False
+    return compiled_rule.exclude is None or not compiled_rule.exclude(subjects)
+
+
+class _Builder:
+    """Builds the threats of one enumeration, working out what threats share only once:
+    severities per rule category and subject, fitting countermeasures per rule and kind of
+    subject, texts without placeholders shared rather than copied."""
+
+    def __init__(self, pack: RulePack, model: Model, model_facts: ModelFacts) -> None:
+        self.pack = pack
+        self.model = model
+        self.facts = model_facts
+        self.tmt = pack.key_style == "tmt"
+        self._harm: dict[tuple[object, ...], Harm] = {}
+        self._words: dict[int, tuple[Mapping[str, Subject], frozenset[str] | None]] = {}
+        self._fitting: dict[tuple[int, frozenset[str] | None], tuple[str, ...]] = {}
+
+    def harm(self, rule: Rule, candidate: Candidate) -> Harm:
+        element, flow, target = candidate.element, candidate.flow, candidate.target
+        acts_on_target = rule.stride in _SAFETY_STRIDE
+        key = (
+            rule.stride,
+            rule.severity,
+            rule.data_raises_severity,
+            element.id if element is not None else None,
+            flow.id if flow is not None else None,
+            target if acts_on_target and flow is not None else None,
+        )
+        found = self._harm.get(key)
+        if found is None:
+            found = harm(
+                rule,
+                self.model,
+                self.facts,
+                element=element,
+                flow=flow,
+                target=self.model.element(target) if target is not None else None,
+            )
+            self._harm[key] = found
+        return found
+
+    def countermeasures(self, rule: Rule, subjects: Mapping[str, Subject]) -> tuple[str, ...]:
+        if not rule.countermeasures:
+            return rule.countermeasures
+        seen = self._words.get(id(subjects))
+        if seen is None:
+            typed = {
+                name: subject
+                for name, subject in subjects.items()
+                if isinstance(subject, (ElementSubject, FlowSubject))
+            }
+            seen = (subjects, fit_words(typed))  # the mapping is kept so its id stays its own
+            self._words[id(subjects)] = seen
+        words = seen[1]
+        key = (id(rule), words)
+        found = self._fitting.get(key)
+        if found is None:
+            found = _fitting(rule, self.pack, words)
+            self._fitting[key] = found
+        return found
+
+    def threat(self, compiled_rule: CompiledRule, candidate: Candidate) -> Threat:
+        rule = compiled_rule.rule
+        subjects = candidate.subjects
+        element, flow = candidate.element, candidate.flow
+        found = self.harm(rule, candidate)
+        located = element if element is not None else flow
+        return Threat(
+            candidate.key,
+            rule.id,
+            rule.stride,
+            compiled_rule.title.fill(subjects),
+            rule.scope,
+            found.severity,
+            _exploitability(rule, subjects),
+            rule.severity if found.severity != rule.severity else None,
+            found.reasons,
+            found.hazards,
+            found.essential_performance,
+            found.assets,
+            compiled_rule.description.fill(subjects),
+            rule.category,
+            rule.cwe,
+            rule.capec,
+            self.countermeasures(rule, subjects),
+            element.id if element is not None else None,
+            flow.id if flow is not None else None,
+            candidate.source,
+            candidate.target,
+            located.location if located is not None else None,
+            rule.id if self.tmt else "",
+        )
+
+
+def _fitting(rule: Rule, pack: RulePack, words: frozenset[str] | None) -> tuple[str, ...]:
+    """The rule's countermeasures that fit a subject described by ``words``."""
+    if words is None:
+        return rule.countermeasures
+    kept = []
+    for cm_id in rule.countermeasures:
+        cm = pack.countermeasures.get(cm_id)
+        if cm is None or not cm.fits or words & set(cm.fits):
+            kept.append(cm_id)
+    return tuple(kept) or rule.countermeasures
+
+
+def fitting_countermeasures(
+    rule: Rule, pack: RulePack, subjects: Mapping[str, Subject]
+) -> tuple[str, ...]:
+    """The rule's countermeasures that fit the subject (all of them when none would)."""
+    typed = {
+        name: subject
+        for name, subject in subjects.items()
+        if isinstance(subject, (ElementSubject, FlowSubject))
+    }
+    return _fitting(rule, pack, fit_words(typed))
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """One element, or one direction of one flow, that rules are run on."""
+
+    subjects: Mapping[str, Subject]
+    element: Element | None = None
+    flow: Flow | None = None
+    source: str | None = None
+    target: str | None = None
+
+    def candidate(self, pack: RulePack, rule: Rule) -> Candidate:
+        """The candidate of ``rule`` here, with its threat key."""
+        if self.element is not None:
+            key = f"{rule.id}@{self.element.id}"
+        elif rule.scope == "flow":
+            key = f"{rule.id}@{self.flow.id}"  # type: ignore[union-attr]
+        else:
+            key = interaction_key(pack, rule, self.source, self.flow.id, self.target)  # type: ignore[arg-type, union-attr]
+        return Candidate(
+            rule,
+            key,
+            self.subjects,
+            element=self.element,
+            flow=self.flow,
+            source=self.source,
+            target=self.target,
+        )
+
+
+class _Walk:
+    """The subjects and rules of one enumeration, in the order threats are keyed and found."""
+
+    def __init__(self, model: Model, pack: RulePack, model_facts: ModelFacts) -> None:
+        self.model = model
+        self.pack = pack
+        self.factory = SubjectFactory.for_pack(model_facts, pack)
+        rules = [compiled(r) for r in pack.rules]
+        self.element_rules = [c for c in rules if c.rule.scope == "element"]
+        self.flow_rules = [c for c in rules if c.rule.scope == "flow"]
+        self.interaction_rules = [c for c in rules if c.rule.scope == "interaction"]
+        self._by_types: dict[tuple[object, ...], list[CompiledRule]] = {}
+        self._paired: dict[tuple[object, ...], list[tuple[CompiledRule, bool]]] = {}
+
+    def _applying(
+        self, rules: list[CompiledRule], key: tuple[object, ...], types: dict[str, frozenset[str]]
+    ) -> list[CompiledRule]:
+        """The rules whose include can hold for subjects of these types (worked out once per
+        combination of types)."""
+        found = self._by_types.get(key)
+        if found is None:
+            found = [c for c in rules if c.applies(types)]
+            self._by_types[key] = found
+        return found
+
+    def sites(
+        self, scope: EnumerationScope | None, stats: EnumerationStats | None
+    ) -> Iterator[tuple[list[CompiledRule], _Site]]:
+        """Each site with the rules to run there, in order: each element's element rules, then
+        each flow's flow rules and its interaction rules (rule by rule, forward before reply).
+
+        Only rules whose include can hold for the types of the site's subjects are given;
+        ``stats`` counts every rule on every site, as if each were evaluated.
+        """
+        model, factory = self.model, self.factory
+        element_rules = self.element_rules
+        flow_rules = self.flow_rules
+        interaction_rules = self.interaction_rules
+
+        elements = model.elements
+        flows = model.flows
+        if scope is not None:
+            elements = tuple(e for e in elements if e.id in scope.elements)
+            flows = tuple(f for f in flows if f.id in scope.flows)
+
+        for element in elements if element_rules else ():
+            subject = factory.element(element)
+            if stats is not None:
+                stats.evaluations += len(element_rules)
+                stats.subjects.add(element.id)
+            types = subject.types
+            rules = self._applying(element_rules, ("e", types), {"element": types})
+            if rules:
+                yield rules, _Site({"element": subject}, element=element)
+
+        for flow in flows if (flow_rules or interaction_rules) else ():
+            if flow.out_of_scope:
+                continue
+            source = model.element(flow.source)
+            target = model.element(flow.target)
+            if source is None or target is None:
+                continue
+            flow_subject = factory.flow(flow)
+            source_subject = factory.element(source)
+            target_subject = factory.element(target)
+            if stats is not None:
+                stats.evaluations += len(flow_rules) + len(interaction_rules) * (
+                    2 if flow.bidirectional else 1
+                )
+                stats.subjects.add(flow.id)
+            forward_types = {
+                "source": source_subject.types,
+                "flow": flow_subject.types,
+                "target": target_subject.types,
+            }
+            forward_key = (source_subject.types, flow_subject.types, target_subject.types)
+            forward = _Site(
+                {"source": source_subject, "flow": flow_subject, "target": target_subject},
+                flow=flow,
+                source=source.id,
+                target=target.id,
+            )
+            rules = self._applying(flow_rules, ("f", *forward_key), forward_types)
+            if rules:
+                yield rules, forward
+            if not interaction_rules:
+                continue
+            forward_rules = self._applying(interaction_rules, ("i", *forward_key), forward_types)
+            if not flow.bidirectional:
+                if forward_rules:
+                    yield forward_rules, forward
+                continue
+            reply_subject = factory.flow(flow, reverse=True)
+            backward = _Site(
+                {"source": target_subject, "flow": reply_subject, "target": source_subject},
+                flow=flow,
+                source=target.id,
+                target=source.id,
+            )
+            backward_key = (target_subject.types, reply_subject.types, source_subject.types)
+            backward_types = {
+                "source": target_subject.types,
+                "flow": reply_subject.types,
+                "target": source_subject.types,
+            }
+            backward_rules = self._applying(interaction_rules, ("i", *backward_key), backward_types)
+            pairs_key = (*forward_key, *backward_key)
+            pairs = self._paired.get(pairs_key)
+            if pairs is None:
+                pairs = []
+                for c in interaction_rules:
+                    if c in forward_rules:
+                        pairs.append((c, True))
+                    if c in backward_rules:
+                        pairs.append((c, False))
+                self._paired[pairs_key] = pairs
+            for c, is_forward in pairs:
+                yield [c], forward if is_forward else backward
+
+
 def candidates(
     model: Model,
     pack: RulePack,
@@ -272,67 +600,64 @@ def candidates(
     model_facts: ModelFacts,
     stats: EnumerationStats | None = None,
 ) -> Iterator[Candidate]:
-    """Every (rule, subjects) pair ``pack`` evaluates on ``model`` (or on ``scope``)."""
-    factory = SubjectFactory.for_pack(model_facts, pack)
-    element_rules = [r for r in pack.rules if r.scope == "element"]
-    flow_rules = [r for r in pack.rules if r.scope == "flow"]
-    interaction_rules = [r for r in pack.rules if r.scope == "interaction"]
+    """Every (rule, subjects) pair ``pack`` evaluates on ``model`` (or on ``scope``) whose
+    include expression can hold for the types of its subjects."""
+    for rules, site in _Walk(model, pack, model_facts).sites(scope, stats):
+        for c in rules:
+            yield site.candidate(pack, c.rule)
 
-    elements = model.elements
-    flows = model.flows
-    if scope is not None:
-        elements = tuple(e for e in elements if e.id in scope.elements)
-        flows = tuple(f for f in flows if f.id in scope.flows)
 
-    for element in elements if element_rules else ():
-        subjects: dict[str, Subject] = {"element": factory.element(element)}
-        for rule in element_rules:
-            if stats is not None:
-                stats.evaluations += 1
-                stats.subjects.add(element.id)
-            yield Candidate(rule, f"{rule.id}@{element.id}", subjects, element=element)
+@dataclass(frozen=True)
+class DesignedOut:
+    """The candidates of one enumeration whose include and exclude expressions both hold."""
 
-    for flow in flows if (flow_rules or interaction_rules) else ():
-        if flow.out_of_scope:
-            continue
-        source = model.element(flow.source)
-        target = model.element(flow.target)
-        if source is None or target is None:
-            continue
-        flow_subject = factory.flow(flow)
-        forward: dict[str, Subject] = {
-            "source": factory.element(source),
-            "flow": flow_subject,
-            "target": factory.element(target),
-        }
-        for rule in flow_rules:
-            if stats is not None:
-                stats.evaluations += 1
-                stats.subjects.add(flow.id)
-            yield Candidate(
-                rule, f"{rule.id}@{flow.id}", forward, flow=flow, source=source.id, target=target.id
-            )
-        directions = [(source, target, forward)]
-        if flow.bidirectional:
-            backward: dict[str, Subject] = {
-                "source": forward["target"],
-                "flow": factory.flow(flow, reverse=True),
-                "target": forward["source"],
-            }
-            directions.append((target, source, backward))
-        for rule in interaction_rules:
-            for src, dst, subjects in directions:
-                if stats is not None:
-                    stats.evaluations += 1
-                    stats.subjects.add(flow.id)
-                yield Candidate(
-                    rule,
-                    interaction_key(pack, rule, src.id, flow.id, dst.id),
-                    subjects,
-                    flow=flow,
-                    source=src.id,
-                    target=dst.id,
-                )
+    pack: RulePack
+    """The pack enumerated."""
+    candidates: tuple[Candidate, ...]
+    """In enumeration order."""
+    builder: _Builder = field(repr=False, compare=False)
+
+    def threat(self, candidate: Candidate) -> Threat:
+        """The threat ``candidate`` would give but for its exclusion."""
+        return self.builder.threat(compiled(candidate.rule), candidate)
+
+
+_DESIGNED_OUT = "engine.designed_out"
+
+
+def _enumerate(
+    model: Model,
+    pack: RulePack,
+    scope: EnumerationScope | None,
+    model_facts: ModelFacts,
+    stats: EnumerationStats | None,
+) -> tuple[dict[str, Threat], DesignedOut]:
+    builder = _Builder(pack, model, model_facts)
+    threats: dict[str, Threat] = {}
+    designed_out: list[Candidate] = []
+    with relaxed_collection():
+        for rules, site in _Walk(model, pack, model_facts).sites(scope, stats):
+            subjects = site.subjects
+            for c in rules:
+                if not c.include(subjects):
+                    continue
+                candidate = site.candidate(pack, c.rule)
+                if c.exclude is not None and c.exclude(subjects):
+                    designed_out.append(candidate)
+                else:
+                    threats[candidate.key] = builder.threat(c, candidate)
+    return threats, DesignedOut(pack, tuple(designed_out), builder)
+
+
+def designed_out(model: Model, pack: RulePack, model_facts: ModelFacts) -> DesignedOut:
+    """The candidates of ``pack`` on ``model`` that the design excludes, from the enumeration
+    that already found them when there was one (see :func:`enumerate_threats`)."""
+    kept = model_facts.memo.get(_DESIGNED_OUT)
+    if isinstance(kept, DesignedOut) and kept.pack is pack:
+        return kept
+    _, found = _enumerate(model, pack, None, model_facts, None)
+    model_facts.memo[_DESIGNED_OUT] = found
+    return found
 
 
 def enumerate_threats(
@@ -343,10 +668,14 @@ def enumerate_threats(
     model_facts: ModelFacts | None = None,
     stats: EnumerationStats | None = None,
 ) -> tuple[Threat, ...]:
-    """All threats ``pack`` finds in ``model`` (or only in ``scope``), sorted by key."""
+    """All threats ``pack`` finds in ``model`` (or only in ``scope``), sorted by key.
+
+    Each rule is compiled once and run only on subjects whose types it can match; the threats
+    the design excludes are found in the same pass and kept with the model's facts for
+    :func:`designed_out`.
+    """
     model_facts = model_facts or facts(model)
-    threats: dict[str, Threat] = {}
-    for candidate in candidates(model, pack, scope, model_facts=model_facts, stats=stats):
-        if holds(candidate.rule, candidate.subjects):
-            threats[candidate.key] = candidate.threat(pack, model, model_facts)
+    threats, found = _enumerate(model, pack, scope, model_facts, stats)
+    if scope is None:
+        model_facts.memo[_DESIGNED_OUT] = found
     return tuple(threats[k] for k in sorted(threats))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from threatdelta.engine import candidates
+from threatdelta.engine import designed_out
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Control, Element, Flow, Model, Value
 from threatdelta.register import EvidenceCheck, Problem, control_problems
-from threatdelta.rules.lang.ast import referenced_attributes, unparse
-from threatdelta.rules.lang.evaluator import evaluate, true_conditions
-from threatdelta.rules.pack import RulePack
+from threatdelta.rules.lang.ast import Expr, referenced_attributes, unparse
+from threatdelta.rules.lang.compiled import Explainer, compile_explanation
+from threatdelta.rules.pack import Rule, RulePack
 from threatdelta.subjects import NATIVE_TO_TMT, ElementSubject, FlowSubject
 from threatdelta.threat import Threat
 
@@ -125,6 +125,17 @@ def _implementations(
     return tuple(result)
 
 
+def _explainer(rule: Rule) -> Explainer:
+    """What makes the rule's exclude expression hold, compiled once per rule."""
+    found = rule.__dict__.get("_exclude_explainer")
+    if found is None:
+        exclude: Expr = rule.exclude  # type: ignore[assignment]
+        found = compile_explanation(exclude)
+        object.__setattr__(rule, "_exclude_explainer", found)
+    explainer: Explainer = found
+    return explainer
+
+
 def excluded_threats(
     model: Model,
     pack: RulePack,
@@ -133,14 +144,17 @@ def excluded_threats(
     evidence_exists: EvidenceCheck | None = None,
 ) -> tuple[Exclusion, ...]:
     """Every threat of ``pack`` whose include expression holds on ``model`` but whose exclude
-    expression also holds, with what excludes it, sorted by key."""
+    expression also holds, with what excludes it, sorted by key.
+
+    The threats are the ones the enumeration of ``model`` set aside (no second pass over the
+    model when it was enumerated with ``pack``); only their causes are worked out here.
+    """
     model_facts = model_facts or facts(model)
     found: dict[str, Exclusion] = {}
-    for candidate in candidates(model, pack, model_facts=model_facts):
+    kept = designed_out(model, pack, model_facts)
+    for candidate in kept.candidates:
         rule = candidate.rule
-        if rule.exclude is None or not evaluate(rule.include, candidate.subjects):  # type: ignore[arg-type]
-            continue
-        conditions = true_conditions(rule.exclude, candidate.subjects)  # type: ignore[arg-type]
+        conditions = _explainer(rule)(candidate.subjects)
         if not conditions:
             continue
         causes: list[Cause] = []
@@ -159,7 +173,5 @@ def excluded_threats(
                     )
                     break
             causes.append(cause)
-        found[candidate.key] = Exclusion(
-            candidate.threat(pack, model, model_facts), tuple(dict.fromkeys(causes))
-        )
+        found[candidate.key] = Exclusion(kept.threat(candidate), tuple(dict.fromkeys(causes)))
     return tuple(found[k] for k in sorted(found))

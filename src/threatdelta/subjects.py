@@ -122,13 +122,22 @@ class ElementSubject:
     """Every type id on its chain."""
     names: Mapping[str, str] = field(default_factory=dict)
     """Other names of properties (both directions), from the rule pack."""
+    answers: dict[str, Value] = field(default_factory=dict, compare=False, repr=False)
+    """Attribute values already worked out (every rule on this subject asks the same)."""
 
     def is_type(self, type_id: str) -> bool:
         """Type test through the chain."""
         return type_id in self.types
 
     def attribute(self, name: str) -> Value:
-        """Computed facts first, then properties (either vocabulary)."""
+        """Computed facts first, then properties (either vocabulary); each worked out once."""
+        answers = self.answers
+        if name in answers:
+            return answers[name]
+        value = answers[name] = self._attribute(name)
+        return value
+
+    def _attribute(self, name: str) -> Value:
         element = self.element
         if name == "id":
             return element.id
@@ -176,13 +185,22 @@ class FlowSubject:
     """Seen in the target-to-source direction (the reply leg of a bidirectional flow)."""
     names: Mapping[str, str] = field(default_factory=dict)
     """Other names of properties (both directions), from the rule pack."""
+    answers: dict[str, Value] = field(default_factory=dict, compare=False, repr=False)
+    """Attribute values already worked out (every rule on this subject asks the same)."""
 
     def is_type(self, type_id: str) -> bool:
         """Type test through the chain."""
         return type_id in self.types
 
     def attribute(self, name: str) -> Value:
-        """Computed facts first, then properties (either vocabulary)."""
+        """Computed facts first, then properties (either vocabulary); each worked out once."""
+        answers = self.answers
+        if name in answers:
+            return answers[name]
+        value = answers[name] = self._attribute(name)
+        return value
+
+    def _attribute(self, name: str) -> Value:
         flow = self.flow
         if name == "id":
             return flow.id
