@@ -8,11 +8,16 @@ from typing import Any
 import pytest
 from tests.history.gitrepo import AUTH, SPOOF_USER, GitRepo, pump
 
+from threatdelta.engine import EnumerationStats, enumerate_threats
 from threatdelta.errors import InputError
+from threatdelta.formats.registry import read_model
 from threatdelta.git import Repo
 from threatdelta.history.build import History, build_history
 from threatdelta.history.cache import HistoryCache
+from threatdelta.history.gitlog import model_revisions
+from threatdelta.history.snapshot import pack_key, snapshot_data, snapshot_of
 from threatdelta.rules.pack import RulePack
+from threatdelta.rules.packfile import builtin_pack
 
 
 @pytest.fixture(scope="module")
@@ -421,3 +426,38 @@ def test_a_cached_snapshot_of_the_model_alone_is_not_used_once_decisions_exist(
         before, after = history.revisions
         assert after.counts.open == before.counts.open - 2
         assert after.counts.accepted == before.counts.accepted + 2
+
+
+def test_each_revision_is_enumerated_from_the_one_before_with_the_same_snapshots(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    repo = Repo(git_repo.root)
+    flows = [
+        {"id": f"f{i}", "name": f"F{i}", "from": f"p{i}", "to": f"p{(i + 1) % 30}"}
+        for i in range(30)
+    ]
+    for day in range(1, 6):
+        # Each revision gives one more element input sanitisation.
+        elements = [
+            {"id": f"p{i}", "name": f"P{i}", "type": "process"}
+            | ({"properties": {"sanitizes_input": True}} if i < day else {})
+            for i in range(30)
+        ]
+        model = {"version": 1, "system": "S", "elements": elements, "flows": flows}
+        git_repo.write_model("threatmodel.yaml", model)
+        git_repo.commit(f"day {day}", f"2025-02-{day:02d}")
+    cache = HistoryCache(tmp_path / "cache.sqlite")
+    history = build_history(repo, "threatmodel.yaml", pack=builtin_pack(), cache=cache)
+    full = EnumerationStats()
+    key = pack_key(builtin_pack())
+    for rev in model_revisions(repo, "threatmodel.yaml", repo.resolve("HEAD")):
+        (blob,) = repo.read_many([(rev.commit.sha, rev.path)])
+        assert blob is not None
+        parsed = read_model(blob, rev.path)
+        expected = snapshot_of(
+            parsed, builtin_pack(), enumerate_threats(parsed.model, builtin_pack(), stats=full)
+        )
+        assert cache.snapshot(rev.blob, ".yaml", key) == snapshot_data(expected)
+    # The first revision in full, then each later one only around the element it changed.
+    assert history.stats.parsed == 5
+    assert full.evaluations // 5 < history.stats.evaluations < full.evaluations // 2

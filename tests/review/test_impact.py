@@ -11,7 +11,7 @@ from tests.helpers import boundary, element, flow, model, rule
 from threatdelta.engine import EnumerationStats, enumerate_threats
 from threatdelta.model.model import Asset, Model, frozen_props
 from threatdelta.review.diff import diff_models
-from threatdelta.review.impact import impact, incremental_threats
+from threatdelta.review.impact import enumerate_after, impact, incremental_threats
 from threatdelta.rules.packfile import builtin_pack
 from threatdelta.threat import Threat
 
@@ -122,6 +122,18 @@ def edited(draw: st.DrawFn, base: Model) -> Model:
                     "flow-safety",
                     "boundary-kind",
                     "asset",
+                    "flow-prop",
+                    "flow-ends",
+                    "flow-data",
+                    "bidirectional",
+                    "out-of-scope",
+                    "element-type",
+                    "add-element",
+                    "add-boundary",
+                    "drop-boundary",
+                    "line-boundary",
+                    "rename-id",
+                    "element-name",
                 ]
             )
         )
@@ -130,8 +142,101 @@ def edited(draw: st.DrawFn, base: Model) -> Model:
             props = dict(e.properties)
             props[draw(st.sampled_from(PROPS))] = draw(st.booleans())
             elements[e.id] = dataclasses.replace(e, properties=frozen_props(props))
-        elif action == "prop" and flows:
-            pass
+        elif action == "flow-prop" and flows:
+            f = flows[draw(st.sampled_from(sorted(flows)))]
+            props = dict(f.properties)
+            props[draw(st.sampled_from(PROPS))] = draw(st.booleans())
+            flows[f.id] = dataclasses.replace(f, properties=frozen_props(props))
+        elif action == "flow-ends" and flows and elements:
+            f = flows[draw(st.sampled_from(sorted(flows)))]
+            ids = sorted(elements)
+            flows[f.id] = dataclasses.replace(
+                f, source=draw(st.sampled_from(ids)), target=draw(st.sampled_from(ids))
+            )
+        elif action == "flow-data" and flows:
+            f = flows[draw(st.sampled_from(sorted(flows)))]
+            data = tuple(sorted(draw(st.sets(st.sampled_from(("a-phi", "a-cmd")), max_size=2))))
+            flows[f.id] = dataclasses.replace(f, data=data)
+        elif action == "bidirectional" and flows:
+            f = flows[draw(st.sampled_from(sorted(flows)))]
+            flows[f.id] = dataclasses.replace(f, bidirectional=not f.bidirectional)
+        elif action == "out-of-scope" and flows:
+            f = flows[draw(st.sampled_from(sorted(flows)))]
+            flows[f.id] = dataclasses.replace(f, out_of_scope=not f.out_of_scope)
+        elif action == "element-type" and elements:
+            e = elements[draw(st.sampled_from(sorted(elements)))]
+            element_type = draw(st.sampled_from(TYPES))
+            elements[e.id] = dataclasses.replace(
+                element(
+                    e.id,
+                    element_type,
+                    draw(st.sampled_from(KINDS[element_type])),
+                    boundary=e.boundary,
+                    name=e.name,
+                    **dict(e.properties),
+                ),
+                hazards=e.hazards,
+                essential_performance=e.essential_performance,
+                data=e.data,
+            )
+        elif action == "add-element":
+            new_id = f"x{len(elements)}-{draw(st.integers(0, 99))}"
+            element_type = draw(st.sampled_from(TYPES))
+            target = draw(st.sampled_from(sorted(elements))) if elements else new_id
+            elements[new_id] = element(
+                new_id,
+                element_type,
+                boundary=draw(st.one_of(st.none(), st.sampled_from(sorted(boundaries))))
+                if boundaries
+                else None,
+            )
+            flows[f"{new_id}-out"] = flow(
+                f"{new_id}-out", new_id, target, draw(st.sampled_from(PROTOCOLS))
+            )
+        elif action == "add-boundary":
+            new_id = f"nb{len(boundaries)}-{draw(st.integers(0, 99))}"
+            boundaries[new_id] = boundary(
+                new_id,
+                parent=draw(st.one_of(st.none(), st.sampled_from(sorted(boundaries))))
+                if boundaries
+                else None,
+                kind=draw(st.sampled_from(("generic", "device"))),
+            )
+            if elements:
+                e = elements[draw(st.sampled_from(sorted(elements)))]
+                elements[e.id] = dataclasses.replace(e, boundary=new_id)
+        elif action == "drop-boundary" and boundaries:
+            gone = draw(st.sampled_from(sorted(boundaries)))
+            parent = boundaries.pop(gone).parent
+            for b in list(boundaries.values()):
+                if b.parent == gone:
+                    boundaries[b.id] = dataclasses.replace(b, parent=parent)
+            for e in list(elements.values()):
+                if e.boundary == gone:
+                    elements[e.id] = dataclasses.replace(e, boundary=parent)
+        elif action == "line-boundary" and boundaries:
+            b = boundaries[draw(st.sampled_from(sorted(boundaries)))]
+            boundaries[b.id] = dataclasses.replace(b, line=not b.line)
+        elif action == "rename-id" and elements:
+            # An element gets a new id (declared or not): its flows follow it.
+            old_id = draw(st.sampled_from(sorted(elements)))
+            new_id = f"{old_id}r"
+            if new_id not in elements:
+                e = elements.pop(old_id)
+                declared = draw(st.booleans())
+                elements[new_id] = dataclasses.replace(
+                    e, id=new_id, renamed_from=old_id if declared else None
+                )
+                for f in list(flows.values()):
+                    if old_id in (f.source, f.target):
+                        flows[f.id] = dataclasses.replace(
+                            f,
+                            source=new_id if f.source == old_id else f.source,
+                            target=new_id if f.target == old_id else f.target,
+                        )
+        elif action == "element-name" and elements:
+            e = elements[draw(st.sampled_from(sorted(elements)))]
+            elements[e.id] = dataclasses.replace(e, name=e.name + "!")
         elif action == "move" and elements and boundaries:
             e = elements[draw(st.sampled_from(sorted(elements)))]
             elements[e.id] = dataclasses.replace(
@@ -214,6 +319,13 @@ def test_incremental_equals_full_enumeration(data: st.DataObject) -> None:
         ]
 
     assert seen(incremental) == seen(full)
+    # The same, as the history does it: from the revision before, whatever it was.
+    before = enumerate_after(None, base, PACK)
+    assert before.threats == enumerate_threats(base, PACK)
+    after = enumerate_after(before, head, PACK)
+    assert seen(after.threats) == seen(full)
+    assert after.threats == full  # every field that takes part in equality
+    assert [t.location for t in after.threats] == [t.location for t in full]
 
 
 def test_one_element_change_in_a_large_model_evaluates_a_small_scope() -> None:

@@ -1,7 +1,9 @@
 """Build the history of one model file: git walk, snapshots (cached), evidence, metrics.
 
 This is the I/O end of the history. It reads every model revision's blob in bulk (``git cat-file
---batch``), parses and enumerates only blobs the cache has not seen, looks evidence up for every
+--batch``), parses and enumerates only blobs the cache has not seen (each from the blob read
+before it: rules re-run only where the model changed, see
+:func:`threatdelta.review.impact.enumerate_after`), looks evidence up for every
 revision and iteration end in one ``git cat-file --batch-check``, and hands plain data to the pure
 functions of :mod:`threatdelta.history.metrics`.
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from threatdelta.engine import EnumerationStats
 from threatdelta.errors import InputError
 from threatdelta.formats.packs import default_pack
 from threatdelta.formats.registry import read_model
@@ -48,6 +51,7 @@ from threatdelta.history.snapshot import (
     snapshot_of,
 )
 from threatdelta.register import evidence_path
+from threatdelta.review.impact import Enumerated, enumerate_after
 from threatdelta.revision import EvidenceQuery, evidence_status
 from threatdelta.rules.pack import RulePack
 
@@ -71,6 +75,9 @@ class HistoryStats:
     """Commits whose evidence was looked up in git in this run."""
     evidence_cached: int = 0
     """Commits whose evidence look-up came from the cache."""
+    evaluations: int = 0
+    """Rule evaluations (a blob's rules re-run only where it differs from the blob read before
+    it)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,8 @@ class _SnapshotReader:
         self.key = pack_key(pack)
         self.found: dict[_Ident, Snapshot | str] = {}
         self._rows: list[tuple[str, str, str, str, Any]] = []
+        self._previous: Enumerated | None = None
+        """The last model enumerated: the next one re-runs rules only where it differs."""
 
     def read(self, revisions: list[ModelRevision]) -> dict[_Ident, Snapshot | str]:
         """Snapshot (or error message) per ``(blob, suffix, decisions blob)``."""
@@ -216,7 +225,12 @@ class _SnapshotReader:
                 try:
                     parsed = read_model(data, rev.path, decisions=decisions)
                     pack = self.pack if self.pack is not None else default_pack(parsed)
-                    result = snapshot_of(parsed, pack)
+                    counted = EnumerationStats()
+                    self._previous = enumerate_after(
+                        self._previous, parsed.model, pack, stats=counted
+                    )
+                    self.stats.evaluations += counted.evaluations
+                    result = snapshot_of(parsed, pack, self._previous.threats)
                 except InputError as error:
                     result = str(error)
             self._keep(ident, result)

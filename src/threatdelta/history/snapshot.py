@@ -21,6 +21,7 @@ from threatdelta.model.renames import declared_renames
 from threatdelta.register import BLOCKING_PROBLEMS, build_register
 from threatdelta.render.data import subject_label
 from threatdelta.rules.pack import RulePack
+from threatdelta.threat import Threat
 
 _JUDGED_LATER = frozenset({"expired", "expiring", "missing-evidence"})
 """Problem codes that depend on a date or on the revision's files; the snapshot leaves them out."""
@@ -117,10 +118,14 @@ class Snapshot:
         return tuple(sorted({item for c in self.controls for item in c.evidence}))
 
 
-def snapshot_of(parsed: ParsedModel, pack: RulePack) -> Snapshot:
-    """Enumerate ``parsed`` with ``pack`` and keep what the history needs."""
+def snapshot_of(
+    parsed: ParsedModel, pack: RulePack, threats: tuple[Threat, ...] | None = None
+) -> Snapshot:
+    """Enumerate ``parsed`` with ``pack`` and keep what the history needs (``threats``: its
+    threats when the caller already has them, e.g. worked out from the revision before)."""
     model = parsed.model
-    threats = enumerate_threats(model, pack)
+    if threats is None:
+        threats = enumerate_threats(model, pack)
     # Judged as of the earliest date, nothing has expired; expiry is worked out per revision.
     register = build_register(model, threats, today=dt.date.min)
     states = []

@@ -8,12 +8,12 @@ addition, because items are matched by id.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from threatdelta.model.graph import ModelFacts, facts
-from threatdelta.model.model import Model
+from threatdelta.model.model import Boundary, Control, Disposition, Element, Flow, Model
 
 KINDS = ("elements", "flows", "boundaries", "controls", "dispositions")
 
@@ -135,75 +135,88 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _element(e: Element) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "type": e.type,
+        "kind": e.kind,
+        "boundary": e.boundary,
+        "properties": dict(e.properties),
+        "type_chain": list(e.type_chain),
+        "description": e.description,
+        "hazards": list(e.hazards),
+        "essential_performance": e.essential_performance,
+        "data": list(e.data),
+    }
+
+
+def _flow(f: Flow) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "source": f.source,
+        "target": f.target,
+        "protocol": f.protocol,
+        "bidirectional": f.bidirectional,
+        "properties": dict(f.properties),
+        "type_chain": list(f.type_chain),
+        "description": f.description,
+        "out_of_scope": f.out_of_scope,
+        "out_of_scope_reason": f.out_of_scope_reason,
+        "hazards": list(f.hazards),
+        "essential_performance": f.essential_performance,
+        "data": list(f.data),
+    }
+
+
+def _boundary(b: Boundary) -> dict[str, Any]:
+    return {
+        "name": b.name,
+        "kind": b.kind,
+        "parent": b.parent,
+        "properties": dict(b.properties),
+        "type_chain": list(b.type_chain),
+        "line": b.is_line,
+    }
+
+
+def _control(c: Control) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "status": c.status,
+        "evidence": list(c.evidence),
+        "description": c.description,
+    }
+
+
+def _disposition(d: Disposition) -> dict[str, Any]:
+    return {
+        "status": d.status,
+        "controls": list(d.controls),
+        "justification": d.justification,
+        "approved_by": d.approved_by,
+        "approved_on": d.approved_on.isoformat() if d.approved_on else None,
+        "expires": d.expires.isoformat() if d.expires else None,
+        "transferred_to": d.transferred_to,
+        "needs_investigation": d.needs_investigation,
+    }
+
+
+def _items(model: Model) -> dict[str, tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]]:
+    """Per kind: the items by id, and how one is written as plain data."""
+    return {
+        "elements": ({e.id: e for e in model.elements}, _element),
+        "flows": ({f.id: f for f in model.flows}, _flow),
+        "boundaries": ({b.id: b for b in model.boundaries}, _boundary),
+        "controls": ({c.id: c for c in model.controls}, _control),
+        "dispositions": ({d.key: d for d in model.dispositions.values()}, _disposition),
+    }
+
+
 def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
     """Id-keyed plain data of everything a review compares (locations and order left out)."""
     return {
-        "elements": {
-            e.id: {
-                "name": e.name,
-                "type": e.type,
-                "kind": e.kind,
-                "boundary": e.boundary,
-                "properties": dict(e.properties),
-                "type_chain": list(e.type_chain),
-                "description": e.description,
-                "hazards": list(e.hazards),
-                "essential_performance": e.essential_performance,
-                "data": list(e.data),
-            }
-            for e in model.elements
-        },
-        "flows": {
-            f.id: {
-                "name": f.name,
-                "source": f.source,
-                "target": f.target,
-                "protocol": f.protocol,
-                "bidirectional": f.bidirectional,
-                "properties": dict(f.properties),
-                "type_chain": list(f.type_chain),
-                "description": f.description,
-                "out_of_scope": f.out_of_scope,
-                "out_of_scope_reason": f.out_of_scope_reason,
-                "hazards": list(f.hazards),
-                "essential_performance": f.essential_performance,
-                "data": list(f.data),
-            }
-            for f in model.flows
-        },
-        "boundaries": {
-            b.id: {
-                "name": b.name,
-                "kind": b.kind,
-                "parent": b.parent,
-                "properties": dict(b.properties),
-                "type_chain": list(b.type_chain),
-                "line": b.is_line,
-            }
-            for b in model.boundaries
-        },
-        "controls": {
-            c.id: {
-                "name": c.name,
-                "status": c.status,
-                "evidence": list(c.evidence),
-                "description": c.description,
-            }
-            for c in model.controls
-        },
-        "dispositions": {
-            d.key: {
-                "status": d.status,
-                "controls": list(d.controls),
-                "justification": d.justification,
-                "approved_by": d.approved_by,
-                "approved_on": d.approved_on.isoformat() if d.approved_on else None,
-                "expires": d.expires.isoformat() if d.expires else None,
-                "transferred_to": d.transferred_to,
-                "needs_investigation": d.needs_investigation,
-            }
-            for d in model.dispositions.values()
-        },
+        kind: {item_id: plain(item) for item_id, item in items.items()}
+        for kind, (items, plain) in _items(model).items()
     }
 
 
@@ -250,15 +263,21 @@ def diff_models(
     head_facts: ModelFacts | None = None,
 ) -> ModelDiff:
     """What changed from ``base`` to ``head``."""
-    old, new = normalise(base), normalise(head)
+    old_items, new_items = _items(base), _items(head)
     items: dict[str, ItemChanges] = {}
     fields: list[FieldChange] = []
     for kind in KINDS:
-        changed_fields = _field_changes(kind, old[kind], new[kind])
+        (old, plain), (new, _) = old_items[kind], new_items[kind]
+        # Items equal as objects are equal as plain data (every field written above takes part
+        # in equality): only the others are written out and compared field by field.
+        differing = [i for i in old.keys() & new.keys() if old[i] != new[i]]
+        changed_fields = _field_changes(
+            kind, {i: plain(old[i]) for i in differing}, {i: plain(new[i]) for i in differing}
+        )
         fields.extend(changed_fields)
         items[kind] = ItemChanges(
-            added=tuple(sorted(set(new[kind]) - set(old[kind]))),
-            removed=tuple(sorted(set(old[kind]) - set(new[kind]))),
+            added=tuple(sorted(new.keys() - old.keys())),
+            removed=tuple(sorted(old.keys() - new.keys())),
             changed=tuple(sorted({f.id for f in changed_fields})),
         )
     base_facts = base_facts or facts(base)

@@ -4,9 +4,10 @@ A threat's existence depends only on what its rule reads: the element (for eleme
 flow with its source and target (for flow and interaction rules), including computed facts such as
 zone depth, crossings and the crossed boundaries' types. So after a change, rules are re-run on:
 
-- elements that were added or changed, elements whose enclosing boundaries (or their types)
-  changed, and elements at either end of a flow whose ``data`` changed (the data a process
-  handles comes from its flows);
+- elements that were added or changed, elements whose enclosing boundaries (their ids, types,
+  kinds, or whether they are lines) changed, and elements whose handled data changed (the data
+  a process handles comes from its flows, so a flow that moved an end or changed its ``data``
+  changes it);
 - flows that were added or changed, flows that start or end at such an element, and flows whose
   crossed boundaries (or those boundaries' types) changed.
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Element, Model
-from threatdelta.review.diff import ModelDiff
+from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.rules.lang.ast import referenced_attributes
 from threatdelta.rules.pack import RulePack
 from threatdelta.subjects import NATIVE_TO_TMT
@@ -38,25 +39,27 @@ class Impact:
     """True when everything had to be re-run (the rule pack changed)."""
 
 
-def _crossed_types(
-    model_facts: ModelFacts, flow_id: str
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _crossed_types(model_facts: ModelFacts, flow_id: str) -> tuple[_BoundaryFacts, ...]:
     flow = model_facts.model.flow(flow_id)
     if flow is None:
         return ()
-    result = []
-    for boundary_id in model_facts.crossings(flow):
-        boundary = model_facts.model.boundary(boundary_id)
-        result.append((boundary_id, boundary.type_chain if boundary is not None else ()))
-    return tuple(result)
+    return tuple(_boundary_facts(model_facts, b) for b in model_facts.crossings(flow))
 
 
-def _zones(model_facts: ModelFacts, element: Element) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    result = []
-    for boundary_id in model_facts.enclosing(element):
-        boundary = model_facts.model.boundary(boundary_id)
-        result.append((boundary_id, boundary.type_chain if boundary is not None else ()))
-    return tuple(result)
+_BoundaryFacts = tuple[str, tuple[str, ...], str, bool]
+"""What a rule can see of a boundary: its id, type chain, kind (a device?) and whether it is a
+line."""
+
+
+def _boundary_facts(model_facts: ModelFacts, boundary_id: str) -> _BoundaryFacts:
+    boundary = model_facts.model.boundary(boundary_id)
+    if boundary is None:
+        return (boundary_id, (), "", False)
+    return (boundary_id, boundary.type_chain, boundary.kind, boundary.is_line)
+
+
+def _zones(model_facts: ModelFacts, element: Element) -> tuple[_BoundaryFacts, ...]:
+    return tuple(_boundary_facts(model_facts, b) for b in model_facts.enclosing(element))
 
 
 def impact(
@@ -81,18 +84,14 @@ def impact(
     elements = set(diff.items["elements"].added) | set(diff.items["elements"].changed)
     for element in head.elements:
         old = base.element(element.id)
-        if old is not None and _zones(base_facts, old) != _zones(head_facts, element):
-            elements.add(element.id)
-    flow_changes = diff.items["flows"]
-    for flow_id in (*flow_changes.added, *flow_changes.changed, *flow_changes.removed):
-        before, after = base.flow(flow_id), head.flow(flow_id)
-        if (before.data if before else ()) == (after.data if after else ()):
+        if old is None:
             continue
-        for changed_flow in (before, after):
-            if changed_flow is not None:
-                elements.update(
-                    e for e in (changed_flow.source, changed_flow.target) if head.element(e)
-                )
+        # The data an element handles comes from its flows too: a flow that moved its ends, or
+        # that started or stopped carrying an asset, changes it at both old and new ends.
+        if _zones(base_facts, old) != _zones(head_facts, element) or base_facts.data_of(
+            old
+        ) != head_facts.data_of(element):
+            elements.add(element.id)
     flows = set(diff.items["flows"].added) | set(diff.items["flows"].changed)
     for flow in head.flows:
         if flow.source in elements or flow.target in elements:
@@ -253,3 +252,48 @@ def _relocated(threat: Threat, head: Model) -> Threat:
     if location == threat.location:
         return threat
     return replace(threat, location=location)
+
+
+@dataclass(frozen=True)
+class Enumerated:
+    """A model with its threats under a pack: what the next revision's threats are worked out
+    from."""
+
+    model: Model
+    """The model."""
+    pack: RulePack
+    """The pack its threats were enumerated with."""
+    threats: tuple[Threat, ...]
+    """Its threats, sorted by key (equal to ``enumerate_threats(model, pack)``)."""
+    facts: ModelFacts
+    """Its structural facts."""
+
+
+def enumerate_after(
+    before: Enumerated | None,
+    model: Model,
+    pack: RulePack,
+    *,
+    model_facts: ModelFacts | None = None,
+    stats: EnumerationStats | None = None,
+) -> Enumerated:
+    """``model``'s threats under ``pack``, re-running rules only where it differs from
+    ``before`` (another revision of the same model, enumerated with the same pack); everything
+    when there is no such revision or the pack differs."""
+    model_facts = model_facts or facts(model)
+    if before is None or before.pack != pack:
+        threats = enumerate_threats(model, pack, model_facts=model_facts, stats=stats)
+        return Enumerated(model, pack, threats, model_facts)
+    diff = diff_models(before.model, model, base_facts=before.facts, head_facts=model_facts)
+    change = impact(
+        before.model,
+        model,
+        diff,
+        same_pack=True,
+        base_facts=before.facts,
+        head_facts=model_facts,
+    )
+    threats = incremental_threats(
+        before.model, before.threats, model, pack, change, head_facts=model_facts, stats=stats
+    )
+    return Enumerated(model, pack, threats, model_facts)
