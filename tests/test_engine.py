@@ -180,3 +180,22 @@ def test_data_assets_raise_the_threat_to_their_need() -> None:
     m2, _ = _harm_model(data=("dose",))
     found2 = {t.key: t for t in enumerate_threats(m2, p)}
     assert found2["i@cmd"].severity == "low"  # a dose command needs little confidentiality
+
+
+def test_placeholders_filled_once_split_keep_braces_and_unknown_names() -> None:
+    from threatdelta.engine import _Template
+    from threatdelta.model.graph import facts
+    from threatdelta.subjects import SubjectFactory
+
+    m = _model()
+    nurse = SubjectFactory.for_pack(facts(m), PACK).element(m.element("nurse"))
+    for text in (
+        "{element.name} {{not}} {element.nothing} {other.x} } {",
+        "plain text with no placeholder",
+        "{element.name}{element.name}",
+        "",
+    ):
+        template = _Template.of(text)
+        assert template.fill({"element": nurse}) == fill_template(text, {"element": nurse})
+    plain = _Template.of("no placeholder, shared " + "not copied")
+    assert plain.fill({"element": nurse}) is plain.text

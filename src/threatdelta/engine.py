@@ -20,7 +20,7 @@ from threatdelta.risk.matrix import at_least, raise_severity
 from threatdelta.rules.lang.ast import Expr
 from threatdelta.rules.lang.compiled import Predicate, compile_expression, required_types
 from threatdelta.rules.lang.interface import Subject
-from threatdelta.rules.pack import Exploitability, Rule, RulePack, Severity
+from threatdelta.rules.pack import Exploitability, Rule, RulePack, Severity, Stride
 from threatdelta.subjects import ElementSubject, FlowSubject, SubjectFactory, fit_words
 from threatdelta.threat import Threat
 
@@ -71,7 +71,7 @@ _NEED_BY_STRIDE = {
 _SAFETY_STRIDE = frozenset("STDE")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Harm:
     """What a threat's subject carries that makes it more severe than the rule says."""
 
@@ -105,7 +105,21 @@ def harm(
     category attacks (confidentiality for I, integrity for S and T, availability for D, both
     confidentiality and integrity for E) when that need is medium or high.
     """
-    acts_on_target = rule.stride in _SAFETY_STRIDE
+    stake = _at_stake(rule.stride in _SAFETY_STRIDE, model_facts, element, flow, target)
+    return _harm(rule.stride, rule.severity, rule.data_raises_severity, *stake, model)
+
+
+_Stake = tuple[tuple[str, ...], bool, tuple[str, ...]]
+"""Hazard ids, essential performance, asset ids: what a threat's subject puts at stake."""
+
+
+def _at_stake(
+    acts_on_target: bool,
+    model_facts: ModelFacts,
+    element: Element | None,
+    flow: Flow | None,
+    target: Element | None,
+) -> _Stake:
     parts: list[Element | Flow] = []
     if element is not None:
         parts.append(element)
@@ -119,7 +133,21 @@ def harm(
         asset_ids = model_facts.data_of(element)
     else:
         asset_ids = tuple(sorted(set(flow.data) if flow is not None else set()))
-    severity: Severity = rule.severity
+    return hazards, essential, tuple(asset_ids)
+
+
+def _harm(
+    stride: Stride,
+    rule_severity: Severity,
+    data_raises_severity: bool,
+    hazards: tuple[str, ...],
+    essential: bool,
+    asset_ids: tuple[str, ...],
+    model: Model,
+) -> Harm:
+    """The severity of a rule's threat given what its subject puts at stake."""
+    acts_on_target = stride in _SAFETY_STRIDE
+    severity: Severity = rule_severity
     reasons: list[str] = []
     if hazards and acts_on_target:
         raised = raise_severity(severity)
@@ -129,7 +157,7 @@ def harm(
     if essential and severity != at_least(severity, "high"):
         severity = "high"
         reasons.append("threatens essential performance")
-    for need in _NEED_BY_STRIDE[rule.stride] if rule.data_raises_severity else ():
+    for need in _NEED_BY_STRIDE[stride] if data_raises_severity else ():
         for asset_id in asset_ids:
             asset = model.asset(asset_id)
             if asset is None:
@@ -139,7 +167,7 @@ def harm(
             if level in ("medium", "high") and at_least(severity, floor) != severity:
                 severity = floor
                 reasons.append(f"{asset.name} ({asset.classification}) needs {level} {need}")
-    return Harm(severity, tuple(reasons), hazards, essential, tuple(asset_ids))
+    return Harm(severity, tuple(reasons), hazards, essential, asset_ids)
 
 
 def _exploitability(rule: Rule, subjects: Mapping[str, Subject]) -> Exploitability:
@@ -244,37 +272,38 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Template:
-    """A title or description split once into text and ``{subject.attr}`` placeholders."""
+    """A title or description split once into its text and ``{subject.attr}`` placeholders."""
 
     text: str
-    parts: tuple[str | tuple[str, str, str], ...]
+    """The text as the rule writes it."""
+    pattern: str
+    """The text with each placeholder as ``{}`` and every other brace doubled."""
+    slots: tuple[tuple[str, str, str], ...]
+    """Subject, attribute and written form of each placeholder, in order."""
 
     @classmethod
     def of(cls, text: str) -> _Template:
-        parts: list[str | tuple[str, str, str]] = []
+        pieces: list[str] = []
+        slots: list[tuple[str, str, str]] = []
         end = 0
         for match in _PLACEHOLDER.finditer(text):
-            if match.start() > end:
-                parts.append(text[end : match.start()])
-            parts.append((match.group(1), match.group(2), match.group(0)))
+            pieces.append(text[end : match.start()].replace("{", "{{").replace("}", "}}"))
+            pieces.append("{}")
+            slots.append((match.group(1), match.group(2), match.group(0)))
             end = match.end()
-        if parts and end < len(text):
-            parts.append(text[end:])
-        return cls(text, tuple(parts))
+        pieces.append(text[end:].replace("{", "{{").replace("}", "}}"))
+        return cls(text, "".join(pieces), tuple(slots))
 
     def fill(self, subjects: Mapping[str, Subject]) -> str:
         """:func:`fill_template` of the text (the text itself when it has no placeholders)."""
-        if not self.parts:
+        if not self.slots:
             return self.text
-        out: list[str] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            subject = subjects.get(part[0])
-            value = None if subject is None else subject.attribute(part[1])
-            out.append(part[2] if value is None else str(value))
-        return "".join(out)
+        values = []
+        for name, attr, written in self.slots:
+            subject = subjects.get(name)
+            value = None if subject is None else subject.attribute(attr)
+            values.append(written if value is None else str(value))
+        return self.pattern.format(*values)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -338,31 +367,36 @@ class _Builder:
         self.model = model
         self.facts = model_facts
         self.tmt = pack.key_style == "tmt"
+        self._stakes: dict[tuple[object, ...], _Stake] = {}
         self._harm: dict[tuple[object, ...], Harm] = {}
         self._words: dict[int, tuple[Mapping[str, Subject], frozenset[str] | None]] = {}
         self._fitting: dict[tuple[int, frozenset[str] | None], tuple[str, ...]] = {}
 
     def harm(self, rule: Rule, candidate: Candidate) -> Harm:
+        """``harm()`` of the candidate: what its subject puts at stake is worked out once per
+        subject, and the resulting severity once per distinct rule severity and stake."""
         element, flow, target = candidate.element, candidate.flow, candidate.target
         acts_on_target = rule.stride in _SAFETY_STRIDE
-        key = (
-            rule.stride,
-            rule.severity,
-            rule.data_raises_severity,
+        where = (
+            acts_on_target,
             element.id if element is not None else None,
             flow.id if flow is not None else None,
             target if acts_on_target and flow is not None else None,
         )
+        stake = self._stakes.get(where)
+        if stake is None:
+            stake = _at_stake(
+                acts_on_target,
+                self.facts,
+                element,
+                flow,
+                self.model.element(target) if target is not None else None,
+            )
+            self._stakes[where] = stake
+        key = (rule.stride, rule.severity, rule.data_raises_severity, stake)
         found = self._harm.get(key)
         if found is None:
-            found = harm(
-                rule,
-                self.model,
-                self.facts,
-                element=element,
-                flow=flow,
-                target=self.model.element(target) if target is not None else None,
-            )
+            found = _harm(rule.stride, rule.severity, rule.data_raises_severity, *stake, self.model)
             self._harm[key] = found
         return found
 

@@ -11,6 +11,7 @@ not in the register and what backs the claim.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from threatdelta.engine import designed_out
@@ -152,26 +153,47 @@ def excluded_threats(
     model_facts = model_facts or facts(model)
     found: dict[str, Exclusion] = {}
     kept = designed_out(model, pack, model_facts)
+    texts: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    causes_of: dict[tuple[int, int], Cause] = {}
     for candidate in kept.candidates:
-        rule = candidate.rule
-        conditions = _explainer(rule)(candidate.subjects)
+        subjects = candidate.subjects
+        conditions = _explainer(candidate.rule)(subjects)
         if not conditions:
             continue
         causes: list[Cause] = []
         for condition in conditions:
-            cause = Cause(unparse(condition))
-            for subject_name, attribute in sorted(referenced_attributes(condition)):
-                item = _item(candidate.subjects.get(subject_name))
-                name = _property(item, attribute) if item is not None else None
-                if item is not None and name is not None:
-                    cause = Cause(
-                        cause.condition,
-                        item.id,
-                        name,
-                        item.properties[name],
-                        _implementations(item, name, model, evidence_exists),
-                    )
-                    break
+            # The same condition on the same subjects (one flow, several rules) is one cause.
+            cause = causes_of.get((id(condition), id(subjects)))
+            if cause is None:
+                written = texts.get(id(condition))
+                if written is None:
+                    written = (unparse(condition), sorted(referenced_attributes(condition)))
+                    texts[id(condition)] = written
+                cause = _cause(written, subjects, model, evidence_exists)
+                causes_of[(id(condition), id(subjects))] = cause
             causes.append(cause)
         found[candidate.key] = Exclusion(kept.threat(candidate), tuple(dict.fromkeys(causes)))
     return tuple(found[k] for k in sorted(found))
+
+
+def _cause(
+    written: tuple[str, list[tuple[str, str]]],
+    subjects: Mapping[str, object],
+    model: Model,
+    evidence_exists: EvidenceCheck | None,
+) -> Cause:
+    """The cause for a condition (its text, the attributes it reads) that holds on ``subjects``:
+    the first property set in the model that it reads, else the condition's text."""
+    text, attributes = written
+    for subject_name, attribute in attributes:
+        item = _item(subjects.get(subject_name))
+        name = _property(item, attribute) if item is not None else None
+        if item is not None and name is not None:
+            return Cause(
+                text,
+                item.id,
+                name,
+                item.properties[name],
+                _implementations(item, name, model, evidence_exists),
+            )
+    return Cause(text)

@@ -8,7 +8,7 @@ from threatdelta.errors import Location
 from threatdelta.rules.pack import Exploitability, Scope, Severity, Stride
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Threat:
     """An enumerated threat with a key that survives renames and reordering."""
 
