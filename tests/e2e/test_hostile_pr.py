@@ -8,6 +8,7 @@ import json
 
 import pytest
 from tests.e2e.harness import Harness, RunResult, model
+from tests.formats.fixtures.tm7.fidelity_fixtures import FLOW_1, FLOW_2, Connector, fidelity_tm7
 from tests.formats.fixtures.tm7.review_fixtures import (
     DOSE,
     Drawing,
@@ -75,6 +76,72 @@ def test_editing_the_template_inside_a_tm7_cannot_hide_the_threats_of_the_change
     assert f"the template embedded in {TM7} is edited" in body
     # the base's template still generates Telemetry's crossing threat: nothing was resolved
     assert "the rule no longer matches" not in body
+
+
+_DEBUG_FLOW = """\
+  - {{id: debug, name: Debug port, from: nurse, to: controller, protocol: tcp,
+     properties: {{out_of_scope: true{reason}}}}}
+"""
+
+
+def _scoping(harness: Harness, reason: str) -> RunResult:
+    base = harness.repo.commit({"threatmodel.yaml": model()}, "base")
+    flow = _DEBUG_FLOW.format(
+        reason=f", out_of_scope_reason: {json.dumps(reason)}" if reason else ""
+    )
+    head = harness.repo.commit({"threatmodel.yaml": model(flows=flow)}, "debug port")
+    harness.open_pull(base, head)
+    return harness.run(base, head)
+
+
+def test_a_new_flow_drawn_out_of_scope_shows_its_threats_among_the_risk_decisions(
+    harness: Harness,
+) -> None:
+    result = _scoping(harness, "Sealed at the factory; no connector on the case.")
+
+    assert result.code == 0
+    (comment,) = harness.comments()
+    decisions = comment.body.split("**Risk decisions in this change** (4)", 1)[1]
+    for threat in ("crossing-sniffing@nurse>debug>controller", "flow-dos@debug"):
+        row = next(ln for ln in decisions.splitlines() if code(threat) in ln)
+        assert "**out-of-scope**" in row and "Sealed at the factory" in row
+        assert "was open" not in row  # the base never had it
+    report = json.loads(result.report_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    scoped = [d for d in report["decisions"] if d["status"] == "out-of-scope"]
+    assert len(scoped) == 4 and all(d["before"] is None for d in scoped)
+
+
+def test_a_new_flow_out_of_scope_without_a_reason_fails_the_gate(harness: Harness) -> None:
+    result = _scoping(harness, "")
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "❌ threatdelta" in comment.body
+    assert "4 threats were taken out of scope without a reason" in comment.body
+    assert "(no reason given)" in comment.body
+
+
+def test_a_tm7_flow_marked_out_of_scope_cannot_hide_its_threats(harness: Harness) -> None:
+    settings = f"models: [{TM7}]\n".encode()
+    base_tm7 = fidelity_tm7((Connector(FLOW_1, "Request"),), box="GE.TB.B")
+    base = _commit_bytes(harness, {TM7: base_tm7, ".threatdelta.yml": settings}, "base")
+    head_tm7 = fidelity_tm7(
+        (Connector(FLOW_1, "Request", out_of_scope=True), Connector(FLOW_2, "Debug", True)),
+        box="GE.TB.B",
+    )
+    head = _commit_bytes(harness, {TM7: head_tm7}, "both flows out of scope")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    decisions = comment.body.split("**Risk decisions in this change**", 1)[1]
+    rows = [ln for ln in decisions.split("\n\n", 2)[1].splitlines() if "out-of-scope" in ln]
+    assert any(FLOW_1 in r and "was open" in r for r in rows)
+    assert any(FLOW_2 in r and "was open" not in r for r in rows)
+    assert all("(no reason given)" in r for r in rows)
+    assert "taken out of scope without a reason" in comment.body
 
 
 # --- 2. decisions: placeholders, look-alike approvers, expiry --------------------------------

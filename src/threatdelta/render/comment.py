@@ -165,7 +165,7 @@ def _model_context(
 
     # A flow marked out of scope takes its threats away by a decision: shown among the risk
     # decisions (like an acceptance), with the reason, not among threats the design removed.
-    decisions = [r for r in review.resolved if r.code in DECISION_CODES]
+    decisions = review.scope_decisions
     resolved = [r for r in review.resolved if r.code not in DECISION_CODES]
     unaddressed = sorted(review.unaddressed, key=_severity_order)
     unaddressed_keys = {e.key for e in unaddressed}

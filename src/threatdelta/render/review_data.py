@@ -48,10 +48,7 @@ def scope_decisions_data(review: Review) -> list[dict[str, Any]]:
     """Threats the change took out of scope (a flow marked Out Of Scope), as decisions like an
     acceptance: the author's reason is the justification."""
     rows = []
-    for item in review.resolved:
-        if item.code not in DECISION_CODES:
-            continue
-        entry = item.entry
+    for entry, before in review.scope_decisions:
         reason = decision_text(entry.threat, review.head.model) if review.head is not None else ""
         given = reason != NO_REASON
         rows.append(
@@ -61,8 +58,8 @@ def scope_decisions_data(review: Review) -> list[dict[str, Any]]:
                 "title": entry.threat.title,
                 "severity": entry.threat.severity,
                 "status": "out-of-scope",
-                "before": entry.status,
-                "downgrade": entry.status == "mitigated",
+                "before": before or None,
+                "downgrade": before == "mitigated",
                 "addressed": given,
                 "justification": reason if given else "",
                 "approved_by": None,

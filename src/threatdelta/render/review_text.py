@@ -75,19 +75,15 @@ def review_text(result: ReviewSet) -> str:
                 lines.append(
                     f"  new ({entry.status}) {plain(entry.threat.title, 120)}  [{_key(entry)}]"
                 )
+        for entry, before in review.scope_decisions:
+            why = decision_text(entry.threat, review.head.model) if review.head is not None else ""
+            lines.append(
+                f"  DECISION out of scope ({f'was {before}' if before else 'new'}) "
+                f"[{entry.threat.severity}] {plain(entry.threat.title, 120)}  [{_key(entry)}]"
+            )
+            lines.append(f"      justification: {plain(why, 300)}")
         for item in review.resolved:
             if item.code in DECISION_CODES:
-                why = (
-                    decision_text(item.entry.threat, review.head.model)
-                    if review.head is not None
-                    else item.reason
-                )
-                lines.append(
-                    f"  DECISION out of scope (was {item.entry.status}) "
-                    f"[{item.entry.threat.severity}] {plain(item.entry.threat.title, 120)}  "
-                    f"[{_key(item.entry)}]"
-                )
-                lines.append(f"      justification: {plain(why, 300)}")
                 continue
             lines.append(
                 f"  resolved {plain(item.entry.threat.title, 100)}: {plain(item.reason, 200)}"

@@ -3,6 +3,9 @@ now excludes it, a boundary is no longer crossed, or the rule itself is gone."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from threatdelta.engine import EnumerationScope, enumerate_threats
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Model
 from threatdelta.rules.lang.ast import referenced_attributes
@@ -38,6 +41,31 @@ def decision_text(threat: Threat, head: Model) -> str:
     flow = head.flow(threat.flow) if threat.flow is not None else None
     reason = " ".join(flow.out_of_scope_reason.split()) if flow is not None else ""
     return reason or NO_REASON
+
+
+def scoped_out_flows(base: Model | None, head: Model) -> frozenset[str]:
+    """Ids of the head's flows that the change marked out of scope: flows new in it (also under a
+    new id, ``renamed_from``) or in scope at the base."""
+    ids = set()
+    for flow in head.flows:
+        if not flow.out_of_scope:
+            continue
+        old = None
+        if base is not None:
+            old = base.flow(flow.id) or base.flow(flow.renamed_from or "")
+        if old is None or not old.out_of_scope:
+            ids.add(flow.id)
+    return frozenset(ids)
+
+
+def scoped_out_threats(base: Model | None, head: Model, pack: RulePack) -> tuple[Threat, ...]:
+    """The threats ``pack`` finds on the flows the change marked out of scope, as if they were in
+    scope: what the decision takes away, so that it is shown and judged, never silent."""
+    ids = scoped_out_flows(base, head)
+    if not ids:
+        return ()
+    flows = tuple(replace(f, out_of_scope=False) if f.id in ids else f for f in head.flows)
+    return enumerate_threats(replace(head, flows=flows), pack, EnumerationScope(flows=ids))
 
 
 def _show(value: object) -> str:

@@ -24,9 +24,13 @@ from threatdelta.review.decisions import Decision, risk_decisions
 from threatdelta.review.delta import Regression, delta, register_state, rekeyed
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, condition_scope, read_attributes
-from threatdelta.review.reasons import resolution_reason
+from threatdelta.review.reasons import (
+    DECISION_CODES,
+    resolution_reason,
+)
 from threatdelta.review.reconfirm import Stale, stale_dispositions
 from threatdelta.rules.pack import RulePack
+from threatdelta.threat import Threat
 
 FileChange = Literal["added", "removed", "changed", "unchanged", "renamed"]
 
@@ -101,6 +105,16 @@ class Review:
     """Flows the change marked out of scope without a written reason (newly, or by taking the
     reason away): a decision without a justification, which the gate treats like an
     acceptance without one."""
+    scoped_out: tuple[Entry, ...] = ()
+    """Threats the base did not have that a flow the change marked out of scope would have (a
+    new flow drawn out of scope): decisions like an acceptance, shown with the others."""
+
+    @property
+    def scope_decisions(self) -> tuple[tuple[Entry, str], ...]:
+        """Every threat the change took out of scope (a flow marked out of scope), with its
+        status at base (empty when the base did not have it)."""
+        taken = [(r.entry, r.entry.status) for r in self.resolved if r.code in DECISION_CODES]
+        return tuple(taken + [(e, "") for e in self.scoped_out])
 
     @property
     def empty(self) -> bool:
@@ -127,9 +141,12 @@ def compare(
     *,
     base_evidence: EvidenceCheck | None = None,
     head_evidence: EvidenceCheck | None = None,
+    scoped_out: tuple[Threat, ...] = (),
 ) -> Review:
     """Compare two registers of the same model file (``*_evidence``: the evidence checks the
-    registers were built with, so the delta sees the same missing evidence)."""
+    registers were built with, so the delta sees the same missing evidence; ``scoped_out``: the
+    threats of the flows the change marked out of scope, see
+    :func:`threatdelta.review.reasons.scoped_out_threats`)."""
     if head is None and base is None:
         raise ValueError("a review needs at least one revision of the model")
     if head is None:
@@ -152,6 +169,7 @@ def compare(
             scope=head.entries,
             decisions=risk_decisions(None, head, head.model.dispositions),
             unexplained=unexplained_scope(head.model),
+            scoped_out=tuple(Entry(t, "open", None, (), ()) for t in scoped_out),
         )
     assert base_pack is not None and head_pack is not None
     base_facts: ModelFacts = facts(base.model)
@@ -236,4 +254,5 @@ def compare(
         unexplained=tuple(
             f for f in unexplained_scope(head.model) if f.id not in unexplained_before
         ),
+        scoped_out=tuple(Entry(t, "open", None, (), ()) for t in scoped_out if t.key not in before),
     )

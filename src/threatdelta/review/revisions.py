@@ -32,6 +32,7 @@ from threatdelta.register import build_register, unexplained_scope
 from threatdelta.review.delta import Regression
 from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact, incremental_threats
+from threatdelta.review.reasons import scoped_out_threats
 from threatdelta.review.review import Review, compare
 from threatdelta.rules.pack import RulePack
 
@@ -251,7 +252,15 @@ def _review_one(
         head_register = build_register(
             head_model, threats, today=today, evidence_exists=head_evidence
         )
-        return compare(head_path, None, None, head_register, None, head_pack)
+        return compare(
+            head_path,
+            None,
+            None,
+            head_register,
+            None,
+            head_pack,
+            scoped_out=scoped_out_threats(None, head_model, head_pack),
+        )
     base_pack = head_pack
     base_model = base_parsed.model
     base_facts = facts(base_model)
@@ -287,4 +296,5 @@ def _review_one(
         model_diff,
         base_evidence=base_evidence,
         head_evidence=head_evidence,
+        scoped_out=scoped_out_threats(base_model, head_model, head_pack),
     )
