@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from threatdelta.engine import designed_out
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Control, Element, Flow, Model, Value
-from threatdelta.register import EvidenceCheck, Problem, control_problems
+from threatdelta.register import EvidenceCheck, Problem, control_gaps, control_problems, gaps_text
 from threatdelta.rules.lang.ast import Expr, referenced_attributes, unparse
 from threatdelta.rules.lang.compiled import Explainer, compile_explanation
 from threatdelta.rules.pack import Rule, RulePack
@@ -135,6 +135,26 @@ def _explainer(rule: Rule) -> Explainer:
         object.__setattr__(rule, "_exclude_explainer", found)
     explainer: Explainer = found
     return explainer
+
+
+def backing(
+    subject: object, attribute: str, model: Model, evidence_exists: EvidenceCheck | None
+) -> tuple[tuple[str, ...], str]:
+    """For the property a rule reads as ``subject.attribute``: the controls the model names as
+    making it true (``implemented_by``), and what they all lack (``planned, no evidence``);
+    empty when none is named or one of them is backed by its evidence."""
+    item = _item(subject)
+    name = _property(item, attribute) if item is not None else None
+    if item is None or name is None:
+        return (), ""
+    named = _implementations(item, name, model, evidence_exists)
+    lacking: list[str] = []
+    for implementation in named:
+        gaps = control_gaps(implementation.problems, implementation.control_id)
+        if not gaps:
+            return tuple(i.control_id for i in named), ""
+        lacking += gaps
+    return tuple(i.control_id for i in named), gaps_text(lacking)
 
 
 def excluded_threats(

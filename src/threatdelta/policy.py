@@ -273,13 +273,16 @@ def review_verdict(
     stale: int = 0,
     unexplained: Iterable[Flow] = (),
     unexplained_anywhere: Iterable[Flow] = (),
+    unbacked: int = 0,
 ) -> Verdict:
     """The verdict of ``review``: unaddressed threats in the changed scope, regressions, and
     (with ``any-open``) every unaddressed threat of the head model; ``decided`` are the
     acceptances, transfers and not-applicable entries the change added or changed, ``touched``
     every threat in the changed scope (for ``unverified``), ``stale`` how many dispositions need
     re-confirmation (for ``reconfirm``), ``unexplained`` the flows the change marked out of scope
-    without a written reason (``unexplained_anywhere``: all such flows, for ``any-open``)."""
+    without a written reason (``unexplained_anywhere``: all such flows, for ``any-open``),
+    ``unbacked`` how many threats it excluded by a property that the model says rests on controls
+    that are planned or lack evidence (for ``unverified``)."""
     in_scope = list(unaddressed)
     everything = [e for e in all_head_entries if not e.addressed]
     reasons: list[str] = []
@@ -312,4 +315,9 @@ def review_verdict(
             f"{'it was' if stale == 1 else 'they were'} decided on changed"
         )
     reasons += decision_reasons(decided, touched, policy)
+    if policy.unverified and unbacked:
+        reasons.append(
+            f"{_count(unbacked, 'threat')} excluded by a property that rests on controls that are "
+            "planned or lack evidence"
+        )
     return Verdict(not reasons, tuple(reasons))

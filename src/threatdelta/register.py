@@ -262,6 +262,7 @@ def control_problems(control: Control, evidence_exists: EvidenceCheck | None) ->
                         "missing-evidence",
                         f"evidence '{item}' of control '{control.id}' leads out of the "
                         "repository; only files inside it count as evidence",
+                        control.id,
                     )
                 )
             elif not evidence_exists(path):
@@ -276,10 +277,25 @@ def control_problems(control: Control, evidence_exists: EvidenceCheck | None) ->
 
 
 _UNVERIFIED = {
+    "unknown-control": "unknown control",
     "control-planned": "planned",
     "no-evidence": "no evidence",
     "missing-evidence": "evidence missing",
 }
+
+
+def control_gaps(problems: Iterable[Problem], control_id: str) -> list[str]:
+    """What control ``control_id`` lacks to back a claim, in words (``planned``, ``no evidence``,
+    ``evidence missing``, ``unknown control``), from its problems among ``problems``."""
+    return [
+        _UNVERIFIED[p.code] for p in problems if p.control == control_id and p.code in _UNVERIFIED
+    ]
+
+
+def gaps_text(gaps: Iterable[str]) -> str:
+    """``planned, no evidence``: the words of :func:`control_gaps`, once each, in a fixed order."""
+    order = list(_UNVERIFIED.values())
+    return ", ".join(sorted(dict.fromkeys(gaps), key=order.index))
 
 
 def unverified(entry: Entry) -> str:
@@ -288,18 +304,13 @@ def unverified(entry: Entry) -> str:
     e.g. ``planned, no evidence``. Empty otherwise."""
     if entry.status != "mitigated" or not entry.addressed or not entry.controls:
         return ""
-    lacking: dict[str, None] = {}
+    lacking: list[str] = []
     for control in entry.controls:
-        gaps = [
-            _UNVERIFIED[p.code]
-            for p in entry.problems
-            if p.control == control.id and p.code in _UNVERIFIED
-        ]
+        gaps = control_gaps(entry.problems, control.id)
         if not gaps:
             return ""
-        lacking.update(dict.fromkeys(gaps))
-    order = list(_UNVERIFIED.values())
-    return ", ".join(sorted(lacking, key=order.index))
+        lacking += gaps
+    return gaps_text(lacking)
 
 
 def unexplained_scope(model: Model) -> tuple[Flow, ...]:

@@ -5,6 +5,7 @@ the comment say something false."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from tests.e2e.harness import Harness, RunResult, model
@@ -17,6 +18,7 @@ from tests.formats.fixtures.tm7.review_fixtures import (
     review_tm7,
     stored_as_generated,
 )
+from tests.render.gfm import render
 
 from threatdelta.render.escape import code
 
@@ -254,3 +256,195 @@ def test_an_acceptance_without_an_approver_never_counts(harness: Harness) -> Non
     assert result.code == 1
     (comment,) = harness.comments()
     assert "`entity-spoofing@nurse`" in comment.body.split("**Needs a decision**", 1)[1]
+
+
+# --- 6. hostile text in every field ----------------------------------------------------------
+
+_SHORT = (
+    "x\n### ✅ passed\n<!-- threatdelta:sticky name=default -->[l](https://e.example)"
+    "![i](https://e.example/i.png)@octocat #1 \u202eexe.\u202c```\n`c`<b>b</b>|c|%%{init:{}}%%"
+)
+"""Fits an id's 200-character cap: a name, a system, an evidence item."""
+_LONG = (
+    _SHORT + " <details><summary>s</summary> <https://e.example> @org/team GH-2 :+1: \u200b"
+    " \u2066 ${{ secrets.TOKEN }}\n::set-output name=verdict::pass\n::error file=README.md::x"
+)
+"""For free text: descriptions, justifications, approvers, reasons."""
+
+
+def _hostile_everywhere() -> str:
+    s, t = json.dumps(_SHORT), json.dumps(_LONG)
+    return f"""\
+version: 1
+system: {s}
+description: {t}
+boundaries:
+  - {{id: device, name: {s}, kind: device, description: {t}}}
+elements:
+  - {{id: nurse, name: {s}, type: external-entity, kind: person, description: {t}}}
+  - {{id: controller, name: {s}, type: process, kind: control-unit, boundary: device,
+     properties: {{sanitizes_input: true}}}}
+flows:
+  - {{id: dose, name: {s}, from: nurse, to: controller, protocol: https, description: {t},
+     properties: {{authenticated: true, encrypted: true, integrity_protected: true}}}}
+  - {{id: evil, name: {s}, from: nurse, to: controller, protocol: tcp}}
+  - {{id: scoped, name: {s}, from: controller, to: nurse, protocol: tcp,
+     properties: {{out_of_scope: true, out_of_scope_reason: {t}}}}}
+controls:
+  - {{id: ctl, name: {s}, status: planned, description: {t}, evidence: [{s}]}}
+threats:
+  entity-spoofing@nurse:
+    {{status: accepted, justification: {t}, approved_by: {t}, expires: 2027-01-01}}
+  flow-dos@evil:
+    {{status: transferred, justification: {t}, approved_by: {t}, transferred_to: {t}}}
+  process-dos@controller: {{status: not-applicable, justification: {t}}}
+  process-spoofing@controller: {{status: mitigated, controls: [ctl]}}
+  orphan@nowhere: {{status: accepted, justification: {t}, approved_by: {t}}}
+"""
+
+
+def test_hostile_text_in_every_field_is_inert_in_every_output(harness: Harness) -> None:
+    base = harness.repo.commit({"threatmodel.yaml": model()}, "base")
+    head = harness.repo.commit({"threatmodel.yaml": _hostile_everywhere()}, "hostile")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    for name, body in (("comment", comment.body), ("job summary", result.summary)):
+        rendered = render(body)
+        assert rendered.links == [], name
+        assert not {"img", "b", "a", "script"} & set(rendered.tags), name
+        assert rendered.live_references() == [], name
+        assert rendered.hidden_characters() == [], name
+        # one verdict heading, the bot's own, and no forged marker
+        headings = [ln for ln in body.splitlines() if ln.startswith("#")]
+        assert headings[0].startswith("### ❌ threatdelta:"), name
+        assert not any("✅" in h for h in headings), name
+        assert body.count("<!-- threatdelta:sticky") == (1 if name == "comment" else 0), name
+        # every fence is the template's own, each closed
+        fences = [ln for ln in body.splitlines() if ln.startswith("```")]
+        assert all(f in ("```", "```yaml", "```mermaid") for f in fences), name
+        assert len(fences) % 2 == 0, name
+    # the hostile acceptances are still shown, in plain sight
+    assert "`entity-spoofing@nurse`" in comment.body.split("**Risk decisions in this change**")[1]
+    # the log: only threatdelta's own workflow commands, outputs untouched
+    log = result.stdout + result.stderr
+    for line in log.splitlines():
+        assert not line.lstrip().startswith("::") or re.match(
+            r"::(error|warning|notice) file=threatmodel\.yaml,", line
+        ), line
+    assert "\u202e" not in log and "\u200b" not in log
+    assert result.outputs["verdict"] == "fail"
+    assert "secrets.TOKEN" not in result.outputs_text
+
+
+# --- 5. evidence, implemented_by, protocols ----------------------------------------------------
+
+UNVERIFIED = "policy: [unaddressed, regressions, reconfirm, unverified]\n"
+_MITIGATED = "  flow-dos@dose: {status: mitigated, controls: [tls]}\n"
+
+
+def _tls(evidence: str) -> str:
+    return f"  - {{id: tls, name: TLS, status: verified, evidence: [{evidence}]}}\n"
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "tests/leak.py",  # a committed symbolic link to /etc/passwd
+        "tests/up/passwd",  # a committed symbolic link to a folder outside
+        "/etc/passwd",
+        "../outside.py",
+        "tests/ok.py/../../../etc/passwd",
+        "vendor/sub/tests/test_tls.py",  # inside a submodule: not in this repository's objects
+        "vendor/sub",
+    ],
+)
+def test_evidence_outside_the_repository_never_verifies_a_mitigation(
+    harness: Harness, evidence: str
+) -> None:
+    base = harness.repo.commit(
+        {
+            ".threatdelta.yml": UNVERIFIED,
+            "tests/ok.py": "def test_ok() -> None: ...\n",
+            "threatmodel.yaml": model(),
+        },
+        "base",
+    )
+    (harness.repo.root / "tests" / "leak.py").symlink_to("/etc/passwd")
+    (harness.repo.root / "tests" / "up").symlink_to("../../../../../etc")
+    harness.repo.git("update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},vendor/sub")
+    head_text = model(threats=_MITIGATED, controls=_tls(json.dumps(evidence)))
+    head = harness.repo.commit({"threatmodel.yaml": head_text}, "mitigate")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "mitigated only by controls that are planned or lack evidence" in comment.body
+    unverified = comment.body.split("**Mitigated, not yet verified**", 1)[1]
+    assert "`flow-dos@dose`" in unverified.split("\n\n", 2)[1]
+
+
+def test_evidence_inside_the_repository_verifies_it(harness: Harness) -> None:
+    base = harness.repo.commit(
+        {".threatdelta.yml": UNVERIFIED, "tests/ok.py": "x = 1\n", "threatmodel.yaml": model()},
+        "base",
+    )
+    head_text = model(threats=_MITIGATED, controls=_tls("tests/ok.py"))
+    head = harness.repo.commit({"threatmodel.yaml": head_text}, "mitigate")
+    harness.open_pull(base, head)
+
+    assert harness.run(base, head).code == 0
+
+
+_PLAINTEXT = """\
+  - {id: telemetry, name: Telemetry, from: controller, to: nurse, protocol: tcp,
+     properties: {authenticated: true, integrity_protected: true, encrypted: false}}
+"""
+_PLANNED_TLS = "  - {id: tls, name: TLS 1.3, status: planned}\n"
+
+
+def test_a_property_made_true_by_a_planned_control_is_not_verified(harness: Harness) -> None:
+    base = harness.repo.commit(
+        {".threatdelta.yml": UNVERIFIED, "threatmodel.yaml": model(flows=_PLAINTEXT)}, "base"
+    )
+    encrypted = _PLAINTEXT.replace(
+        "encrypted: false}}", "encrypted: true},\n     implemented_by: {encrypted: tls}}"
+    )
+    head_text = model(flows=encrypted, controls=_PLANNED_TLS)
+    head = harness.repo.commit({"threatmodel.yaml": head_text}, "encrypt, some day")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "1 threat excluded by a property that rests on controls that are planned" in comment.body
+    assert "flow.encrypted rests on 'tls' \\(planned, no evidence\\)" in comment.body
+    report = json.loads(result.report_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    (resolved,) = report["models"][0]["resolved"]
+    assert resolved["unverified"] == "planned, no evidence"
+
+
+def test_https_written_on_a_flow_that_says_it_is_not_encrypted_changes_nothing(
+    harness: Harness,
+) -> None:
+    base = harness.repo.commit({"threatmodel.yaml": model(flows=_PLAINTEXT)}, "base")
+    head_text = model(flows=_PLAINTEXT.replace("protocol: tcp", "protocol: https"))
+    head = harness.repo.commit({"threatmodel.yaml": head_text}, "call it https")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    needs = comment.body.split("**Needs a decision**", 1)[1]
+    assert "`crossing-sniffing@controller>telemetry>nurse`" in needs
+    assert (
+        "crossing-sniffing@controller>telemetry>nurse"
+        not in comment.body.split("**Needs a decision**", 1)[0]
+    )

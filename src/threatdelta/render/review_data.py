@@ -99,6 +99,7 @@ def review_data(review: Review) -> dict[str, Any]:
                 "threat": data | {"model": base.model.path},
                 "reason": item.reason,
                 "code": item.code,
+                "unverified": item.unverified or None,
                 "decision": item.code in DECISION_CODES,
             }
         )

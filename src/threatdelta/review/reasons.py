@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from threatdelta.engine import EnumerationScope, enumerate_threats
+from threatdelta.exclusions import backing
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Model
+from threatdelta.register import EvidenceCheck
 from threatdelta.rules.lang.ast import referenced_attributes
 from threatdelta.rules.lang.evaluator import evaluate, explain
 from threatdelta.rules.lang.interface import Subject
@@ -147,8 +149,12 @@ def resolution_reason(
     head_pack: RulePack,
     base_facts: ModelFacts,
     head_facts: ModelFacts,
-) -> tuple[str, str]:
-    """``(code, sentence)`` saying why ``threat`` (present at base) is absent at head.
+    evidence_exists: EvidenceCheck | None = None,
+) -> tuple[str, str, str]:
+    """``(code, sentence, lacking)`` saying why ``threat`` (present at base) is absent at head.
+    ``lacking`` is set when a property that now excludes it is, by the model's own word
+    (``implemented_by``), made true only by controls that are planned or lack evidence at head
+    (``evidence_exists``): what they lack, e.g. ``planned, no evidence``.
 
     Codes: ``removed`` (its element or flow is gone), ``out-of-scope`` (its flow was marked out
     of scope; a decision), ``rule-removed``, ``excluded`` (the exclude expression now holds),
@@ -157,26 +163,36 @@ def resolution_reason(
     """
     removed = _removed_subject(threat, head)
     if removed is not None:
-        return "removed", removed
+        return "removed", removed, ""
     scoped = head.flow(threat.flow) if threat.flow is not None else None
     if scoped is not None and scoped.out_of_scope:
-        return OUT_OF_SCOPE, scope_decision(
-            _label(scoped.id, scoped.name), scoped.out_of_scope_reason
-        )
+        reason = scope_decision(_label(scoped.id, scoped.name), scoped.out_of_scope_reason)
+        return OUT_OF_SCOPE, reason, ""
     rules = {r.id: r for r in head_pack.rules}
     rule: Rule | None = rules.get(threat.rule_id)
     if rule is None:
-        return "rule-removed", f"rule '{threat.rule_id}' is no longer in the rule pack"
+        return "rule-removed", f"rule '{threat.rule_id}' is no longer in the rule pack", ""
     head_subjects = _subjects(threat, head, SubjectFactory.for_pack(head_facts, head_pack))
     base_subjects = _subjects(threat, base, SubjectFactory.for_pack(base_facts, base_pack))
     if head_subjects is None or base_subjects is None:
-        return "removed", "what it was about is no longer in the model"
+        return "removed", "what it was about is no longer in the model", ""
     if rule.exclude is not None and evaluate(rule.exclude, head_subjects):  # type: ignore[arg-type]
         changed = _changed_attributes(rule.exclude, base_subjects, head_subjects)
         if changed:
-            return "excluded", "excluded now that " + "; ".join(changed)
-        because = explain(rule.exclude, head_subjects)  # type: ignore[arg-type]
-        return "excluded", "now excluded because " + " and ".join(because)
+            sentence = "excluded now that " + "; ".join(changed)
+        else:
+            because = explain(rule.exclude, head_subjects)  # type: ignore[arg-type]
+            sentence = "now excluded because " + " and ".join(because)
+        lacking = []
+        for subject, attribute in sorted(referenced_attributes(rule.exclude)):  # type: ignore[arg-type]
+            if subject not in head_subjects:
+                continue
+            named, gaps = backing(head_subjects[subject], attribute, head, evidence_exists)
+            if gaps:
+                controls = ", ".join(f"'{c}'" for c in named)
+                sentence += f"; {subject}.{attribute} rests on {controls} ({gaps})"
+                lacking.append(gaps)
+        return "excluded", sentence, ", ".join(dict.fromkeys(lacking))
     if threat.flow is not None:
         flow_base = base.flow(threat.flow)
         flow_head = head.flow(threat.flow)
@@ -187,8 +203,8 @@ def resolution_reason(
             if gone:
                 names = ", ".join(_boundary_label(b, head, base) for b in gone)
                 flow = _label(threat.flow, flow_head.name)
-                return "boundary", f"flow {flow} no longer crosses boundary {names}"
+                return "boundary", f"flow {flow} no longer crosses boundary {names}", ""
     changed = _changed_attributes(rule.include, base_subjects, head_subjects)
     if changed:
-        return "property", "no longer applies: " + "; ".join(changed)
-    return "other", "the rule no longer matches"
+        return "property", "no longer applies: " + "; ".join(changed), ""
+    return "other", "the rule no longer matches", ""

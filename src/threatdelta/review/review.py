@@ -45,6 +45,9 @@ class Resolved:
     """removed, rule-removed, excluded, property, boundary or other."""
     reason: str
     """Why, in plain words."""
+    unverified: str = ""
+    """For a threat now excluded by a property the model says a control makes true
+    (``implemented_by``): what every such control lacks (``planned, no evidence``), else empty."""
 
 
 @dataclass(frozen=True)
@@ -194,12 +197,23 @@ def compare(
     for key in change_set.resolved:
         entry = before[key]
         if entry.threat.rule_id == "threat-dragon" or key in stored:
-            code, reason = "removed", "the stored threat was deleted from the model file"
-        else:
-            code, reason = resolution_reason(
-                entry.threat, base.model, head.model, base_pack, head_pack, base_facts, head_facts
+            code, reason, lacking = (
+                "removed",
+                "the stored threat was deleted from the model file",
+                "",
             )
-        resolved.append(Resolved(entry, code, reason))
+        else:
+            code, reason, lacking = resolution_reason(
+                entry.threat,
+                base.model,
+                head.model,
+                base_pack,
+                head_pack,
+                base_facts,
+                head_facts,
+                head_evidence,
+            )
+        resolved.append(Resolved(entry, code, reason, lacking))
     transitions = [
         Transition(after[t.key], t.before, t.after, t.was_addressed) for t in change_set.transitions
     ]

@@ -215,6 +215,7 @@ def review_revisions(
         unexplained_anywhere=[
             f for r in reviews if r.head is not None for f in unexplained_scope(r.head.model)
         ],
+        unbacked=sum(1 for r in reviews for item in r.resolved if item.unverified),
     )
     return ReviewSet(
         base_sha,
