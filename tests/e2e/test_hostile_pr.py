@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from tests.e2e.harness import Harness, RunResult, model
 from tests.formats.fixtures.tm7.fidelity_fixtures import FLOW_1, FLOW_2, Connector, fidelity_tm7
 from tests.formats.fixtures.tm7.review_fixtures import (
     DOSE,
+    TELEMETRY,
     Drawing,
     Stored,
     key,
@@ -448,3 +450,218 @@ def test_https_written_on_a_flow_that_says_it_is_not_encrypted_changes_nothing(
         "crossing-sniffing@controller>telemetry>nurse"
         not in comment.body.split("**Needs a decision**", 1)[0]
     )
+
+
+# --- 1. the gate's own settings ----------------------------------------------------------------
+
+_PACK = (Path(__file__).parents[1] / "history" / "fixtures" / "pack.yaml").read_text(
+    encoding="utf-8"
+)
+_EMPTY_PACK = "version: 1\nname: nothing to see\nrules: []\n"
+_SETTINGS = "models: [threatmodel.yaml, models/other.yaml]\nrules: [security/pack.yaml]\n"
+_NEW_FLOW = "  - {id: backdoor, name: Backdoor, from: nurse, to: controller, protocol: tcp}\n"
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        ({".threatdelta.yml": _SETTINGS + "policy: [none]\n"}, "'policy' removes unaddressed"),
+        (
+            {
+                ".threatdelta.yml": _SETTINGS.replace("security/pack.yaml", "empty.yaml"),
+                "empty.yaml": _EMPTY_PACK,
+            },
+            "'rules' adds empty.yaml and removes security/pack.yaml",
+        ),
+        ({"security/pack.yaml": _EMPTY_PACK}, "the rule pack security/pack.yaml is edited"),
+        (
+            {".threatdelta.yml": "models: [models/other.yaml]\nrules: [security/pack.yaml]\n"},
+            "'models' removes threatmodel.yaml",
+        ),
+        ({".threatdelta.yml": None}, "the change deletes .threatdelta.yml"),
+        (
+            {".threatdelta.yml": _SETTINGS + "comment: {mode: 'off'}\n"},
+            None,  # not a gate setting; the comment is still posted, by the base's settings
+        ),
+    ],
+)
+def test_a_change_cannot_loosen_the_gate_that_judges_it(
+    harness: Harness, edit: dict[str, str | None], said: str | None
+) -> None:
+    base = harness.repo.commit(
+        {
+            ".threatdelta.yml": _SETTINGS,
+            "security/pack.yaml": _PACK,
+            "threatmodel.yaml": model(),
+            "models/other.yaml": model(),
+        },
+        "base",
+    )
+    head = harness.repo.commit({"threatmodel.yaml": model(flows=_NEW_FLOW), **edit}, "loosen")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    assert result.outputs["verdict"] == "fail"
+    (comment,) = harness.comments()
+    body = comment.body
+    assert "❌ threatdelta" in body
+    assert "`sniff@backdoor`" in body.split("**Needs a decision**", 1)[1]
+    assert "policy unaddressed,regressions,reconfirm (from the base)" in result.stdout
+    if said is not None:
+        changed = body.split("**Gate settings changed.**", 1)[1].split("\n\n", 2)[1]
+        assert said in changed
+
+
+def test_settings_added_by_the_change_do_not_judge_it(harness: Harness) -> None:
+    base = harness.repo.commit({"threatmodel.yaml": model()}, "base, no settings")
+    head = harness.repo.commit(
+        {
+            "threatmodel.yaml": model(flows=_NEW_FLOW),
+            ".threatdelta.yml": "policy: [none]\nrules: [empty.yaml]\n",
+            "empty.yaml": _EMPTY_PACK,
+        },
+        "add settings",
+    )
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "the change adds .threatdelta.yml" in comment.body
+    assert "`flow-dos@backdoor`" in comment.body.split("**Needs a decision**", 1)[1]
+
+
+# --- 3. moving, deleting, adding models; renamed_from ---------------------------------------
+
+_ALL_ACCEPTED = "".join(
+    f"  {key}: {{status: accepted, justification: Reviewed on the ward in 2026.,"
+    f" approved_by: security-lead}}\n"
+    for key in (
+        "entity-repudiation@nurse",
+        "entity-spoofing@nurse",
+        "flow-dos@dose",
+        "process-disclosure@controller",
+        "process-dos@controller",
+        "process-elevation@controller",
+        "process-repudiation@controller",
+        "process-spoofing@controller",
+        "process-tampering@controller",
+        "therapy-interruption@controller",
+        "tls-certificate-validation@nurse>dose>controller",
+        "vulnerable-components@controller",
+    )
+)
+GLOB = 'models: ["models/*.yaml"]\n'
+
+
+def test_moving_the_model_out_of_the_reviewed_paths_is_a_regression(harness: Harness) -> None:
+    base = harness.repo.commit({"threatmodel.yaml": model()}, "base")
+    harness.repo.git("mv", "threatmodel.yaml", "docs.yaml")
+    head = harness.repo.commit({}, "move the model away")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "the model threatmodel.yaml was deleted in this change" in comment.body
+
+
+def test_deleting_one_of_two_models_is_a_regression(harness: Harness) -> None:
+    base = harness.repo.commit(
+        {".threatdelta.yml": GLOB, "models/a.yaml": model(), "models/b.yaml": model()}, "base"
+    )
+    head = harness.repo.commit({"models/b.yaml": None}, "delete b")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "the model models/b.yaml was deleted in this change" in comment.body
+
+
+def test_a_renamed_model_is_followed_and_keeps_its_decisions(harness: Harness) -> None:
+    base = harness.repo.commit(
+        {".threatdelta.yml": GLOB, "models/a.yaml": model(threats=_ALL_ACCEPTED)}, "base"
+    )
+    harness.repo.git("mv", "models/a.yaml", "models/pump.yaml")
+    head = harness.repo.commit({}, "rename the file")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 0
+    (comment,) = harness.comments()
+    assert "**0** new · **0** resolved" in comment.body
+
+
+def test_a_second_model_added_in_the_change_is_reviewed_in_full(harness: Harness) -> None:
+    base = harness.repo.commit({".threatdelta.yml": GLOB, "models/a.yaml": model()}, "base")
+    head = harness.repo.commit(
+        {"models/b.yaml": model(threats="".join(_ALL_ACCEPTED.splitlines(True)[:3]))}, "add b"
+    )
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "#### `models/b.yaml`" in comment.body
+    needs = comment.body.split("#### `models/b.yaml`", 1)[1].split("**Needs a decision**", 1)[1]
+    assert "`process-tampering@controller`" in needs
+
+
+def test_renamed_from_cannot_carry_decisions_onto_a_different_flow(harness: Harness) -> None:
+    logs = (
+        "  - {id: logs, name: Logs, from: controller, to: nurse, protocol: https,\n"
+        "     properties: {authenticated: true, encrypted: true, integrity_protected: true}}\n"
+    )
+    accepted = (
+        "  flow-dos@logs: {status: accepted, justification: Logs can wait a day.,"
+        " approved_by: security-lead}\n"
+    )
+    base = harness.repo.commit({"threatmodel.yaml": model(flows=logs, threats=accepted)}, "base")
+    command = logs.replace("id: logs, name: Logs", "id: pump-cmd, renamed_from: logs, name: Cmd")
+    command = command.replace("from: controller, to: nurse", "from: nurse, to: controller")
+    head = harness.repo.commit(
+        {"threatmodel.yaml": model(flows=command, threats=accepted)}, "logs become commands"
+    )
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == 1
+    (comment,) = harness.comments()
+    assert "1 decision needs re-confirmation" in comment.body
+    stale = comment.body.split("**Decisions to re-confirm**", 1)[1]
+    assert "`flow-dos@pump-cmd`" in stale
+    assert "**Decisions written under an old key**" in comment.body
+
+
+@pytest.mark.parametrize(("who", "code_"), [("TBD", 1), (" who ", 1), ("Dr. Ana Ruiz", 0)])
+def test_a_decisions_file_added_by_the_change_is_judged_like_the_model(
+    harness: Harness, who: str, code_: int
+) -> None:
+    settings = f"models: [{TM7}]\n".encode()
+    base = _commit_bytes(harness, {TM7: review_tm7(), ".threatdelta.yml": settings}, "base")
+    telemetry = key("TV3", TELEMETRY)
+    sidecar = (
+        f"threats:\n  {telemetry}:\n    status: accepted\n"
+        f"    justification: The cloud link is on the hospital VPN.\n"
+        f"    approved_by: {json.dumps(who)}\n"
+    )
+    head = harness.repo.commit({f"{TM7}.threatdelta.yaml": sidecar}, "decisions file")
+    harness.open_pull(base, head)
+
+    result = harness.run(base, head)
+
+    assert result.code == code_
+    (comment,) = harness.comments()
+    decisions = comment.body.split("**Risk decisions in this change** (1)", 1)[1]
+    assert code(telemetry) in decisions.split("\n\n", 2)[1]
+    if code_:
+        assert code(telemetry) in comment.body.split("**Needs a decision**", 1)[1]

@@ -192,9 +192,10 @@ def review_revisions(
         review = compare(base_path, base_path, register, None, pack, None)
         reviews.append(replace(review, regressions=(gone,)))
     if not overrides.models:
-        dropped = set(base_paths) - set(repo.matching(head_sha, proposed.models))
+        # A model the base reviewed, under its path at head (a renamed file is followed).
+        kept = set(repo.matching(head_sha, proposed.models))
         for index, review in enumerate(reviews):
-            if review.head is not None and review.base_path in dropped:
+            if review.head is not None and review.base_path is not None and review.path not in kept:
                 gone = Regression(
                     "model-dropped",
                     f"the change's 'models' setting no longer matches {review.path}; once merged, "
