@@ -121,7 +121,7 @@ def test_a_new_flow_out_of_scope_without_a_reason_fails_the_gate(harness: Harnes
     assert result.code == 1
     (comment,) = harness.comments()
     assert "❌ threatdelta" in comment.body
-    assert "4 threats were taken out of scope without a reason" in comment.body
+    assert "1 flow is marked out of scope without a written reason ('Debug port')" in comment.body
     assert "(no reason given)" in comment.body
 
 
@@ -145,7 +145,7 @@ def test_a_tm7_flow_marked_out_of_scope_cannot_hide_its_threats(harness: Harness
     assert any(FLOW_1 in r and "was open" in r for r in rows)
     assert any(FLOW_2 in r and "was open" not in r for r in rows)
     assert all("(no reason given)" in r for r in rows)
-    assert "taken out of scope without a reason" in comment.body
+    assert "2 flows are marked out of scope without a written reason" in comment.body
 
 
 # --- 2. decisions: placeholders, look-alike approvers, expiry --------------------------------
