@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from tests.e2e.harness import Harness, RunResult, model
@@ -22,6 +24,7 @@ from tests.formats.fixtures.tm7.review_fixtures import (
 )
 from tests.render.gfm import render
 
+from threatdelta.cli import main
 from threatdelta.render.escape import code
 
 TM7 = "models/pump.tm7"
@@ -665,3 +668,50 @@ def test_a_decisions_file_added_by_the_change_is_judged_like_the_model(
     assert code(telemetry) in decisions.split("\n\n", 2)[1]
     if code_:
         assert code(telemetry) in comment.body.split("**Needs a decision**", 1)[1]
+
+
+def test_hostile_text_is_inert_in_sarif_code_quality_junit_and_the_html_report(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = harness.repo.commit({"threatmodel.yaml": model()}, "base")
+    head = harness.repo.commit({"threatmodel.yaml": _hostile_everywhere()}, "hostile")
+    root = str(harness.repo.root)
+    outputs = {}
+    for fmt in ("sarif", "codequality", "junit"):
+        target = harness.tmp / f"out.{fmt}"
+        args = ["review", "-C", root, "--base", base, "--head", head, "--format", fmt]
+        assert main([*args, "-o", str(target)]) == 1
+        outputs[fmt] = target.read_text(encoding="utf-8")
+    html_path = harness.tmp / "report.html"
+    report_args = ["report", "-C", root, "--rev", head, "--format", "html"]
+    assert main([*report_args, "-o", str(html_path)]) == 0
+    outputs["html"] = html_path.read_text(encoding="utf-8")
+    capsys.readouterr()
+
+    for fmt, text in outputs.items():
+        assert not any(ch in text for ch in "\u202e\u202c\u200b\u2066"), fmt
+        assert "e.example" in text or "e\u2060.example" in text, fmt  # the text is there
+    sarif = json.loads(outputs["sarif"])
+    messages = [r["message"]["text"] for run in sarif["runs"] for r in run["results"]]
+    assert messages and not any(re.search(r"(?<!\\)\]\(", m) for m in messages)
+    quality = json.loads(outputs["codequality"])
+    assert all("\n" not in issue["description"] for issue in quality)
+    junit = ElementTree.fromstring(outputs["junit"])
+    assert list(junit.iter("failure"))
+    parser = _Tags()
+    parser.feed(outputs["html"])
+    assert parser.live == [] and "img" not in parser.tags and "script" not in parser.tags
+    assert "<!--" not in outputs["html"]
+
+
+class _Tags(HTMLParser):
+    """Every tag of an HTML document, and every attribute that would fetch or run something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.live: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.live += [(k, v or "") for k, v in attrs if k in ("href", "src") or k.startswith("on")]

@@ -129,6 +129,7 @@ class Review:
             or self.regressions
             or self.unaddressed
             or self.unexplained
+            or self.scoped_out
         )
 
 
