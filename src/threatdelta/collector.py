@@ -4,7 +4,10 @@ Enumeration creates tens of thousands of threats and candidates at once and keep
 them, so the collector's young-generation passes over them find nothing to free, and each full
 pass also re-walks the whole parsed model. :func:`relaxed_collection` makes those passes rarer
 while such a stage runs (raising the first threshold, not switching the collector off, so
-cycles are still freed and memory stays bounded) and restores the settings afterwards.
+cycles are still freed and memory stays bounded) and, unless the caller has frozen objects
+already, moves what exists before the stage (the loaded model) out of the collector's sight
+with ``gc.freeze()`` for its duration. Settings and frozen objects are restored afterwards, so
+a caller that enumerates many models in turn (history) still has each one freed.
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ RELAXED_THRESHOLD = 50_000
 
 @contextmanager
 def relaxed_collection() -> Iterator[None]:
-    """Collect less often inside the ``with`` block; the previous thresholds afterwards."""
+    """Collect less often inside the ``with`` block, and not over what existed before it."""
     before = gc.get_threshold()
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     gc.set_threshold(max(before[0], RELAXED_THRESHOLD), *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        if freezing:
+            gc.unfreeze()

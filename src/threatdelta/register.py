@@ -60,7 +60,7 @@ class Problem:
     """The control the problem is about, for problems of a control (planned, evidence)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One threat in the register."""
 

@@ -1,0 +1,43 @@
+"""Relaxed collection: settings restored, frozen objects returned, cycles still freed."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from threatdelta.collector import RELAXED_THRESHOLD, relaxed_collection
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: object = self
+
+
+def test_thresholds_and_frozen_objects_are_restored() -> None:
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    with relaxed_collection():
+        assert gc.get_threshold()[0] == max(before[0], RELAXED_THRESHOLD)
+        assert gc.get_freeze_count() > 0  # what existed before is out of the collector's sight
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_caller_that_froze_objects_keeps_them_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with relaxed_collection():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_cycles_made_inside_are_still_collected() -> None:
+    with relaxed_collection():
+        node = _Node()
+        ref = weakref.ref(node)
+        del node
+        gc.collect()
+        assert ref() is None
