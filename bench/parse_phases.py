@@ -1,9 +1,11 @@
 """Time each phase of reading a native model, in one process: python bench/parse_phases.py 5000.
 
-Prints the median of ``--repeat`` runs per phase for the model bench/diagram.py generates
-(``native_yaml(diagram(n))``), as YAML and as JSON: the YAML load, the schema check (compiled
-validator and the Python walk), and the whole native reader. Nothing here is imported by the
-package.
+Prints the median CPU time (``time.process_time``, steadier than wall time on a busy machine) of
+``--repeat`` runs per phase for the model bench/diagram.py generates (``native_yaml(diagram(n))``),
+as YAML and as JSON: the YAML load (quick and strict builder), a deep location (which re-reads
+the text), the schema check (compiled validator and the Python walk), the semantic checks, the
+whole native reader, and a JSON model's decoding with its limit checks. Nothing here is imported
+by the package.
 """
 
 from __future__ import annotations
@@ -27,33 +29,40 @@ def timed(label: str, run: Callable[[], Any], repeat: int) -> Any:
     times = []
     result = None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         result = run()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     print(f"{label:<44} {statistics.median(times) * 1000:9.1f} ms")
     return result
 
 
 def phases(n: int, repeat: int) -> None:
     from threatdelta.formats import json_source, native
+    from threatdelta.limits import check_data
     from threatdelta.yaml_loader import load_yaml
 
     text = native_yaml(diagram(n)).encode("utf-8")
     print(f"-- {n} nodes, {len(text) / 1e6:.1f} MB of YAML")
     doc = timed("yaml_loader.load_yaml", lambda: load_yaml(text, "m.yaml"), repeat)
+    timed(
+        "yaml_loader.load_yaml, strict builder only",
+        lambda: load_yaml(text, "m.yaml", _quick=False),
+        repeat,
+    )
     if importlib.util.find_spec("threatdelta.yaml_fast") is not None:
         from threatdelta.yaml_fast import parse_document
 
-        timed("yaml_fast.parse_document", lambda: parse_document(text), repeat)
+        timed("yaml_fast.parse_document (review floor)", lambda: parse_document(text), repeat)
     last = len(doc.data["flows"]) - 1
     timed(
-        "load_yaml + location() of the last flow",
+        "load_yaml + location() of the last flow's 'to'",
         lambda: load_yaml(text, "m.yaml").location(["flows", last, "to"]),
         repeat,
     )
     timed("schema: native.schema_errors", lambda: native.schema_errors(doc), repeat)
     validator = native._validator()
     timed("schema: Python jsonschema walk", lambda: list(validator.iter_errors(doc.data)), 1)
+    timed("semantic checks", lambda: native.semantic_errors(doc), repeat)
     timed("native.read (whole reader)", lambda: native.read(text, "m.yaml"), repeat)
     as_json = json.dumps(doc.data).encode("utf-8")
     timed(
@@ -61,6 +70,12 @@ def phases(n: int, repeat: int) -> None:
         lambda: json_source.decode_json(as_json, "m.json"),
         repeat,
     )
+    parsed = json.loads(as_json)
+    timed("limits.check_data of the JSON data", lambda: check_data(parsed, locate), repeat)
+
+
+def locate(pointer: Any) -> Any:
+    raise AssertionError(f"within the limits, nothing is located: {pointer}")
 
 
 def main() -> None:

@@ -546,16 +546,18 @@ def _reference_errors(doc: YamlDocument, declared: Mapping[str, _Declared]) -> l
         ("flows", "to", "elements", "goes to"),
     ]
     for section, key, target_section, verb in checks:
-        candidates = _ids_in(declared, target_section)
+        candidates: list[str] | None = None  # sorted only when a reference is wrong
         wanted = _SECTION_LABELS[target_section]
         for index, item in _items(doc.data, section):
             ref = item.get(key)
             if not isinstance(ref, str):
                 continue
-            owner = _label(section, item)
             target = declared.get(ref)
             if target is not None and target.section == target_section:
                 continue
+            owner = _label(section, item)
+            if candidates is None:
+                candidates = _ids_in(declared, target_section)
             if target is not None:
                 problem = (
                     f"{owner} {verb} '{ref}', which is {_a(_SECTION_LABELS[target.section])}, "
