@@ -486,6 +486,7 @@ class _Site:
     flow: Flow | None = None
     source: str | None = None
     target: str | None = None
+    reverse: bool = False
 
     def candidate(self, pack: RulePack, rule: Rule) -> Candidate:
         """The candidate of ``rule`` here, with its threat key."""
@@ -604,6 +605,7 @@ class _Walk:
                 flow=flow,
                 source=target.id,
                 target=source.id,
+                reverse=True,
             )
             backward_key = (target_subject.types, reply_subject.types, source_subject.types)
             backward_types = {
@@ -641,19 +643,71 @@ def candidates(
             yield site.candidate(pack, c.rule)
 
 
+@dataclass(frozen=True, slots=True)
+class _SetAside:
+    """A candidate whose include and exclude both held, kept without its subjects."""
+
+    rule: Rule
+    key: str
+    element: Element | None
+    flow: Flow | None
+    source: str | None
+    target: str | None
+    reverse: bool
+
+
 @dataclass(frozen=True)
 class DesignedOut:
-    """The candidates of one enumeration whose include and exclude expressions both hold."""
+    """What one enumeration set aside: the candidates whose include and exclude expressions
+    both hold. Only the rule, key and place are kept; subjects are made again when asked for,
+    so the enumeration's subjects are freed with it."""
 
     pack: RulePack
     """The pack enumerated."""
-    candidates: tuple[Candidate, ...]
+    model_facts: ModelFacts
+    """Facts of the model enumerated."""
+    set_aside: tuple[_SetAside, ...]
     """In enumeration order."""
-    builder: _Builder = field(repr=False, compare=False)
 
-    def threat(self, candidate: Candidate) -> Threat:
-        """The threat ``candidate`` would give but for its exclusion."""
-        return self.builder.threat(compiled(candidate.rule), candidate)
+    def __len__(self) -> int:
+        return len(self.set_aside)
+
+    def candidates(self) -> Iterator[tuple[Candidate, Threat]]:
+        """Each candidate, in enumeration order, with the threat it would give but for its
+        exclusion. Candidates at one place share one subjects mapping."""
+        model = self.model_facts.model
+        factory = SubjectFactory.for_pack(self.model_facts, self.pack)
+        builder = _Builder(self.pack, model, self.model_facts)
+        places: dict[tuple[str, str, bool], dict[str, Subject]] = {}
+        for kept in self.set_aside:
+            if kept.element is not None:
+                place = ("element", kept.element.id, False)
+            else:
+                place = ("flow", kept.flow.id, kept.reverse)  # type: ignore[union-attr]
+            subjects = places.get(place)
+            if subjects is None:
+                if kept.element is not None:
+                    subjects = {"element": factory.element(kept.element)}
+                else:
+                    source = model.element(kept.source)  # type: ignore[arg-type]
+                    target = model.element(kept.target)  # type: ignore[arg-type]
+                    assert kept.flow is not None and source is not None and target is not None
+                    subjects = {
+                        "source": factory.element(source),
+                        "flow": factory.flow(kept.flow, reverse=kept.reverse),
+                        "target": factory.element(target),
+                    }
+                places[place] = subjects
+            candidate = Candidate(
+                kept.rule,
+                kept.key,
+                subjects,
+                element=kept.element,
+                flow=kept.flow,
+                source=kept.source,
+                target=kept.target,
+            )
+            yield candidate, builder.threat(compiled(kept.rule), candidate)
 
 
 _DESIGNED_OUT = "engine.designed_out"
@@ -668,7 +722,7 @@ def _enumerate(
 ) -> tuple[dict[str, Threat], DesignedOut]:
     builder = _Builder(pack, model, model_facts)
     threats: dict[str, Threat] = {}
-    designed_out: list[Candidate] = []
+    set_aside: list[_SetAside] = []
     with relaxed_collection():
         for rules, site in _Walk(model, pack, model_facts).sites(scope, stats):
             subjects = site.subjects
@@ -677,10 +731,20 @@ def _enumerate(
                     continue
                 candidate = site.candidate(pack, c.rule)
                 if c.exclude is not None and c.exclude(subjects):
-                    designed_out.append(candidate)
+                    set_aside.append(
+                        _SetAside(
+                            c.rule,
+                            candidate.key,
+                            site.element,
+                            site.flow,
+                            site.source,
+                            site.target,
+                            site.reverse,
+                        )
+                    )
                 else:
                     threats[candidate.key] = builder.threat(c, candidate)
-    return threats, DesignedOut(pack, tuple(designed_out), builder)
+    return threats, DesignedOut(pack, model_facts, tuple(set_aside))
 
 
 def designed_out(model: Model, pack: RulePack, model_facts: ModelFacts) -> DesignedOut:

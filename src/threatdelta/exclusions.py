@@ -175,7 +175,7 @@ def excluded_threats(
     kept = designed_out(model, pack, model_facts)
     texts: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     causes_of: dict[tuple[int, int], Cause] = {}
-    for candidate in kept.candidates:
+    for candidate, threat in kept.candidates():
         subjects = candidate.subjects
         conditions = _explainer(candidate.rule)(subjects)
         if not conditions:
@@ -192,7 +192,7 @@ def excluded_threats(
                 cause = _cause(written, subjects, model, evidence_exists)
                 causes_of[(id(condition), id(subjects))] = cause
             causes.append(cause)
-        found[candidate.key] = Exclusion(kept.threat(candidate), tuple(dict.fromkeys(causes)))
+        found[candidate.key] = Exclusion(threat, tuple(dict.fromkeys(causes)))
     return tuple(found[k] for k in sorted(found))
 
 
