@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from threatdelta.collector import relaxed_collection
 from threatdelta.engine import designed_out
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Control, Element, Flow, Model, Value
@@ -175,24 +176,25 @@ def excluded_threats(
     kept = designed_out(model, pack, model_facts)
     texts: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     causes_of: dict[tuple[int, int], Cause] = {}
-    for candidate, threat in kept.candidates():
-        subjects = candidate.subjects
-        conditions = _explainer(candidate.rule)(subjects)
-        if not conditions:
-            continue
-        causes: list[Cause] = []
-        for condition in conditions:
-            # The same condition on the same subjects (one flow, several rules) is one cause.
-            cause = causes_of.get((id(condition), id(subjects)))
-            if cause is None:
-                written = texts.get(id(condition))
-                if written is None:
-                    written = (unparse(condition), sorted(referenced_attributes(condition)))
-                    texts[id(condition)] = written
-                cause = _cause(written, subjects, model, evidence_exists)
-                causes_of[(id(condition), id(subjects))] = cause
-            causes.append(cause)
-        found[candidate.key] = Exclusion(threat, tuple(dict.fromkeys(causes)))
+    with relaxed_collection():
+        for candidate, threat in kept.candidates():
+            subjects = candidate.subjects
+            conditions = _explainer(candidate.rule)(subjects)
+            if not conditions:
+                continue
+            causes: list[Cause] = []
+            for condition in conditions:
+                # The same condition on the same subjects (one flow, several rules) is one cause.
+                cause = causes_of.get((id(condition), id(subjects)))
+                if cause is None:
+                    written = texts.get(id(condition))
+                    if written is None:
+                        written = (unparse(condition), sorted(referenced_attributes(condition)))
+                        texts[id(condition)] = written
+                    cause = _cause(written, subjects, model, evidence_exists)
+                    causes_of[(id(condition), id(subjects))] = cause
+                causes.append(cause)
+            found[candidate.key] = Exclusion(threat, tuple(dict.fromkeys(causes)))
     return tuple(found[k] for k in sorted(found))
 
 
