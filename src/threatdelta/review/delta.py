@@ -115,6 +115,19 @@ class State:
     """Threats by key."""
     controls: Mapping[str, ControlStanding] = field(default_factory=dict)
     """Controls by id."""
+    plain: frozenset[str] = frozenset()
+    """Keys of further threats that are open with no disposition at all: such a threat takes
+    part in no transition or regression unless the other state decided it, so it is kept as
+    its key alone (a large model's undecided majority costs no :class:`Standing`)."""
+
+    def keys(self) -> set[str]:
+        """Every threat key."""
+        return set(self.threats) | self.plain
+
+    def standing(self, key: str) -> Standing:
+        """The threat's standing (an undecided open one for a plain key)."""
+        found = self.threats.get(key)
+        return found if found is not None else Standing(key, "open", False)
 
 
 @dataclass(frozen=True, order=True)
@@ -168,23 +181,37 @@ def rekeyed(state: State, renames: Mapping[str, str]) -> State:
     if not renames:
         return state
     threats: dict[str, Standing] = {}
-    for key, standing in state.threats.items():
+    plain: set[str] = set()
+    # In key order, the first of two keys that meet under one new key wins.
+    for key in sorted(state.keys()):
         new = rekey(key, renames)
-        threats.setdefault(new, replace(standing, key=new) if new != key else standing)
-    return State(threats, state.controls)
+        if new in threats or new in plain:
+            continue
+        standing = state.threats.get(key)
+        if standing is None:
+            plain.add(new)
+        else:
+            threats[new] = replace(standing, key=new) if new != key else standing
+    return State(threats, state.controls, frozenset(plain))
 
 
 def register_state(register: Register, evidence_exists: EvidenceCheck | None = None) -> State:
     """The state of a register (judged at its date), with evidence looked up by ``evidence_exists``
     (the check the register was built with; None: evidence is not looked up)."""
-    threats = {entry.key: entry_standing(entry) for entry in register.entries}
+    threats: dict[str, Standing] = {}
+    plain: set[str] = set()
+    for entry in register.entries:
+        if entry.disposition is None and entry.status == "open":
+            plain.add(entry.threat.key)
+        else:
+            threats[entry.threat.key] = entry_standing(entry)
     controls = {
         c.id: ControlStanding(
             c.id, c.status, c.evidence, missing_evidence(c.evidence, evidence_exists), c.location
         )
         for c in register.model.controls
     }
-    return State(threats, controls)
+    return State(threats, controls, frozenset(plain))
 
 
 def entry_standing(entry: Entry) -> Standing:
@@ -225,7 +252,7 @@ def _control_regressions(before: State, after: State) -> list[Regression]:
             continue
         now = after.threats.get(threat.key)
         if now is None:
-            continue
+            continue  # gone, or open and undecided now: neither names a control
         for control_id in threat.controls:
             old = before.controls.get(control_id)
             control = after.controls.get(control_id)
@@ -299,17 +326,19 @@ def _evidence_regressions(before: State, after: State) -> list[Regression]:
 
 def delta(before: State, after: State) -> Delta:
     """Compare two states of the same model."""
-    old_keys, new_keys = set(before.threats), set(after.threats)
+    old_keys, new_keys = before.keys(), after.keys()
+    # Threats open and undecided on both sides cannot change: only the others are looked at.
+    both = (set(before.threats) | set(after.threats)) & old_keys & new_keys
     transitions: list[StatusChange] = []
-    for key in sorted(old_keys & new_keys):
-        old, cur = before.threats[key], after.threats[key]
+    for key in sorted(both):
+        old, cur = before.standing(key), after.standing(key)
         if old.state != cur.state or old.addressed != cur.addressed:
             transitions.append(
                 StatusChange(key, old.state, cur.state, old.addressed, cur.addressed)
             )
     regressions = _control_regressions(before, after) + _evidence_regressions(before, after)
-    for key in sorted(old_keys & new_keys):
-        old, cur = before.threats[key], after.threats[key]
+    for key in sorted(both):
+        old, cur = before.standing(key), after.standing(key)
         if cur.expired and not old.expired:
             regressions.append(
                 Regression(
@@ -322,7 +351,7 @@ def delta(before: State, after: State) -> Delta:
     covered = {r.key for r in regressions}
     for change in transitions:
         if change.was_addressed and not change.addressed and change.key not in covered:
-            cur = after.threats[change.key]
+            cur = after.standing(change.key)
             regressions.append(
                 Regression(
                     "status-downgraded",

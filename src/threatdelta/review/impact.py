@@ -81,6 +81,18 @@ def impact(
         )
     base_facts = base_facts or facts(base)
     head_facts = head_facts or facts(head)
+    # An element's zones depend only on its innermost boundary: compared once per boundary.
+    zones_moved: dict[str | None, bool] = {}
+
+    def moved(old: Element, new: Element) -> bool:
+        if old.boundary != new.boundary:
+            return _zones(base_facts, old) != _zones(head_facts, new)
+        found = zones_moved.get(new.boundary)
+        if found is None:
+            found = _zones(base_facts, old) != _zones(head_facts, new)
+            zones_moved[new.boundary] = found
+        return found
+
     elements = set(diff.items["elements"].added) | set(diff.items["elements"].changed)
     for element in head.elements:
         old = base.element(element.id)
@@ -88,17 +100,30 @@ def impact(
             continue
         # The data an element handles comes from its flows too: a flow that moved its ends, or
         # that started or stopped carrying an asset, changes it at both old and new ends.
-        if _zones(base_facts, old) != _zones(head_facts, element) or base_facts.data_of(
-            old
-        ) != head_facts.data_of(element):
+        if moved(old, element) or base_facts.data_of(old) != head_facts.data_of(element):
             elements.add(element.id)
     flows = set(diff.items["flows"].added) | set(diff.items["flows"].changed)
     for flow in head.flows:
         if flow.source in elements or flow.target in elements:
             flows.add(flow.id)
-        elif base.flow(flow.id) is not None and _crossed_types(
-            base_facts, flow.id
-        ) != _crossed_types(head_facts, flow.id):
+            continue
+        before = base.flow(flow.id)
+        if before is None:
+            continue
+        # Crossings worked out from the nesting follow from the two ends' zones: when both ends
+        # are in both models and kept their zones (else they are in ``elements``), the flow
+        # crosses the same boundaries with the same facts. Crossings a format states (or a
+        # missing end) are compared as they are.
+        if (
+            flow.crosses is None
+            and before.crosses is None
+            and all(
+                base.element(end) is not None and head.element(end) is not None
+                for end in (flow.source, flow.target)
+            )
+        ):
+            continue
+        if _crossed_types(base_facts, flow.id) != _crossed_types(head_facts, flow.id):
             flows.add(flow.id)
     return Impact(EnumerationScope(frozenset(elements), frozenset(flows)), full=False)
 

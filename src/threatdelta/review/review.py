@@ -186,7 +186,9 @@ def compare(
     model_diff = (diff if not renames else None) or diff_models(
         compared, head.model, base_facts=compared_facts, head_facts=head_facts
     )
-    before = {rekey(key, renames): entry for key, entry in base.by_key().items()}
+    before = base.by_key()
+    if renames:
+        before = {rekey(key, renames): entry for key, entry in before.items()}
     after = head.by_key()
     change_set = delta(
         rekeyed(register_state(base, base_evidence), renames),
@@ -225,13 +227,22 @@ def compare(
     )
     new_keys = {e.key for e in new}
     regressed = {r.key for r in regressions}
+    # A threat whose subjects the change did not touch is in scope only by its key.
+    touched = conditions.structural | conditions.properties.keys()
+    by_key = new_keys | changed_dispositions | regressed
     scope = tuple(
         e
         for e in head.entries
-        if e.key in new_keys
-        or e.key in changed_dispositions
-        or e.key in regressed
-        or conditions.touches(e.threat)
+        if e.threat.key in by_key
+        or (
+            (
+                e.threat.element in touched
+                or e.threat.flow in touched
+                or e.threat.source in touched
+                or e.threat.target in touched
+            )
+            and conditions.touches(e.threat)
+        )
     )
     unaddressed = tuple(e for e in scope if not e.addressed)
     change: FileChange = (

@@ -78,13 +78,18 @@ def review_revisions(
     today: dt.date,
     overrides: Overrides = NO_OVERRIDES,
     stats: EnumerationStats | None = None,
+    incremental: bool = True,
 ) -> ReviewSet:
     """Review every model file between ``base_rev`` and ``head_rev``.
 
     The gate's settings (policy, rule pack, models) are those of the base revision, with
     ``overrides`` winning: the change's own edits to them are reported in
     :attr:`ReviewSet.settings_changes` and take effect once it is merged. The base's rule pack
-    scores both sides, so a change cannot make its own threats disappear by editing the pack."""
+    scores both sides, so a change cannot make its own threats disappear by editing the pack.
+
+    The head's threats are the base's, with rules re-run only where the change reached
+    (:func:`threatdelta.review.impact.impact`); ``incremental=False`` enumerates the head in full
+    instead, which gives the same review (the tests hold the two against each other)."""
     base_sha = repo.resolve(base_rev)
     head_sha = repo.resolve(head_rev)
     gate, notes = gate_context(repo, base_sha, overrides)
@@ -165,6 +170,7 @@ def review_revisions(
                 pack_file,
                 today,
                 stats,
+                incremental,
             )
         )
     for offset, base_path in enumerate(removed):
@@ -240,6 +246,7 @@ def _review_one(
     pack_file: RulePack | None,
     today: dt.date,
     stats: EnumerationStats | None,
+    incremental: bool = True,
 ) -> Review:
     head_pack = pack_file or (
         gate_pack(base_parsed, head_parsed)
@@ -281,8 +288,18 @@ def _review_one(
         base_facts=base_facts,
         head_facts=head_facts,
     )
-    head_threats = incremental_threats(
-        base_model, base_threats, head_model, head_pack, change, head_facts=head_facts, stats=stats
+    head_threats = (
+        incremental_threats(
+            base_model,
+            base_threats,
+            head_model,
+            head_pack,
+            change,
+            head_facts=head_facts,
+            stats=stats,
+        )
+        if incremental
+        else enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats)
     )
     head_register = build_register(
         head_model, head_threats, today=today, evidence_exists=head_evidence
