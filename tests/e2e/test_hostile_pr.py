@@ -177,7 +177,19 @@ def _review_decision(harness: Harness, head_text: str, settings: str = "") -> Ru
 
 
 @pytest.mark.parametrize(
-    "who", ["who", " WHO ", "Who", "TBD", "todo", "n/a", "W\u200bHO", "\u200b\u200e", "ＷＨＯ"]
+    "who",
+    [
+        "who",
+        " WHO ",
+        "Who",
+        "TBD",
+        "todo",
+        "n/a",
+        "W\u200bHO",
+        "\u200b\u200e",
+        "ＷＨＯ",
+        "W\u041d\u041e",
+    ],
 )
 def test_an_approver_that_is_still_a_placeholder_never_counts(harness: Harness, who: str) -> None:
     result = _review_decision(harness, _accepting(who))

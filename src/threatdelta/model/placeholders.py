@@ -46,10 +46,17 @@ def is_blank(text: str) -> bool:
     return not as_shown(text)
 
 
+_LOOK_ALIKES = str.maketrans(
+    "АВЕКМНОРСТХУаеорсхуіјѕԁԛԝΑΒΕΗΙΚΜΝΟΡΤΧΥΖοѡԜ",
+    "ABEKMHOPCTXYaeopcxyijsdqwABEHIKMNOPTXYZowW",
+)
+"""Cyrillic and Greek letters drawn like Latin ones: ``WНО`` with Cyrillic letters reads ``WHO``."""
+
+
 def placeholder_in(text: str) -> str | None:
     """The placeholder ``text`` still is or contains, or None when it is written by a person."""
     shown = as_shown(text)
-    folded = shown.casefold()
+    folded = shown.translate(_LOOK_ALIKES).casefold()
     for word in WORDS:
         if folded == word.casefold():
             return word
