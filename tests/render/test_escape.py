@@ -183,3 +183,13 @@ def test_gitlab_references_and_cross_project_references_do_not_link() -> None:
 
 def test_an_email_whose_domain_needs_a_markdown_escape_is_not_linked() -> None:
     assert md("_@_x.example") == "\\_@" + ZERO_WIDTH_JOINER + "\\_x.example"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=())))
+@settings(max_examples=300)
+def test_visible_text_drops_exactly_the_characters_a_reader_does_not_see(text: str) -> None:
+    from threatdelta.encoding import hidden
+
+    flat = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    shown = "".join(ch for ch in flat if ch == "\n" or not hidden(ch))
+    assert inert(text, "visible") == shown

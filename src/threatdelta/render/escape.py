@@ -79,10 +79,19 @@ _MERMAID_ENTITIES = {
 }
 
 
+_ASCII_HIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+"""The hidden characters of ASCII (its controls), but for the line break."""
+
+
 def _visible(text: str) -> str:
     """``text`` without hidden characters; tabs and line breaks become spaces or stay as lines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return "".join(ch for ch in text if ch == "\n" or not hidden(ch))
+    text = _ASCII_HIDDEN.sub("", text)
+    if text.isascii():
+        return text
+    # Each distinct character is judged once, not each occurrence.
+    gone = [ord(ch) for ch in set(text) if ch > "\x7f" and hidden(ch)]
+    return text.translate(dict.fromkeys(gone)) if gone else text
 
 
 def _line(text: str, limit: int) -> str:

@@ -75,7 +75,8 @@ def _nested(value: Any, depth: int) -> str:
 
 
 def _streams(value: Any) -> bool:
-    """Whether ``value`` holds :class:`Rows` (only dicts and lists are looked into)."""
+    """Whether ``value`` holds :class:`Rows` (only dicts and lists are looked into; the rows of
+    a :class:`Rows` are plain data)."""
     if isinstance(value, Rows):
         return True
     if isinstance(value, dict):
@@ -96,15 +97,21 @@ def _write(write: Callable[[str], object], value: Any, depth: int) -> None:
             _write(write, value[key], depth + 1)
             separator = "," + _pad(depth + 1)
         write(_pad(depth) + "}")
-    elif isinstance(value, (list, Rows)) and _streams(value):
+    elif isinstance(value, Rows):  # its rows are plain data: each is encoded whole
         separator = "[" + _pad(depth + 1)
         empty = True
+        for row in value:
+            write(separator + _nested(row, depth + 1))
+            separator = "," + _pad(depth + 1)
+            empty = False
+        write("[]" if empty else _pad(depth) + "]")
+    elif isinstance(value, list) and _streams(value):
+        separator = "[" + _pad(depth + 1)
         for item in value:
             write(separator)
             _write(write, item, depth + 1)
             separator = "," + _pad(depth + 1)
-            empty = False
-        write("[]" if empty else _pad(depth) + "]")
+        write(_pad(depth) + "]")
     else:
         write(_nested(value, depth))
 
