@@ -186,6 +186,31 @@ def bench_check(work: Path, n: int, d: Diagram, repeat: int) -> list[Row]:
     ]
 
 
+def bench_formats(work: Path, n: int, d: Diagram, repeat: int) -> list[Row]:
+    """``check`` in its other output formats, beside ``--format json`` of the same model."""
+    folder = work / f"formats-{n}"
+    folder.mkdir()
+    (folder / "threatmodel.yaml").write_text(native_yaml(d), encoding="utf-8")
+    base = [*THREATDELTA, "check", "threatmodel.yaml", "--fail-on=none", TODAY]
+    outputs = ("json", "text", "markdown")
+    results = paired([[*base, "--format", o] for o in outputs], folder, repeat)
+    return [
+        Row(f"`check --format {o}`, {n:,} nodes", runs, results[0], "`--format json`")
+        for o, runs in zip(outputs[1:], results[1:], strict=True)
+    ]
+
+
+def byte_compile() -> None:
+    """Byte-compile the package first, as an installed package is: with
+    PYTHONDONTWRITEBYTECODE set and an editable install, every run would compile the modules
+    changed since their last byte code was written, and be timed doing it."""
+    import compileall
+
+    import threatdelta
+
+    compileall.compile_dir(Path(threatdelta.__file__).parent, quiet=1)
+
+
 FLOOR = """
 import subprocess, sys
 from threatdelta.yaml_fast import parse_document
@@ -278,7 +303,7 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpus} cores{memory}, Python {platform.python_version()}"
 
 
-STEPS = ("startup", "example", "check", "review", "history", "tm7")
+STEPS = ("startup", "example", "check", "formats", "review", "history", "tm7")
 
 
 def main() -> None:
@@ -305,6 +330,7 @@ def main() -> None:
     sizes = [n for n in sizes if n <= MAX_ELEMENTS]
     only = set(args.only.split(","))
     rows: list[Row] = []
+    byte_compile()
     with tempfile.TemporaryDirectory(prefix="threatdelta-bench-") as tmp:
         work = Path(tmp)
         if "startup" in only:
@@ -315,6 +341,8 @@ def main() -> None:
             d = diagram(n)
             if "check" in only:
                 rows += bench_check(work, n, d, args.repeat)
+            if "formats" in only:
+                rows += bench_formats(work, n, d, args.repeat)
             if "review" in only:
                 rows += bench_review(work, n, d, args.repeat)
             print(f"done: {n:,} nodes", file=sys.stderr)
