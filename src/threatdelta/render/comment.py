@@ -15,7 +15,13 @@ from threatdelta import __version__
 from threatdelta.formats.sidecar import decisions_view, target_path
 from threatdelta.policy import Policy, at_or_above
 from threatdelta.register import Entry
-from threatdelta.render.data import countermeasure_names, orphan_data, status_label, subject_label
+from threatdelta.render.data import (
+    countermeasure_names,
+    orphan_data,
+    status_label,
+    subject_label,
+    threat_location,
+)
 from threatdelta.render.mermaid import changed_chart
 from threatdelta.render.review_data import (
     decision_data,
@@ -76,6 +82,7 @@ def _severity_order(entry: Entry) -> tuple[int, str]:
 def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
     assert review.head is not None and review.pack is not None
     threat = entry.threat
+    location = threat_location(threat, review.head.model)
     return {
         "key": threat.key,
         "reference": entry.reference,
@@ -86,7 +93,7 @@ def _threat_row(entry: Entry, review: Review) -> dict[str, Any]:
         "hazards": list(threat.hazards),
         "subject": subject_label(entry, review.head),
         "status": status_label(entry),
-        "line": threat.location.line if threat.location is not None else None,
+        "line": location.line if location is not None else None,
         "countermeasures": [
             c["name"] for c in countermeasure_names(threat.countermeasures, review.pack)
         ],

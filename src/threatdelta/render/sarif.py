@@ -6,6 +6,7 @@ from typing import Any
 
 from threatdelta import __version__
 from threatdelta.errors import Location
+from threatdelta.render.data import threat_location
 from threatdelta.render.escape import sarif_text
 from threatdelta.review.revisions import ReviewSet
 from threatdelta.rules.pack import STRIDE_NAMES
@@ -31,6 +32,11 @@ def review_sarif(result: ReviewSet) -> dict[str, Any]:
     for review in result.reviews:
         for entry in review.unaddressed:
             threat = entry.threat
+            located = (
+                threat_location(threat, review.head.model)
+                if review.head is not None
+                else threat.location
+            )
             rules.setdefault(
                 threat.rule_id,
                 {
@@ -52,7 +58,7 @@ def review_sarif(result: ReviewSet) -> dict[str, Any]:
                             f"{threat.title}: no countermeasure and no justification ({threat.key})"
                         )
                     },
-                    "locations": [_location(review.path, threat.location)],
+                    "locations": [_location(review.path, located)],
                     "partialFingerprints": {"threatKey": threat.key},
                 }
             )
