@@ -99,15 +99,13 @@ def decisions_view(model: Model) -> Model:
 def with_decisions(parsed: ParsedModel, decisions: Decisions) -> ParsedModel:
     """``parsed`` with the decisions file's controls and dispositions joined in."""
     model = parsed.model
+    notes = Diagnostics(decisions.path)
     if model.format == "native":
-        return replace(
-            parsed,
-            warnings=(
-                *parsed.warnings,
-                f"{decisions.path}: ignored: a threatdelta YAML model holds its decisions "
-                "itself; move them into its controls: and threats:",
-            ),
+        notes.warn(
+            "ignored: a threatdelta YAML model holds its decisions itself; move them into its "
+            "controls: and threats:"
         )
+        return replace(parsed, warnings=(*parsed.warnings, *notes.warnings()))
     known = {c.id: c for c in model.controls}
     for control in decisions.controls:
         if control.id in known:
@@ -116,19 +114,18 @@ def with_decisions(parsed: ParsedModel, decisions: Decisions) -> ParsedModel:
                 "rename it in the decisions file",
                 control.location,
             )
-    warnings = list(parsed.warnings)
     dispositions = dict(model.dispositions)
     for disposition in decisions.dispositions:
         own = dispositions.get(disposition.key)
         if own is not None and own.status != "open" and own.status != disposition.status:
-            where = disposition.location or decisions.path
-            warnings.append(
-                f"{where}: the model file records '{disposition.key}' as {own.status}; the "
-                f"decisions file's {disposition.status} is used"
+            notes.warn(
+                f"the model file records '{disposition.key}' as {own.status}; the "
+                f"decisions file's {disposition.status} is used",
+                disposition.location,
             )
         dispositions[disposition.key] = disposition
     controls = sorted((*model.controls, *decisions.controls), key=lambda c: c.id)
     joined = replace(
         model, controls=tuple(controls), dispositions=dict(sorted(dispositions.items()))
     )
-    return replace(parsed, model=joined, warnings=tuple(warnings))
+    return replace(parsed, model=joined, warnings=(*parsed.warnings, *notes.warnings()))

@@ -161,9 +161,6 @@ class _Reader:
         if self.errors.error_count >= MAX_ERRORS:
             raise _TooManyErrors
 
-    def at_key(self, pointer: _Pointer) -> Location:
-        return self.doc.key_location(pointer)
-
     def mapping(self, value: Any, pointer: _Pointer, what: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
@@ -188,7 +185,10 @@ class _Reader:
             shown = key if isinstance(key, str) else str(key)
             close = difflib.get_close_matches(shown, allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
-            self.add(f"unknown key '{_short(shown)}' in {what}{hint}", self.at_key((*pointer, key)))
+            self.add(
+                f"unknown key '{_short(shown)}' in {what}{hint}",
+                self.doc.key_location((*pointer, key)),
+            )
 
     def text(
         self,
@@ -651,7 +651,7 @@ def _read_rule(
         capec=capec,
         countermeasures=tuple(countermeasures),
         category=(category or "").strip() or STRIDE_NAMES[stride],
-        location=reader.at_key((*pointer, "id")),
+        location=reader.doc.key_location((*pointer, "id")),
     )
 
 
