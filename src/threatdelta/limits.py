@@ -23,8 +23,11 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest model, rule-pack or settings file read (16 MiB); only this much + 1 byte is read."""
 MAX_NESTING = 64
 """Deepest nesting of lists and mappings (YAML, JSON) or of XML elements."""
-MAX_NODES = 1_000_000
-"""Most values (scalars, lists, mappings, XML elements) in one file, aliases expanded."""
+MAX_NODES = 2_000_000
+"""Most values (scalars, lists, mappings) in one YAML or JSON file, aliases expanded: twice what
+a model at the element and flow limits below holds."""
+MAX_XML_TAGS = 1_000_000
+"""Most XML elements in one .tm7 or .tb7 file."""
 MAX_STRING_CHARS = 256 * 1024
 """Longest single string (a name, a description, a template's embedded image): 256 Ki characters."""
 MAX_NAME_CHARS = 200

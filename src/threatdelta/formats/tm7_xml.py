@@ -25,7 +25,7 @@ from threatdelta.limits import (
     MAX_FILE_BYTES,
     MAX_ITEMS,
     MAX_NESTING,
-    MAX_NODES,
+    MAX_XML_TAGS,
     string_problem,
     too_many_items,
 )
@@ -33,7 +33,7 @@ from threatdelta.positions import FirstMention, Positions
 
 MAX_INPUT_BYTES = MAX_FILE_BYTES
 """Largest file accepted; the biggest real models are a few MiB."""
-MAX_ELEMENTS = MAX_NODES
+MAX_ELEMENTS = MAX_XML_TAGS
 """Most XML tags (start tags, comments, ...) accepted in one file; bounds the element count."""
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
