@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from threatdelta.collector import RELAXED_THRESHOLD, relaxed_collection
+from threatdelta.collector import RELAXED_THRESHOLD, kept_alive, relaxed_collection
 
 
 class _Node:
@@ -41,3 +41,12 @@ def test_cycles_made_inside_are_still_collected() -> None:
         del node
         gc.collect()
         assert ref() is None
+
+
+def test_what_a_stage_keeps_alive_is_handed_back_to_the_collector_at_the_end() -> None:
+    before = gc.get_freeze_count()
+    with kept_alive() as keep:
+        kept = [object() for _ in range(100)]
+        keep()
+        assert gc.get_freeze_count() >= before + len(kept)
+    assert gc.get_freeze_count() == 0

@@ -13,7 +13,7 @@ a caller that enumerates many models in turn (history) still has each one freed.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 RELAXED_THRESHOLD = 50_000
@@ -34,3 +34,15 @@ def relaxed_collection() -> Iterator[None]:
         gc.set_threshold(*before)
         if freezing:
             gc.unfreeze()
+
+
+@contextmanager
+def kept_alive() -> Iterator[Callable[[], None]]:
+    """For a stage that keeps what it loads until the end (``check`` writing its output): the
+    function yielded moves everything alive at that moment out of the collector's sight, so the
+    rows made and dropped afterwards do not make it walk the loaded models again and again. All
+    of it is handed back to the collector when the ``with`` block ends."""
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()

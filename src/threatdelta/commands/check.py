@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from threatdelta.assess import assess_bytes
+from threatdelta.collector import kept_alive
 from threatdelta.commands.common import add_today, decisions_beside, model_files, say, today
 from threatdelta.context import Overrides, context_in_tree, file_source
 from threatdelta.errors import EXIT_PASS, EXIT_POLICY_FAILED
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     date = today(args)
     results = []
     documents = []
-    try:
+    with kept_alive() as keep:
         for path, data in model_files(args.paths, root, context.models, "check"):
             exists = context.evidence(str(path), None)
             assessment = assess_bytes(
@@ -76,16 +76,12 @@ def run(args: argparse.Namespace) -> int:
                 decisions=decisions_beside(path, root),
             )
             results.append(assessment)
-            gc.freeze()  # see below
+            keep()
             model = assessment.register.model
             designed_out = excluded_threats(model, assessment.pack, evidence_exists=exists)
             documents.append(register_document(assessment.register, assessment.pack, designed_out))
-            # What is loaded stays until the output is written: the cyclic garbage collector
-            # need not walk it again and again while rows are made and dropped.
-            gc.freeze()
+            keep()
         write_output(args.format, documents, sys.stdout.write)
-    finally:
-        gc.unfreeze()
     for assessment in results:
         for warning in assessment.parsed.warnings:
             say(f"threatdelta: warning: {warning}")
