@@ -482,6 +482,23 @@ def test_models_take_the_quick_path_and_keep_every_location(path: Path) -> None:
     for pointer in [*pointers, ["elements", 10**6], ["nowhere", 0, "x"], ["elements", "x"]]:
         assert quick.location(pointer) == full.location(pointer)
         assert quick.key_location(pointer) == full.key_location(pointer)
+    for doc in (quick, full):
+        for section, items in full.data.items():
+            count = len(items) if isinstance(items, list) else 3
+            expected = [full.location([section, index]) for index in range(count)]
+            assert doc.item_locations([section], count) == expected
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_item_locations_are_the_locations_of_each_index(quick: bool) -> None:
+    doc = load("a:\n  - x\n  - {k: v}\nb: {c: [1, 2]}\n", _quick=quick)
+    assert doc.item_locations(["a"], 2) == [Location("m.yaml", 2, 5), Location("m.yaml", 3, 5)]
+    assert doc.item_locations(["a"], 3)[2] == doc.location(["a"])  # no such item: the list
+    assert doc.item_locations(["b", "c"], 2) == [
+        Location("m.yaml", 4, 9),
+        Location("m.yaml", 4, 12),
+    ]
+    assert doc.item_locations(["z"], 1) == [Location("m.yaml", 1, 1)]
 
 
 def test_a_located_error_deep_in_a_quickly_read_document() -> None:

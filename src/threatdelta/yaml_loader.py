@@ -133,6 +133,16 @@ class YamlDocument:
             return Location(self.path)
         return Location(self.path, pos[0], pos[1])
 
+    def item_locations(self, pointer: Sequence[str | int], count: int) -> list[Location]:
+        """``location([*pointer, index])`` for each index below ``count``, in one walk (a
+        reader locating every item of a list)."""
+        pos, steps = self._walk(pointer) if len(pointer) < _SHALLOW_DEPTH else (None, -1)
+        children = pos[2] if pos is not None and steps == len(pointer) else None
+        if not isinstance(children, list) or len(children) < count:
+            return [self.location([*pointer, index]) for index in range(count)]
+        path = self.path
+        return [Location(path, line, column) for line, column, _ in children[:count]]
+
     def key_location(self, pointer: Sequence[str | int]) -> Location:
         """Where the mapping key that ``pointer`` ends with was written (for unknown keys).
 
@@ -607,6 +617,9 @@ def _quick(  # one loop over the events, kept in one frame for speed
     ends = (events.MappingEndEvent, events.SequenceEndEvent)
     document_start = events.DocumentStartEvent
     resolved: dict[str, Any] = {}
+    # One string object per distinct text: keys, kinds, protocols and ids named again and again
+    # (a flow's ends, an element's boundary) share the first one read.
+    texts: dict[str, str] = {}
     parser = yaml.CSafeLoader(text)
     get_event = parser.get_event
     # The open collection: its value, whether it is a mapping, the key waiting for its value
@@ -643,11 +656,18 @@ def _quick(  # one loop over the events, kept in one frame for speed
                             if len(value) > MAX_NUMBER_CHARS and _is_number(value):
                                 raise _GiveUp
                             plain = value
-                            value = resolved[plain] = _resolve_plain(plain)
+                            value = _resolve_plain(plain)
+                            if type(value) is str:
+                                value = texts.setdefault(value, value)
+                            resolved[plain] = value
                     elif value == "<<" and is_map and key is _NO_KEY:
                         raise _GiveUp
-                elif event.style == '"' and string_problem(value) is not None:  # escapes
-                    raise _GiveUp
+                    else:
+                        value = texts.setdefault(value, value)
+                else:
+                    if event.style == '"' and string_problem(value) is not None:  # escapes
+                        raise _GiveUp
+                    value = texts.setdefault(value, value)
                 if children is not None or current is None:
                     mark = event.start_mark
                     pos: Any = (mark.line + 1, mark.column + 1, None)

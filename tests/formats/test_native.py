@@ -1139,3 +1139,28 @@ def test_unknown_protocols_are_warned_at_their_place_in_file_order() -> None:
     warnings = native.read(text.encode(), PATH).warnings
     assert [w.split(": ")[0] for w in warnings] == [f"{PATH}:7:40", f"{PATH}:8:40"]
     assert "smoke" in warnings[0] and "pigeon" in warnings[1]
+
+
+def test_items_with_equal_properties_or_types_share_them() -> None:
+    m = read(
+        HEAD
+        + "elements:\n"
+        + "".join(
+            f"  - {{id: e{i}, type: process, kind: firmware, properties: {{encrypted: true}}}}\n"
+            for i in range(3)
+        )
+        + "flows:\n"
+        + "".join(
+            f"  - {{id: f{i}, from: e0, to: e1, protocol: can, properties: {{tier: {b}}}}}\n"
+            for i, b in enumerate(["true", "true", "1", "1.0"])
+        )
+    )
+    first, second, third = m.elements
+    assert first.properties is second.properties is third.properties
+    assert first.type_chain is third.type_chain
+    assert dict(first.properties) == {"encrypted": True}
+    flows = m.flows
+    assert flows[0].properties is flows[1].properties
+    assert flows[0].type_chain is flows[3].type_chain
+    assert [repr(f.properties["tier"]) for f in flows] == ["True", "True", "1", "1.0"]
+    assert flows[0].source is m.elements[0].id  # the reader keeps one copy of each text

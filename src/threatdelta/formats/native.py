@@ -23,8 +23,9 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from threatdelta.collector import relaxed_collection
 from threatdelta.diagnostics import Diagnostics
-from threatdelta.errors import InputError
+from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.limits import BOUNDARIES, ELEMENTS, FLOWS, MAX_FILE_BYTES, check_sections
 from threatdelta.model.model import (
@@ -36,8 +37,8 @@ from threatdelta.model.model import (
     Element,
     Flow,
     Model,
+    SharedProps,
     frozen_controls,
-    frozen_props,
     scope_of,
 )
 from threatdelta.model.types import (
@@ -173,6 +174,11 @@ def sniff(path: str, data: bytes) -> bool:
 
 def read(data: bytes, path: str) -> ParsedModel:
     """Parse a native model; raise InputError (or InputErrors) listing every problem found."""
+    with relaxed_collection():  # everything built while reading is kept: no garbage to find
+        return _read(data, path)
+
+
+def _read(data: bytes, path: str) -> ParsedModel:
     doc = load_yaml(data, path)
     check_sections(
         doc.data,
@@ -779,82 +785,108 @@ def build_model(doc: YamlDocument) -> Model:
     """The Model of a document that passed the schema and the semantic checks."""
     data: dict[str, Any] = doc.data
     path = doc.path
-    boundaries = [
-        Boundary(
-            id=item["id"],
-            name=item.get("name", item["id"]),
-            kind=item.get("kind", "generic"),
-            parent=item.get("parent"),
-            type_chain=boundary_chain(item.get("kind", "generic"), line=item.get("line", False)),
-            line=item.get("line", False),
-            renamed_from=item.get("renamed_from"),
-            # Boundary has no description field; it travels with the properties, where the
-            # writers (native, OTM) look for it.
-            properties=frozen_props(
-                {**(item.get("properties") or {}), "description": item["description"]}
-                if item.get("description")
-                else item.get("properties")
-            ),
-            location=doc.location(["boundaries", index]),
+    # Items with equal properties or types share one mapping or type chain.
+    props = SharedProps()
+    chains: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    boundaries = []
+    for (_, item), location in _located_items(doc, "boundaries"):
+        kind = item.get("kind", "generic")
+        line = item.get("line", False)
+        chain = chains.get(("boundary", kind, line))
+        if chain is None:
+            chain = chains[("boundary", kind, line)] = boundary_chain(kind, line=line)
+        boundaries.append(
+            Boundary(
+                id=item["id"],
+                name=item.get("name", item["id"]),
+                kind=kind,
+                parent=item.get("parent"),
+                type_chain=chain,
+                line=line,
+                renamed_from=item.get("renamed_from"),
+                # Boundary has no description field; it travels with the properties, where the
+                # writers (native, OTM) look for it.
+                properties=props(
+                    {**(item.get("properties") or {}), "description": item["description"]}
+                    if item.get("description")
+                    else item.get("properties")
+                ),
+                location=location,
+            )
         )
-        for index, item in _items(data, "boundaries")
-    ]
-    elements = [
-        Element(
-            id=item["id"],
-            name=item.get("name", item["id"]),
-            type=item["type"],
-            kind=item.get("kind", "generic"),
-            boundary=item.get("boundary"),
-            properties=frozen_props(item.get("properties")),
-            type_chain=element_chain(item["type"], item.get("kind", "generic")),
-            hazards=tuple(item.get("hazards", ())),
-            essential_performance=item.get("essential_performance", False),
-            data=tuple(item.get("data", ())),
-            description=item.get("description", ""),
-            location=doc.location(["elements", index]),
-            implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
-            renamed_from=item.get("renamed_from"),
+    elements = []
+    for (_, item), location in _located_items(doc, "elements"):
+        element_type = item["type"]
+        kind = item.get("kind", "generic")
+        chain = chains.get((element_type, kind))
+        if chain is None:
+            chain = chains[(element_type, kind)] = element_chain(element_type, kind)
+        implemented = item.get("implemented_by")
+        elements.append(
+            Element(
+                id=item["id"],
+                name=item.get("name", item["id"]),
+                type=element_type,
+                kind=kind,
+                boundary=item.get("boundary"),
+                properties=props(item.get("properties")),
+                type_chain=chain,
+                hazards=tuple(item.get("hazards", ())),
+                essential_performance=item.get("essential_performance", False),
+                data=tuple(item.get("data", ())),
+                description=item.get("description", ""),
+                location=location,
+                implemented_by=frozen_controls(_control_ids(implemented)) if implemented else _NONE,
+                renamed_from=item.get("renamed_from"),
+            )
         )
-        for index, item in _items(data, "elements")
-    ]
-    flows = [
-        Flow(
-            id=item["id"],
-            name=item.get("name", item["id"]),
-            source=item["from"],
-            target=item["to"],
-            protocol=item.get("protocol", "generic"),
-            bidirectional=item.get("bidirectional", False),
-            properties=frozen_props(item.get("properties")),
-            type_chain=flow_chain(item.get("protocol", "generic")),
-            hazards=tuple(item.get("hazards", ())),
-            essential_performance=item.get("essential_performance", False),
-            data=tuple(item.get("data", ())),
-            description=item.get("description", ""),
-            location=doc.location(["flows", index]),
-            crosses=_crosses(item, boundaries, data),
-            out_of_scope=scope_of(item.get("properties"))[0],
-            out_of_scope_reason=scope_of(item.get("properties"))[1],
-            implemented_by=frozen_controls(_control_ids(item.get("implemented_by"))),
-            renamed_from=item.get("renamed_from"),
+    crossings = _Crossings(boundaries, data)
+    flows = []
+    for (_, item), location in _located_items(doc, "flows"):
+        protocol = item.get("protocol", "generic")
+        chain = chains.get(("flow", protocol))
+        if chain is None:
+            chain = chains[("flow", protocol)] = flow_chain(protocol)
+        properties = item.get("properties")
+        out_of_scope, reason = scope_of(properties)
+        implemented = item.get("implemented_by")
+        flows.append(
+            Flow(
+                id=item["id"],
+                name=item.get("name", item["id"]),
+                source=item["from"],
+                target=item["to"],
+                protocol=protocol,
+                bidirectional=item.get("bidirectional", False),
+                properties=props(properties),
+                type_chain=chain,
+                hazards=tuple(item.get("hazards", ())),
+                essential_performance=item.get("essential_performance", False),
+                data=tuple(item.get("data", ())),
+                description=item.get("description", ""),
+                location=location,
+                crosses=crossings.of(item),
+                out_of_scope=out_of_scope,
+                out_of_scope_reason=reason,
+                implemented_by=frozen_controls(_control_ids(implemented)) if implemented else _NONE,
+                renamed_from=item.get("renamed_from"),
+            )
         )
-        for index, item in _items(data, "flows")
-    ]
     controls = build_controls(doc)
-    assets = [_asset(doc, index, item) for index, item in _items(data, "assets")]
+    assets = [_asset(item, location) for (_, item), location in _located_items(doc, "assets")]
     ends = {f.id: (f.source, f.target) for f in flows}
     stored = [
-        _stored_threat(doc, index, item, ends) for index, item in _items(data, "stored_threats")
+        _stored_threat(item, location, ends)
+        for (_, item), location in _located_items(doc, "stored_threats")
     ]
     dispositions = build_dispositions(doc)
     return Model(
         system=data["system"],
-        elements=tuple(sorted(elements, key=lambda e: e.id)),
-        flows=tuple(sorted(flows, key=lambda f: f.id)),
-        boundaries=tuple(sorted(boundaries, key=lambda b: b.id)),
-        controls=tuple(sorted(controls, key=lambda c: c.id)),
-        assets=tuple(sorted(assets, key=lambda a: a.id)),
+        elements=tuple(sorted(elements, key=_by_id)),
+        flows=tuple(sorted(flows, key=_by_id)),
+        boundaries=tuple(sorted(boundaries, key=_by_id)),
+        controls=tuple(sorted(controls, key=_by_id)),
+        assets=tuple(sorted(assets, key=_by_id)),
         dispositions=dispositions,
         stored_threats=tuple(sorted(stored, key=lambda t: t.key)),
         format=name,
@@ -862,35 +894,63 @@ def build_model(doc: YamlDocument) -> Model:
     )
 
 
-def _crosses(
-    item: Mapping[str, Any], boundaries: Sequence[Boundary], data: Mapping[str, Any]
-) -> tuple[str, ...] | None:
-    """A flow's crossings when it lists ``crosses``: the ones the nesting gives, plus those
-    listed (line boundaries, crossings another tool drew); None (worked out from the nesting
-    later) when it lists none."""
-    listed = item.get("crosses")
-    if not listed:
-        return None
-    parents = {b.id: b.parent for b in boundaries if not b.is_line}
-    homes = {e.get("id"): e.get("boundary") for _, e in _items(data, "elements")}
+_NONE = frozen_controls(None)
+"""The ``implemented_by`` of an item that has none."""
 
-    def around(element_id: str) -> set[str]:
+
+def _by_id(item: Element | Flow | Boundary | Control | Asset) -> str:
+    return item.id
+
+
+def _located_items(
+    doc: YamlDocument, section: str
+) -> Iterator[tuple[tuple[int, dict[str, Any]], Location]]:
+    """:func:`_items` of a section, each with its item's location (found in one walk)."""
+    items = doc.data.get(section) if isinstance(doc.data, dict) else None
+    if not isinstance(items, list):
+        return
+    locations = doc.item_locations([section], len(items))
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            yield (index, item), locations[index]
+
+
+class _Crossings:
+    """Flows' crossings when they list ``crosses``: the ones the nesting gives, plus those
+    listed (line boundaries, crossings another tool drew); None (worked out from the nesting
+    later) when they list none. The nesting is looked up once, on the first flow that lists
+    crossings."""
+
+    def __init__(self, boundaries: Sequence[Boundary], data: Mapping[str, Any]) -> None:
+        self._boundaries = boundaries
+        self._data = data
+        self._parents: dict[str, str | None] | None = None
+        self._homes: dict[Any, Any] = {}
+
+    def of(self, item: Mapping[str, Any]) -> tuple[str, ...] | None:
+        listed = item.get("crosses")
+        if not listed:
+            return None
+        if self._parents is None:
+            self._parents = {b.id: b.parent for b in self._boundaries if not b.is_line}
+            self._homes = {
+                e.get("id"): e.get("boundary") for _, e in _items(self._data, "elements")
+            }
+        nested = self._around(item["from"]) ^ self._around(item["to"])
+        return tuple(sorted(nested | set(listed)))
+
+    def _around(self, element_id: str) -> set[str]:
+        parents = self._parents or {}
         chain: set[str] = set()
-        current = homes.get(element_id)
+        current = self._homes.get(element_id)
         while current is not None and current in parents and current not in chain:
             chain.add(current)
             current = parents[current]
         return chain
 
-    nested = around(item["from"]) ^ around(item["to"])
-    return tuple(sorted(nested | set(listed)))
-
 
 def _stored_threat(
-    doc: YamlDocument,
-    index: int,
-    item: Mapping[str, Any],
-    ends: Mapping[str, tuple[str, str]],
+    item: Mapping[str, Any], location: Location, ends: Mapping[str, tuple[str, str]]
 ) -> Threat:
     """A threat the model holds itself (``stored_threats:``)."""
     flow = item.get("flow")
@@ -908,7 +968,7 @@ def _stored_threat(
         flow=flow,
         source=source,
         target=target,
-        location=doc.location(["stored_threats", index]),
+        location=location,
     )
 
 
@@ -921,9 +981,9 @@ def build_controls(doc: YamlDocument) -> list[Control]:
             status=item["status"],
             evidence=tuple(item.get("evidence", ())),
             description=item.get("description", ""),
-            location=doc.location(["controls", index]),
+            location=location,
         )
-        for index, item in _items(doc.data, "controls")
+        for (_, item), location in _located_items(doc, "controls")
     ]
 
 
@@ -952,7 +1012,7 @@ def build_dispositions(doc: YamlDocument) -> dict[str, Disposition]:
     return dispositions
 
 
-def _asset(doc: YamlDocument, index: int, item: dict[str, Any]) -> Asset:
+def _asset(item: dict[str, Any], location: Location) -> Asset:
     classification = item.get("classification", "generic")
     confidentiality, integrity, availability = CLASSIFICATIONS[classification]
     return Asset(
@@ -963,7 +1023,7 @@ def _asset(doc: YamlDocument, index: int, item: dict[str, Any]) -> Asset:
         integrity=item.get("integrity", integrity),
         availability=item.get("availability", availability),
         description=item.get("description", ""),
-        location=doc.location(["assets", index]),
+        location=location,
     )
 
 

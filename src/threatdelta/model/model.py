@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from threatdelta.errors import Location
 from threatdelta.threat import Threat
@@ -66,6 +66,32 @@ def frozen_props(props: Mapping[str, Value] | None) -> Mapping[str, Value]:
     if not props:
         return _EMPTY
     return MappingProxyType({k: props[k] for k in sorted(props)})
+
+
+class SharedProps:
+    """:func:`frozen_props` for a reader building many items: items whose properties are equal
+    (same keys, same values of the same types) get one shared read-only mapping, so a model of
+    thousands of flows with a handful of property sets holds a handful of mappings. A reader
+    keeps one per model it reads."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Any, ...], Mapping[str, Value]] = {}
+
+    def __call__(self, props: Mapping[str, Value] | None) -> Mapping[str, Value]:
+        """The frozen copy of ``props``, shared with earlier equal ones."""
+        if not props:
+            return _EMPTY
+        kinds = tuple(map(type, props.values()))
+        if float in kinds:  # 0.0 == -0.0 and nan != nan: floats are not shared
+            return frozen_props(props)
+        key = (tuple(props.items()), kinds)
+        try:
+            found = self._seen.get(key)
+        except TypeError:  # a value that is not a plain scalar: nothing to share
+            return frozen_props(props)
+        if found is None:
+            found = self._seen[key] = frozen_props(props)
+        return found
 
 
 @dataclass(frozen=True)
