@@ -182,20 +182,27 @@ def test_data_assets_raise_the_threat_to_their_need() -> None:
     assert found2["i@cmd"].severity == "low"  # a dose command needs little confidentiality
 
 
-def test_placeholders_filled_once_split_keep_braces_and_unknown_names() -> None:
-    from threatdelta.engine import _Template
+def test_placeholders_filled_when_read_keep_braces_and_unknown_names() -> None:
     from threatdelta.model.graph import facts
     from threatdelta.subjects import SubjectFactory
+    from threatdelta.threat import Text
 
     m = _model()
-    nurse = SubjectFactory.for_pack(facts(m), PACK).element(m.element("nurse"))
-    for text in (
-        "{element.name} {{not}} {element.nothing} {other.x} } {",
+    texts = (
+        "{element.name} {{not}} {element.nothing} {other.x} {flow.name} } {",
         "plain text with no placeholder",
         "{element.name}{element.name}",
-        "",
-    ):
-        template = _Template.of(text)
-        assert template.fill({"element": nurse}) == fill_template(text, {"element": nurse})
-    plain = _Template.of("no placeholder, shared " + "not copied")
-    assert plain.fill({"element": nurse}) is plain.text
+        "{element.kind} {element.sanitizes_input}",
+    )
+    rules = [rule(f"r{i}", "element is 'GE.P'", title=text) for i, text in enumerate(texts)]
+    factory = SubjectFactory.for_pack(facts(m), PACK)
+    pump = {"element": factory.element(m.element("pump"))}
+    found = {t.rule_id: t for t in enumerate_threats(m, pack(*rules))}
+    for i, text in enumerate(texts):
+        assert found[f"r{i}"].title == fill_template(text, pump)
+    assert found["r0"].title == "Pump {{not}} {element.nothing} {other.x} {flow.name} } {"
+    assert found["r3"].title == "generic False"
+    # A text without placeholders is the rule's own string, shared by its threats.
+    assert found["r1"].title is rules[1].title
+    assert isinstance(found["r0"]._part.title, Text)
+

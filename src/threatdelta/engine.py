@@ -10,19 +10,25 @@ of scope (:attr:`Flow.out_of_scope`) has no threats: no rule runs on it, whateve
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from threatdelta.collector import relaxed_collection
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Element, Flow, Model
 from threatdelta.risk.matrix import at_least, raise_severity
-from threatdelta.rules.lang.ast import Expr
-from threatdelta.rules.lang.compiled import Predicate, compile_expression, required_types
-from threatdelta.rules.lang.interface import Subject
+from threatdelta.rules.lang.ast import Expr, referenced_attributes
+from threatdelta.rules.lang.compiled import (
+    Explainer,
+    Predicate,
+    compile_explanation,
+    compile_expression,
+    required_types,
+)
+from threatdelta.rules.lang.interface import Subject, Value
 from threatdelta.rules.pack import Exploitability, Rule, RulePack, Severity, Stride
 from threatdelta.subjects import ElementSubject, FlowSubject, SubjectFactory, fit_words
-from threatdelta.threat import Threat
+from threatdelta.threat import Place, Text, Threat, ThreatPart
 
 _PLACEHOLDER = re.compile(r"\{(source|flow|target|element)\.([A-Za-z0-9_-]+)\}")
 
@@ -270,45 +276,13 @@ class Candidate:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """A title or description split once into its text and ``{subject.attr}`` placeholders."""
-
-    text: str
-    """The text as the rule writes it."""
-    pattern: str
-    """The text with each placeholder as ``{}`` and every other brace doubled."""
-    slots: tuple[tuple[str, str, str], ...]
-    """Subject, attribute and written form of each placeholder, in order."""
-
-    @classmethod
-    def of(cls, text: str) -> _Template:
-        pieces: list[str] = []
-        slots: list[tuple[str, str, str]] = []
-        end = 0
-        for match in _PLACEHOLDER.finditer(text):
-            pieces.append(text[end : match.start()].replace("{", "{{").replace("}", "}}"))
-            pieces.append("{}")
-            slots.append((match.group(1), match.group(2), match.group(0)))
-            end = match.end()
-        pieces.append(text[end:].replace("{", "{{").replace("}", "}}"))
-        return cls(text, "".join(pieces), tuple(slots))
-
-    def fill(self, subjects: Mapping[str, Subject]) -> str:
-        """:func:`fill_template` of the text (the text itself when it has no placeholders)."""
-        if not self.slots:
-            return self.text
-        values = []
-        for name, attr, written in self.slots:
-            subject = subjects.get(name)
-            value = None if subject is None else subject.attribute(attr)
-            values.append(written if value is None else str(value))
-        return self.pattern.format(*values)
+def _escaped(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CompiledRule:
-    """A rule with its expressions compiled and its texts split, built once per rule."""
+    """A rule with its expressions compiled and what it reads worked out, once per rule."""
 
     rule: Rule
     """The rule."""
@@ -316,10 +290,12 @@ class CompiledRule:
     """Its include expression, compiled."""
     exclude: Predicate | None
     """Its exclude expression, compiled (None: it has none)."""
+    explain: Explainer | None
+    """What makes its exclude expression hold, compiled (None: it has none)."""
     needs: tuple[tuple[str, frozenset[str]], ...]
     """Subject name -> types it must have for the include expression to hold."""
-    title: _Template
-    description: _Template
+    reads: frozenset[tuple[str, str]]
+    """The ``(subject, attribute)`` pairs its include and exclude expressions read."""
 
     def applies(self, types: Mapping[str, frozenset[str]]) -> bool:
         """Whether subjects of these types can make the include expression hold at all."""
@@ -336,13 +312,16 @@ def compiled(rule: Rule) -> CompiledRule:
     if found is None:
         include: Expr = rule.include  # type: ignore[assignment]
         exclude: Expr | None = rule.exclude  # type: ignore[assignment]
+        reads = referenced_attributes(include)
+        if exclude is not None:
+            reads |= referenced_attributes(exclude)
         found = CompiledRule(
             rule,
             compile_expression(include),
             compile_expression(exclude) if exclude is not None else None,
+            compile_explanation(exclude) if exclude is not None else None,
             tuple(sorted(required_types(include).items())),
-            _Template.of(rule.title),
-            _Template.of(rule.description),
+            reads,
         )
         object.__setattr__(rule, "_compiled", found)
     assert isinstance(found, CompiledRule)
@@ -355,102 +334,6 @@ def holds(rule: Rule, subjects: Mapping[str, Subject]) -> bool:
     if not compiled_rule.include(subjects):
         return False
     return compiled_rule.exclude is None or not compiled_rule.exclude(subjects)
-
-
-class _Builder:
-    """Builds the threats of one enumeration, working out what threats share only once:
-    severities per rule category and subject, fitting countermeasures per rule and kind of
-    subject, texts without placeholders shared rather than copied."""
-
-    def __init__(self, pack: RulePack, model: Model, model_facts: ModelFacts) -> None:
-        self.pack = pack
-        self.model = model
-        self.facts = model_facts
-        self.tmt = pack.key_style == "tmt"
-        self._stakes: dict[tuple[object, ...], _Stake] = {}
-        self._harm: dict[tuple[object, ...], Harm] = {}
-        self._words: dict[int, tuple[Mapping[str, Subject], frozenset[str] | None]] = {}
-        self._fitting: dict[tuple[int, frozenset[str] | None], tuple[str, ...]] = {}
-
-    def harm(self, rule: Rule, candidate: Candidate) -> Harm:
-        """``harm()`` of the candidate: what its subject puts at stake is worked out once per
-        subject, and the resulting severity once per distinct rule severity and stake."""
-        element, flow, target = candidate.element, candidate.flow, candidate.target
-        acts_on_target = rule.stride in _SAFETY_STRIDE
-        where = (
-            acts_on_target,
-            element.id if element is not None else None,
-            flow.id if flow is not None else None,
-            target if acts_on_target and flow is not None else None,
-        )
-        stake = self._stakes.get(where)
-        if stake is None:
-            stake = _at_stake(
-                acts_on_target,
-                self.facts,
-                element,
-                flow,
-                self.model.element(target) if target is not None else None,
-            )
-            self._stakes[where] = stake
-        key = (rule.stride, rule.severity, rule.data_raises_severity, stake)
-        found = self._harm.get(key)
-        if found is None:
-            found = _harm(rule.stride, rule.severity, rule.data_raises_severity, *stake, self.model)
-            self._harm[key] = found
-        return found
-
-    def countermeasures(self, rule: Rule, subjects: Mapping[str, Subject]) -> tuple[str, ...]:
-        if not rule.countermeasures:
-            return rule.countermeasures
-        seen = self._words.get(id(subjects))
-        if seen is None:
-            typed = {
-                name: subject
-                for name, subject in subjects.items()
-                if isinstance(subject, (ElementSubject, FlowSubject))
-            }
-            seen = (subjects, fit_words(typed))  # the mapping is kept so its id stays its own
-            self._words[id(subjects)] = seen
-        words = seen[1]
-        key = (id(rule), words)
-        found = self._fitting.get(key)
-        if found is None:
-            found = _fitting(rule, self.pack, words)
-            self._fitting[key] = found
-        return found
-
-    def threat(self, compiled_rule: CompiledRule, candidate: Candidate) -> Threat:
-        rule = compiled_rule.rule
-        subjects = candidate.subjects
-        element, flow = candidate.element, candidate.flow
-        found = self.harm(rule, candidate)
-        located = element if element is not None else flow
-        return Threat(
-            candidate.key,
-            rule.id,
-            rule.stride,
-            compiled_rule.title.fill(subjects),
-            rule.scope,
-            found.severity,
-            _exploitability(rule, subjects),
-            rule.severity if found.severity != rule.severity else None,
-            found.reasons,
-            found.hazards,
-            found.essential_performance,
-            found.assets,
-            compiled_rule.description.fill(subjects),
-            rule.category,
-            rule.cwe,
-            rule.capec,
-            self.countermeasures(rule, subjects),
-            element.id if element is not None else None,
-            flow.id if flow is not None else None,
-            candidate.source,
-            candidate.target,
-            located.location if located is not None else None,
-            rule.id if self.tmt else "",
-        )
 
 
 def _fitting(rule: Rule, pack: RulePack, words: frozenset[str] | None) -> tuple[str, ...]:
@@ -477,237 +360,249 @@ def fitting_countermeasures(
     return _fitting(rule, pack, fit_words(typed))
 
 
+_ELEMENT_SUBJECTS = ("element",)
+_FLOW_SUBJECTS = ("source", "flow", "target")
+_ELEMENT_FACTS = ("on_device",)
+"""What an element's threats read besides its rules: countermeasure fit."""
+
+Conditions = tuple[Expr, ...]
+"""The conditions of a rule's exclude expression that hold (see ``true_conditions``)."""
+
+_Entry = tuple[str, int, ThreatPart, "Conditions | None", int]
+"""One outcome at a group of alike places: the key's prefix, which of the place's key ends
+follows it, the shared part, the conditions that exclude it (None: it is a threat), and which
+of the place's directions it is about."""
+
+
 @dataclass(frozen=True, slots=True)
-class _Site:
-    """One element, or one direction of one flow, that rules are run on."""
+class SetAside:
+    """A threat the design excludes, found by the enumeration."""
 
-    subjects: Mapping[str, Subject]
-    element: Element | None = None
-    flow: Flow | None = None
-    source: str | None = None
-    target: str | None = None
-    reverse: bool = False
-
-    def candidate(self, pack: RulePack, rule: Rule) -> Candidate:
-        """The candidate of ``rule`` here, with its threat key."""
-        if self.element is not None:
-            key = f"{rule.id}@{self.element.id}"
-        elif rule.scope == "flow":
-            key = f"{rule.id}@{self.flow.id}"  # type: ignore[union-attr]
-        else:
-            key = interaction_key(pack, rule, self.source, self.flow.id, self.target)  # type: ignore[arg-type, union-attr]
-        return Candidate(
-            rule,
-            key,
-            self.subjects,
-            element=self.element,
-            flow=self.flow,
-            source=self.source,
-            target=self.target,
-        )
+    threat: Threat
+    """The threat its rule would raise without the exclusion."""
+    conditions: Conditions
+    """The conditions of the rule's exclude expression that hold there."""
+    items: Mapping[str, Element | Flow]
+    """``element``, or ``source`` / ``flow`` / ``target``: what the rule's subjects are."""
 
 
-class _Walk:
-    """The subjects and rules of one enumeration, in the order threats are keyed and found."""
+@dataclass(frozen=True)
+class DesignedOut:
+    """What one enumeration set aside: the threats whose include and exclude expressions both
+    hold, with the conditions that exclude them, in enumeration order."""
+
+    pack: RulePack
+    """The pack enumerated."""
+    set_aside: tuple[SetAside, ...]
+    """In enumeration order."""
+
+    def __len__(self) -> int:
+        return len(self.set_aside)
+
+
+class _Alike:
+    """One enumeration's groups of alike places.
+
+    Every answer a rule, its threat's severity, exploitability and countermeasures can get
+    from an element is read once per element into its *signature* (an integer naming the
+    distinct answers); a flow likewise, once per direction. A place (an element; a flow
+    direction with its two ends) is then named by the signatures of its subjects, and places
+    with the same names give the same outcome of every rule: the rules are evaluated, and the
+    parts their threats share built, once per group, on the first place of it. Only keys, ids
+    and placeholder values are per place.
+    """
 
     def __init__(self, model: Model, pack: RulePack, model_facts: ModelFacts) -> None:
         self.model = model
         self.pack = pack
+        self.facts = model_facts
         self.factory = SubjectFactory.for_pack(model_facts, pack)
+        self.tmt = pack.key_style == "tmt"
         rules = [compiled(r) for r in pack.rules]
         self.element_rules = [c for c in rules if c.rule.scope == "element"]
         self.flow_rules = [c for c in rules if c.rule.scope == "flow"]
         self.interaction_rules = [c for c in rules if c.rule.scope == "interaction"]
+        element_texts: set[str] = set()
+        flow_texts: set[str] = set()
+        for c in rules:
+            names = _ELEMENT_SUBJECTS if c.rule.scope == "element" else _FLOW_SUBJECTS
+            for text in (c.rule.title, c.rule.description):
+                for match in _PLACEHOLDER.finditer(text):
+                    if match.group(1) in names:
+                        (flow_texts if match.group(1) == "flow" else element_texts).add(
+                            match.group(2)
+                        )
+        self.element_texts = tuple(sorted(element_texts))
+        self.flow_texts = tuple(sorted(flow_texts))
+        self._reads: dict[frozenset[str], tuple[str, ...]] = {}
+        self._shown: dict[int, tuple[str | None, ...]] = {}
+        self._flow_parts: dict[tuple[object, ...], ThreatPart] = {}
+        self._texts: dict[tuple[str, str], str | Text] = {}
+        self._elements: dict[int, tuple[int, tuple[str | None, ...]]] = {}
+        self._signatures: dict[tuple[object, ...], int] = {}
         self._by_types: dict[tuple[object, ...], list[CompiledRule]] = {}
-        self._paired: dict[tuple[object, ...], list[tuple[CompiledRule, bool]]] = {}
+        self._element_groups: dict[int, list[_Entry]] = {}
+        self._flow_groups: dict[tuple[int, ...], list[_Entry]] = {}
+        self._parts: dict[ThreatPart, ThreatPart] = {}
+
+    # Signatures
+
+    def _named(self, signature: tuple[object, ...]) -> int:
+        found = self._signatures.get(signature)
+        if found is None:
+            found = self._signatures[signature] = len(self._signatures)
+        return found
+
+    def _reading(self, types: frozenset[str]) -> tuple[str, ...]:
+        """The attributes that the element rules which can hold for an element of these types
+        read of it, with what its threats' countermeasures read."""
+        found = self._reads.get(types)
+        if found is None:
+            reads = set(_ELEMENT_FACTS)
+            for c in self.element_rules:
+                if c.applies({"element": types}):
+                    reads.update(attr for name, attr in c.reads if name == "element")
+            found = self._reads[types] = tuple(sorted(reads))
+        return found
+
+    def element(self, element: Element) -> tuple[int, tuple[str | None, ...]]:
+        """The element's signature (as the subject of element rules) and its placeholder
+        values, worked out once per element."""
+        found = self._elements.get(id(element))
+        if found is None:
+            subject = self.factory.new_element(element)
+            types = subject.types
+            answers = subject.values(self._reading(types))
+            at_site = (
+                "element",
+                types,
+                element.kind,
+                element.hazards,
+                element.essential_performance,
+                self.facts.data_of(element),
+                answers,
+                tuple(map(type, answers)),
+            )
+            found = (self._named(at_site), _shown(subject.values(self.element_texts)))
+            self._elements[id(element)] = found
+        return found
+
+    def shown(self, element: Element) -> tuple[str | None, ...]:
+        """The element's placeholder values (worked out once per element)."""
+        found = self._shown.get(id(element))
+        if found is None:
+            subject = self.factory.element(element)
+            found = self._shown[id(element)] = _shown(subject.values(self.element_texts))
+        return found
+
+    # Outcomes, once per group
 
     def _applying(
         self, rules: list[CompiledRule], key: tuple[object, ...], types: dict[str, frozenset[str]]
     ) -> list[CompiledRule]:
-        """The rules whose include can hold for subjects of these types (worked out once per
-        combination of types)."""
+        """The rules whose include can hold for subjects of these types."""
         found = self._by_types.get(key)
         if found is None:
             found = [c for c in rules if c.applies(types)]
             self._by_types[key] = found
         return found
 
-    def sites(
-        self, scope: EnumerationScope | None, stats: EnumerationStats | None
-    ) -> Iterator[tuple[list[CompiledRule], _Site]]:
-        """Each site with the rules to run there, in order: each element's element rules, then
-        each flow's flow rules and its interaction rules (rule by rule, forward before reply).
-
-        Only rules whose include can hold for the types of the site's subjects are given;
-        ``stats`` counts every rule on every site, as if each were evaluated.
-        """
-        model, factory = self.model, self.factory
-        element_rules = self.element_rules
-        flow_rules = self.flow_rules
-        interaction_rules = self.interaction_rules
-
-        elements = model.elements
-        flows = model.flows
-        if scope is not None:
-            elements = tuple(e for e in elements if e.id in scope.elements)
-            flows = tuple(f for f in flows if f.id in scope.flows)
-
-        for element in elements if element_rules else ():
-            subject = factory.element(element)
-            if stats is not None:
-                stats.evaluations += len(element_rules)
-                stats.subjects.add(element.id)
-            types = subject.types
-            rules = self._applying(element_rules, ("e", types), {"element": types})
-            if rules:
-                yield rules, _Site({"element": subject}, element=element)
-
-        for flow in flows if (flow_rules or interaction_rules) else ():
-            if flow.out_of_scope:
-                continue
-            source = model.element(flow.source)
-            target = model.element(flow.target)
-            if source is None or target is None:
-                continue
-            flow_subject = factory.flow(flow)
-            source_subject = factory.element(source)
-            target_subject = factory.element(target)
-            if stats is not None:
-                stats.evaluations += len(flow_rules) + len(interaction_rules) * (
-                    2 if flow.bidirectional else 1
-                )
-                stats.subjects.add(flow.id)
-            forward_types = {
-                "source": source_subject.types,
-                "flow": flow_subject.types,
-                "target": target_subject.types,
-            }
-            forward_key = (source_subject.types, flow_subject.types, target_subject.types)
-            forward = _Site(
-                {"source": source_subject, "flow": flow_subject, "target": target_subject},
-                flow=flow,
-                source=source.id,
-                target=target.id,
+    def element_group(self, element: Element, signature: int) -> list[_Entry]:
+        """What the element rules give on every element with this signature."""
+        found = self._element_groups.get(signature)
+        if found is None:
+            subject = self.factory.new_element(element)
+            subjects: dict[str, Subject] = {"element": subject}
+            rules = self._applying(
+                self.element_rules, ("e", subject.types), {"element": subject.types}
             )
-            rules = self._applying(flow_rules, ("f", *forward_key), forward_types)
-            if rules:
-                yield rules, forward
-            if not interaction_rules:
-                continue
-            forward_rules = self._applying(interaction_rules, ("i", *forward_key), forward_types)
-            if not flow.bidirectional:
-                if forward_rules:
-                    yield forward_rules, forward
-                continue
-            reply_subject = factory.flow(flow, reverse=True)
-            backward = _Site(
-                {"source": target_subject, "flow": reply_subject, "target": source_subject},
-                flow=flow,
-                source=target.id,
-                target=source.id,
-                reverse=True,
-            )
-            backward_key = (target_subject.types, reply_subject.types, source_subject.types)
-            backward_types = {
-                "source": target_subject.types,
-                "flow": reply_subject.types,
-                "target": source_subject.types,
-            }
-            backward_rules = self._applying(interaction_rules, ("i", *backward_key), backward_types)
-            pairs_key = (*forward_key, *backward_key)
-            pairs = self._paired.get(pairs_key)
-            if pairs is None:
-                pairs = []
-                for c in interaction_rules:
-                    if c in forward_rules:
-                        pairs.append((c, True))
-                    if c in backward_rules:
-                        pairs.append((c, False))
-                self._paired[pairs_key] = pairs
-            for c, is_forward in pairs:
-                yield [c], forward if is_forward else backward
+            found = []
+            for c in rules:
+                outcome = self._outcome(c, subjects, element=element)
+                if outcome is not None:
+                    found.append((f"{c.rule.id}@", 0, *outcome, 0))
+            self._element_groups[signature] = found
+        return found
+
+    def _outcome(
+        self,
+        c: CompiledRule,
+        subjects: Mapping[str, Subject],
+        *,
+        element: Element | None = None,
+        flow: Flow | None = None,
+        target: Element | None = None,
+    ) -> tuple[ThreatPart, Conditions | None] | None:
+        """The part the rule's threat has on these subjects and the conditions that exclude
+        it; None when its include expression does not hold."""
+        if not c.include(subjects):
+            return None
+        conditions: Conditions | None = None
+        if c.exclude is not None and c.exclude(subjects):
+            assert c.explain is not None
+            conditions = tuple(c.explain(subjects))
+        return self.part(c, subjects, element=element, flow=flow, target=target), conditions
+
+    def part(
+        self,
+        c: CompiledRule,
+        subjects: Mapping[str, Subject],
+        *,
+        element: Element | None = None,
+        flow: Flow | None = None,
+        target: Element | None = None,
+    ) -> ThreatPart:
+        """What the threats of the rule on these subjects share."""
+        rule = c.rule
+        found = harm(rule, self.model, self.facts, element=element, flow=flow, target=target)
+        part = ThreatPart(
+            rule.id,
+            rule.stride,
+            self._text(rule.title, rule.scope),
+            rule.scope,
+            found.severity,
+            _exploitability(rule, subjects),
+            rule.severity if found.severity != rule.severity else None,
+            found.reasons,
+            found.hazards,
+            found.essential_performance,
+            found.assets,
+            self._text(rule.description, rule.scope),
+            rule.category,
+            rule.cwe,
+            rule.capec,
+            fitting_countermeasures(rule, self.pack, subjects),
+            rule.id if self.tmt else "",
+        )
+        return self._parts.setdefault(part, part)
+
+    def _text(self, text: str, scope: str) -> str | Text:
+        """A rule's title or description as threats keep it: the text itself when it has no
+        placeholder of the scope's subjects, else a :class:`Text` filled from a place."""
+        found = self._texts.get((text, scope))
+        if found is None:
+            names = _ELEMENT_SUBJECTS if scope == "element" else _FLOW_SUBJECTS
+            pieces: list[str] = []
+            slots: list[tuple[int, int, str]] = []
+            end = 0
+            for match in _PLACEHOLDER.finditer(text):
+                name, attr, written = match.group(1), match.group(2), match.group(0)
+                if name not in names:
+                    continue  # not a subject here: stays as it is written
+                pieces.append(_escaped(text[end : match.start()]))
+                pieces.append("{}")
+                attrs = self.flow_texts if name == "flow" else self.element_texts
+                slots.append((names.index(name), attrs.index(attr), written))
+                end = match.end()
+            pieces.append(_escaped(text[end:]))
+            found = Text("".join(pieces), tuple(slots)) if slots else text
+            self._texts[(text, scope)] = found
+        return found
 
 
-def candidates(
-    model: Model,
-    pack: RulePack,
-    scope: EnumerationScope | None = None,
-    *,
-    model_facts: ModelFacts,
-    stats: EnumerationStats | None = None,
-) -> Iterator[Candidate]:
-    """Every (rule, subjects) pair ``pack`` evaluates on ``model`` (or on ``scope``) whose
-    include expression can hold for the types of its subjects."""
-    for rules, site in _Walk(model, pack, model_facts).sites(scope, stats):
-        for c in rules:
-            yield site.candidate(pack, c.rule)
-
-
-@dataclass(frozen=True, slots=True)
-class _SetAside:
-    """A candidate whose include and exclude both held, kept without its subjects."""
-
-    rule: Rule
-    key: str
-    element: Element | None
-    flow: Flow | None
-    source: str | None
-    target: str | None
-    reverse: bool
-
-
-@dataclass(frozen=True)
-class DesignedOut:
-    """What one enumeration set aside: the candidates whose include and exclude expressions
-    both hold. Only the rule, key and place are kept; subjects are made again when asked for,
-    so the enumeration's subjects are freed with it."""
-
-    pack: RulePack
-    """The pack enumerated."""
-    model_facts: ModelFacts
-    """Facts of the model enumerated."""
-    set_aside: tuple[_SetAside, ...]
-    """In enumeration order."""
-
-    def __len__(self) -> int:
-        return len(self.set_aside)
-
-    def candidates(self) -> Iterator[tuple[Candidate, Threat]]:
-        """Each candidate, in enumeration order, with the threat it would give but for its
-        exclusion. Candidates at one place share one subjects mapping."""
-        model = self.model_facts.model
-        factory = SubjectFactory.for_pack(self.model_facts, self.pack)
-        builder = _Builder(self.pack, model, self.model_facts)
-        places: dict[tuple[str, str, bool], dict[str, Subject]] = {}
-        for kept in self.set_aside:
-            if kept.element is not None:
-                place = ("element", kept.element.id, False)
-            else:
-                place = ("flow", kept.flow.id, kept.reverse)  # type: ignore[union-attr]
-            subjects = places.get(place)
-            if subjects is None:
-                if kept.element is not None:
-                    subjects = {"element": factory.element(kept.element)}
-                else:
-                    source = model.element(kept.source)  # type: ignore[arg-type]
-                    target = model.element(kept.target)  # type: ignore[arg-type]
-                    assert kept.flow is not None and source is not None and target is not None
-                    subjects = {
-                        "source": factory.element(source),
-                        "flow": factory.flow(kept.flow, reverse=kept.reverse),
-                        "target": factory.element(target),
-                    }
-                places[place] = subjects
-            candidate = Candidate(
-                kept.rule,
-                kept.key,
-                subjects,
-                element=kept.element,
-                flow=kept.flow,
-                source=kept.source,
-                target=kept.target,
-            )
-            yield candidate, builder.threat(compiled(kept.rule), candidate)
+def _shown(values: tuple[Value, ...]) -> tuple[str | None, ...]:
+    """Attribute values as placeholders show them (None: unset, the placeholder stays)."""
+    return tuple(None if v is None else str(v) for v in values)
 
 
 _DESIGNED_OUT = "engine.designed_out"
@@ -720,35 +615,208 @@ def _enumerate(
     model_facts: ModelFacts,
     stats: EnumerationStats | None,
 ) -> tuple[dict[str, Threat], DesignedOut]:
-    builder = _Builder(pack, model, model_facts)
+    alike = _Alike(model, pack, model_facts)
     threats: dict[str, Threat] = {}
-    set_aside: list[_SetAside] = []
+    set_aside: list[SetAside] = []
+    make = Threat.of
+    element_rules = alike.element_rules
+    flow_rules = alike.flow_rules
+    interaction_rules = alike.interaction_rules
+    tmt = alike.tmt
+
+    elements = model.elements
+    flows = model.flows
+    if scope is not None:
+        elements = tuple(e for e in elements if e.id in scope.elements)
+        flows = tuple(f for f in flows if f.id in scope.flows)
+
+    flow_texts = alike.flow_texts
+    factory = alike.factory
+    flow_parts = alike._flow_parts
+
+    def flow_site(
+        subjects: dict[str, Subject], rules: list[CompiledRule], flow: Flow, target: Element
+    ) -> list[tuple[CompiledRule, ThreatPart, Conditions | None]]:
+        """The rules that hold at one direction of a flow, each with its threat's shared
+        part (built once per rule and what the threat's severity, exploitability and
+        countermeasures read) and the conditions that exclude it (None: none)."""
+        found: list[tuple[CompiledRule, ThreatPart, Conditions | None]] = []
+        shared: tuple[object, ...] | None = None
+        for c in rules:
+            if not c.include(subjects):
+                continue
+            conditions: Conditions | None = None
+            if c.exclude is not None and c.exclude(subjects):
+                assert c.explain is not None
+                conditions = tuple(c.explain(subjects))
+            if shared is None:
+                flow_subject = subjects["flow"]
+                low = (
+                    bool(flow_subject.attribute("on_board"))
+                    or flow_subject.attribute("protocol_family") == "debug"
+                )
+                typed = {
+                    name: subject
+                    for name, subject in subjects.items()
+                    if isinstance(subject, (ElementSubject, FlowSubject))
+                }
+                shared = (
+                    low,
+                    fit_words(typed),
+                    flow.hazards,
+                    flow.data,
+                    flow.essential_performance,
+                    target.hazards,
+                    target.essential_performance,
+                )
+            part_key = (c, shared)
+            part = flow_parts.get(part_key)
+            if part is None:
+                part = flow_parts[part_key] = alike.part(c, subjects, flow=flow, target=target)
+            found.append((c, part, conditions))
+        return found
+
     with relaxed_collection():
-        for rules, site in _Walk(model, pack, model_facts).sites(scope, stats):
-            subjects = site.subjects
-            for c in rules:
-                if not c.include(subjects):
-                    continue
-                candidate = site.candidate(pack, c.rule)
-                if c.exclude is not None and c.exclude(subjects):
-                    set_aside.append(
-                        _SetAside(
-                            c.rule,
-                            candidate.key,
-                            site.element,
-                            site.flow,
-                            site.source,
-                            site.target,
-                            site.reverse,
-                        )
-                    )
+        for element in elements if element_rules else ():
+            if stats is not None:
+                stats.evaluations += len(element_rules)
+                stats.subjects.add(element.id)
+            signature, values = alike.element(element)
+            entries = alike.element_group(element, signature)
+            if not entries:
+                continue
+            element_id = element.id
+            place = Place(element_id, None, None, None, element.location, (values,))
+            for prefix, _, part, conditions, _ in entries:
+                key = prefix + element_id
+                if conditions is None:
+                    threats[key] = make(key, part, place)
                 else:
-                    threats[candidate.key] = builder.threat(c, candidate)
-    return threats, DesignedOut(pack, model_facts, tuple(set_aside))
+                    set_aside.append(
+                        SetAside(make(key, part, place), conditions, {"element": element})
+                    )
+
+        for flow in flows if (flow_rules or interaction_rules) else ():
+            if flow.out_of_scope:
+                continue
+            source = model.element(flow.source)
+            target = model.element(flow.target)
+            if source is None or target is None:
+                continue
+            if stats is not None:
+                stats.evaluations += len(flow_rules) + len(interaction_rules) * (
+                    2 if flow.bidirectional else 1
+                )
+                stats.subjects.add(flow.id)
+            flow_subject = factory.new_flow(flow)
+            source_subject = factory.element(source)
+            target_subject = factory.element(target)
+            forward_types = {
+                "source": source_subject.types,
+                "flow": flow_subject.types,
+                "target": target_subject.types,
+            }
+            forward_key = (source_subject.types, flow_subject.types, target_subject.types)
+            forward: dict[str, Subject] = {
+                "source": source_subject,
+                "flow": flow_subject,
+                "target": target_subject,
+            }
+            source_values = alike.shown(source)
+            target_values = alike.shown(target)
+            flow_id, source_id, target_id = flow.id, source.id, target.id
+            place = Place(
+                None,
+                flow_id,
+                source_id,
+                target_id,
+                flow.location,
+                (source_values, _shown(flow_subject.values(flow_texts)), target_values),
+            )
+            items: Mapping[str, Element | Flow] = {
+                "source": source,
+                "flow": flow,
+                "target": target,
+            }
+            found = flow_site(
+                forward,
+                alike._applying(flow_rules, ("f", *forward_key), forward_types),
+                flow,
+                target,
+            )
+            for c, part, conditions in found:
+                key = f"{c.rule.id}@{flow_id}"
+                if conditions is None:
+                    threats[key] = make(key, part, place)
+                else:
+                    set_aside.append(SetAside(make(key, part, place), conditions, items))
+            if not interaction_rules:
+                continue
+            forward_found = flow_site(
+                forward,
+                alike._applying(interaction_rules, ("i", *forward_key), forward_types),
+                flow,
+                target,
+            )
+            if flow.bidirectional:
+                reply_subject = factory.new_flow(flow, reverse=True)
+                backward: dict[str, Subject] = {
+                    "source": target_subject,
+                    "flow": reply_subject,
+                    "target": source_subject,
+                }
+                backward_types = {
+                    "source": target_subject.types,
+                    "flow": reply_subject.types,
+                    "target": source_subject.types,
+                }
+                backward_key = (target_subject.types, reply_subject.types, source_subject.types)
+                backward_found = flow_site(
+                    backward,
+                    alike._applying(interaction_rules, ("i", *backward_key), backward_types),
+                    flow,
+                    source,
+                )
+                reply_place = Place(
+                    None,
+                    flow_id,
+                    target_id,
+                    source_id,
+                    flow.location,
+                    (target_values, _shown(reply_subject.values(flow_texts)), source_values),
+                )
+                reply_items: Mapping[str, Element | Flow] = {
+                    "source": target,
+                    "flow": flow,
+                    "target": source,
+                }
+                # Rule by rule, forward before reply.
+                order = {c: i for i, c in enumerate(interaction_rules)}
+                both = [(order[f[0]], 0, f) for f in forward_found]
+                both += [(order[f[0]], 1, f) for f in backward_found]
+                both.sort(key=lambda x: (x[0], x[1]))
+                directions = [
+                    (
+                        f,
+                        reply_place if d else place,
+                        reply_items if d else items,
+                        (target_id, source_id) if d else (source_id, target_id),
+                    )
+                    for _, d, f in both
+                ]
+            else:
+                directions = [(f, place, items, (source_id, target_id)) for f in forward_found]
+            for (c, part, conditions), at, what, (a, b) in directions:
+                key = f"{c.rule.id}{a}{flow_id}{b}" if tmt else f"{c.rule.id}@{a}>{flow_id}>{b}"
+                if conditions is None:
+                    threats[key] = make(key, part, at)
+                else:
+                    set_aside.append(SetAside(make(key, part, at), conditions, what))
+    return threats, DesignedOut(pack, tuple(set_aside))
 
 
 def designed_out(model: Model, pack: RulePack, model_facts: ModelFacts) -> DesignedOut:
-    """The candidates of ``pack`` on ``model`` that the design excludes, from the enumeration
+    """The threats of ``pack`` on ``model`` that the design excludes, from the enumeration
     that already found them when there was one (see :func:`enumerate_threats`)."""
     kept = model_facts.memo.get(_DESIGNED_OUT)
     if isinstance(kept, DesignedOut) and kept.pack is pack:
@@ -768,8 +836,10 @@ def enumerate_threats(
 ) -> tuple[Threat, ...]:
     """All threats ``pack`` finds in ``model`` (or only in ``scope``), sorted by key.
 
-    Each rule is compiled once and run only on subjects whose types it can match; the threats
-    the design excludes are found in the same pass and kept with the model's facts for
+    Elements, and flows in each direction with their two ends, are grouped by what the rules
+    and the threats' severities and countermeasures can read of them; each rule is evaluated
+    and each threat's shared part built once per group (see :class:`_Alike`). The threats the
+    design excludes are found in the same pass and kept with the model's facts for
     :func:`designed_out`.
     """
     model_facts = model_facts or facts(model)

@@ -19,9 +19,8 @@ from threatdelta.engine import designed_out
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Control, Element, Flow, Model, Value
 from threatdelta.register import EvidenceCheck, Problem, control_gaps, control_problems, gaps_text
-from threatdelta.rules.lang.ast import Expr, referenced_attributes, unparse
-from threatdelta.rules.lang.compiled import Explainer, compile_explanation
-from threatdelta.rules.pack import Rule, RulePack
+from threatdelta.rules.lang.ast import referenced_attributes, unparse
+from threatdelta.rules.pack import RulePack
 from threatdelta.subjects import NATIVE_TO_TMT, ElementSubject, FlowSubject
 from threatdelta.threat import Threat
 
@@ -127,17 +126,6 @@ def _implementations(
     return tuple(result)
 
 
-def _explainer(rule: Rule) -> Explainer:
-    """What makes the rule's exclude expression hold, compiled once per rule."""
-    found = rule.__dict__.get("_exclude_explainer")
-    if found is None:
-        exclude: Expr = rule.exclude  # type: ignore[assignment]
-        found = compile_explanation(exclude)
-        object.__setattr__(rule, "_exclude_explainer", found)
-    explainer: Explainer = found
-    return explainer
-
-
 def backing(
     subject: object, attribute: str, model: Model, evidence_exists: EvidenceCheck | None
 ) -> tuple[tuple[str, ...], str]:
@@ -168,8 +156,10 @@ def excluded_threats(
     """Every threat of ``pack`` whose include expression holds on ``model`` but whose exclude
     expression also holds, with what excludes it, sorted by key.
 
-    The threats are the ones the enumeration of ``model`` set aside (no second pass over the
-    model when it was enumerated with ``pack``); only their causes are worked out here.
+    The threats, and the conditions that exclude them, are the ones the enumeration of
+    ``model`` set aside (no second pass over the model when it was enumerated with ``pack``;
+    the conditions were worked out once per group of alike places); only the causes, which
+    name the element or flow, are worked out here, once per condition and place.
     """
     model_facts = model_facts or facts(model)
     found: dict[str, Exclusion] = {}
@@ -177,38 +167,39 @@ def excluded_threats(
     texts: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     causes_of: dict[tuple[int, int], Cause] = {}
     with relaxed_collection():
-        for candidate, threat in kept.candidates():
-            subjects = candidate.subjects
-            conditions = _explainer(candidate.rule)(subjects)
+        for aside in kept.set_aside:
+            conditions = aside.conditions
             if not conditions:
                 continue
+            items = aside.items
             causes: list[Cause] = []
             for condition in conditions:
-                # The same condition on the same subjects (one flow, several rules) is one cause.
-                cause = causes_of.get((id(condition), id(subjects)))
+                # The same condition at the same place (one flow, several rules) is one cause.
+                cause = causes_of.get((id(condition), id(items)))
                 if cause is None:
                     written = texts.get(id(condition))
                     if written is None:
                         written = (unparse(condition), sorted(referenced_attributes(condition)))
                         texts[id(condition)] = written
-                    cause = _cause(written, subjects, model, evidence_exists)
-                    causes_of[(id(condition), id(subjects))] = cause
+                    cause = _cause(written, items, model, evidence_exists)
+                    causes_of[(id(condition), id(items))] = cause
                 causes.append(cause)
-            found[candidate.key] = Exclusion(threat, tuple(dict.fromkeys(causes)))
+            found[aside.threat.key] = Exclusion(aside.threat, tuple(dict.fromkeys(causes)))
     return tuple(found[k] for k in sorted(found))
 
 
 def _cause(
     written: tuple[str, list[tuple[str, str]]],
-    subjects: Mapping[str, object],
+    items: Mapping[str, Element | Flow],
     model: Model,
     evidence_exists: EvidenceCheck | None,
 ) -> Cause:
-    """The cause for a condition (its text, the attributes it reads) that holds on ``subjects``:
-    the first property set in the model that it reads, else the condition's text."""
+    """The cause for a condition (its text, the attributes it reads) that holds at a place
+    (``items``: what each subject is): the first property set in the model that it reads,
+    else the condition's text."""
     text, attributes = written
     for subject_name, attribute in attributes:
-        item = _item(subjects.get(subject_name))
+        item = items.get(subject_name)
         name = _property(item, attribute) if item is not None else None
         if item is not None and name is not None:
             return Cause(

@@ -137,6 +137,10 @@ class ElementSubject:
         value = answers[name] = self._attribute(name)
         return value
 
+    def values(self, names: tuple[str, ...]) -> tuple[Value, ...]:
+        """``attribute(name)`` for each of ``names`` (worked out afresh, not kept)."""
+        return tuple(map(self._attribute, names))
+
     def _attribute(self, name: str) -> Value:
         element = self.element
         if name == "id":
@@ -199,6 +203,10 @@ class FlowSubject:
             return answers[name]
         value = answers[name] = self._attribute(name)
         return value
+
+    def values(self, names: tuple[str, ...]) -> tuple[Value, ...]:
+        """``attribute(name)`` for each of ``names`` (worked out afresh, not kept)."""
+        return tuple(map(self._attribute, names))
 
     def _attribute(self, name: str) -> Value:
         flow = self.flow
@@ -339,34 +347,55 @@ class SubjectFactory:
         }
         self._elements: dict[str, ElementSubject] = {}
         self._flows: dict[tuple[str, bool], FlowSubject] = {}
+        self._types: dict[tuple[object, ...], frozenset[str]] = {}
+        self._crossed: dict[tuple[str, ...], frozenset[str]] = {}
 
     def element(self, element: Element) -> ElementSubject:
-        """The subject for ``element``."""
+        """The subject for ``element`` (made once, then kept)."""
         subject = self._elements.get(element.id)
         if subject is None:
-            types = _full_chain(element.type_chain, self.type_parents)
-            if self.core_generics:
-                types |= {GENERIC_BY_ELEMENT_TYPE[element.type]}
-            subject = ElementSubject(element, self.facts, types, self._names)
+            subject = self.new_element(element)
             self._elements[element.id] = subject
         return subject
 
     def flow(self, flow: Flow, reverse: bool = False) -> FlowSubject:
-        """The subject for ``flow`` (seen from target to source when ``reverse``)."""
+        """The subject for ``flow`` (seen from target to source when ``reverse``; made once,
+        then kept)."""
         subject = self._flows.get((flow.id, reverse))
         if subject is None:
-            crossed: set[str] = set()
-            for boundary_id in self.facts.crossings(flow):
-                boundary: Boundary | None = self.facts.model.boundary(boundary_id)
-                if boundary is not None:
-                    crossed |= _full_chain(boundary.type_chain, self.type_parents)
-                    if self.core_generics:
-                        crossed.add(
-                            LINE_BOUNDARY_TYPE if boundary.is_line else BORDER_BOUNDARY_TYPE
-                        )
+            subject = self.new_flow(flow, reverse)
+            self._flows[(flow.id, reverse)] = subject
+        return subject
+
+    def new_element(self, element: Element) -> ElementSubject:
+        """A subject for ``element`` that the factory does not keep."""
+        key = (element.type, element.type_chain)
+        types = self._types.get(key)
+        if types is None:
+            types = _full_chain(element.type_chain, self.type_parents)
+            if self.core_generics:
+                types |= {GENERIC_BY_ELEMENT_TYPE[element.type]}
+            self._types[key] = types
+        return ElementSubject(element, self.facts, types, self._names)
+
+    def new_flow(self, flow: Flow, reverse: bool = False) -> FlowSubject:
+        """A subject for ``flow`` that the factory does not keep."""
+        key = ("flow", flow.type_chain)
+        types = self._types.get(key)
+        if types is None:
             types = _full_chain(flow.type_chain, self.type_parents)
             if self.core_generics:
                 types |= {FLOW_TYPE}
-            subject = FlowSubject(flow, self.facts, types, frozenset(crossed), reverse, self._names)
-            self._flows[(flow.id, reverse)] = subject
-        return subject
+            self._types[key] = types
+        crossings = self.facts.crossings(flow)
+        crossed = self._crossed.get(crossings)
+        if crossed is None:
+            found: set[str] = set()
+            for boundary_id in crossings:
+                boundary: Boundary | None = self.facts.model.boundary(boundary_id)
+                if boundary is not None:
+                    found |= _full_chain(boundary.type_chain, self.type_parents)
+                    if self.core_generics:
+                        found.add(LINE_BOUNDARY_TYPE if boundary.is_line else BORDER_BOUNDARY_TYPE)
+            crossed = self._crossed[crossings] = frozenset(found)
+        return FlowSubject(flow, self.facts, types, crossed, reverse, self._names)
