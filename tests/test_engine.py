@@ -205,4 +205,3 @@ def test_placeholders_filled_when_read_keep_braces_and_unknown_names() -> None:
     # A text without placeholders is the rule's own string, shared by its threats.
     assert found["r1"].title is rules[1].title
     assert isinstance(found["r0"]._part.title, Text)
-
