@@ -284,7 +284,8 @@ def review_verdict(
     ``unbacked`` how many threats it excluded by a property that the model says rests on controls
     that are planned or lack evidence (for ``unverified``)."""
     in_scope = list(unaddressed)
-    everything = [e for e in all_head_entries if not e.addressed]
+    # Only ``any-open`` looks at the whole model: the others never read its entries.
+    everything = [e for e in all_head_entries if not e.addressed] if policy.any_open else []
     reasons: list[str] = []
     if policy.unaddressed and in_scope:
         reasons.append(

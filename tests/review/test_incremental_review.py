@@ -19,6 +19,7 @@ from threatdelta.engine import EnumerationStats
 from threatdelta.git import Repo
 from threatdelta.render.comment import review_comment
 from threatdelta.render.review_data import review_set_data
+from threatdelta.render.review_text import review_text
 from threatdelta.review.revisions import review_revisions
 
 TODAY = dt.date(2026, 11, 25)
@@ -78,12 +79,18 @@ def models(draw: st.DrawFn) -> dict[str, Any]:
             f["properties"] = props
         if draw(st.booleans()):
             f["data"] = ["readings"]
+        if not draw(st.integers(0, 4)):
+            f["properties"] = {**f.get("properties", {}), "out_of_scope": True}
         flows.append(f)
     controls = [{"id": "tls", "name": "TLS", "status": "verified", "evidence": ["evidence.md"]}]
     threats = {}
     for _ in range(draw(st.integers(0, 4))):
         subject = draw(st.sampled_from([e["id"] for e in elements] + [f["id"] for f in flows]))
         threats[f"{draw(st.sampled_from(RULES))}@{subject}"] = _disposition(draw, ["tls"])
+    if draw(st.booleans()):
+        # A rename from an earlier change, its decision still written under the old key.
+        elements[0]["renamed_from"] = "old0"
+        threats[f"{draw(st.sampled_from(RULES))}@old0"] = _disposition(draw, ["tls"])
     model: dict[str, Any] = {
         "version": 1,
         "system": "Pump",
@@ -122,6 +129,8 @@ def edited(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
                     "undecide",
                     "drop-control",
                     "name",
+                    "scope-out",
+                    "scope-in",
                 )
             )
         )
@@ -190,16 +199,50 @@ def edited(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
             head["controls"] = []
         elif action == "name":
             draw(st.sampled_from(elements))["name"] = "Renamed"
+        elif action == "scope-out" and flows:
+            f = draw(st.sampled_from(flows))
+            f["properties"] = {**f.get("properties", {}), "out_of_scope": True}
+            if draw(st.booleans()):
+                f["properties"]["out_of_scope_reason"] = "Factory service port only."
+        elif action == "scope-in" and flows:
+            draw(st.sampled_from(flows)).get("properties", {}).pop("out_of_scope", None)
     return head
 
 
-def _reviews(base: dict[str, Any], head: dict[str, Any]) -> tuple[str, str, str, int, int]:
+POLICIES = (
+    "unaddressed,regressions",
+    "unaddressed,regressions,reconfirm",
+    "any-open",
+    "any-open,severity:high",
+    "severity:medium,unverified",
+    "max-accepted-severity:high,approvers:security-lead",
+    "none",
+)
+
+
+def _settings(policy: str) -> str:
+    return "policy: [" + ", ".join(policy.split(",")) + "]\n"
+
+
+def _reviews(
+    base: dict[str, Any],
+    head: dict[str, Any],
+    policy: str | None = "unaddressed,regressions",
+    base_settings: str | None = None,
+    head_settings: str | None = None,
+) -> tuple[str, str, str, int, int]:
+    """``policy``: the ``--fail-on`` override (None: the base's settings file decides);
+    ``*_settings``: the policy written in ``.threatdelta.yml`` at each revision."""
     with tempfile.TemporaryDirectory() as tmp:
         repo = GitRepo(Path(tmp) / "repo")
         repo.write("evidence.md", "TLS verified.\n")
         repo.write("threatmodel.yaml", yaml.safe_dump(base, sort_keys=False))
+        if base_settings is not None:
+            repo.write(".threatdelta.yml", _settings(base_settings))
         base_sha = repo.commit("base")
         repo.write("threatmodel.yaml", yaml.safe_dump(head, sort_keys=False))
+        if head_settings is not None:
+            repo.write(".threatdelta.yml", _settings(head_settings))
         head_sha = repo.commit("head")
         outputs = []
         registers = []
@@ -210,7 +253,7 @@ def _reviews(base: dict[str, Any], head: dict[str, Any]) -> tuple[str, str, str,
                 Repo(repo.root),
                 base_sha,
                 head_sha,
-                overrides=Overrides(fail_on="unaddressed,regressions"),
+                overrides=Overrides(fail_on=policy),
                 today=TODAY,
                 stats=stats,
                 incremental=incremental,
@@ -218,20 +261,25 @@ def _reviews(base: dict[str, Any], head: dict[str, Any]) -> tuple[str, str, str,
             outputs.append(
                 (
                     json.dumps(review_set_data(result), sort_keys=True, default=str),
-                    review_comment(result).body,
+                    review_comment(result).body + review_text(result),
                 )
             )
             evaluations.append(stats.evaluations)
+            # Every entry of both registers, the counts and the orphans, not only what is shown
+            # (a partial register makes its plain entries when they are read).
             registers.append(
                 [
-                    (e.threat, e.threat.location, e.status, e.problems)
-                    for e in result.reviews[0].head.entries
+                    (
+                        [(e.threat, e.threat.location, e.status, e.problems) for e in r.entries],
+                        r.counts(),
+                        r.orphans,
+                    )
+                    for r in (result.reviews[0].base, result.reviews[0].head)
+                    if r is not None
                 ]
-                if result.reviews[0].head is not None
-                else []
             )
     (json_fast, comment_fast), (json_full, comment_full) = outputs
-    assert registers[0] == registers[1]  # the head's whole register, not only what is shown
+    assert registers[0] == registers[1]
     assert comment_fast == comment_full
     return json_fast, json_full, comment_fast, evaluations[0], evaluations[1]
 
@@ -241,7 +289,11 @@ def _reviews(base: dict[str, Any], head: dict[str, Any]) -> tuple[str, str, str,
 def test_incremental_review_says_what_a_full_review_says(data: st.DataObject) -> None:
     base = data.draw(models())
     head = data.draw(edited(base))
-    json_fast, json_full, _, fast, full = _reviews(base, head)
+    # The gate's policy from --fail-on, or from the settings file (which the change may edit).
+    policy = data.draw(st.sampled_from((None, *POLICIES)))
+    base_settings = data.draw(st.sampled_from((None, *POLICIES)))
+    head_settings = data.draw(st.sampled_from((base_settings, *POLICIES)))
+    json_fast, json_full, _, fast, full = _reviews(base, head, policy, base_settings, head_settings)
     assert json_fast == json_full
     assert fast <= full
 
@@ -260,3 +312,28 @@ def test_a_one_element_change_evaluates_rules_on_that_element_and_its_flows_only
     assert "process-tampering@e5" in json_fast or "e5" in comment
     # e5 and the flows f4 (into it) and f5 (out of it): under a tenth of the full work.
     assert 0 < fast * 10 < full
+
+
+def test_a_decision_carried_through_an_earlier_rename_counts_on_an_untouched_element() -> None:
+    # e0 was renamed from old0 by an earlier change; its decision is still written under the old
+    # key, so the threat has a disposition although none is written under its own key.
+    base = {
+        "version": 1,
+        "system": "S",
+        "elements": [
+            {"id": "e0", "type": "process", "renamed_from": "old0"},
+            {"id": "e1", "type": "process"},
+        ],
+        "flows": [],
+        "threats": {
+            "process-tampering@old0": {
+                "status": "not-applicable",
+                "justification": "Reviewed by the team.",
+            }
+        },
+    }
+    head = json.loads(json.dumps(base))
+    head["elements"][1]["properties"] = {"sanitizes_input": True}
+    json_fast, json_full, _, _, _ = _reviews(base, head, "any-open")
+    assert json_fast == json_full
+    assert '"not-applicable": 1' in json_fast

@@ -31,6 +31,7 @@ from threatdelta.render.review_data import (
 )
 from threatdelta.render.skeleton import ACCEPTANCE_LINES, Skeleton, build_skeleton
 from threatdelta.render.templates import render
+from threatdelta.review.partial import looked_at
 from threatdelta.review.reasons import DECISION_CODES
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
@@ -145,7 +146,8 @@ def _renamed_keys(review: Review) -> list[dict[str, Any]]:
     if review.head is None:
         return []
     rows = []
-    for entry in review.head.entries:
+    # Every entry with a disposition is among those the review looked at.
+    for entry in looked_at(review.head).entries:
         disposition = entry.disposition
         if disposition is not None and disposition.key != entry.key:
             location = disposition.location

@@ -7,6 +7,7 @@ from typing import Any
 from threatdelta.register import Entry, Register, unverified
 from threatdelta.render.data import orphan_data, subject_label, threat_data
 from threatdelta.review.decisions import Decision
+from threatdelta.review.partial import looked_at
 from threatdelta.review.reasons import DECISION_CODES, NO_REASON, decision_text
 from threatdelta.review.review import Review
 from threatdelta.review.revisions import ReviewSet
@@ -154,7 +155,8 @@ def _never() -> RulePack:
 
 def stale_data(review: Review) -> list[dict[str, Any]]:
     """The dispositions to re-confirm: ``key`` and ``reason``, plus what changed."""
-    head = review.head.by_key() if review.head is not None else {}
+    # A disposition to re-confirm is on an entry the review looked at.
+    head = looked_at(review.head).by_key() if review.head is not None else {}
     return [
         {
             "key": s.key,

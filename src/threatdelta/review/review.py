@@ -24,6 +24,7 @@ from threatdelta.review.decisions import Decision, risk_decisions
 from threatdelta.review.delta import Regression, delta, register_state, rekeyed
 from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.review.impact import Impact, condition_scope, read_attributes
+from threatdelta.review.partial import looked_at
 from threatdelta.review.reasons import (
     DECISION_CODES,
     resolution_reason,
@@ -176,6 +177,11 @@ def compare(
             scoped_out=tuple(Entry(t, "open", None, (), ()) for t in scoped_out),
         )
     assert base_pack is not None and head_pack is not None
+    # The review reads entry by entry only what a partial register looked at: the threats
+    # left out are open and undecided on both sides and outside the change, so no comparison
+    # below can find anything in them.
+    whole_base, whole_head = base, head
+    base, head = looked_at(base), looked_at(head)
     base_facts: ModelFacts = facts(base.model)
     head_facts: ModelFacts = facts(head.model)
     renames = declared_renames(head.model)
@@ -255,8 +261,8 @@ def compare(
         path,
         base_path,
         change,
-        base,
-        head,
+        whole_base,
+        whole_head,
         head_pack,
         model_diff,
         new,

@@ -31,7 +31,8 @@ from threatdelta.policy import Policy, Verdict, review_verdict
 from threatdelta.register import build_register, unexplained_scope
 from threatdelta.review.delta import Regression
 from threatdelta.review.diff import diff_models
-from threatdelta.review.impact import impact, incremental_threats
+from threatdelta.review.impact import impact
+from threatdelta.review.partial import incremental_registers
 from threatdelta.review.reasons import scoped_out_threats
 from threatdelta.review.review import Review, compare
 from threatdelta.rules.pack import RulePack
@@ -212,7 +213,7 @@ def review_revisions(
     reviews.sort(key=lambda r: r.path)
     verdict = review_verdict(
         [e for r in reviews for e in r.unaddressed],
-        [e for r in reviews if r.head is not None for e in r.head.entries],
+        (e for r in reviews if r.head is not None for e in r.head.entries),
         sum(len(r.regressions) for r in reviews),
         gate.policy,
         decided=[d.entry for r in reviews for d in r.decisions],
@@ -275,9 +276,6 @@ def _review_one(
     base_facts = facts(base_model)
     base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
     base_evidence = gate.evidence(base_path or head_path, base_model)
-    base_register = build_register(
-        base_model, base_threats, today=today, evidence_exists=base_evidence
-    )
     model_diff = diff_models(base_model, head_model, base_facts=base_facts, head_facts=head_facts)
     same_pack = base_pack == head_pack
     change = impact(
@@ -288,22 +286,29 @@ def _review_one(
         base_facts=base_facts,
         head_facts=head_facts,
     )
-    head_threats = (
-        incremental_threats(
+    if incremental:
+        base_register, head_register = incremental_registers(
             base_model,
             base_threats,
             head_model,
             head_pack,
             change,
+            today=today,
+            base_evidence=base_evidence,
+            head_evidence=head_evidence,
             head_facts=head_facts,
             stats=stats,
         )
-        if incremental
-        else enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats)
-    )
-    head_register = build_register(
-        head_model, head_threats, today=today, evidence_exists=head_evidence
-    )
+    else:
+        base_register = build_register(
+            base_model, base_threats, today=today, evidence_exists=base_evidence
+        )
+        head_register = build_register(
+            head_model,
+            enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats),
+            today=today,
+            evidence_exists=head_evidence,
+        )
     return compare(
         head_path,
         base_path,
