@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from threatdelta.errors import Location
-from threatdelta.exclusions import Exclusion
+from threatdelta.exclusions import Cause, Exclusion
 from threatdelta.model.model import Model
 from threatdelta.register import Entry, Orphan, Register, unverified
+from threatdelta.render.json_rows import RowText
 from threatdelta.render.jsontext import Rows
 from threatdelta.render.jsontext import dumps as dumps  # JSON text: importable from here too
 from threatdelta.rules.pack import STRIDE_NAMES, RulePack
@@ -73,24 +74,26 @@ def _excluded_row(exclusion: Exclusion, subject: str) -> dict[str, Any]:
         "severity": threat.severity,
         "subject": subject,
         "excluded_by": exclusion.text.removeprefix("excluded by "),
-        "causes": [
+        "causes": [cause_data(cause) for cause in exclusion.causes],
+    }
+
+
+def cause_data(cause: Cause) -> dict[str, Any]:
+    """One reason a threat is designed out, with the controls the model says make it hold."""
+    return {
+        "condition": cause.condition,
+        "item": cause.item,
+        "property": cause.name,
+        "value": cause.value,
+        "implemented_by": [
             {
-                "condition": cause.condition,
-                "item": cause.item,
-                "property": cause.name,
-                "value": cause.value,
-                "implemented_by": [
-                    {
-                        "id": impl.control_id,
-                        "name": impl.control.name if impl.control is not None else None,
-                        "status": impl.control.status if impl.control is not None else None,
-                        "evidence": list(impl.control.evidence) if impl.control is not None else [],
-                        "problems": [{"code": p.code, "message": p.message} for p in impl.problems],
-                    }
-                    for impl in cause.implemented_by
-                ],
+                "id": impl.control_id,
+                "name": impl.control.name if impl.control is not None else None,
+                "status": impl.control.status if impl.control is not None else None,
+                "evidence": list(impl.control.evidence) if impl.control is not None else [],
+                "problems": [{"code": p.code, "message": p.message} for p in impl.problems],
             }
-            for cause in exclusion.causes
+            for impl in cause.implemented_by
         ],
     }
 
@@ -115,6 +118,10 @@ class RegisterRows:
         if label is None:
             label = self._subjects[key] = threat_subject(threat, self.register.model)
         return label
+
+    def location(self, threat: Threat) -> Location | None:
+        """Where what the threat is about is written (see :func:`threat_location`)."""
+        return threat_location(threat, self.register.model)
 
     def countermeasures(self, ids: tuple[str, ...]) -> list[dict[str, str]]:
         """The suggested countermeasures ``ids`` with their names (see
@@ -186,10 +193,14 @@ class RegisterRows:
         lacking = unverified(entry)
         if lacking:
             data["unverified"] = lacking
-        location = threat_location(threat, self.register.model)
+        location = self.location(threat)
         if location is not None and location.line is not None:
             data["line"] = location.line
         return data
+
+    def cause(self, cause: Cause) -> dict[str, Any]:
+        """One cause of a designed-out threat (see :func:`cause_data`)."""
+        return cause_data(cause)
 
     def excluded(self, exclusion: Exclusion) -> dict[str, Any]:
         """One threat designed out, as in ``check --format json`` (see :func:`exclusion_data`)."""
@@ -229,19 +240,21 @@ def register_document(
 ) -> dict[str, Any]:
     """A whole register as in ``check --format json`` (with ``excluded`` when ``exclusions``
     are given), its threats and exclusions as :class:`~threatdelta.render.jsontext.Rows`: made
-    one at a time as a renderer reads them."""
+    one at a time as a renderer reads them, and written as JSON from patterns that many rows
+    share (:class:`~threatdelta.render.json_rows.RowText`) without being made."""
     rows = RegisterRows(register, pack)
+    text = RowText(rows)
     data: dict[str, Any] = {
         "model": register.model.path,
         "format": register.model.format,
         "system": register.model.system,
         "rules": pack.name,
-        "threats": Rows(register.entries, rows.threat),
+        "threats": Rows(register.entries, rows.threat, text.threats),
         "orphaned_dispositions": [orphan_data(o) for o in register.orphans],
         "summary": register.counts(),
     }
     if exclusions is not None:
-        data["excluded"] = Rows(exclusions, rows.excluded)
+        data["excluded"] = Rows(exclusions, rows.excluded, text.excluded)
     return data
 
 

@@ -15,14 +15,17 @@ string nor as tens of thousands of dictionaries at once.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 import orjson
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-_PADS = ["\n" + "  " * depth for depth in range(16)]
+_PADS = [b"\n" + b"  " * depth for depth in range(16)]
 
 Item = TypeVar("Item")
 
@@ -31,13 +34,21 @@ class Rows(Generic[Item]):
     """A list of output rows made on demand, one at a time, from the items they are made of.
 
     It can be iterated more than once and knows its length, so renderers treat it like the list
-    it stands for; :func:`write_json` writes it row by row."""
+    it stands for; :func:`write_json` writes it row by row. ``encode``, when given, writes the
+    rows without making them: it gives the JSON text (UTF-8) of each item's row, indented as at
+    the depth it is given, exactly as the row ``make`` gives would be written there."""
 
-    __slots__ = ("_items", "_make")
+    __slots__ = ("_items", "_make", "encode")
 
-    def __init__(self, items: Sequence[Item], make: Callable[[Item], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        items: Sequence[Item],
+        make: Callable[[Item], dict[str, Any]],
+        encode: Callable[[Sequence[Item], int], Iterable[bytes]] | None = None,
+    ) -> None:
         self._items = items
         self._make = make
+        self.encode = encode
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return map(self._make, self._items)
@@ -48,16 +59,36 @@ class Rows(Generic[Item]):
     def __bool__(self) -> bool:
         return bool(self._items)
 
+    def encoded(self, depth: int) -> Iterable[bytes]:
+        """The JSON text of each row as it appears ``depth`` levels deep in an indented
+        document."""
+        if self.encode is not None:
+            return self.encode(self._items, depth)
+        return (nested(row, depth) for row in self)
 
-def _pad(depth: int) -> str:
-    return _PADS[depth] if depth < len(_PADS) else "\n" + "  " * depth
+
+def pad(depth: int) -> bytes:
+    """A newline and the indentation of ``depth`` levels."""
+    return _PADS[depth] if depth < len(_PADS) else b"\n" + b"  " * depth
 
 
 def _encode(value: Any) -> str:
     try:
         return orjson.dumps(value, option=_OPTIONS).decode("utf-8")
     except orjson.JSONEncodeError:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+        return _standard(value)
+
+
+def _standard(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def encode_value(value: Any) -> bytes:
+    """The JSON text (UTF-8) of ``value`` at the top of a document, as :func:`dumps` writes it."""
+    try:
+        return orjson.dumps(value, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _standard(value).encode("utf-8")
 
 
 def dumps(data: Any) -> str:
@@ -66,11 +97,12 @@ def dumps(data: Any) -> str:
     return _encode(data) + "\n"
 
 
-def _nested(value: Any, depth: int) -> str:
-    """``value``'s JSON text as it appears ``depth`` levels deep in an indented document."""
-    text = _encode(value)
-    if depth and "\n" in text:  # a newline in JSON text is always layout: strings escape theirs
-        return text.replace("\n", _pad(depth))
+def nested(value: Any, depth: int) -> bytes:
+    """``value``'s JSON text (UTF-8) as it appears ``depth`` levels deep in an indented
+    document."""
+    text = encode_value(value)
+    if depth and b"\n" in text:  # a newline in JSON text is always layout: strings escape theirs
+        return text.replace(b"\n", pad(depth))
     return text
 
 
@@ -86,38 +118,82 @@ def _streams(value: Any) -> bool:
     return False
 
 
-def _write(write: Callable[[str], object], value: Any, depth: int) -> None:
+_BATCH = 512
+"""Rows joined into one piece of text before it is written."""
+
+
+def _chunks(value: Any, depth: int) -> Iterator[bytes]:
     if isinstance(value, dict) and _streams(value):
         if not value:
-            write("{}")
+            yield b"{}"
             return
-        separator = "{" + _pad(depth + 1)
+        separator = b"{" + pad(depth + 1)
         for key in sorted(value):
-            write(separator + _nested(key, 0) + ": ")
-            _write(write, value[key], depth + 1)
-            separator = "," + _pad(depth + 1)
-        write(_pad(depth) + "}")
+            yield separator + nested(key, 0) + b": "
+            yield from _chunks(value[key], depth + 1)
+            separator = b"," + pad(depth + 1)
+        yield pad(depth) + b"}"
     elif isinstance(value, Rows):  # its rows are plain data: each is encoded whole
-        separator = "[" + _pad(depth + 1)
-        empty = True
-        for row in value:
-            write(separator + _nested(row, depth + 1))
-            separator = "," + _pad(depth + 1)
-            empty = False
-        write("[]" if empty else _pad(depth) + "]")
+        if not value:
+            yield b"[]"
+            return
+        between = b"," + pad(depth + 1)
+        rows = iter(value.encoded(depth + 1))
+        yield b"[" + pad(depth + 1)
+        batch = list(islice(rows, _BATCH))
+        while batch:
+            yield between.join(batch)
+            batch = list(islice(rows, _BATCH))
+            if batch:
+                yield between
+        yield pad(depth) + b"]"
     elif isinstance(value, list) and _streams(value):
-        separator = "[" + _pad(depth + 1)
+        separator = b"[" + pad(depth + 1)
         for item in value:
-            write(separator)
-            _write(write, item, depth + 1)
-            separator = "," + _pad(depth + 1)
-        write(_pad(depth) + "]")
+            yield separator
+            yield from _chunks(item, depth + 1)
+            separator = b"," + pad(depth + 1)
+        yield pad(depth) + b"]"
     else:
-        write(_nested(value, depth))
+        yield nested(value, depth)
+
+
+def json_chunks(data: Any) -> Iterator[bytes]:
+    """The text :func:`dumps` gives for ``data`` with every :class:`Rows` turned into a list,
+    as UTF-8 pieces of about a megabyte (the rows are made or encoded as the pieces are)."""
+    pending: list[bytes] = []
+    size = 0
+    for chunk in _chunks(data, 0):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _PIECE:
+            yield b"".join(pending)
+            pending, size = [], 0
+    pending.append(b"\n")
+    yield b"".join(pending)
+
+
+_PIECE = 1 << 20
 
 
 def write_json(write: Callable[[str], object], data: Any) -> None:
     """Write ``data`` with ``write`` as the text :func:`dumps` gives for it with every
-    :class:`Rows` turned into a list, making and writing each row in turn."""
-    _write(write, data, 0)
-    write("\n")
+    :class:`Rows` turned into a list, making and writing each row in turn.
+
+    When ``write`` is the ``write`` of a UTF-8 text stream with a binary buffer beneath it
+    (standard output, a file opened for text), the text is written to that buffer as it is
+    encoded, after what the stream holds is flushed."""
+    stream = getattr(write, "__self__", None)
+    if (
+        isinstance(stream, io.TextIOWrapper)
+        and getattr(stream, "write", None) == write
+        and codecs.lookup(stream.encoding).name == "utf-8"
+    ):
+        stream.flush()
+        buffer = stream.buffer
+        for chunk in json_chunks(data):
+            buffer.write(chunk)
+        buffer.flush()
+        return
+    for chunk in json_chunks(data):
+        write(chunk.decode("utf-8"))
