@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from threatdelta.history.cache import HistoryCache
+from threatdelta.rules.packfile import builtin_pack
 
 
 def _filled(path: Path, tool: str = "1.0") -> None:
     cache = HistoryCache(path, tool=tool, stderr=io.StringIO())
     cache.put_snapshots([("blob1", ".yaml", "pack1", "", {"answer": 42})])
     cache.put_evidence([("c1", "m.yaml", {"missing": ["a.md"]})])
+    cache.put_threat_index("model1", builtin_pack(), {"elements": {"e1": ["r@e1"]}, "flows": {}})
     cache.close()
 
 
@@ -26,6 +29,11 @@ def test_values_survive_reopening(tmp_path: Path) -> None:
     # The same model blob read with a decisions file is another snapshot.
     assert cache.snapshot("blob1", ".yaml", "pack1", "decisions-blob") is None
     assert cache.evidence("c1", "m.yaml") == {"missing": ["a.md"]}
+    index = {"elements": {"e1": ["r@e1"]}, "flows": {}}
+    assert cache.threat_index("model1", builtin_pack()) == index
+    assert cache.threat_index("model2", builtin_pack()) is None
+    other = replace(builtin_pack(), digest="another pack")
+    assert cache.threat_index("model1", other) is None
     assert cache.rebuilt_because is None
     cache.close()
 
@@ -47,6 +55,7 @@ def test_another_tool_version_misses_and_is_pruned(tmp_path: Path) -> None:
     cache.close()
     db = sqlite3.connect(str(path))
     assert db.execute("SELECT COUNT(*) FROM snapshot").fetchone() == (0,)
+    assert db.execute("SELECT COUNT(*) FROM threat_index").fetchone() == (0,)
     db.close()
 
 
@@ -154,3 +163,18 @@ def test_a_cache_another_run_holds_locked_is_left_alone(tmp_path: Path) -> None:
     assert again.snapshot("blob", "native", "pack") == {"kept": True}
     assert again.snapshot("blob2", "native", "pack") is None
     again.close()
+
+
+def test_a_cache_of_the_layout_before_threat_indexes_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    _filled(path)
+    db = sqlite3.connect(str(path))
+    db.execute("DROP TABLE threat_index")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    err = io.StringIO()
+    cache = HistoryCache(path, stderr=err)
+    assert cache.rebuilt_because is not None
+    assert cache.threat_index("model1", builtin_pack()) is None
+    cache.close()

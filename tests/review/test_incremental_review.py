@@ -17,6 +17,7 @@ from tests.review.conftest import GitRepo
 from threatdelta.context import Overrides
 from threatdelta.engine import EnumerationStats
 from threatdelta.git import Repo
+from threatdelta.history.cache import HistoryCache
 from threatdelta.render.comment import review_comment
 from threatdelta.render.review_data import review_set_data
 from threatdelta.render.review_text import review_text
@@ -247,7 +248,10 @@ def _reviews(
         outputs = []
         registers = []
         evaluations = []
-        for incremental in (True, False):
+        # Incremental, full, and incremental with a cache of threat indexes: the first run
+        # writes the base's index, the second counts the threats outside the change from it.
+        cache = HistoryCache(None)
+        for incremental, store in ((True, None), (False, None), (True, cache), (True, cache)):
             stats = EnumerationStats()
             result = review_revisions(
                 Repo(repo.root),
@@ -257,6 +261,7 @@ def _reviews(
                 today=TODAY,
                 stats=stats,
                 incremental=incremental,
+                index_store=store,
             )
             outputs.append(
                 (
@@ -278,7 +283,10 @@ def _reviews(
                     if r is not None
                 ]
             )
-    (json_fast, comment_fast), (json_full, comment_full) = outputs
+    (json_fast, comment_fast), (json_full, comment_full) = outputs[:2]
+    for output, register in zip(outputs[2:], registers[2:], strict=True):
+        assert output == outputs[1]
+        assert register == registers[1]
     assert registers[0] == registers[1]
     assert comment_fast == comment_full
     return json_fast, json_full, comment_fast, evaluations[0], evaluations[1]

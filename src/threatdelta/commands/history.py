@@ -14,8 +14,8 @@ from threatdelta.errors import EXIT_PASS, InputError
 from threatdelta.formats.sidecar import is_decisions_path
 from threatdelta.git import Repo, find_repo
 from threatdelta.history.build import build_history
-from threatdelta.history.cache import CACHE_FILE, HistoryCache
-from threatdelta.history.gitlog import git_dir, resolve_commit
+from threatdelta.history.cache import CACHE_FILE, HistoryCache, repository_cache
+from threatdelta.history.gitlog import resolve_commit
 from threatdelta.history.progress import Progress
 from threatdelta.history.render import FORMATS, render_history
 
@@ -120,11 +120,7 @@ def run_context(repo: Repo, args: argparse.Namespace, rev: str) -> RunContext:
 
 def open_cache(repo: Repo, args: argparse.Namespace) -> HistoryCache:
     """The cache the arguments ask for."""
-    if args.no_cache:
-        return HistoryCache(None)
-    if args.cache:
-        return HistoryCache(Path(args.cache))
-    return HistoryCache(git_dir(repo) / CACHE_FILE)
+    return repository_cache(repo, args.cache, off=args.no_cache)
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -67,6 +67,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output"
     )
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache",
+        metavar="FILE",
+        help="the history cache, where each base model's threat index is kept (default: "
+        "threatdelta/history.sqlite inside the repository's git folder)",
+    )
+    cache.add_argument("--no-cache", action="store_true", help="do not read or write a cache")
     add_today(parser)
     parser.set_defaults(run=run)
 
@@ -95,7 +103,15 @@ def run_review(args: argparse.Namespace) -> tuple[ReviewSet, Repo]:
         rules=file_source(args.rules, what="rule pack") if args.rules else None,
         models=tuple(args.paths),
     )
-    result = review_revisions(repo, base, head, today=today(args), overrides=overrides)
+    from threatdelta.history.cache import repository_cache
+
+    cache = repository_cache(repo, args.cache, off=args.no_cache)
+    try:
+        result = review_revisions(
+            repo, base, head, today=today(args), overrides=overrides, index_store=cache
+        )
+    finally:
+        cache.close()
     return result, repo
 
 

@@ -2,7 +2,9 @@
 
 Snapshots are keyed by the model blob's SHA, the file's suffix (which picks the reader), the rule
 pack's digest, the SHA of the decisions file's blob read with it (empty when there is none) and
-the tool version; evidence look-ups by commit SHA, model path and tool version.
+the tool version; evidence look-ups by commit SHA, model path and tool version; threat indexes
+(every threat key of a model with its subjects, which ``review`` counts the threats outside a
+change from) by a digest of the model's bytes, the rule pack's digest and the tool version.
 Both are immutable facts about git objects, so a second run over the same history only works on
 revisions it has not seen. Values are plain JSON text; nothing is ever unpickled or executed.
 
@@ -21,9 +23,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from threatdelta import __version__
+from threatdelta.git import Repo
+from threatdelta.rules.pack import RulePack
 
 SCHEMA_NAME = "threatdelta-history-cache"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 CACHE_FILE = "threatdelta/history.sqlite"
 LOCK_TIMEOUT = 10.0
 """Seconds to wait for another run holding the cache before going on without it."""
@@ -35,6 +39,7 @@ _TABLES = {
     "meta": ("key", "value"),
     "snapshot": ("blob", "kind", "pack", "decisions", "tool", "data"),
     "evidence": ("commit_sha", "model_path", "tool", "data"),
+    "threat_index": ("model", "pack", "tool", "data"),
 }
 _CREATE = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -43,6 +48,8 @@ _CREATE = (
     "PRIMARY KEY (blob, kind, pack, decisions, tool))",
     "CREATE TABLE evidence (commit_sha TEXT NOT NULL, model_path TEXT NOT NULL, "
     "tool TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (commit_sha, model_path, tool))",
+    "CREATE TABLE threat_index (model TEXT NOT NULL, pack TEXT NOT NULL, tool TEXT NOT NULL, "
+    "data TEXT NOT NULL, PRIMARY KEY (model, pack, tool))",
 )
 
 
@@ -120,6 +127,7 @@ class HistoryCache:
         with contextlib.suppress(sqlite3.Error), db:
             db.execute("DELETE FROM snapshot WHERE tool != ?", (self.tool,))
             db.execute("DELETE FROM evidence WHERE tool != ?", (self.tool,))
+            db.execute("DELETE FROM threat_index WHERE tool != ?", (self.tool,))
 
     def _note(self, message: str) -> None:
         print(f"threatdelta: {message}", file=self._stderr)
@@ -158,6 +166,21 @@ class HistoryCache:
             [(c, m, self.tool, _dump(d)) for c, m, d in rows],
         )
 
+    def threat_index(self, model: str, pack: RulePack) -> Any | None:
+        """The stored threat index of a model (``model``: the digest
+        :func:`threatdelta.review.partial.model_digest` gives) under ``pack``, or None."""
+        return self._get(
+            "SELECT data FROM threat_index WHERE model=? AND pack=? AND tool=?",
+            (model, _pack_key(pack), self.tool),
+        )
+
+    def put_threat_index(self, model: str, pack: RulePack, data: Any) -> None:
+        """Store a model's threat index under ``pack``."""
+        self._put(
+            "INSERT OR REPLACE INTO threat_index (model, pack, tool, data) VALUES (?, ?, ?, ?)",
+            [(model, _pack_key(pack), self.tool, _dump(data))],
+        )
+
     def close(self) -> None:
         """Close the database."""
         self._db.close()
@@ -184,6 +207,24 @@ class HistoryCache:
             self._note(f"could not write to the history cache ({error}); continuing without it")
             self._db.close()
             self._db = self._fresh(sqlite3.connect(":memory:"))
+
+
+def repository_cache(repo: Repo, path: str | None = None, *, off: bool = False) -> HistoryCache:
+    """The cache a command's ``--cache FILE`` / ``--no-cache`` ask for: ``path``, else
+    :data:`CACHE_FILE` inside ``repo``'s git folder; with ``off``, one in memory only."""
+    if off:
+        return HistoryCache(None)
+    if path:
+        return HistoryCache(Path(path))
+    from threatdelta.history.gitlog import git_dir
+
+    return HistoryCache(git_dir(repo) / CACHE_FILE)
+
+
+def _pack_key(pack: RulePack) -> str:
+    from threatdelta.history.snapshot import pack_key
+
+    return pack_key(pack)
 
 
 def _dump(data: Any) -> str:

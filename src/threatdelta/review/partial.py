@@ -17,11 +17,13 @@ looked at reads :func:`looked_at` instead and never pays for the rest.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import replace
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from heapq import merge
+from typing import Protocol, cast
 
-from threatdelta.engine import EnumerationStats, enumerate_threats
+from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Model
 from threatdelta.model.renames import declared_renames
@@ -38,21 +40,36 @@ class PartialRegister(Register):
     looked_at: Register
     """The entries the review reads: the changed scope, every disposed or stored threat, and the
     threats of renamed subjects (with the register's orphans)."""
-    plain: tuple[Threat, ...]
-    """The other threats, sorted by key: each is open, with no disposition."""
+    plain_count: int
+    """How many plain threats there are."""
 
     def __init__(
-        self, looked_at: Register, plain: tuple[Threat, ...], relocate: Model | None = None
+        self,
+        looked_at: Register,
+        plain: tuple[Threat, ...] | Callable[[], tuple[Threat, ...]],
+        plain_count: int,
+        relocate: Model | None = None,
     ) -> None:
-        """``relocate``: the model whose declarations give the plain threats' locations when
-        their entries are made (they were enumerated on another revision of it)."""
+        """``plain``: the plain threats, or how to work them out when they are first read;
+        ``relocate``: the model whose declarations give the plain threats' locations when their
+        entries are made (they were enumerated on another revision of it)."""
         object.__setattr__(self, "model", looked_at.model)
         object.__setattr__(self, "orphans", looked_at.orphans)
         object.__setattr__(self, "today", looked_at.today)
         object.__setattr__(self, "looked_at", looked_at)
-        object.__setattr__(self, "plain", plain)
+        object.__setattr__(self, "plain_count", plain_count)
+        object.__setattr__(self, "_plain", plain)
         object.__setattr__(self, "_relocate", relocate)
         object.__setattr__(self, "_entries", None)
+
+    @property
+    def plain(self) -> tuple[Threat, ...]:
+        """The plain threats, sorted by key (worked out on first use when they were counted)."""
+        found = self.__dict__["_plain"]
+        if callable(found):
+            found = found()
+            object.__setattr__(self, "_plain", found)
+        return cast(tuple[Threat, ...], found)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -73,7 +90,7 @@ class PartialRegister(Register):
         :meth:`Register.counts`), without making the plain entries."""
         counts = self.looked_at.counts()
         for name in ("open", "unaddressed", "total"):
-            counts[name] += len(self.plain)
+            counts[name] += self.plain_count
         return counts
 
 
@@ -98,6 +115,102 @@ def _decided_keys(model: Model) -> set[str]:
     return set(model.dispositions) | {t.key for t in model.stored_threats}
 
 
+@dataclass(frozen=True)
+class _Sides:
+    """What decides, for a base threat, whether the review needs its entry."""
+
+    base: Model
+    head: Model
+    touched: frozenset[str]
+    """Element and flow ids the rules re-ran on at head."""
+    decided: frozenset[str]
+    """Keys disposed of or stored at either revision."""
+    renamed: frozenset[str]
+    """Old and new ids of every rename either revision declares."""
+    fresh: dict[str, Threat]
+    """The head's threats in the impact, by key."""
+    head_elements: frozenset[str]
+    head_flows: frozenset[str]
+
+    @classmethod
+    def of(cls, base: Model, head: Model, change: Impact, fresh: tuple[Threat, ...]) -> _Sides:
+        renamed: set[str] = set()
+        for model in (base, head):
+            for old, new in declared_renames(model).items():
+                renamed.update((old, new))
+        return cls(
+            base,
+            head,
+            change.scope.elements | change.scope.flows,
+            frozenset(_decided_keys(base) | _decided_keys(head)),
+            frozenset(renamed),
+            {t.key: t for t in fresh},
+            frozenset(e.id for e in head.elements),
+            frozenset(f.id for f in head.flows),
+        )
+
+    def split(
+        self, base_threats: Iterable[Threat]
+    ) -> tuple[list[Threat], list[Threat], list[Threat]]:
+        """``(seen, kept, plain)``: the base threats the review reads, those of them the head
+        keeps (relocated in the head), and the plain ones."""
+        seen: list[Threat] = []
+        kept: list[Threat] = []
+        plain: list[Threat] = []
+        touched, renamed = self.touched, self.renamed
+        for threat in base_threats:
+            ids = threat.subject_ids
+            if any(i in touched for i in ids):
+                seen.append(threat)
+            elif (threat.element is not None and threat.element not in self.head_elements) or (
+                threat.flow is not None and threat.flow not in self.head_flows
+            ):
+                seen.append(threat)
+            elif (
+                threat.key in self.decided
+                or threat.key in self.fresh
+                or any(i in renamed for i in ids)
+            ):
+                seen.append(threat)
+                kept.append(_relocated(threat, self.head))
+            else:
+                plain.append(threat)
+        return seen, kept, plain
+
+    def registers(
+        self,
+        seen: list[Threat],
+        kept: list[Threat],
+        plain: tuple[Threat, ...] | Callable[[], tuple[Threat, ...]],
+        plain_count: int,
+        *,
+        today: dt.date,
+        base_evidence: EvidenceCheck | None,
+        head_evidence: EvidenceCheck | None,
+    ) -> tuple[Register, Register]:
+        head_threats = {t.key: t for t in kept}
+        head_threats.update(self.fresh)
+        base_register = build_register(self.base, seen, today=today, evidence_exists=base_evidence)
+        head_register = build_register(
+            self.head, head_threats.values(), today=today, evidence_exists=head_evidence
+        )
+        return (
+            PartialRegister(base_register, plain, plain_count),
+            PartialRegister(head_register, plain, plain_count, relocate=self.head),
+        )
+
+
+def _fresh(
+    head: Model,
+    pack: RulePack,
+    change: Impact,
+    head_facts: ModelFacts | None,
+    stats: EnumerationStats | None,
+) -> tuple[Threat, ...]:
+    scope = None if change.full else change.scope
+    return enumerate_threats(head, pack, scope, model_facts=head_facts, stats=stats)
+
+
 def incremental_registers(
     base_model: Model,
     base_threats: Iterable[Threat],
@@ -120,55 +233,180 @@ def incremental_registers(
     revision disposes of or stores, and none of whose subjects is renamed at either revision, is
     the same open, undecided threat on both sides: it is kept as a plain threat of both
     registers. Everything else gets an entry."""
-    fresh = enumerate_threats(
-        head_model,
-        head_pack,
-        None if change.full else change.scope,
-        model_facts=head_facts,
-        stats=stats,
-    )
+    fresh = _fresh(head_model, head_pack, change, head_facts, stats)
     if change.full:
         return (
             build_register(base_model, base_threats, today=today, evidence_exists=base_evidence),
             build_register(head_model, fresh, today=today, evidence_exists=head_evidence),
         )
-    touched = change.scope.elements | change.scope.flows
-    decided = _decided_keys(base_model) | _decided_keys(head_model)
-    renamed: set[str] = set()
-    for model in (base_model, head_model):
-        for old, new in declared_renames(model).items():
-            renamed.update((old, new))
-    fresh_keys = {t.key for t in fresh}
-    head_elements = {e.id for e in head_model.elements}
-    head_flows = {f.id for f in head_model.flows}
-    base_seen: list[Threat] = []
-    kept: list[Threat] = []
-    plain: list[Threat] = []
-    for threat in base_threats:
-        ids = threat.subject_ids
-        if any(i in touched for i in ids):
-            base_seen.append(threat)
-            continue
-        if (threat.element is not None and threat.element not in head_elements) or (
-            threat.flow is not None and threat.flow not in head_flows
-        ):
-            base_seen.append(threat)
-            continue
-        if threat.key in decided or threat.key in fresh_keys or any(i in renamed for i in ids):
-            base_seen.append(threat)
-            kept.append(_relocated(threat, head_model))
-            continue
-        plain.append(threat)
-    head_threats = {t.key: t for t in kept}
-    head_threats.update({t.key: t for t in fresh})
-    base_register = build_register(
-        base_model, base_seen, today=today, evidence_exists=base_evidence
+    sides = _Sides.of(base_model, head_model, change, fresh)
+    seen, kept, plain = sides.split(base_threats)
+    return sides.registers(
+        seen,
+        kept,
+        tuple(plain),
+        len(plain),
+        today=today,
+        base_evidence=base_evidence,
+        head_evidence=head_evidence,
     )
-    head_register = build_register(
-        head_model, head_threats.values(), today=today, evidence_exists=head_evidence
+
+
+# -- the threat index ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreatIndex:
+    """Every threat key of a model, by the element or flow the threat is about."""
+
+    elements: dict[str, list[str]]
+    """Element id -> keys of the element's threats."""
+    flows: dict[str, list[str]]
+    """Flow id -> keys of the threats of the flow (flow and interaction threats)."""
+
+    def subjects(self) -> dict[str, tuple[str, str]]:
+        """Key -> ``("element", id)`` or ``("flow", id)``."""
+        found: dict[str, tuple[str, str]] = {}
+        for kind, groups in (("element", self.elements), ("flow", self.flows)):
+            for subject, keys in groups.items():
+                for key in keys:
+                    found[key] = (kind, subject)
+        return found
+
+
+class ThreatIndexStore(Protocol):
+    """Where the threat index of a model blob is kept between runs (the history cache)."""
+
+    def threat_index(self, model: str, pack: RulePack) -> object | None:
+        """The stored index of the model with digest ``model`` under ``pack``, or None."""
+
+    def put_threat_index(self, model: str, pack: RulePack, data: object) -> None:
+        """Store an index (a JSON value)."""
+
+
+def model_digest(data: bytes, decisions: bytes | None) -> str:
+    """What a threat index is stored under: a digest of the model's bytes and its decisions
+    file's bytes."""
+    digest = hashlib.sha256(data)
+    digest.update(b"\0decisions\0" if decisions is not None else b"\0none\0")
+    digest.update(decisions or b"")
+    return digest.hexdigest()
+
+
+def index_data(threats: Iterable[Threat]) -> dict[str, dict[str, list[str]]]:
+    """The threat index of a model (every threat it has), as a JSON value."""
+    elements: dict[str, list[str]] = {}
+    flows: dict[str, list[str]] = {}
+    for threat in threats:
+        if threat.element is not None:
+            elements.setdefault(threat.element, []).append(threat.key)
+        elif threat.flow is not None:
+            flows.setdefault(threat.flow, []).append(threat.key)
+    return {"elements": elements, "flows": flows}
+
+
+def read_index(data: object) -> ThreatIndex | None:
+    """The stored index ``data`` holds, or None when it is not one (it is never trusted to be
+    well formed)."""
+    if not isinstance(data, dict):
+        return None
+    groups: list[dict[str, list[str]]] = []
+    for name in ("elements", "flows"):
+        group = data.get(name)
+        if not isinstance(group, dict):
+            return None
+        for keys in group.values():
+            if not isinstance(keys, list):
+                return None
+            try:
+                "".join(keys)  # raises on anything but strings
+            except TypeError:
+                return None
+        groups.append(group)
+    return ThreatIndex(groups[0], groups[1])
+
+
+def _key_subjects(key: str, pack: RulePack) -> tuple[str, ...] | None:
+    """The ids a native threat key names (``rule@a`` or ``rule@a>b>c``), for a rule of
+    ``pack``; None when ``key`` is not one."""
+    if pack.key_style == "tmt":
+        return None
+    for rule in pack.rules:
+        prefix = rule.id + "@"
+        if key.startswith(prefix):
+            return tuple(key[len(prefix) :].split(">"))
+    return None
+
+
+def indexed_registers(
+    base_model: Model,
+    index: ThreatIndex,
+    head_model: Model,
+    pack: RulePack,
+    change: Impact,
+    *,
+    today: dt.date,
+    base_evidence: EvidenceCheck | None,
+    head_evidence: EvidenceCheck | None,
+    base_facts: ModelFacts | None = None,
+    head_facts: ModelFacts | None = None,
+    stats: EnumerationStats | None = None,
+) -> tuple[Register, Register] | None:
+    """What :func:`incremental_registers` gives, with the base enumerated only where the review
+    reads its threats one by one; the others are counted from ``index`` (the base's threat
+    index, see :func:`index_data`) and worked out only if their entries are read.
+
+    The index is not trusted with anything the gate judges: every threat the review reads is
+    enumerated, and every key disposed of or stored at either revision is checked against the
+    enumeration (in the index exactly when the base has it). When that check fails, or a key
+    cannot be placed, this returns None and the caller enumerates the base in full. What the
+    index alone decides is how many plain threats the totals count."""
+    if change.full:
+        return None
+    fresh = _fresh(head_model, pack, change, head_facts, stats)
+    sides = _Sides.of(base_model, head_model, change, fresh)
+    placed = index.subjects()
+    near = set(sides.touched) | sides.renamed
+    elements = {
+        e.id for e in base_model.elements if e.id in near or e.id not in sides.head_elements
+    }
+    flows = {
+        f.id
+        for f in base_model.flows
+        if f.id in near or f.source in near or f.target in near or f.id not in sides.head_flows
+    }
+    for key in sides.decided | sides.fresh.keys():
+        place = placed.get(key)
+        if place is not None:
+            (elements if place[0] == "element" else flows).add(place[1])
+        elif key in sides.decided:
+            named = _key_subjects(key, pack)
+            if named is None:
+                return None
+            elements.update(named)
+            flows.update(named)
+    scope = EnumerationScope(frozenset(elements), frozenset(flows))
+    scoped = enumerate_threats(base_model, pack, scope, model_facts=base_facts)
+    found = {t.key for t in scoped}
+    if any((key in placed) != (key in found) for key in sides.decided):
+        return None
+    if any(key in placed and key not in found for key in sides.fresh):
+        return None
+    seen, kept, plain = sides.split(scoped)
+    elsewhere = sum(len(keys) for e, keys in index.elements.items() if e not in elements) + sum(
+        len(keys) for f, keys in index.flows.items() if f not in flows
     )
-    ordered = tuple(sorted(plain, key=lambda t: t.key))
-    return (
-        PartialRegister(base_register, ordered),
-        PartialRegister(head_register, ordered, relocate=head_model),
+
+    def every_plain() -> tuple[Threat, ...]:
+        base_threats = enumerate_threats(base_model, pack, model_facts=base_facts)
+        return tuple(sides.split(base_threats)[2])
+
+    return sides.registers(
+        seen,
+        kept,
+        every_plain,
+        len(plain) + elsewhere,
+        today=today,
+        base_evidence=base_evidence,
+        head_evidence=head_evidence,
     )

@@ -28,11 +28,18 @@ from threatdelta.formats.sidecar import decisions_path, is_decisions_path
 from threatdelta.git import Repo
 from threatdelta.model.graph import facts
 from threatdelta.policy import Policy, Verdict, review_verdict
-from threatdelta.register import build_register, unexplained_scope
+from threatdelta.register import Register, build_register, unexplained_scope
 from threatdelta.review.delta import Regression
 from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact
-from threatdelta.review.partial import incremental_registers
+from threatdelta.review.partial import (
+    ThreatIndexStore,
+    incremental_registers,
+    index_data,
+    indexed_registers,
+    model_digest,
+    read_index,
+)
 from threatdelta.review.reasons import scoped_out_threats
 from threatdelta.review.review import Review, compare
 from threatdelta.rules.pack import RulePack
@@ -80,6 +87,7 @@ def review_revisions(
     overrides: Overrides = NO_OVERRIDES,
     stats: EnumerationStats | None = None,
     incremental: bool = True,
+    index_store: ThreatIndexStore | None = None,
 ) -> ReviewSet:
     """Review every model file between ``base_rev`` and ``head_rev``.
 
@@ -90,7 +98,12 @@ def review_revisions(
 
     The head's threats are the base's, with rules re-run only where the change reached
     (:func:`threatdelta.review.impact.impact`); ``incremental=False`` enumerates the head in full
-    instead, which gives the same review (the tests hold the two against each other)."""
+    instead, which gives the same review (the tests hold the two against each other).
+
+    ``index_store`` keeps each base model's threat index between runs (see
+    :func:`threatdelta.review.partial.indexed_registers`): with it, a review that does not judge
+    ``any-open`` enumerates the base only where it reads threats one by one and counts the rest
+    from the index. The index decides only the totals shown, never the verdict."""
     base_sha = repo.resolve(base_rev)
     head_sha = repo.resolve(head_rev)
     gate, notes = gate_context(repo, base_sha, overrides)
@@ -172,6 +185,8 @@ def review_revisions(
                 today,
                 stats,
                 incremental,
+                index_store if base_data is not None else None,
+                model_digest(base_data, decisions[2 * index + 1]) if base_data is not None else "",
             )
         )
     for offset, base_path in enumerate(removed):
@@ -248,6 +263,8 @@ def _review_one(
     today: dt.date,
     stats: EnumerationStats | None,
     incremental: bool = True,
+    index_store: ThreatIndexStore | None = None,
+    base_digest: str = "",
 ) -> Review:
     head_pack = pack_file or (
         gate_pack(base_parsed, head_parsed)
@@ -274,7 +291,6 @@ def _review_one(
     base_pack = head_pack
     base_model = base_parsed.model
     base_facts = facts(base_model)
-    base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
     base_evidence = gate.evidence(base_path or head_path, base_model)
     model_diff = diff_models(base_model, head_model, base_facts=base_facts, head_facts=head_facts)
     same_pack = base_pack == head_pack
@@ -286,29 +302,54 @@ def _review_one(
         base_facts=base_facts,
         head_facts=head_facts,
     )
-    if incremental:
-        base_register, head_register = incremental_registers(
-            base_model,
-            base_threats,
-            head_model,
-            head_pack,
-            change,
-            today=today,
-            base_evidence=base_evidence,
-            head_evidence=head_evidence,
-            head_facts=head_facts,
-            stats=stats,
-        )
-    else:
-        base_register = build_register(
-            base_model, base_threats, today=today, evidence_exists=base_evidence
-        )
-        head_register = build_register(
-            head_model,
-            enumerate_threats(head_model, head_pack, model_facts=head_facts, stats=stats),
-            today=today,
-            evidence_exists=head_evidence,
-        )
+    registers: tuple[Register, Register] | None = None
+    # ``any-open`` judges every threat of the model: the index never stands in for them.
+    if incremental and index_store is not None and not gate.policy.any_open:
+        index = read_index(index_store.threat_index(base_digest, base_pack))
+        if index is not None:
+            registers = indexed_registers(
+                base_model,
+                index,
+                head_model,
+                head_pack,
+                change,
+                today=today,
+                base_evidence=base_evidence,
+                head_evidence=head_evidence,
+                base_facts=base_facts,
+                head_facts=head_facts,
+                stats=stats,
+            )
+    if registers is None:
+        base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
+        if incremental and index_store is not None:
+            index_store.put_threat_index(base_digest, base_pack, index_data(base_threats))
+        if incremental:
+            registers = incremental_registers(
+                base_model,
+                base_threats,
+                head_model,
+                head_pack,
+                change,
+                today=today,
+                base_evidence=base_evidence,
+                head_evidence=head_evidence,
+                head_facts=head_facts,
+                stats=stats,
+            )
+        else:
+            head_threats = enumerate_threats(
+                head_model, head_pack, model_facts=head_facts, stats=stats
+            )
+            registers = (
+                build_register(
+                    base_model, base_threats, today=today, evidence_exists=base_evidence
+                ),
+                build_register(
+                    head_model, head_threats, today=today, evidence_exists=head_evidence
+                ),
+            )
+    base_register, head_register = registers
     return compare(
         head_path,
         base_path,
