@@ -1,0 +1,366 @@
+"""Grouping alike places (elements evaluated once per signature, parts shared per rule and
+stake, exclusion conditions found once) gives exactly the threats and the designed-out threats,
+with their causes, that evaluating every rule on every place on its own with the interpreter
+gives: on random models, random rule packs and the built-in pack, whole or scoped, in both key
+styles."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.helpers import boundary, element, flow
+from tests.test_engine_oracle import _every_candidate
+
+from threatdelta.engine import (
+    Candidate,
+    EnumerationScope,
+    EnumerationStats,
+    enumerate_threats,
+)
+from threatdelta.errors import Location
+from threatdelta.exclusions import Cause, _cause, excluded_threats
+from threatdelta.model.graph import ModelFacts
+from threatdelta.model.model import Asset, Element, Flow, Model
+from threatdelta.rules.lang.ast import (
+    And,
+    AttrCompare,
+    AttrIn,
+    AttrTruthy,
+    Const,
+    Crosses,
+    Expr,
+    Not,
+    Or,
+    TypeTest,
+    referenced_attributes,
+    unparse,
+)
+from threatdelta.rules.lang.evaluator import evaluate, true_conditions
+from threatdelta.rules.pack import Countermeasure, Rule, RulePack
+from threatdelta.rules.packfile import builtin_pack
+from threatdelta.threat import Threat
+
+KINDS = {
+    "process": ("generic", "control-unit", "web-service", "firmware", "mobile-app"),
+    "data-store": ("generic", "log", "key-store", "configuration"),
+    "external-entity": ("generic", "person", "device", "cloud-service"),
+}
+PROTOCOLS = ("generic", "https", "can", "ble", "jtag", "spi", "usb", "udp", "ui")
+PROPERTY_NAMES = (
+    "encrypted",
+    "providesConfidentiality",
+    "authenticated",
+    "integrity_protected",
+    "sanitizes_input",
+    "stores_logs",
+    "secure_boot",
+    "runs_privileged",
+    "on_board",
+    "broadcast",
+    "a",
+)
+PROPERTY_VALUES = (True, False, 1, 0, 1.0, 0.0, "yes", "No", "x", " X ", "5", 5)
+ATTRIBUTES = (
+    *PROPERTY_NAMES,
+    "name",
+    "kind",
+    "protocol",
+    "protocol_family",
+    "crosses_boundary",
+    "crossing_count",
+    "inbound",
+    "outbound",
+    "reply",
+    "on_board",
+    "user_interaction",
+    "zone_depth",
+    "on_device",
+    "essential_performance",
+    "has_hazards",
+    "carries_phi",
+    "carries_keys",
+    "data_confidentiality",
+    "installs_firmware",
+    "bidirectional",
+)
+TYPES = (
+    "ROOT",
+    "GE.P",
+    "GE.DS",
+    "GE.EI",
+    "GE.DF",
+    "process",
+    "process/web-service",
+    "process/control-unit",
+    "data-store/log",
+    "external-entity/person",
+    "GE.TB.B",
+    "boundary/device",
+)
+LITERALS = (True, False, 1, 0, "yes", "x", "https", "can", "debug", "radio", 5, "5")
+TEXTS = (
+    "{element.name} and {element.kind}",
+    "{source.name} to {target.name} over {flow.name}",
+    "{flow.protocol} {flow.encrypted} {element.name} {{braces}} }",
+    "no placeholder",
+    "{target.secure_boot} {source.nothing} {other.x}",
+)
+ASSETS = (
+    Asset("phi", "Health data", "phi", "high", "medium", "low"),
+    Asset("keys", "Keys", "keys", "high", "high", "medium"),
+    Asset("cmd", "Dose", "therapy-command", "low", "high", "high"),
+)
+
+
+def _properties(draw: st.DrawFn) -> dict[str, object]:
+    names = draw(st.lists(st.sampled_from(PROPERTY_NAMES), max_size=3, unique=True))
+    return {name: draw(st.sampled_from(PROPERTY_VALUES)) for name in names}
+
+
+@st.composite
+def models(draw: st.DrawFn) -> Model:
+    boundaries = []
+    for i in range(draw(st.integers(0, 4))):
+        parent = draw(st.sampled_from([None, *(b.id for b in boundaries)]))
+        kind = draw(st.sampled_from(("generic", "device", "network")))
+        boundaries.append(boundary(f"b{i}", parent, kind))
+    boundary_ids = [None, *(b.id for b in boundaries)]
+    # Elements are near copies of a few prototypes (one property or place changed), so that
+    # places often share a signature, and differ in exactly what a rule may read.
+    prototypes = []
+    for _ in range(draw(st.integers(1, 3))):
+        type_ = draw(st.sampled_from(sorted(KINDS)))
+        prototypes.append(
+            (
+                type_,
+                draw(st.sampled_from(KINDS[type_])),
+                draw(st.sampled_from(boundary_ids)),
+                _properties(draw),
+                tuple(draw(st.lists(st.sampled_from(("H1", "H2")), max_size=1))),
+                draw(st.booleans()),
+                tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), max_size=1))),
+            )
+        )
+    elements: list[Element] = []
+    for i in range(draw(st.integers(1, 9))):
+        type_, kind, inside, props, hazards, essential, data = draw(st.sampled_from(prototypes))
+        props = dict(props)
+        change = draw(st.sampled_from(("none", "property", "boundary", "kind", "stake")))
+        if change == "property":
+            props[draw(st.sampled_from(PROPERTY_NAMES))] = draw(st.sampled_from(PROPERTY_VALUES))
+        elif change == "boundary":
+            inside = draw(st.sampled_from(boundary_ids))
+        elif change == "kind":
+            kind = draw(st.sampled_from(KINDS[type_]))
+        elif change == "stake":
+            hazards = tuple(draw(st.lists(st.sampled_from(("H1", "H2")), unique=True)))
+            essential = draw(st.booleans())
+            data = tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), unique=True)))
+        made = element(
+            f"e{i}",
+            type_,
+            kind,
+            inside,
+            name=draw(st.sampled_from((f"E{i}", "Same", "{x}"))),
+            **props,
+        )
+        elements.append(
+            dataclasses.replace(
+                made,
+                hazards=hazards,
+                essential_performance=essential,
+                data=data,
+                location=Location("m.yaml", i + 1, 3),
+            )
+        )
+    ids = [e.id for e in elements]
+    flows: list[Flow] = []
+    for i in range(draw(st.integers(0, 12))):
+        made = flow(
+            f"f{i}",
+            draw(st.sampled_from(ids)),
+            draw(st.sampled_from(ids)),
+            draw(st.sampled_from(PROTOCOLS)),
+            draw(st.booleans()),
+            name=draw(st.sampled_from((f"F{i}", "Link"))),
+            **_properties(draw),
+        )
+        flows.append(
+            dataclasses.replace(
+                made,
+                out_of_scope=draw(st.booleans()) and draw(st.booleans()),
+                hazards=tuple(draw(st.lists(st.sampled_from(("H1", "H3")), unique=True))),
+                essential_performance=draw(st.booleans()),
+                data=tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), unique=True))),
+                location=Location("m.yaml", 100 + i, 5),
+            )
+        )
+    return Model(
+        system="random",
+        elements=tuple(elements),
+        flows=tuple(flows),
+        boundaries=tuple(boundaries),
+        assets=ASSETS,
+        path="m.yaml",
+    )
+
+
+def _expressions(names: tuple[str, ...]) -> st.SearchStrategy[Expr]:
+    subject = st.sampled_from(names)
+    attribute = st.sampled_from(ATTRIBUTES)
+    literal = st.sampled_from(LITERALS)
+    leaves = st.one_of(
+        st.builds(Const, st.booleans()),
+        st.builds(TypeTest, subject, st.sampled_from(TYPES), st.booleans()),
+        st.builds(Crosses, subject, st.sampled_from(TYPES)),
+        st.builds(AttrCompare, subject, attribute, literal, st.booleans()),
+        st.builds(AttrIn, subject, attribute, st.lists(literal, min_size=1, max_size=3).map(tuple)),
+        st.builds(AttrTruthy, subject, attribute),
+        st.builds(AttrTruthy, subject, attribute),
+    )
+
+    def extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+        operands = st.lists(children, min_size=2, max_size=3).map(tuple)
+        return st.one_of(
+            st.builds(Not, children), st.builds(And, operands), st.builds(Or, operands)
+        )
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+@st.composite
+def rules(draw: st.DrawFn, index: int) -> Rule:
+    scope = draw(st.sampled_from(("element", "flow", "interaction")))
+    names = ("element",) if scope == "element" else ("source", "flow", "target")
+    include = draw(_expressions(names))
+    exclude = draw(st.none() | _expressions(names))
+    return Rule(
+        id=f"r{index}",
+        stride=draw(st.sampled_from("STRIDE")),
+        scope=scope,
+        title=draw(st.sampled_from(TEXTS)),
+        include=include,
+        include_text=unparse(include),
+        exclude=exclude,
+        exclude_text=unparse(exclude) if exclude is not None else "",
+        description=draw(st.sampled_from(TEXTS)),
+        severity=draw(st.sampled_from(("low", "medium", "high"))),
+        exploitability=draw(st.sampled_from(("low", "medium", "high"))),
+        data_raises_severity=draw(st.booleans()),
+        countermeasures=tuple(draw(st.lists(st.sampled_from(("tls", "boot", "ui")), unique=True))),
+    )
+
+
+@st.composite
+def packs(draw: st.DrawFn) -> RulePack:
+    key_style = draw(st.sampled_from(("threatdelta", "tmt")))
+    if draw(st.booleans()):
+        return dataclasses.replace(builtin_pack(), key_style=key_style)
+    found = [draw(rules(i)) for i in range(draw(st.integers(1, 6)))]
+    return RulePack(
+        name="random",
+        rules=tuple(found),
+        countermeasures={
+            "tls": Countermeasure("tls", "TLS", "Encrypt.", fits=("https", "radio")),
+            "boot": Countermeasure("boot", "Boot", "Verify.", fits=("on-device", "control-unit")),
+            "ui": Countermeasure("ui", "UI", "Mask.", fits=("user", "person")),
+        },
+        key_style=key_style,
+    )
+
+
+def _in(candidate: Candidate, scope: EnumerationScope | None) -> bool:
+    if scope is None:
+        return True
+    if candidate.element is not None:
+        return candidate.element.id in scope.elements
+    assert candidate.flow is not None
+    return candidate.flow.id in scope.flows
+
+
+def _places(model: Model, pack: RulePack, scope: EnumerationScope | None) -> Iterator[Candidate]:
+    return (c for c in _every_candidate(model, pack, ModelFacts(model)) if _in(c, scope))
+
+
+def _expected(
+    model: Model, pack: RulePack, scope: EnumerationScope | None
+) -> tuple[dict[str, Threat], dict[str, tuple[Threat, tuple[Cause, ...]]]]:
+    """Threats, and designed-out threats with causes, by the interpreter place by place."""
+    model_facts = ModelFacts(model)
+    threats: dict[str, Threat] = {}
+    excluded: dict[str, tuple[Threat, tuple[Cause, ...]]] = {}
+    for candidate in _places(model, pack, scope):
+        include: Expr = candidate.rule.include  # type: ignore[assignment]
+        exclude: Expr | None = candidate.rule.exclude  # type: ignore[assignment]
+        if not evaluate(include, candidate.subjects):
+            continue
+        threat = candidate.threat(pack, model, model_facts)
+        if exclude is None or not evaluate(exclude, candidate.subjects):
+            threats[candidate.key] = threat
+            continue
+        if candidate.element is not None:
+            items: dict[str, Element | Flow] = {"element": candidate.element}
+        else:
+            assert candidate.flow is not None
+            source = model.element(candidate.source)  # type: ignore[arg-type]
+            target = model.element(candidate.target)  # type: ignore[arg-type]
+            assert source is not None and target is not None
+            items = {"source": source, "flow": candidate.flow, "target": target}
+        causes = [
+            _cause((unparse(c), sorted(referenced_attributes(c))), items, model, None)
+            for c in true_conditions(exclude, candidate.subjects)
+        ]
+        if causes:
+            excluded[candidate.key] = (threat, tuple(dict.fromkeys(causes)))
+    return threats, excluded
+
+
+def _same(found: tuple[Threat, ...], expected: dict[str, Threat]) -> None:
+    assert [t.key for t in found] == sorted(expected)
+    for threat in found:
+        wanted = expected[threat.key]
+        for name in (f.name for f in dataclasses.fields(Threat)):
+            assert getattr(threat, name) == getattr(wanted, name), (threat.key, name)
+        assert threat == wanted and hash(threat) == hash(wanted)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models(), packs())
+def test_whole_enumeration_and_designed_out_match_place_by_place(
+    model: Model, pack: RulePack
+) -> None:
+    expected, expected_out = _expected(model, pack, None)
+    stats = EnumerationStats()
+    _same(enumerate_threats(model, pack, stats=stats), expected)
+    assert stats.evaluations == sum(1 for _ in _places(model, pack, None))
+    out = excluded_threats(model, pack)
+    _same(tuple(e.threat for e in out), {k: t for k, (t, _) in expected_out.items()})
+    assert [e.causes for e in out] == [expected_out[e.key][1] for e in out]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models(), packs(), st.data())
+def test_scoped_enumeration_matches_place_by_place(
+    model: Model, pack: RulePack, data: st.DataObject
+) -> None:
+    elements = data.draw(st.frozensets(st.sampled_from([e.id for e in model.elements])))
+    flow_ids = [f.id for f in model.flows] or ["none"]
+    flows = data.draw(st.frozensets(st.sampled_from(flow_ids)))
+    scope = EnumerationScope(elements, flows)
+    expected, _ = _expected(model, pack, scope)
+    _same(enumerate_threats(model, pack, scope), expected)
+
+
+def test_true_and_one_are_different_answers() -> None:
+    # True == 1 in Python, but the rule language tells them apart: alike elements must not be
+    # grouped on values that are equal only to Python.
+    from tests.helpers import model, pack, rule
+
+    m = model([element("p1", a=True), element("p2", a=1), element("p3", a=1.0)])
+    found = enumerate_threats(
+        m, pack(rule("one", "element.a is 1"), rule("yes", "element.a is true"))
+    )
+    assert [t.key for t in found] == ["one@p2", "one@p3", "yes@p1"]
