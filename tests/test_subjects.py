@@ -1,6 +1,12 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers import boundary, element, flow, model
+from tests.test_engine_grouping import ATTRIBUTES, models
 
 from threatdelta.model.graph import facts
+from threatdelta.model.model import Model
+from threatdelta.rules.lang.interface import Value
+from threatdelta.rules.packfile import builtin_pack
 from threatdelta.subjects import SubjectFactory
 
 
@@ -95,3 +101,23 @@ def test_on_board_buses_and_user_interactions_are_worked_out_from_the_model() ->
     assert by_id["wire"].attribute("on_board") is True
     assert by_id["cable"].attribute("on_board") is False
     assert by_id["press"].attribute("on_board") is False
+
+
+@settings(max_examples=150, deadline=None)
+@given(models(), st.lists(st.sampled_from(ATTRIBUTES), min_size=1, max_size=6, unique=True))
+def test_subjects_with_equal_keys_answer_alike(m: Model, names: list[str]) -> None:
+    factory = SubjectFactory.for_pack(facts(m), builtin_pack())
+    reading = factory.reading(tuple(names))
+    by_key: dict[object, list[Value]] = {}
+    for e in m.elements:
+        subject = factory.new_element(e)
+        answers = [subject.attribute(n) for n in names]
+        seen = by_key.setdefault(subject.key(reading), answers)
+        assert [(type(v), v) for v in seen] == [(type(v), v) for v in answers]
+    reading = factory.reading(tuple(names), flow=True)
+    for f in m.flows:
+        for reverse in (False, True):
+            flow_subject = factory.new_flow(f, reverse)
+            answers = [flow_subject.attribute(n) for n in names]
+            seen = by_key.setdefault(flow_subject.key(reading), answers)
+            assert [(type(v), v) for v in seen] == [(type(v), v) for v in answers]

@@ -17,7 +17,7 @@ from threatdelta.collector import relaxed_collection
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Element, Flow, Model
 from threatdelta.risk.matrix import at_least, raise_severity
-from threatdelta.rules.lang.ast import Expr, referenced_attributes
+from threatdelta.rules.lang.ast import Expr, referenced_attributes, referenced_subjects
 from threatdelta.rules.lang.compiled import (
     Explainer,
     Predicate,
@@ -27,7 +27,7 @@ from threatdelta.rules.lang.compiled import (
 )
 from threatdelta.rules.lang.interface import Subject, Value
 from threatdelta.rules.pack import Exploitability, Rule, RulePack, Severity, Stride
-from threatdelta.subjects import ElementSubject, FlowSubject, SubjectFactory, fit_words
+from threatdelta.subjects import ElementSubject, FlowSubject, Reading, SubjectFactory, fit_words
 from threatdelta.threat import Place, Text, Threat, ThreatPart
 
 _PLACEHOLDER = re.compile(r"\{(source|flow|target|element)\.([A-Za-z0-9_-]+)\}")
@@ -362,16 +362,18 @@ def fitting_countermeasures(
 
 _ELEMENT_SUBJECTS = ("element",)
 _FLOW_SUBJECTS = ("source", "flow", "target")
-_ELEMENT_FACTS = ("on_device",)
-"""What an element's threats read besides its rules: countermeasure fit."""
+_ELEMENT_EXTRA = ("on_device",)
+"""What an element's threats read of it besides its rules: countermeasure fit."""
+_FLOW_EXTRA = ("on_board", "protocol_family", "user_interaction")
+"""What a flow's threats read of it besides its rules: exploitability, countermeasure fit."""
 
 Conditions = tuple[Expr, ...]
 """The conditions of a rule's exclude expression that hold (see ``true_conditions``)."""
 
-_Entry = tuple[str, int, ThreatPart, "Conditions | None", int]
-"""One outcome at a group of alike places: the key's prefix, which of the place's key ends
-follows it, the shared part, the conditions that exclude it (None: it is a threat), and which
-of the place's directions it is about."""
+_Found = tuple[int, int, CompiledRule, ThreatPart, "Conditions | None"]
+"""A rule that holds at a place: its position in the pack, the direction (0: forward, 1:
+reply), the rule, its threat's shared part, and the conditions that exclude the threat
+(None: it is not excluded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,16 +402,30 @@ class DesignedOut:
         return len(self.set_aside)
 
 
+def _flow_only(c: CompiledRule) -> bool:
+    """The rule reads nothing of a flow's ends (neither attributes nor types)."""
+    for expr in (c.rule.include, c.rule.exclude):
+        if expr is not None and referenced_subjects(expr) - {"flow"}:  # type: ignore[arg-type]
+            return False
+    return True
+
+
 class _Alike:
     """One enumeration's groups of alike places.
 
-    Every answer a rule, its threat's severity, exploitability and countermeasures can get
-    from an element is read once per element into its *signature* (an integer naming the
-    distinct answers); a flow likewise, once per direction. A place (an element; a flow
-    direction with its two ends) is then named by the signatures of its subjects, and places
-    with the same names give the same outcome of every rule: the rules are evaluated, and the
-    parts their threats share built, once per group, on the first place of it. Only keys, ids
-    and placeholder values are per place.
+    What the rules, a threat's severity, exploitability and countermeasures can read of an
+    element is named by its *signature* (an integer naming a distinct
+    :meth:`ElementSubject.key`), worked out once per element; a flow's likewise, once per
+    direction; and what a threat of a flow reads of its target (its kind, hazards and
+    essential performance) by a third. Alike places give the same outcomes:
+
+    - element rules are evaluated once per element signature;
+    - rules that read nothing of a flow's ends once per flow signature;
+    - the other flow and interaction rules at each flow direction;
+    - the part a threat shares (:class:`ThreatPart`) is built once per rule, flow signature
+      and target signature (once per rule and element signature for element rules).
+
+    Only keys, ids and placeholder values are per place.
     """
 
     def __init__(self, model: Model, pack: RulePack, model_facts: ModelFacts) -> None:
@@ -419,9 +435,11 @@ class _Alike:
         self.factory = SubjectFactory.for_pack(model_facts, pack)
         self.tmt = pack.key_style == "tmt"
         rules = [compiled(r) for r in pack.rules]
+        self.order = {c: i for i, c in enumerate(rules)}
         self.element_rules = [c for c in rules if c.rule.scope == "element"]
         self.flow_rules = [c for c in rules if c.rule.scope == "flow"]
         self.interaction_rules = [c for c in rules if c.rule.scope == "interaction"]
+        self.flow_only = {c for c in rules if c.rule.scope != "element" and _flow_only(c)}
         element_texts: set[str] = set()
         flow_texts: set[str] = set()
         for c in rules:
@@ -434,16 +452,20 @@ class _Alike:
                         )
         self.element_texts = tuple(sorted(element_texts))
         self.flow_texts = tuple(sorted(flow_texts))
-        self._reads: dict[frozenset[str], tuple[str, ...]] = {}
-        self._shown: dict[int, tuple[str | None, ...]] = {}
-        self._flow_parts: dict[tuple[object, ...], ThreatPart] = {}
         self._texts: dict[tuple[str, str], str | Text] = {}
-        self._elements: dict[int, tuple[int, tuple[str | None, ...]]] = {}
+        self._readings: dict[tuple[str, frozenset[str]], Reading] = {}
         self._signatures: dict[tuple[object, ...], int] = {}
+        self._elements: dict[int, tuple[int, tuple[str | None, ...]]] = {}
+        self._shown: dict[int, tuple[str | None, ...]] = {}
+        self._targets: dict[int, int] = {}
         self._by_types: dict[tuple[object, ...], list[CompiledRule]] = {}
-        self._element_groups: dict[int, list[_Entry]] = {}
-        self._flow_groups: dict[tuple[int, ...], list[_Entry]] = {}
+        self._element_groups: dict[int, list[tuple[str, ThreatPart, Conditions | None]]] = {}
+        self._flow_groups: dict[tuple[str, int], list[tuple[CompiledRule, Conditions | None]]]
+        self._flow_groups = {}
+        self._found: dict[tuple[object, ...], list[_Found]] = {}
         self._parts: dict[ThreatPart, ThreatPart] = {}
+        self._flow_parts: dict[tuple[object, ...], ThreatPart] = {}
+        self._shares: dict[tuple[int, int], int] = {}
 
     # Signatures
 
@@ -453,16 +475,23 @@ class _Alike:
             found = self._signatures[signature] = len(self._signatures)
         return found
 
-    def _reading(self, types: frozenset[str]) -> tuple[str, ...]:
-        """The attributes that the element rules which can hold for an element of these types
-        read of it, with what its threats' countermeasures read."""
-        found = self._reads.get(types)
+    def _reading(self, role: str, types: frozenset[str]) -> Reading:
+        """What the rules which can hold for a subject of these types (as ``element``; as
+        ``flow``) read of it, with what its threats read besides."""
+        found = self._readings.get((role, types))
         if found is None:
-            reads = set(_ELEMENT_FACTS)
-            for c in self.element_rules:
-                if c.applies({"element": types}):
-                    reads.update(attr for name, attr in c.reads if name == "element")
-            found = self._reads[types] = tuple(sorted(reads))
+            extra: tuple[str, ...]
+            if role == "element":
+                rules, extra = self.element_rules, _ELEMENT_EXTRA
+            else:
+                rules, extra = self.flow_rules + self.interaction_rules, _FLOW_EXTRA
+            kind = {role: types}
+            reads = set(extra)
+            for c in rules:
+                if c.applies(kind):
+                    reads.update(attr for name, attr in c.reads if name == role)
+            found = self.factory.reading(tuple(sorted(reads)), flow=role == "flow")
+            self._readings[(role, types)] = found
         return found
 
     def element(self, element: Element) -> tuple[int, tuple[str | None, ...]]:
@@ -471,19 +500,13 @@ class _Alike:
         found = self._elements.get(id(element))
         if found is None:
             subject = self.factory.new_element(element)
-            types = subject.types
-            answers = subject.values(self._reading(types))
-            at_site = (
-                "element",
-                types,
-                element.kind,
+            signature = (
+                subject.key(self._reading("element", subject.types)),
                 element.hazards,
                 element.essential_performance,
                 self.facts.data_of(element),
-                answers,
-                tuple(map(type, answers)),
             )
-            found = (self._named(at_site), _shown(subject.values(self.element_texts)))
+            found = (self._named(signature), _shown(subject.values(self.element_texts)))
             self._elements[id(element)] = found
         return found
 
@@ -495,7 +518,32 @@ class _Alike:
             found = self._shown[id(element)] = _shown(subject.values(self.element_texts))
         return found
 
-    # Outcomes, once per group
+    def target(self, subject: ElementSubject) -> int:
+        """The signature of what a flow's threats read of its target besides the rules."""
+        element = subject.element
+        found = self._targets.get(id(element))
+        if found is None:
+            signature = (
+                "target",
+                fit_words({"element": subject}),
+                element.hazards,
+                element.essential_performance,
+            )
+            found = self._targets[id(element)] = self._named(signature)
+        return found
+
+    def flow(self, subject: FlowSubject) -> int:
+        """The signature of a flow seen in one direction."""
+        flow = subject.flow
+        signature = (
+            subject.key(self._reading("flow", subject.types)),
+            flow.hazards,
+            flow.essential_performance,
+            flow.data,
+        )
+        return self._named(signature)
+
+    # Outcomes
 
     def _applying(
         self, rules: list[CompiledRule], key: tuple[object, ...], types: dict[str, frozenset[str]]
@@ -507,8 +555,11 @@ class _Alike:
             self._by_types[key] = found
         return found
 
-    def element_group(self, element: Element, signature: int) -> list[_Entry]:
-        """What the element rules give on every element with this signature."""
+    def element_group(
+        self, element: Element, signature: int
+    ) -> list[tuple[str, ThreatPart, Conditions | None]]:
+        """What the element rules give on every element with this signature: per rule that
+        holds, its key's prefix, its threat's part and the conditions that exclude it."""
         found = self._element_groups.get(signature)
         if found is None:
             subject = self.factory.new_element(element)
@@ -518,30 +569,97 @@ class _Alike:
             )
             found = []
             for c in rules:
-                outcome = self._outcome(c, subjects, element=element)
-                if outcome is not None:
-                    found.append((f"{c.rule.id}@", 0, *outcome, 0))
+                if not c.include(subjects):
+                    continue
+                part = self.part(c, subjects, element=element)
+                found.append((f"{c.rule.id}@", part, _excluded(c, subjects)))
             self._element_groups[signature] = found
         return found
 
-    def _outcome(
+    def at_flow(
+        self,
+        kind: str,
+        rules: list[CompiledRule],
+        direction: int,
+        subjects: Mapping[str, Subject],
+        signatures: tuple[int, int],
+        flow: Flow,
+        target: Element,
+    ) -> list[_Found]:
+        """The rules among ``rules`` (the ``kind`` of rules that can hold for these subjects'
+        types) that hold at one direction of a flow: those that read nothing of its ends once
+        per flow signature, the others here."""
+        order = self.order
+        flow_only = self.flow_only
+        group_key = (kind, direction, *signatures)
+        found = self._found.get(group_key)
+        if found is None:
+            outcomes = self._flow_groups.get((kind, signatures[0]))
+            if outcomes is None:
+                # Which of them can hold depends on the flow's types alone.
+                candidates = self.flow_rules if kind == "f" else self.interaction_rules
+                types = {"flow": subjects["flow"].types}  # type: ignore[attr-defined]
+                outcomes = [
+                    (c, _excluded(c, subjects))
+                    for c in candidates
+                    if c in flow_only and c.applies(types) and c.include(subjects)
+                ]
+                self._flow_groups[(kind, signatures[0])] = outcomes
+            found = [
+                (order[c], direction, c, self.flow_part(c, subjects, signatures, flow, target), x)
+                for c, x in outcomes
+            ]
+            self._found[group_key] = found
+        rest: list[_Found] = []
+        for c in rules:
+            if c in flow_only or not c.include(subjects):
+                continue
+            part = self.flow_part(c, subjects, signatures, flow, target)
+            rest.append((order[c], direction, c, part, _excluded(c, subjects)))
+        if not rest:
+            return found
+        if not found:
+            return rest
+        return sorted(found + rest, key=_rank)
+
+    def flow_part(
         self,
         c: CompiledRule,
         subjects: Mapping[str, Subject],
-        *,
-        element: Element | None = None,
-        flow: Flow | None = None,
-        target: Element | None = None,
-    ) -> tuple[ThreatPart, Conditions | None] | None:
-        """The part the rule's threat has on these subjects and the conditions that exclude
-        it; None when its include expression does not hold."""
-        if not c.include(subjects):
-            return None
-        conditions: Conditions | None = None
-        if c.exclude is not None and c.exclude(subjects):
-            assert c.explain is not None
-            conditions = tuple(c.explain(subjects))
-        return self.part(c, subjects, element=element, flow=flow, target=target), conditions
+        signatures: tuple[int, int],
+        flow: Flow,
+        target: Element,
+    ) -> ThreatPart:
+        """The part of the rule's threat at a flow direction and target with these
+        signatures (built once per rule and what its severity, exploitability and
+        countermeasures read there)."""
+        shares = self._shares.get(signatures)
+        if shares is None:
+            flow_subject = subjects["flow"]
+            low = bool(flow_subject.attribute("on_board"))
+            low = low or flow_subject.attribute("protocol_family") == "debug"
+            typed = {
+                name: subject
+                for name, subject in subjects.items()
+                if isinstance(subject, (ElementSubject, FlowSubject))
+            }
+            shares = self._shares[signatures] = self._named(
+                (
+                    "shares",
+                    low,
+                    fit_words(typed),
+                    flow.hazards,
+                    flow.data,
+                    flow.essential_performance,
+                    target.hazards,
+                    target.essential_performance,
+                )
+            )
+        key = (c, shares)
+        found = self._flow_parts.get(key)
+        if found is None:
+            found = self._flow_parts[key] = self.part(c, subjects, flow=flow, target=target)
+        return found
 
     def part(
         self,
@@ -600,6 +718,18 @@ class _Alike:
         return found
 
 
+def _rank(found: _Found) -> tuple[int, int]:
+    return found[0], found[1]
+
+
+def _excluded(c: CompiledRule, subjects: Mapping[str, Subject]) -> Conditions | None:
+    """The conditions of the rule's exclude expression that hold (None: it does not hold)."""
+    if c.exclude is None or not c.exclude(subjects):
+        return None
+    assert c.explain is not None
+    return tuple(c.explain(subjects))
+
+
 def _shown(values: tuple[Value, ...]) -> tuple[str | None, ...]:
     """Attribute values as placeholders show them (None: unset, the placeholder stays)."""
     return tuple(None if v is None else str(v) for v in values)
@@ -616,12 +746,14 @@ def _enumerate(
     stats: EnumerationStats | None,
 ) -> tuple[dict[str, Threat], DesignedOut]:
     alike = _Alike(model, pack, model_facts)
+    factory = alike.factory
     threats: dict[str, Threat] = {}
     set_aside: list[SetAside] = []
     make = Threat.of
     element_rules = alike.element_rules
     flow_rules = alike.flow_rules
     interaction_rules = alike.interaction_rules
+    flow_texts = alike.flow_texts
     tmt = alike.tmt
 
     elements = model.elements
@@ -629,52 +761,6 @@ def _enumerate(
     if scope is not None:
         elements = tuple(e for e in elements if e.id in scope.elements)
         flows = tuple(f for f in flows if f.id in scope.flows)
-
-    flow_texts = alike.flow_texts
-    factory = alike.factory
-    flow_parts = alike._flow_parts
-
-    def flow_site(
-        subjects: dict[str, Subject], rules: list[CompiledRule], flow: Flow, target: Element
-    ) -> list[tuple[CompiledRule, ThreatPart, Conditions | None]]:
-        """The rules that hold at one direction of a flow, each with its threat's shared
-        part (built once per rule and what the threat's severity, exploitability and
-        countermeasures read) and the conditions that exclude it (None: none)."""
-        found: list[tuple[CompiledRule, ThreatPart, Conditions | None]] = []
-        shared: tuple[object, ...] | None = None
-        for c in rules:
-            if not c.include(subjects):
-                continue
-            conditions: Conditions | None = None
-            if c.exclude is not None and c.exclude(subjects):
-                assert c.explain is not None
-                conditions = tuple(c.explain(subjects))
-            if shared is None:
-                flow_subject = subjects["flow"]
-                low = (
-                    bool(flow_subject.attribute("on_board"))
-                    or flow_subject.attribute("protocol_family") == "debug"
-                )
-                typed = {
-                    name: subject
-                    for name, subject in subjects.items()
-                    if isinstance(subject, (ElementSubject, FlowSubject))
-                }
-                shared = (
-                    low,
-                    fit_words(typed),
-                    flow.hazards,
-                    flow.data,
-                    flow.essential_performance,
-                    target.hazards,
-                    target.essential_performance,
-                )
-            part_key = (c, shared)
-            part = flow_parts.get(part_key)
-            if part is None:
-                part = flow_parts[part_key] = alike.part(c, subjects, flow=flow, target=target)
-            found.append((c, part, conditions))
-        return found
 
     with relaxed_collection():
         for element in elements if element_rules else ():
@@ -687,7 +773,7 @@ def _enumerate(
                 continue
             element_id = element.id
             place = Place(element_id, None, None, None, element.location, (values,))
-            for prefix, _, part, conditions, _ in entries:
+            for prefix, part, conditions in entries:
                 key = prefix + element_id
                 if conditions is None:
                     threats[key] = make(key, part, place)
@@ -711,107 +797,117 @@ def _enumerate(
             flow_subject = factory.new_flow(flow)
             source_subject = factory.element(source)
             target_subject = factory.element(target)
+            forward: dict[str, Subject] = {
+                "source": source_subject,
+                "flow": flow_subject,
+                "target": target_subject,
+            }
             forward_types = {
                 "source": source_subject.types,
                 "flow": flow_subject.types,
                 "target": target_subject.types,
             }
             forward_key = (source_subject.types, flow_subject.types, target_subject.types)
-            forward: dict[str, Subject] = {
-                "source": source_subject,
-                "flow": flow_subject,
-                "target": target_subject,
-            }
+            signatures = (alike.flow(flow_subject), alike.target(target_subject))
+            reply: FlowSubject | None = None
+            found = alike.at_flow(
+                "f",
+                alike._applying(flow_rules, ("f", *forward_key), forward_types),
+                0,
+                forward,
+                signatures,
+                flow,
+                target,
+            )
+            if interaction_rules:
+                interactions = alike.at_flow(
+                    "i",
+                    alike._applying(interaction_rules, ("i", *forward_key), forward_types),
+                    0,
+                    forward,
+                    signatures,
+                    flow,
+                    target,
+                )
+                if flow.bidirectional:
+                    reply_subject = factory.new_flow(flow, reverse=True)
+                    reply = reply_subject
+                    backward: dict[str, Subject] = {
+                        "source": target_subject,
+                        "flow": reply_subject,
+                        "target": source_subject,
+                    }
+                    reply_types = {
+                        "source": target_subject.types,
+                        "flow": reply_subject.types,
+                        "target": source_subject.types,
+                    }
+                    reply_key = (target_subject.types, reply_subject.types, source_subject.types)
+                    replies = alike.at_flow(
+                        "i",
+                        alike._applying(interaction_rules, ("i", *reply_key), reply_types),
+                        1,
+                        backward,
+                        (alike.flow(reply_subject), alike.target(source_subject)),
+                        flow,
+                        source,
+                    )
+                    if replies:
+                        # Rule by rule, forward before reply.
+                        interactions = sorted(interactions + replies, key=_rank)
+                if interactions:
+                    found = found + interactions if found else interactions
+            if not found:
+                continue
+            flow_id, source_id, target_id = flow.id, source.id, target.id
             source_values = alike.shown(source)
             target_values = alike.shown(target)
-            flow_id, source_id, target_id = flow.id, source.id, target.id
-            place = Place(
-                None,
-                flow_id,
-                source_id,
-                target_id,
-                flow.location,
-                (source_values, _shown(flow_subject.values(flow_texts)), target_values),
-            )
-            items: Mapping[str, Element | Flow] = {
-                "source": source,
-                "flow": flow,
-                "target": target,
-            }
-            found = flow_site(
-                forward,
-                alike._applying(flow_rules, ("f", *forward_key), forward_types),
-                flow,
-                target,
-            )
-            for c, part, conditions in found:
-                key = f"{c.rule.id}@{flow_id}"
-                if conditions is None:
-                    threats[key] = make(key, part, place)
-                else:
-                    set_aside.append(SetAside(make(key, part, place), conditions, items))
-            if not interaction_rules:
-                continue
-            forward_found = flow_site(
-                forward,
-                alike._applying(interaction_rules, ("i", *forward_key), forward_types),
-                flow,
-                target,
-            )
-            if flow.bidirectional:
-                reply_subject = factory.new_flow(flow, reverse=True)
-                backward: dict[str, Subject] = {
-                    "source": target_subject,
-                    "flow": reply_subject,
-                    "target": source_subject,
-                }
-                backward_types = {
-                    "source": target_subject.types,
-                    "flow": reply_subject.types,
-                    "target": source_subject.types,
-                }
-                backward_key = (target_subject.types, reply_subject.types, source_subject.types)
-                backward_found = flow_site(
-                    backward,
-                    alike._applying(interaction_rules, ("i", *backward_key), backward_types),
-                    flow,
-                    source,
-                )
-                reply_place = Place(
+            places = [
+                Place(
                     None,
                     flow_id,
-                    target_id,
                     source_id,
+                    target_id,
                     flow.location,
-                    (target_values, _shown(reply_subject.values(flow_texts)), source_values),
+                    (source_values, _shown(flow_subject.values(flow_texts)), target_values),
                 )
-                reply_items: Mapping[str, Element | Flow] = {
-                    "source": target,
-                    "flow": flow,
-                    "target": source,
-                }
-                # Rule by rule, forward before reply.
-                order = {c: i for i, c in enumerate(interaction_rules)}
-                both = [(order[f[0]], 0, f) for f in forward_found]
-                both += [(order[f[0]], 1, f) for f in backward_found]
-                both.sort(key=lambda x: (x[0], x[1]))
-                directions = [
-                    (
-                        f,
-                        reply_place if d else place,
-                        reply_items if d else items,
-                        (target_id, source_id) if d else (source_id, target_id),
+            ]
+            items: list[Mapping[str, Element | Flow]] = [
+                {"source": source, "flow": flow, "target": target}
+            ]
+            if reply is not None:
+                places.append(
+                    Place(
+                        None,
+                        flow_id,
+                        target_id,
+                        source_id,
+                        flow.location,
+                        (target_values, _shown(reply.values(flow_texts)), source_values),
                     )
-                    for _, d, f in both
-                ]
-            else:
-                directions = [(f, place, items, (source_id, target_id)) for f in forward_found]
-            for (c, part, conditions), at, what, (a, b) in directions:
-                key = f"{c.rule.id}{a}{flow_id}{b}" if tmt else f"{c.rule.id}@{a}>{flow_id}>{b}"
-                if conditions is None:
-                    threats[key] = make(key, part, at)
+                )
+                items.append({"source": target, "flow": flow, "target": source})
+            for _, direction, c, part, conditions in found:
+                if c.rule.scope == "flow":
+                    key = f"{c.rule.id}@{flow_id}"
+                elif direction:
+                    key = (
+                        f"{c.rule.id}{target_id}{flow_id}{source_id}"
+                        if tmt
+                        else f"{c.rule.id}@{target_id}>{flow_id}>{source_id}"
+                    )
                 else:
-                    set_aside.append(SetAside(make(key, part, at), conditions, what))
+                    key = (
+                        f"{c.rule.id}{source_id}{flow_id}{target_id}"
+                        if tmt
+                        else f"{c.rule.id}@{source_id}>{flow_id}>{target_id}"
+                    )
+                if conditions is None:
+                    threats[key] = make(key, part, places[direction])
+                else:
+                    set_aside.append(
+                        SetAside(make(key, part, places[direction]), conditions, items[direction])
+                    )
     return threats, DesignedOut(pack, tuple(set_aside))
 
 

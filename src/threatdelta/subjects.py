@@ -7,7 +7,7 @@ on a native model and the built-in pack runs on a .tm7.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from threatdelta.model.graph import ModelFacts
@@ -142,31 +142,35 @@ class ElementSubject:
         return tuple(map(self._attribute, names))
 
     def _attribute(self, name: str) -> Value:
+        computed = _ELEMENT_FACTS.get(name)
+        if computed is not None:
+            return computed(self)
         element = self.element
-        if name == "id":
-            return element.id
-        if name in ("name", "Name"):
-            return element.name
-        if name == "type":
-            return element.type
-        if name == "kind":
-            return element.kind
-        if name == "boundary":
-            return element.boundary
-        if name == "zone_depth":
-            return self.facts.zone_depth(element)
-        if name == "on_device":
-            return self.facts.device_of(element) is not None
-        if name == "essential_performance":
-            return element.essential_performance
-        if name == "has_hazards":
-            return bool(element.hazards)
         value = _lookup(element.properties, name, self.names)
         if value is None and (name.startswith("carries_") or name in DATA_ATTRIBUTES):
             return data_attribute(self.facts.model, self.facts.data_of(element), name)
         if value is None and name == "installs_firmware":
             return element.type == "process" and element.kind not in RELAY_KINDS
         return value
+
+    def key(self, reading: Reading) -> tuple[object, ...]:
+        """Two elements with equal keys have the same types and answer every attribute
+        ``reading`` names alike (see :class:`Reading`).
+
+        What an attribute that is not a computed fact answers depends only on the element's
+        properties under the names it may be set by, its data, type and kind."""
+        element = self.element
+        computed = tuple(map(self._attribute, reading.computed))
+        keys = reading.keys
+        return (
+            self.types,
+            element.type,
+            element.kind,
+            self.facts.data_of(element) if reading.data else (),
+            computed,
+            tuple(map(type, computed)),
+            tuple((k, v.__class__, v) for k, v in element.properties.items() if k in keys),
+        )
 
     def crosses(self, boundary_type: str) -> bool:
         """Elements cross nothing."""
@@ -209,31 +213,10 @@ class FlowSubject:
         return tuple(map(self._attribute, names))
 
     def _attribute(self, name: str) -> Value:
+        computed = _FLOW_FACTS.get(name)
+        if computed is not None:
+            return computed(self)
         flow = self.flow
-        if name == "id":
-            return flow.id
-        if name in ("name", "Name"):
-            return flow.name
-        if name == "protocol":
-            return flow.protocol
-        if name == "bidirectional":
-            return flow.bidirectional
-        if name == "crosses_boundary":
-            return bool(self.facts.crossings(flow))
-        if name == "crossing_count":
-            return len(self.facts.crossings(flow))
-        if name == "inbound":
-            return self.facts.outbound(flow) if self.reverse else self.facts.inbound(flow)
-        if name == "outbound":
-            return self.facts.inbound(flow) if self.reverse else self.facts.outbound(flow)
-        if name == "protocol_family":
-            return protocol(flow.protocol).family
-        if name == "reply":
-            return self.reverse
-        if name == "essential_performance":
-            return flow.essential_performance
-        if name == "has_hazards":
-            return bool(flow.hazards)
         value = _lookup(flow.properties, name, self.names)
         if value is not None:
             return value
@@ -247,6 +230,26 @@ class FlowSubject:
         if implied is not None:
             return protocol(flow.protocol).implies.get(implied)
         return None
+
+    def key(self, reading: Reading) -> tuple[object, ...]:
+        """Two flow directions with equal keys have the same types and crossed types and answer
+        every attribute ``reading`` names alike (see :class:`Reading`).
+
+        What an attribute that is not a computed fact (nor ``on_board`` or
+        ``user_interaction``, which ``reading`` counts as computed) answers depends only on the
+        flow's properties under the names it may be set by, its data and its protocol."""
+        flow = self.flow
+        computed = tuple(map(self._attribute, reading.computed))
+        keys = reading.keys
+        return (
+            self.types,
+            self.crossed_types,
+            flow.protocol,
+            flow.data if reading.data else (),
+            computed,
+            tuple(map(type, computed)),
+            tuple((k, v.__class__, v) for k, v in flow.properties.items() if k in keys),
+        )
 
     def _on_board(self) -> bool:
         flow = self.flow
@@ -273,6 +276,70 @@ class FlowSubject:
     def crosses(self, boundary_type: str) -> bool:
         """True when a crossed boundary has ``boundary_type`` on its chain."""
         return boundary_type in self.crossed_types
+
+
+_ELEMENT_FACTS: dict[str, Callable[[ElementSubject], Value]] = {
+    "id": lambda s: s.element.id,
+    "name": lambda s: s.element.name,
+    "Name": lambda s: s.element.name,
+    "type": lambda s: s.element.type,
+    "kind": lambda s: s.element.kind,
+    "boundary": lambda s: s.element.boundary,
+    "zone_depth": lambda s: s.facts.zone_depth(s.element),
+    "on_device": lambda s: s.facts.device_of(s.element) is not None,
+    "essential_performance": lambda s: s.element.essential_performance,
+    "has_hazards": lambda s: bool(s.element.hazards),
+}
+"""The element attributes computed from the model rather than read from its properties."""
+
+_FLOW_FACTS: dict[str, Callable[[FlowSubject], Value]] = {
+    "id": lambda s: s.flow.id,
+    "name": lambda s: s.flow.name,
+    "Name": lambda s: s.flow.name,
+    "protocol": lambda s: s.flow.protocol,
+    "bidirectional": lambda s: s.flow.bidirectional,
+    "crosses_boundary": lambda s: bool(s.facts.crossings(s.flow)),
+    "crossing_count": lambda s: len(s.facts.crossings(s.flow)),
+    "inbound": lambda s: s.facts.outbound(s.flow) if s.reverse else s.facts.inbound(s.flow),
+    "outbound": lambda s: s.facts.inbound(s.flow) if s.reverse else s.facts.outbound(s.flow),
+    "protocol_family": lambda s: protocol(s.flow.protocol).family,
+    "reply": lambda s: s.reverse,
+    "essential_performance": lambda s: s.flow.essential_performance,
+    "has_hazards": lambda s: bool(s.flow.hazards),
+}
+"""The flow attributes computed from the model rather than read from its properties."""
+
+_FLOW_FALLBACKS = frozenset({"on_board", "user_interaction"})
+"""Flow attributes computed from the model when the properties do not set them."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What to look at in a subject so that subjects with equal :meth:`ElementSubject.key`
+    (or :meth:`FlowSubject.key`) answer each attribute in ``names`` alike: the attributes among
+    them that are computed, and the property names they may be set under."""
+
+    names: tuple[str, ...]
+    """The attributes."""
+    computed: tuple[str, ...]
+    """Those read through the subject (computed facts)."""
+    keys: frozenset[str]
+    """The property names the others may be set under (either vocabulary, the pack's names)."""
+    data: bool
+    """Some of them fall back to the data assets (``carries_*``, ``data_*``)."""
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], flow: bool, other_names: Mapping[str, str]) -> Reading:
+        facts: Mapping[str, object] = _FLOW_FACTS if flow else _ELEMENT_FACTS
+        computed = tuple(n for n in names if n in facts or (flow and n in _FLOW_FALLBACKS))
+        keys: set[str] = set()
+        for name in names:
+            if name not in computed:
+                keys.update(
+                    k for k in (name, _ALIASES.get(name), other_names.get(name)) if k is not None
+                )
+        data = any(n.startswith("carries_") or n in DATA_ATTRIBUTES for n in names)
+        return cls(names, computed, frozenset(keys), data)
 
 
 def _element_words(subject: ElementSubject) -> set[str]:
@@ -349,6 +416,7 @@ class SubjectFactory:
         self._flows: dict[tuple[str, bool], FlowSubject] = {}
         self._types: dict[tuple[object, ...], frozenset[str]] = {}
         self._crossed: dict[tuple[str, ...], frozenset[str]] = {}
+        self._readings: dict[tuple[tuple[str, ...], bool], Reading] = {}
 
     def element(self, element: Element) -> ElementSubject:
         """The subject for ``element`` (made once, then kept)."""
@@ -366,6 +434,13 @@ class SubjectFactory:
             subject = self.new_flow(flow, reverse)
             self._flows[(flow.id, reverse)] = subject
         return subject
+
+    def reading(self, names: tuple[str, ...], flow: bool = False) -> Reading:
+        """:class:`Reading` of ``names`` for elements (or flows) under this pack's names."""
+        found = self._readings.get((names, flow))
+        if found is None:
+            found = self._readings[(names, flow)] = Reading.of(names, flow, self._names)
+        return found
 
     def new_element(self, element: Element) -> ElementSubject:
         """A subject for ``element`` that the factory does not keep."""
