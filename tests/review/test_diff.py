@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers import element, model
 
-from threatdelta.review.diff import diff_models
+from threatdelta.review.diff import _field_changes, _lookup, diff_models
 
 
 def test_fields_of_returns_only_that_items_changes() -> None:
@@ -17,3 +21,48 @@ def test_fields_of_returns_only_that_items_changes() -> None:
     assert diff.fields_of("flows", "a") == ()
     every = [f for kind in ("elements",) for i in "abc" for f in diff.fields_of(kind, i)]
     assert every == [f for f in diff.fields if f.kind == "elements"]
+
+
+# Field changes, held against deepdiff (a test-only oracle): the names it reports, cut as the
+# diff cuts them (properties by name, lists and anything deeper whole).
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([0.0, 1.0, 2.5]),
+    st.text("ab", max_size=2),
+)
+_values = st.one_of(_scalars, st.lists(_scalars, max_size=3))
+_items = st.fixed_dictionaries(
+    {
+        "name": st.text("ab", max_size=2),
+        "kind": _scalars,
+        "data": st.lists(st.text("ab", max_size=1), max_size=3),
+        "properties": st.dictionaries(st.sampled_from("pqr"), _values, max_size=3),
+    }
+)
+
+
+def _deepdiff_names(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    from deepdiff import DeepDiff
+
+    names = set()
+    for items in DeepDiff(old, new, view="tree", ignore_order=False).values():
+        for item in items:
+            cut = [p for p in item.path(output_format="list") if isinstance(p, str)]
+            if cut:
+                names.add(".".join(cut[:2]) if cut[0] == "properties" else cut[0])
+    return sorted(names)
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_items, new=_items)
+def test_field_changes_name_what_deepdiff_finds(old: dict[str, Any], new: dict[str, Any]) -> None:
+    changes = _field_changes("elements", {"x": old}, {"x": new})
+    expected = [] if old == new else _deepdiff_names(old, new)
+    assert sorted(c.field for c in changes) == expected
+    for change in changes:
+        assert (change.old, change.new) == (
+            _lookup(old, change.field),
+            _lookup(new, change.field),
+        )

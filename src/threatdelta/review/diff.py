@@ -1,7 +1,8 @@
 """The model diff: added, removed and changed items, keyed by id.
 
 Both models are normalised into id-keyed plain data (so list order never matters) and compared
-with deepdiff. A change of display name is a rename of the same item, never a removal plus an
+field by field (a property is a field of its own; values of other types differ even when Python
+calls them equal, as ``1`` and ``True``). A change of display name is a rename of the same item, never a removal plus an
 addition, because items are matched by id.
 """
 
@@ -220,29 +221,61 @@ def normalise(model: Model) -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equal, with equal types all the way down (``1``, ``1.0`` and ``True`` differ)."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        return old.keys() == new.keys() and all(_same(v, new[k]) for k, v in old.items())
+    if isinstance(old, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old == new)
+
+
+def _mostly_different(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Two maps of more than one name in all that share under a third of their names: such a
+    properties map is reported as one change (``properties``), not name by name."""
+    union = len(old.keys() | new.keys())
+    return union > 1 and len(old.keys() & new.keys()) / union < 0.33
+
+
+def _changed_names(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The fields of one item's plain data that differ: a top-level field by its name, a
+    property as ``properties.NAME``; lists (evidence, controls, type chains) are reported whole,
+    and so is anything nested deeper."""
+    names: list[str] = []
+    for name in sorted(old.keys() | new.keys()):
+        if name not in old or name not in new:
+            names.append(name)
+            continue
+        before, after = old[name], new[name]
+        if _same(before, after):
+            continue
+        if (
+            name == "properties"
+            and isinstance(before, dict)
+            and isinstance(after, dict)
+            and not _mostly_different(before, after)
+        ):
+            names += [
+                f"properties.{p}"
+                for p in sorted(before.keys() | after.keys())
+                if p not in before or p not in after or not _same(before[p], after[p])
+            ]
+        else:
+            names.append(name)
+    return names
+
+
 def _field_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     changes: list[FieldChange] = []
     for item_id in sorted(set(old) & set(new)):
         if old[item_id] == new[item_id]:
             continue
-        from deepdiff import DeepDiff  # imported when a changed item is compared
-
-        delta = DeepDiff(old[item_id], new[item_id], view="tree", ignore_order=False)
-        seen: set[str] = set()
-        for items in delta.values():
-            for item in items:
-                path = item.path(output_format="list")
-                # Lists (evidence, controls, type chains) are reported whole.
-                cut = [p for p in path if isinstance(p, str)]
-                name = (
-                    ".".join(cut[:2]) if cut and cut[0] == "properties" else (cut[0] if cut else "")
-                )
-                if not name or name in seen:
-                    continue
-                seen.add(name)
-                old_value = _lookup(old[item_id], name)
-                new_value = _lookup(new[item_id], name)
-                changes.append(FieldChange(kind, item_id, name, old_value, new_value))
+        for name in _changed_names(old[item_id], new[item_id]):
+            old_value = _lookup(old[item_id], name)
+            new_value = _lookup(new[item_id], name)
+            changes.append(FieldChange(kind, item_id, name, old_value, new_value))
     return changes
 
 
@@ -283,9 +316,35 @@ def diff_models(
     base_facts = base_facts or facts(base)
     head_facts = head_facts or facts(head)
     crossings = []
+    base_elements = {e.id: e for e in base.elements}
+    head_elements = {e.id: e for e in head.elements}
+    base_flows = {f.id: f for f in base.flows}
+    kept: dict[str | None, bool] = {}
+
+    def zone_kept(end: str) -> bool:
+        """The element ``end`` is in both models, in the same boundaries."""
+        old, new = base_elements.get(end), head_elements.get(end)
+        if old is None or new is None or old.boundary != new.boundary:
+            return False
+        found = kept.get(new.boundary)
+        if found is None:
+            found = kept[new.boundary] = base_facts.enclosing(old) == head_facts.enclosing(new)
+        return found
+
     for flow in head.flows:
-        before_flow = base.flow(flow.id)
+        before_flow = base_flows.get(flow.id)
         if before_flow is None:
+            continue
+        # Crossings worked out from the nesting follow from the two ends' boundaries: a flow
+        # between the same two ends, each in the same boundaries as before, crosses the same.
+        if (
+            flow.crosses is None
+            and before_flow.crosses is None
+            and flow.source == before_flow.source
+            and flow.target == before_flow.target
+            and zone_kept(flow.source)
+            and zone_kept(flow.target)
+        ):
             continue
         before = base_facts.crossings(before_flow)
         after = head_facts.crossings(flow)

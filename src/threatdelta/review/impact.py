@@ -93,9 +93,12 @@ def impact(
             zones_moved[new.boundary] = found
         return found
 
+    base_elements = {e.id: e for e in base.elements}
+    head_ids = {e.id for e in head.elements}
+    base_flows = {f.id: f for f in base.flows}
     elements = set(diff.items["elements"].added) | set(diff.items["elements"].changed)
     for element in head.elements:
-        old = base.element(element.id)
+        old = base_elements.get(element.id)
         if old is None:
             continue
         # The data an element handles comes from its flows too: a flow that moved its ends, or
@@ -107,7 +110,7 @@ def impact(
         if flow.source in elements or flow.target in elements:
             flows.add(flow.id)
             continue
-        before = base.flow(flow.id)
+        before = base_flows.get(flow.id)
         if before is None:
             continue
         # Crossings worked out from the nesting follow from the two ends' zones: when both ends
@@ -117,10 +120,10 @@ def impact(
         if (
             flow.crosses is None
             and before.crosses is None
-            and all(
-                base.element(end) is not None and head.element(end) is not None
-                for end in (flow.source, flow.target)
-            )
+            and flow.source in base_elements
+            and flow.source in head_ids
+            and flow.target in base_elements
+            and flow.target in head_ids
         ):
             continue
         if _crossed_types(base_facts, flow.id) != _crossed_types(head_facts, flow.id):
@@ -149,7 +152,11 @@ def read_attributes(*packs: RulePack) -> frozenset[str]:
 
 
 def semantic_scope(
-    base: Model, head: Model, diff: ModelDiff, attributes: frozenset[str]
+    base: Model,
+    head: Model,
+    diff: ModelDiff,
+    attributes: frozenset[str],
+    known: Impact | None = None,
 ) -> frozenset[str]:
     """Ids of the elements and flows whose threats a change can have made appear or disappear.
 
@@ -157,6 +164,8 @@ def semantic_scope(
     description, or a property that no rule reads (``attributes`` are the ones rules read; see
     :func:`read_attributes`), does not bring an item's old threats into the review. So renaming
     an element, or the diagram tab a .tm7 element sits on, leaves the gate alone.
+
+    ``known``: :func:`impact` of ``base`` to ``head`` with ``diff``, when the caller has it.
     """
 
     def matters(field: str) -> bool:
@@ -176,6 +185,9 @@ def semantic_scope(
     items = dict(diff.items)
     for kind in ("elements", "flows"):
         items[kind] = replace(diff.items[kind], changed=meaningful(kind))
+    if known is not None and not known.full and items == diff.items:
+        # Nothing was narrowed away: the impact of ``diff`` itself.
+        return known.scope.elements | known.scope.flows
     narrowed = replace(diff, items=items)
     scope = impact(base, head, narrowed, same_pack=True).scope
     return scope.elements | scope.flows
@@ -215,8 +227,11 @@ class ConditionScope:
         return any(self.properties.get(i, frozenset()) & read for i in ids)
 
 
-def condition_scope(base: Model, head: Model, diff: ModelDiff, *packs: RulePack) -> ConditionScope:
-    """The :class:`ConditionScope` of the change from ``base`` to ``head`` for ``packs``' rules."""
+def condition_scope(
+    base: Model, head: Model, diff: ModelDiff, *packs: RulePack, known: Impact | None = None
+) -> ConditionScope:
+    """The :class:`ConditionScope` of the change from ``base`` to ``head`` for ``packs``' rules
+    (``known``: :func:`impact` of the same change, when the caller has it)."""
     reads: dict[str, set[str]] = {}
     for pack in packs:
         other = {**{v: k for k, v in pack.property_names.items()}, **pack.property_names}
@@ -231,7 +246,7 @@ def condition_scope(base: Model, head: Model, diff: ModelDiff, *packs: RulePack)
     for change in diff.fields:
         if change.kind in ("elements", "flows") and change.field.startswith("properties."):
             properties.setdefault(change.id, set()).add(change.field.removeprefix("properties."))
-    structural = semantic_scope(base, head, diff, frozenset())
+    structural = semantic_scope(base, head, diff, frozenset(), known)
     return ConditionScope(
         structural=structural,
         properties={k: _with_aliases(v) for k, v in properties.items()},

@@ -227,7 +227,16 @@ def compare(
         Transition(after[t.key], t.before, t.after, t.was_addressed) for t in change_set.transitions
     ]
     regressions = change_set.regressions
-    conditions = condition_scope(compared, head.model, model_diff, base_pack, head_pack)
+    # The impact was worked out on the diff of the two models as they are: it stands for this
+    # diff unless declared renames made another one.
+    conditions = condition_scope(
+        compared,
+        head.model,
+        model_diff,
+        base_pack,
+        head_pack,
+        known=impact if diff is not None and model_diff is diff else None,
+    )
     changed_dispositions = set(model_diff.items["dispositions"].added) | set(
         model_diff.items["dispositions"].changed
     )
