@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from threatdelta.errors import InputError, Location
-from threatdelta.yaml_loader import YamlDocument, load_yaml, quick_load, yaml11_reading
+from threatdelta.yaml_loader import YamlDocument, block_load, load_yaml, quick_load, yaml11_reading
 
 PARSERS = [pytest.param(False, id="default"), pytest.param(True, id="pure-python")]
 
@@ -506,3 +506,125 @@ def test_a_located_error_deep_in_a_quickly_read_document() -> None:
     assert doc.location(["a", "b"]) == Location("m.yaml", 3, 5)
     assert doc.location(["a", "b", 0, "c", 1]) == Location("m.yaml", 3, 15)
     assert doc.key_location(["a", "b", 0, "c"]) == Location("m.yaml", 3, 8)
+
+
+# --- the block reader and the strict builder agree ---------------------------------------------
+
+_SAFE_KEYS = ["a", "id", "name", "b:c", "'q k'", '"d e"', "x-1", "e1>f@g", "1", "0x1F", "~",
+              "false", "yes", "-x", "+y", "a.b", "n", "T"]  # fmt: skip
+_TRICKY_KEYS = ["x y", "..a", "...", "a#b", "<<", "? k", "[k]", "{k: v}", "&a k", "!t k", "*a",
+                "'a''b'", '"a\\tb"', "a: b", "", "-", "%k", "@k", "k "]  # fmt: skip
+_SAFE_SCALARS = ["x", "Element e1", "flow", "1", "-7", "+3", "0x1F", "017", "0o17", "1_000",
+                 "1e3", "1.0e+3", "1.5", ".5", ".inf", "-.Inf", ".nan", "~", "null", "Null",
+                 "true", "False", "yes", "on", "1:20", "'q'", "''", '"d"', '""', "'a: b # c'",
+                 '"x, y"', "a#b", "a, b", "it's", "a [b] {c}", "x -y", "http://h/p?q=1",
+                 "{k: v, k2: 2}", "{}", "[]", "[1, a, ~]", "[a#b, 'c d', \"e\"]",
+                 "{a: true, b: null}", "é ü", "x" * 120]  # fmt: skip
+_TRICKY_SCALARS = ["9" * 120, "a #b", "a:", "a: b", "- x", "-", "?x", ":x", "&a x", "*a", "!!str s",
+                   "!x s", "|", ">-", "'open", '"d\\u00e9"', '"\\ud800"', "'a''b'", "{k: v, k: w}",
+                   "[a, [b]]", "{a: {b: c}}", "{a: 1,}", "{a:1}", "[a,b]", "@x", "`x", "%x",
+                   "a\u00a0b", "a\u2028b", "a\u0085b", "\ufeffa", "a\tb", "1" * 5000, "x " * 3,
+                   "[a, b] c", "@", "#", "a ,b", "a::b", "a:b", "-1", "-.5", "- "]  # fmt: skip
+_NOISE = ["# note", "", "   ", "---", "...", "%YAML 1.2", "  continued", "\t", "- - x",
+          "key: &a x", "- *a", "? complex", "a: |", "  text"]  # fmt: skip
+
+
+@st.composite
+def _block_documents(draw: st.DrawFn, tricky: bool) -> str:
+    """YAML text in the block style models are written in (``tricky``: with values, keys and
+    lines the block reader must hand over to the other builders)."""
+    keys = st.sampled_from(_SAFE_KEYS)
+    scalars = st.sampled_from(_SAFE_SCALARS)
+    if tricky:  # now and then, so that one tricky thing at a time decides
+        keys = st.one_of(*[keys] * 12, st.sampled_from(_TRICKY_KEYS))
+        scalars = st.one_of(*[scalars] * 8, st.sampled_from(_TRICKY_SCALARS))
+    step = draw(st.integers(1, 4))
+    after_dash = draw(st.sampled_from([" ", " ", "  ", "   "]))
+    after_colon = draw(st.sampled_from([" ", " ", "  "]))
+    compact = draw(st.booleans())
+    trailing = st.sampled_from(["", "", "  "])
+    lines: list[str] = []
+
+    def key_list(least: int) -> list[str]:
+        return draw(st.lists(keys, min_size=least, max_size=3, unique=not tricky))
+
+    def value(indent: int, depth: int, first: str) -> None:
+        """Write the value of ``first`` (a line's start, ending ``key:``) at ``indent``."""
+        kinds = ["scalar", "scalar", "map", "seq"] if depth < 4 else ["scalar"]
+        kind = draw(st.sampled_from(kinds))
+        if kind == "scalar":
+            text = draw(scalars)
+            if depth == 0 and not tricky and text[0] in "[{":
+                text = text[0] + text[-1]  # no positions inside a flow collection this high
+            lines.append(first + after_colon + text + draw(trailing))
+            return
+        lines.append(first)
+        if kind == "map":
+            for key in key_list(0 if tricky else 1):
+                value(indent + step, depth + 1, " " * (indent + step) + key + ":")
+            return
+        inner = indent if compact else indent + step
+        for _ in range(draw(st.integers(0 if tricky else 1, 3))):
+            item(inner, depth + 1)
+
+    def item(indent: int, depth: int) -> None:
+        prefix = " " * indent + "-" + after_dash
+        if draw(st.booleans()):  # a mapping as the item, its first key on the dash line
+            first, *others = key_list(1)
+            value(len(prefix), depth + 1, prefix + first + ":")
+            for key in others:
+                value(len(prefix), depth + 1, " " * len(prefix) + key + ":")
+        else:
+            lines.append(prefix + draw(scalars) + draw(trailing))
+
+    for key in key_list(1):
+        value(0, 0, key + ":")
+    noise = st.sampled_from(_NOISE if tricky else ["# note", "", "  "])
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+        lines.insert(draw(st.integers(0, len(lines))), draw(noise))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+def _check_block_reader(text: str, limits: dict[str, int]) -> bool:
+    """The default load and the strict builder agree; when the block reader takes the text,
+    its data and positions are the strict builder's. True when it took the text."""
+    strict = outcome(text, _quick=False, **limits)
+    assert outcome(text, **limits) == strict
+    block = block_load(text, **limits)
+    if block is None:
+        return False
+    assert strict == ("data", repr(block[0]))
+    assert block[1] == shallow(load(text, _quick=False, **limits)._positions)
+    return True
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_block_documents(tricky=True), _LIMITS)
+def test_block_reader_gives_the_strict_builders_data_or_hands_over(
+    text: str, limits: dict[str, int]
+) -> None:
+    _check_block_reader(text, limits)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_block_documents(tricky=False))
+def test_block_reader_takes_plain_block_documents(text: str) -> None:
+    assert _check_block_reader(text, {})
+
+
+_AT_THE_LIMITS = [
+    "a: 1\nb:\n  - x\n  - {k: v, l: 2}\n  - id: e\n    p: [q, r, s]\nc: []\n",
+    "s:\n- a: 1\n  b: 2\n- c:\n    d: e\nt: {}\n",
+    "m:\n  k1:\n    s: open\n    c: [x]\n  k2: {s: 'y'}\n",
+    "r:\n  x:\n    - 1\n    - 2\n    - 3\n  y: 1\n",
+    "s:\n- a: 1\n- b: 2\n",
+    "a:\n  - [1, 2, 3]\n  - {k: 1, l: 2, m: 3}\n",
+]
+
+
+@pytest.mark.parametrize("text", _AT_THE_LIMITS)
+def test_block_reader_keeps_to_the_limits_exactly(text: str) -> None:
+    assert block_load(text) is not None
+    for limit in ("max_nodes", "max_items", "max_depth"):
+        for value in range(1, 30):
+            _check_block_reader(text, {limit: value})

@@ -13,6 +13,8 @@ the same way, so a file means the same thing to every parser. Forms the two vers
 (``yes``, ``on``, ``017``, ``0o17``, ``1_000``, ``1:20``, ``1e3``) stay strings; see
 :func:`yaml11_reading` for a sentence that explains such a value to the user.
 
+A block reader (:func:`block_load`) reads the plain block style most models are written in,
+a line per regular-expression match, and hands anything else to the builders below.
 Two builders read the same parser events. The quick one (libyaml only) covers what models are
 made of: plain, quoted and block scalars, sequences and mappings, within the limits. It records
 positions only for the top two levels (sections and their items, which every model object
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +49,7 @@ from threatdelta.limits import (
     too_many_items,
 )
 
-__all__ = ["YamlDocument", "load_yaml", "quick_load", "yaml11_reading"]
+__all__ = ["YamlDocument", "block_load", "load_yaml", "quick_load", "yaml11_reading"]
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
@@ -266,8 +268,10 @@ def load_yaml(
     :func:`threatdelta.limits.string_problem` and :func:`threatdelta.limits.number_problem`.
     """
     text = _decode(data, path, max_bytes)
-    if not _pure and _quick and getattr(yaml, "__with_libyaml__", False):
-        quick = quick_load(text, max_depth, max_nodes, max_items)
+    if not _pure and _quick:
+        quick = block_load(text, max_depth, max_nodes, max_items)
+        if quick is None and getattr(yaml, "__with_libyaml__", False):
+            quick = quick_load(text, max_depth, max_nodes, max_items)
         if quick is not None:
             reread = _Reread(text, path, max_depth, max_nodes, max_items)
             return YamlDocument(quick[0], path, _shallow=quick[1], _reread=reread)
@@ -739,6 +743,311 @@ def _quick(  # one loop over the events, kept in one frame for speed
     if documents == 0 or root is _NO_KEY:
         raise _GiveUp
     return root, root_pos
+
+
+# --- the block reader ----------------------------------------------------------------------
+#
+# Most models are written in a small part of YAML: block mappings and sequences, one entry a
+# line, with plain or simply quoted scalars and one-line flow mappings and lists of such
+# scalars. The block reader reads exactly that part, a line per match of one regular
+# expression, and gives up (the quick builder then reads the text) on anything else: an
+# anchor, alias, tag, block scalar, comment after a value, escape, multi-line scalar, document
+# marker, directive, tab, a character libyaml refuses or reads as a line break, a duplicate
+# key, a limit crossed, an empty value or a non-empty flow collection within the recorded
+# levels. What it accepts it reads as the strict builder does: the same data, the same
+# positions.
+
+# Characters outside libyaml's printable set, and those it reads as more than one character
+# (tab, carriage return, NEL, the Unicode line and paragraph separators, a byte-order mark).
+_BLOCK_UNSAFE = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_KEY_CHARS = r"[A-Za-z0-9_.~/+@>=-]"
+_PLAIN_KEY = rf"(?:[A-Za-z0-9_~/]|\.(?!\.)|[-+](?=[A-Za-z0-9_.~])){_KEY_CHARS}*(?::{_KEY_CHARS}+)*"
+_SINGLE = r"'[^'\n]*'"
+_DOUBLE = r'"[^"\\\n]*"'
+_BLOCK_PLAIN = (
+    r"(?:[^\s\-?:,\[\]{}#&*!|>'\"%@`]|-(?=[A-Za-z0-9.]))[^\s:]*(?:(?::| +)[^\s:#][^\s:]*)*"
+)
+_FLOW_PLAIN = r"[-+]?[A-Za-z0-9_.~][A-Za-z0-9_.~/+@>=#-]*"
+_FLOW_SCALAR = rf"(?:{_FLOW_PLAIN}|{_SINGLE}|{_DOUBLE})"
+_FLOW_MAP = (
+    rf"\{{ *(?:{_FLOW_SCALAR}: +{_FLOW_SCALAR} *(?:, *{_FLOW_SCALAR}: +{_FLOW_SCALAR} *)*)?\}}"
+)
+_FLOW_SEQ = rf"\[ *(?:{_FLOW_SCALAR} *(?:, *{_FLOW_SCALAR} *)*)?\]"
+_VALUE = rf"(?:{_BLOCK_PLAIN}|{_SINGLE}|{_DOUBLE}|{_FLOW_MAP}|{_FLOW_SEQ})"
+_BLOCK_LINE = re.compile(
+    rf"( *)(?:(?:#[^\n]*)?|(- +)?({_PLAIN_KEY}|{_SINGLE}|{_DOUBLE}):(?:( +)({_VALUE}))? *"
+    rf"|(- +)({_VALUE}) *|([^\n]+))\n"
+)
+"""One line: indent; a comment or nothing; or an entry ``[- ]key: [value]`` (dash, key, spaces,
+value); or a list item ``- value`` (dash, value); or anything else (the reader gives up)."""
+_FLOW_PAIR = re.compile(rf"({_FLOW_SCALAR}): +({_FLOW_SCALAR})")
+_FLOW_ITEM = re.compile(_FLOW_SCALAR)
+_WORDS = {"null": None, "Null": None, "NULL": None, **_BOOL}
+"""The plain scalars starting with a letter that are not strings."""
+_CHUNK = 1 << 16
+"""Characters matched into lines at a time (a file's lines are never all held at once)."""
+
+
+def block_load(
+    text: str,
+    max_depth: int = MAX_NESTING,
+    max_nodes: int = MAX_NODES,
+    max_items: int = MAX_ITEMS,
+) -> tuple[Any, _Pos | None] | None:
+    """Like :func:`quick_load`, for the block-style part of YAML that models are written in;
+    None when ``text`` holds anything else (then :func:`quick_load` reads it). Needs no libyaml.
+
+    When it returns data, that data and its positions are what the strict builder gives.
+    """
+    if _BLOCK_UNSAFE.search(text) is not None:
+        return None
+    try:
+        return _Block(max_depth, max_items).read(text, max_nodes)
+    except (_GiveUp, ValueError):
+        return None
+
+
+def _chunks(text: str) -> Iterator[str]:
+    """``text`` in pieces of whole lines, each ending with a line break."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + _CHUNK)
+        if end < 0:
+            yield text[start:] if text.endswith("\n") else text[start:] + "\n"
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+class _Block:
+    """The block reader's state: what it has read, and the values met before."""
+
+    def __init__(self, max_depth: int, max_items: int) -> None:
+        self.max_depth = max_depth
+        self.max_items = max_items
+        self.nodes = 0
+        self.texts: dict[str, str] = {}
+        self.known: dict[str, Any] = {}
+        """Scalars as written -> their values."""
+        self.flows: dict[str, tuple[bool, list[Any]]] = {}
+
+    def read(self, text: str, max_nodes: int) -> tuple[Any, _Pos | None]:  # one loop, one frame
+        known_get = self.known.get
+        scalar = self.scalar
+        max_items = self.max_items
+        # Open block collections, innermost last: column, value, is it a mapping, its
+        # children's positions (None below the recorded levels), levels below the root.
+        stack: list[tuple[int, Any, bool, Any, int]] = []
+        # The innermost one: column, value when a mapping, children's positions, level.
+        indent_of, mapping, children, depth = -1, None, None, 0
+        root: Any = _NO_KEY
+        root_pos: _Pos | None = None
+        # ``key:`` alone, the value on the lines below: (mapping frame, key, line, column).
+        pending: tuple[tuple[int, Any, bool, Any, int], Any, int, int] | None = None
+        nodes = 0
+        number = 0
+        for chunk in _chunks(text):
+            if len(chunk) > MAX_STRING_CHARS:
+                raise _GiveUp  # a line that long may hold a string over the limit
+            for spaces, dash, written, gap, rest, item_dash, item, other in _BLOCK_LINE.findall(
+                chunk
+            ):
+                number += 1
+                if (
+                    rest
+                    and not dash
+                    and pending is None
+                    and mapping is not None
+                    and len(spaces) == indent_of
+                ):
+                    # The common line: ``key: value`` in the open mapping.
+                    key = known_get(written, _NO_KEY)
+                    if key is _NO_KEY:
+                        key = scalar(written, 0)
+                    value = known_get(rest, _NO_KEY)
+                    if value is _NO_KEY:
+                        value = scalar(rest, depth + 1)
+                    if key in mapping:
+                        raise _GiveUp
+                    mapping[key] = value
+                    nodes += 2
+                    if children is not None:
+                        column = indent_of + len(written) + len(gap) + 2
+                        position = self.shallow(value, number, column, depth + 1)
+                        children[key] = (number, indent_of + 1, position)
+                    continue
+                if other:
+                    raise _GiveUp
+                if not written and not item:
+                    continue  # blank or a comment
+                indent = len(spaces)
+                is_dash = bool(dash or item_dash)
+                if root is _NO_KEY:
+                    if indent or is_dash or self.max_depth < 1:
+                        raise _GiveUp
+                    root = {}
+                    root_pos = (number, 1, {})
+                    stack.append((0, root, True, root_pos[2], 0))
+                    nodes += 1
+                elif pending is not None:
+                    frame, key, key_line, key_column = pending
+                    pending = None
+                    nodes += 1  # the value: a block collection or empty
+                    if indent > frame[0] or (indent == frame[0] and is_dash):
+                        block = self.open(frame, key, key_line, key_column, number, indent, is_dash)
+                        stack.append(block)
+                    elif frame[3] is not None:
+                        raise _GiveUp  # an empty value within the recorded levels
+                nodes += 1
+                while stack[-1][0] > indent or (
+                    stack[-1][0] == indent
+                    and not is_dash
+                    and not stack[-1][2]
+                    and stack[-2][0] == indent
+                ):
+                    if len(stack.pop()[1]) > max_items:
+                        raise _GiveUp
+                top = stack[-1]
+                if top[0] != indent or top[2] == is_dash:
+                    raise _GiveUp
+                if dash:  # ``- key: ...``: a mapping as a list item
+                    indent += len(dash)
+                    level = top[4] + 1
+                    if level + 1 > self.max_depth:
+                        raise _GiveUp
+                    nodes += 1
+                    inner: dict[Any, Any] | None = {} if level < _SHALLOW_DEPTH else None
+                    top[1].append({})
+                    if top[3] is not None:
+                        top[3].append((number, indent + 1, inner))
+                    top = (indent, top[1][-1], True, inner, level)
+                    stack.append(top)
+                indent_of, mapping, children, depth = (
+                    top[0],
+                    top[1] if top[2] else None,
+                    top[3],
+                    top[4],
+                )
+                if item_dash:
+                    value = known_get(item, _NO_KEY)
+                    if value is _NO_KEY:
+                        value = scalar(item, depth + 1)
+                    top[1].append(value)
+                    if children is not None:
+                        column = indent + len(item_dash) + 1
+                        children.append(self.shallow(value, number, column, depth + 1))
+                    continue
+                key = known_get(written, _NO_KEY)
+                if key is _NO_KEY:
+                    key = scalar(written, 0)
+                assert mapping is not None
+                if key in mapping:
+                    raise _GiveUp
+                if not rest:
+                    mapping[key] = None  # keeps the key's place; the value follows
+                    pending = (top, key, number, indent + 1)
+                    continue
+                nodes += 1
+                value = known_get(rest, _NO_KEY)
+                if value is _NO_KEY:
+                    value = scalar(rest, depth + 1)
+                mapping[key] = value
+                if children is not None:
+                    column = indent + len(written) + len(gap) + 2
+                    children[key] = (
+                        number,
+                        indent + 1,
+                        self.shallow(value, number, column, depth + 1),
+                    )
+        if pending is not None:
+            nodes += 1
+            if pending[0][3] is not None:
+                raise _GiveUp
+        for frame in stack:
+            if len(frame[1]) > max_items:
+                raise _GiveUp
+        if root is _NO_KEY or nodes + self.nodes > max_nodes:
+            raise _GiveUp
+        return root, root_pos
+
+    def open(
+        self,
+        frame: tuple[int, Any, bool, Any, int],
+        key: Any,
+        key_line: int,
+        key_column: int,
+        number: int,
+        indent: int,
+        is_dash: bool,
+    ) -> tuple[int, Any, bool, Any, int]:
+        """The block collection that is the value of a pending key."""
+        depth = frame[4] + 1
+        if depth + 1 > self.max_depth:
+            raise _GiveUp
+        value: Any = [] if is_dash else {}
+        inner: Any = None
+        if depth < _SHALLOW_DEPTH:
+            inner = [] if is_dash else {}
+        frame[1][key] = value
+        if frame[3] is not None:
+            frame[3][key] = (key_line, key_column, (number, indent + 1, inner))
+        return indent, value, not is_dash, inner, depth
+
+    def shallow(self, value: Any, number: int, column: int, depth: int) -> _Pos:
+        """The recorded position of a value written on one line."""
+        if isinstance(value, (dict, list)):
+            if depth < _SHALLOW_DEPTH:
+                if value:
+                    raise _GiveUp  # positions inside a flow collection are not worked out
+                return (number, column, {} if isinstance(value, dict) else [])
+        return (number, column, None)
+
+    def scalar(self, written: str, depth: int) -> Any:
+        """The value of a scalar or one-line flow collection as written, a node ``depth``
+        levels below the root; scalars are remembered (one string object per text)."""
+        first = written[0]
+        if first == "{" or first == "[":
+            return self.flow(written, depth)
+        if len(written) > MAX_STRING_CHARS:
+            raise _GiveUp
+        value: Any
+        if first == "'" or first == '"':
+            value = written[1:-1]
+        elif first in "nNtTfF":
+            value = _WORDS.get(written, written)
+        elif first in _NOT_ONLY_TEXT:
+            if len(written) > MAX_NUMBER_CHARS and _is_number(written):
+                raise _GiveUp
+            value = _resolve_plain(written)
+        else:
+            value = written
+        if type(value) is str:
+            value = self.texts.setdefault(value, value)
+        self.known[written] = value
+        return value
+
+    def flow(self, written: str, depth: int) -> Any:
+        """A one-line flow mapping or list of scalars, a node ``depth`` levels below the root."""
+        if depth + 1 > self.max_depth:
+            raise _GiveUp
+        known = self.flows.get(written)
+        if known is None:
+            if written[0] == "{":
+                pairs = _FLOW_PAIR.findall(written)
+                items = [(self.scalar(k, 0), self.scalar(v, 0)) for k, v in pairs]
+                known = (True, items)
+                if len({k for k, _ in items}) != len(items):
+                    raise _GiveUp  # a duplicate key
+            else:
+                known = (False, [self.scalar(v, 0) for v in _FLOW_ITEM.findall(written)])
+            if len(known[1]) > self.max_items:
+                raise _GiveUp
+            self.flows[written] = known
+        is_map, items = known
+        self.nodes += len(items) * (2 if is_map else 1)
+        return dict(items) if is_map else list(items)
 
 
 def _show(value: Any) -> str:
