@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from threatdelta.history.cache import HistoryCache
+from threatdelta.history.cache import THREAT_INDEXES, HistoryCache
 from threatdelta.rules.packfile import builtin_pack
 
 
@@ -177,4 +177,21 @@ def test_a_cache_of_the_layout_before_threat_indexes_is_rebuilt(tmp_path: Path) 
     cache = HistoryCache(path, stderr=err)
     assert cache.rebuilt_because is not None
     assert cache.threat_index("model1", builtin_pack()) is None
+    cache.close()
+
+
+def test_only_the_threat_indexes_written_last_are_kept(tmp_path: Path) -> None:
+    cache = HistoryCache(tmp_path / "cache.sqlite", stderr=io.StringIO())
+    pack = builtin_pack()
+    for n in range(THREAT_INDEXES + 3):
+        cache.put_threat_index(f"model{n}", pack, {"n": n})
+    cache.put_threat_index("model1", pack, {"n": "again"})  # written again: the newest
+    assert cache.threat_index("model1", pack) == {"n": "again"}
+    assert cache.threat_index("model0", pack) is None
+    assert cache.threat_index("model2", pack) is None
+    newest = THREAT_INDEXES + 2
+    assert cache.threat_index(f"model{newest}", pack) == {"n": newest}
+    db = sqlite3.connect(str(tmp_path / "cache.sqlite"))
+    assert db.execute("SELECT COUNT(*) FROM threat_index").fetchone() == (THREAT_INDEXES,)
+    db.close()
     cache.close()

@@ -29,6 +29,8 @@ from threatdelta.rules.pack import RulePack
 SCHEMA_NAME = "threatdelta-history-cache"
 SCHEMA_VERSION = "4"
 CACHE_FILE = "threatdelta/history.sqlite"
+THREAT_INDEXES = 8
+"""How many threat indexes the cache keeps (the ones written last)."""
 LOCK_TIMEOUT = 10.0
 """Seconds to wait for another run holding the cache before going on without it."""
 LOCKED = "is locked by another run"
@@ -175,11 +177,19 @@ class HistoryCache:
         )
 
     def put_threat_index(self, model: str, pack: RulePack, data: Any) -> None:
-        """Store a model's threat index under ``pack``."""
+        """Store a model's threat index under ``pack``, keeping only the
+        :data:`THREAT_INDEXES` written last (each base a review compares with needs one, and a
+        large model's index is megabytes)."""
         self._put(
             "INSERT OR REPLACE INTO threat_index (model, pack, tool, data) VALUES (?, ?, ?, ?)",
             [(model, _pack_key(pack), self.tool, _dump(data))],
         )
+        with contextlib.suppress(sqlite3.Error), self._db:
+            self._db.execute(
+                "DELETE FROM threat_index WHERE rowid NOT IN "
+                "(SELECT rowid FROM threat_index ORDER BY rowid DESC LIMIT ?)",
+                (THREAT_INDEXES,),
+            )
 
     def close(self) -> None:
         """Close the database."""
