@@ -628,3 +628,21 @@ def test_block_reader_keeps_to_the_limits_exactly(text: str) -> None:
     for limit in ("max_nodes", "max_items", "max_depth"):
         for value in range(1, 30):
             _check_block_reader(text, {limit: value})
+
+
+def test_identical_one_line_flow_collections_are_read_as_one_object() -> None:
+    doc = load(
+        "a:\n  - p: {x: 1, y: true}\n  - p: {x: 1, y: true}\n  - p: {x: 1}\n  - [q]\n  - [q]\n"
+    )
+    items = doc.data["a"]
+    assert items[0]["p"] is items[1]["p"]
+    assert items[2]["p"] == {"x": 1} and items[3] is items[4]
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "utf-16"])
+def test_deep_locations_of_a_quickly_read_file_are_found_from_its_bytes(codec: str) -> None:
+    text = "a:\n  - id: x\n    deep:\n      k: [1, 2]\n"
+    doc = load(text.encode(codec))
+    assert doc.data == {"a": [{"id": "x", "deep": {"k": [1, 2]}}]}
+    assert doc.location(["a", 0, "deep", "k", 1]) == Location("m.yaml", 4, 14)
+    assert doc.key_location(["a", 0, "deep", "k"]) == Location("m.yaml", 4, 7)

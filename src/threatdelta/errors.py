@@ -14,9 +14,10 @@ EXIT_POLICY_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
-    """A place in a file, for error messages, SARIF results and annotations."""
+    """A place in a file, for error messages, SARIF results and annotations (every model item
+    carries one, so it is kept small: no ``__dict__``)."""
 
     path: str
     """The file, as the user named it (or as it is named in the repository)."""

@@ -203,18 +203,19 @@ _SHALLOW_DEPTH = 2
 
 @dataclass(frozen=True)
 class _Reread:
-    """What re-reading a document with the strict builder takes, to find its positions."""
+    """What re-reading a document with the strict builder takes, to find its positions: the
+    data as the caller gave it (which the caller holds anyway; the decoded text is not kept)."""
 
-    text: str
+    data: bytes | str
     path: str
+    max_bytes: int
     max_depth: int
     max_nodes: int
     max_items: int
 
     def positions(self) -> _Pos | None:
-        doc = _strict_load(
-            self.text, self.path, self.max_depth, self.max_nodes, self.max_items, False
-        )
+        text = _decode(self.data, self.path, self.max_bytes)
+        doc = _strict_load(text, self.path, self.max_depth, self.max_nodes, self.max_items, False)
         return doc._positions
 
 
@@ -273,7 +274,7 @@ def load_yaml(
         if quick is None and getattr(yaml, "__with_libyaml__", False):
             quick = quick_load(text, max_depth, max_nodes, max_items)
         if quick is not None:
-            reread = _Reread(text, path, max_depth, max_nodes, max_items)
+            reread = _Reread(data, path, max_bytes, max_depth, max_nodes, max_items)
             return YamlDocument(quick[0], path, _shallow=quick[1], _reread=reread)
     return _strict_load(text, path, max_depth, max_nodes, max_items, _pure)
 
@@ -828,10 +829,12 @@ class _Block:
         self.max_depth = max_depth
         self.max_items = max_items
         self.nodes = 0
-        self.texts: dict[str, str] = {}
         self.known: dict[str, Any] = {}
-        """Scalars as written -> their values."""
-        self.flows: dict[str, tuple[bool, list[Any]]] = {}
+        """Scalars as written -> their values (a plain string is its own value, so this also
+        keeps one string object per text)."""
+        self.flows: dict[str, Any] = {}
+        """One-line flow collections as written -> the one object they all read as (like the
+        nodes an alias repeats)."""
 
     def read(self, text: str, max_nodes: int) -> tuple[Any, _Pos | None]:  # one loop, one frame
         known_get = self.known.get
@@ -1015,6 +1018,9 @@ class _Block:
         value: Any
         if first == "'" or first == '"':
             value = written[1:-1]
+            plain = self.known.get(value)
+            if type(plain) is str:
+                value = plain
         elif first in "nNtTfF":
             value = _WORDS.get(written, written)
         elif first in _NOT_ONLY_TEXT:
@@ -1023,8 +1029,6 @@ class _Block:
             value = _resolve_plain(written)
         else:
             value = written
-        if type(value) is str:
-            value = self.texts.setdefault(value, value)
         self.known[written] = value
         return value
 
@@ -1032,22 +1036,20 @@ class _Block:
         """A one-line flow mapping or list of scalars, a node ``depth`` levels below the root."""
         if depth + 1 > self.max_depth:
             raise _GiveUp
-        known = self.flows.get(written)
-        if known is None:
+        value = self.flows.get(written)
+        if value is None:
             if written[0] == "{":
                 pairs = _FLOW_PAIR.findall(written)
-                items = [(self.scalar(k, 0), self.scalar(v, 0)) for k, v in pairs]
-                known = (True, items)
-                if len({k for k, _ in items}) != len(items):
+                value = {self.scalar(k, 0): self.scalar(v, 0) for k, v in pairs}
+                if len(value) != len(pairs):
                     raise _GiveUp  # a duplicate key
             else:
-                known = (False, [self.scalar(v, 0) for v in _FLOW_ITEM.findall(written)])
-            if len(known[1]) > self.max_items:
+                value = [self.scalar(v, 0) for v in _FLOW_ITEM.findall(written)]
+            if len(value) > self.max_items:
                 raise _GiveUp
-            self.flows[written] = known
-        is_map, items = known
-        self.nodes += len(items) * (2 if is_map else 1)
-        return dict(items) if is_map else list(items)
+            self.flows[written] = value
+        self.nodes += len(value) * (2 if isinstance(value, dict) else 1)
+        return value
 
 
 def _show(value: Any) -> str:

@@ -1164,3 +1164,21 @@ def test_items_with_equal_properties_or_types_share_them() -> None:
     assert flows[0].type_chain is flows[3].type_chain
     assert [repr(f.properties["tier"]) for f in flows] == ["True", "True", "1", "1.0"]
     assert flows[0].source is m.elements[0].id  # the reader keeps one copy of each text
+
+
+def test_building_with_release_gives_the_same_model_and_drops_the_items() -> None:
+    from threatdelta.yaml_loader import load_yaml
+
+    text = (
+        HEAD
+        + "boundaries:\n  - {id: z, name: Zone}\n  - {id: w, name: Wire, line: true}\n"
+        + "elements:\n  - {id: a, type: process, boundary: z}\n  - {id: b, type: process}\n"
+        + "flows:\n  - {id: f, from: a, to: b, crosses: [w]}\n  - {id: g, from: b, to: a}\n"
+    )
+    kept = native.build_model(load_yaml(text.encode(), PATH))
+    doc = load_yaml(text.encode(), PATH)
+    released = native.build_model(doc, release=True)
+    assert released == kept
+    assert [f.crosses for f in released.flows] == [("w", "z"), None]
+    assert all(doc.data[s] == [None, None] for s in ("boundaries", "elements", "flows"))
+    assert read(text) == kept

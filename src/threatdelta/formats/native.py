@@ -190,7 +190,7 @@ def _read(data: bytes, path: str) -> ParsedModel:
     diagnostics.extend(semantic_errors(doc))
     diagnostics.check()
     model_warnings(doc, diagnostics)
-    return ParsedModel(model=build_model(doc), warnings=diagnostics.warnings())
+    return ParsedModel(model=build_model(doc, release=True), warnings=diagnostics.warnings())
 
 
 def model_warnings(doc: YamlDocument, diagnostics: Diagnostics) -> None:
@@ -781,15 +781,19 @@ def _parse_date(text: str) -> dt.date | None:
 # --- building the model ----------------------------------------------------------------------
 
 
-def build_model(doc: YamlDocument) -> Model:
-    """The Model of a document that passed the schema and the semantic checks."""
+def build_model(doc: YamlDocument, *, release: bool = False) -> Model:
+    """The Model of a document that passed the schema and the semantic checks.
+
+    ``release``: the caller is done with ``doc.data``; each element, flow and boundary item is
+    dropped from it once its model object is built, so that reading a large model does not
+    hold the whole document and the whole model at once."""
     data: dict[str, Any] = doc.data
     path = doc.path
     # Items with equal properties or types share one mapping or type chain.
     props = SharedProps()
     chains: dict[tuple[Any, ...], tuple[str, ...]] = {}
     boundaries = []
-    for (_, item), location in _located_items(doc, "boundaries"):
+    for (_, item), location in _located_items(doc, "boundaries", release):
         kind = item.get("kind", "generic")
         line = item.get("line", False)
         chain = chains.get(("boundary", kind, line))
@@ -815,7 +819,7 @@ def build_model(doc: YamlDocument) -> Model:
             )
         )
     elements = []
-    for (_, item), location in _located_items(doc, "elements"):
+    for (_, item), location in _located_items(doc, "elements", release):
         element_type = item["type"]
         kind = item.get("kind", "generic")
         chain = chains.get((element_type, kind))
@@ -840,9 +844,9 @@ def build_model(doc: YamlDocument) -> Model:
                 renamed_from=item.get("renamed_from"),
             )
         )
-    crossings = _Crossings(boundaries, data)
+    crossings = _Crossings(boundaries, elements)
     flows = []
-    for (_, item), location in _located_items(doc, "flows"):
+    for (_, item), location in _located_items(doc, "flows", release):
         protocol = item.get("protocol", "generic")
         chain = chains.get(("flow", protocol))
         if chain is None:
@@ -903,9 +907,10 @@ def _by_id(item: Element | Flow | Boundary | Control | Asset) -> str:
 
 
 def _located_items(
-    doc: YamlDocument, section: str
+    doc: YamlDocument, section: str, release: bool = False
 ) -> Iterator[tuple[tuple[int, dict[str, Any]], Location]]:
-    """:func:`_items` of a section, each with its item's location (found in one walk)."""
+    """:func:`_items` of a section, each with its item's location (found in one walk);
+    ``release``: drop each item from the list once the caller has taken the next one."""
     items = doc.data.get(section) if isinstance(doc.data, dict) else None
     if not isinstance(items, list):
         return
@@ -913,6 +918,8 @@ def _located_items(
     for index, item in enumerate(items):
         if isinstance(item, dict):
             yield (index, item), locations[index]
+            if release:
+                items[index] = None
 
 
 class _Crossings:
@@ -921,11 +928,11 @@ class _Crossings:
     later) when they list none. The nesting is looked up once, on the first flow that lists
     crossings."""
 
-    def __init__(self, boundaries: Sequence[Boundary], data: Mapping[str, Any]) -> None:
+    def __init__(self, boundaries: Sequence[Boundary], elements: Sequence[Element]) -> None:
         self._boundaries = boundaries
-        self._data = data
+        self._elements = elements
         self._parents: dict[str, str | None] | None = None
-        self._homes: dict[Any, Any] = {}
+        self._homes: dict[str, str | None] = {}
 
     def of(self, item: Mapping[str, Any]) -> tuple[str, ...] | None:
         listed = item.get("crosses")
@@ -933,9 +940,7 @@ class _Crossings:
             return None
         if self._parents is None:
             self._parents = {b.id: b.parent for b in self._boundaries if not b.is_line}
-            self._homes = {
-                e.get("id"): e.get("boundary") for _, e in _items(self._data, "elements")
-            }
+            self._homes = {e.id: e.boundary for e in self._elements}
         nested = self._around(item["from"]) ^ self._around(item["to"])
         return tuple(sorted(nested | set(listed)))
 
