@@ -97,13 +97,31 @@ def impact(
     head_ids = {e.id for e in head.elements}
     base_flows = {f.id: f for f in base.flows}
     elements = set(diff.items["elements"].added) | set(diff.items["elements"].changed)
+    # Zones can move only when a boundary changed (else an element moved only by its own
+    # ``boundary`` field, and is changed). The data an element handles comes from its flows
+    # too: only an end (at either revision) of a flow that was added, dropped or changed (ends,
+    # data) can handle other data without being changed itself.
+    boundaries = diff.items["boundaries"]
+    zones_may_move = bool(boundaries.added or boundaries.removed or boundaries.changed)
+    head_flows = {f.id: f for f in head.flows}
+    data_may_change: set[str] = set()
+    for flow_id in diff.items["flows"].added + diff.items["flows"].changed:
+        flow = head_flows.get(flow_id)
+        if flow is not None:
+            data_may_change.update((flow.source, flow.target))
+    for flow_id in diff.items["flows"].removed + diff.items["flows"].changed:
+        flow = base_flows.get(flow_id)
+        if flow is not None:
+            data_may_change.update((flow.source, flow.target))
     for element in head.elements:
+        if element.id in elements:
+            continue
         old = base_elements.get(element.id)
         if old is None:
             continue
-        # The data an element handles comes from its flows too: a flow that moved its ends, or
-        # that started or stopped carrying an asset, changes it at both old and new ends.
-        if moved(old, element) or base_facts.data_of(old) != head_facts.data_of(element):
+        if (zones_may_move and moved(old, element)) or (
+            element.id in data_may_change and base_facts.data_of(old) != head_facts.data_of(element)
+        ):
             elements.add(element.id)
     flows = set(diff.items["flows"].added) | set(diff.items["flows"].changed)
     for flow in head.flows:
