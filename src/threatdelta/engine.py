@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
+from operator import attrgetter
 
 from threatdelta.collector import relaxed_collection
 from threatdelta.model.graph import ModelFacts, facts
@@ -378,14 +380,29 @@ reply), the rule, its threat's shared part, and the conditions that exclude the 
 
 @dataclass(frozen=True, slots=True)
 class SetAside:
-    """A threat the design excludes, found by the enumeration."""
+    """A threat the design excludes, as the enumeration found it: its key in two shared
+    pieces, its shared part and place (the threat is made when asked for)."""
 
-    threat: Threat
-    """The threat its rule would raise without the exclusion."""
+    prefix: str
+    """The start of its key (the rule's id and the key style's separator)."""
+    end: str
+    """The rest of its key (what it is about)."""
+    part: ThreatPart
+    place: Place
     conditions: Conditions
     """The conditions of the rule's exclude expression that hold there."""
-    items: Mapping[str, Element | Flow]
-    """``element``, or ``source`` / ``flow`` / ``target``: what the rule's subjects are."""
+    items: tuple[Element | Flow, ...]
+    """What the rule's subjects are: ``(element,)``, or ``(source, flow, target)``."""
+
+    @property
+    def threat(self) -> Threat:
+        """The threat its rule would raise without the exclusion."""
+        return Threat.of(self.prefix + self.end, self.part, self.place)
+
+    def subjects(self) -> dict[str, Element | Flow]:
+        """:attr:`items` by subject name."""
+        names = _ELEMENT_SUBJECTS if len(self.items) == 1 else _FLOW_SUBJECTS
+        return dict(zip(names, self.items, strict=True))
 
 
 @dataclass(frozen=True)
@@ -514,7 +531,7 @@ class _Alike:
         """The element's placeholder values (worked out once per element)."""
         found = self._shown.get(id(element))
         if found is None:
-            subject = self.factory.element(element)
+            subject = self.factory.new_element(element)
             found = self._shown[id(element)] = _shown(subject.values(self.element_texts))
         return found
 
@@ -591,7 +608,12 @@ class _Alike:
         per flow signature, the others here."""
         order = self.order
         flow_only = self.flow_only
-        group_key = (kind, direction, *signatures)
+        group_key = (
+            kind,
+            direction,
+            signatures[0],
+            self._shared(subjects, signatures, flow, target),
+        )
         found = self._found.get(group_key)
         if found is None:
             outcomes = self._flow_groups.get((kind, signatures[0]))
@@ -633,6 +655,21 @@ class _Alike:
         """The part of the rule's threat at a flow direction and target with these
         signatures (built once per rule and what its severity, exploitability and
         countermeasures read there)."""
+        key = (c, self._shared(subjects, signatures, flow, target))
+        found = self._flow_parts.get(key)
+        if found is None:
+            found = self._flow_parts[key] = self.part(c, subjects, flow=flow, target=target)
+        return found
+
+    def _shared(
+        self,
+        subjects: Mapping[str, Subject],
+        signatures: tuple[int, int],
+        flow: Flow,
+        target: Element,
+    ) -> int:
+        """The signature of what a threat's severity, exploitability and countermeasures read
+        at a flow direction and target with these signatures."""
         shares = self._shares.get(signatures)
         if shares is None:
             flow_subject = subjects["flow"]
@@ -655,11 +692,7 @@ class _Alike:
                     target.essential_performance,
                 )
             )
-        key = (c, shares)
-        found = self._flow_parts.get(key)
-        if found is None:
-            found = self._flow_parts[key] = self.part(c, subjects, flow=flow, target=target)
-        return found
+        return shares
 
     def part(
         self,
@@ -718,6 +751,9 @@ class _Alike:
         return found
 
 
+_key = attrgetter("key")
+
+
 def _rank(found: _Found) -> tuple[int, int]:
     return found[0], found[1]
 
@@ -744,10 +780,11 @@ def _enumerate(
     scope: EnumerationScope | None,
     model_facts: ModelFacts,
     stats: EnumerationStats | None,
-) -> tuple[dict[str, Threat], DesignedOut]:
+) -> tuple[list[Threat], DesignedOut]:
     alike = _Alike(model, pack, model_facts)
     factory = alike.factory
-    threats: dict[str, Threat] = {}
+    threats: list[Threat] = []
+    keep = threats.append
     set_aside: list[SetAside] = []
     make = Threat.of
     element_rules = alike.element_rules
@@ -755,6 +792,10 @@ def _enumerate(
     interaction_rules = alike.interaction_rules
     flow_texts = alike.flow_texts
     tmt = alike.tmt
+    prefixes = {
+        c: c.rule.id if tmt and c.rule.scope == "interaction" else c.rule.id + "@"
+        for c in alike.order
+    }
 
     elements = model.elements
     flows = model.flows
@@ -774,12 +815,11 @@ def _enumerate(
             element_id = element.id
             place = Place(element_id, None, None, None, element.location, (values,))
             for prefix, part, conditions in entries:
-                key = prefix + element_id
                 if conditions is None:
-                    threats[key] = make(key, part, place)
+                    keep(make(prefix + element_id, part, place))
                 else:
                     set_aside.append(
-                        SetAside(make(key, part, place), conditions, {"element": element})
+                        SetAside(prefix, element_id, part, place, conditions, (element,))
                     )
 
         for flow in flows if (flow_rules or interaction_rules) else ():
@@ -795,8 +835,8 @@ def _enumerate(
                 )
                 stats.subjects.add(flow.id)
             flow_subject = factory.new_flow(flow)
-            source_subject = factory.element(source)
-            target_subject = factory.element(target)
+            source_subject = factory.new_element(source)
+            target_subject = factory.new_element(target)
             forward: dict[str, Subject] = {
                 "source": source_subject,
                 "flow": flow_subject,
@@ -872,9 +912,6 @@ def _enumerate(
                     (source_values, _shown(flow_subject.values(flow_texts)), target_values),
                 )
             ]
-            items: list[Mapping[str, Element | Flow]] = [
-                {"source": source, "flow": flow, "target": target}
-            ]
             if reply is not None:
                 places.append(
                     Place(
@@ -886,27 +923,23 @@ def _enumerate(
                         (target_values, _shown(reply.values(flow_texts)), source_values),
                     )
                 )
-                items.append({"source": target, "flow": flow, "target": source})
+            if tmt:
+                ends = [source_id + flow_id + target_id, target_id + flow_id + source_id]
+            else:
+                ends = [f"{source_id}>{flow_id}>{target_id}", f"{target_id}>{flow_id}>{source_id}"]
+            items: tuple[tuple[Element | Flow, ...], ...] | None = None
             for _, direction, c, part, conditions in found:
                 if c.rule.scope == "flow":
-                    key = f"{c.rule.id}@{flow_id}"
-                elif direction:
-                    key = (
-                        f"{c.rule.id}{target_id}{flow_id}{source_id}"
-                        if tmt
-                        else f"{c.rule.id}@{target_id}>{flow_id}>{source_id}"
-                    )
+                    prefix, end = prefixes[c], flow_id
                 else:
-                    key = (
-                        f"{c.rule.id}{source_id}{flow_id}{target_id}"
-                        if tmt
-                        else f"{c.rule.id}@{source_id}>{flow_id}>{target_id}"
-                    )
+                    prefix, end = prefixes[c], ends[direction]
                 if conditions is None:
-                    threats[key] = make(key, part, places[direction])
+                    keep(make(prefix + end, part, places[direction]))
                 else:
+                    if items is None:
+                        items = ((source, flow, target), (target, flow, source))
                     set_aside.append(
-                        SetAside(make(key, part, places[direction]), conditions, items[direction])
+                        SetAside(prefix, end, part, places[direction], conditions, items[direction])
                     )
     return threats, DesignedOut(pack, tuple(set_aside))
 
@@ -942,4 +975,8 @@ def enumerate_threats(
     threats, found = _enumerate(model, pack, scope, model_facts, stats)
     if scope is None:
         model_facts.memo[_DESIGNED_OUT] = found
-    return tuple(threats[k] for k in sorted(threats))
+    threats.sort(key=_key)  # stable: of threats with one key, the last found is kept
+    kept = [t for t, after in pairwise(threats) if t.key != after.key]
+    if threats:
+        kept.append(threats[-1])
+    return tuple(kept)

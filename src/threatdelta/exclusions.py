@@ -27,7 +27,7 @@ from threatdelta.threat import Threat
 _ALIASES: dict[str, str] = {**NATIVE_TO_TMT, **{v: k for k, v in NATIVE_TO_TMT.items()}}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Implementation:
     """A control the model names as making an excluding property true."""
 
@@ -39,7 +39,7 @@ class Implementation:
     """What an auditor would flag: unknown control, only planned, evidence missing."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cause:
     """One condition of the exclude expression that holds."""
 
@@ -64,7 +64,7 @@ class Cause:
         return f"{self.name}: {shown}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exclusion:
     """A threat the design keeps from existing."""
 
@@ -172,6 +172,7 @@ def excluded_threats(
             if not conditions:
                 continue
             items = aside.items
+            subjects: Mapping[str, Element | Flow] | None = None
             causes: list[Cause] = []
             for condition in conditions:
                 # The same condition at the same place (one flow, several rules) is one cause.
@@ -181,10 +182,12 @@ def excluded_threats(
                     if written is None:
                         written = (unparse(condition), sorted(referenced_attributes(condition)))
                         texts[id(condition)] = written
-                    cause = _cause(written, items, model, evidence_exists)
+                    subjects = subjects or aside.subjects()
+                    cause = _cause(written, subjects, model, evidence_exists)
                     causes_of[(id(condition), id(items))] = cause
                 causes.append(cause)
-            found[aside.threat.key] = Exclusion(aside.threat, tuple(dict.fromkeys(causes)))
+            threat = aside.threat
+            found[threat.key] = Exclusion(threat, tuple(dict.fromkeys(causes)))
     return tuple(found[k] for k in sorted(found))
 
 

@@ -110,7 +110,7 @@ def _full_chain(chain: tuple[str, ...], type_parents: Mapping[str, str]) -> froz
     return frozenset(types)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ElementSubject:
     """An element as ``element``, ``source`` or ``target`` of a rule."""
 
@@ -177,7 +177,7 @@ class ElementSubject:
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlowSubject:
     """A flow as ``flow`` of a rule."""
 
@@ -415,7 +415,8 @@ class SubjectFactory:
         self._elements: dict[str, ElementSubject] = {}
         self._flows: dict[tuple[str, bool], FlowSubject] = {}
         self._types: dict[tuple[object, ...], frozenset[str]] = {}
-        self._crossed: dict[tuple[str, ...], frozenset[str]] = {}
+        self._crossed: dict[frozenset[str], frozenset[str]] = {}
+        self._boundary_types: dict[str, frozenset[str]] = {}
         self._readings: dict[tuple[tuple[str, ...], bool], Reading] = {}
 
     def element(self, element: Element) -> ElementSubject:
@@ -442,6 +443,19 @@ class SubjectFactory:
             found = self._readings[(names, flow)] = Reading.of(names, flow, self._names)
         return found
 
+    def _crossed_types(self, boundary_id: str) -> frozenset[str]:
+        """The types a flow crossing this boundary crosses (worked out once per boundary)."""
+        found = self._boundary_types.get(boundary_id)
+        if found is None:
+            types: set[str] = set()
+            boundary: Boundary | None = self.facts.model.boundary(boundary_id)
+            if boundary is not None:
+                types |= _full_chain(boundary.type_chain, self.type_parents)
+                if self.core_generics:
+                    types.add(LINE_BOUNDARY_TYPE if boundary.is_line else BORDER_BOUNDARY_TYPE)
+            found = self._boundary_types[boundary_id] = frozenset(types)
+        return found
+
     def new_element(self, element: Element) -> ElementSubject:
         """A subject for ``element`` that the factory does not keep."""
         key = (element.type, element.type_chain)
@@ -462,15 +476,8 @@ class SubjectFactory:
             if self.core_generics:
                 types |= {FLOW_TYPE}
             self._types[key] = types
-        crossings = self.facts.crossings(flow)
-        crossed = self._crossed.get(crossings)
-        if crossed is None:
-            found: set[str] = set()
-            for boundary_id in crossings:
-                boundary: Boundary | None = self.facts.model.boundary(boundary_id)
-                if boundary is not None:
-                    found |= _full_chain(boundary.type_chain, self.type_parents)
-                    if self.core_generics:
-                        found.add(LINE_BOUNDARY_TYPE if boundary.is_line else BORDER_BOUNDARY_TYPE)
-            crossed = self._crossed[crossings] = frozenset(found)
+        found: frozenset[str] = frozenset()
+        for boundary_id in self.facts.crossings(flow):
+            found = found | self._crossed_types(boundary_id)
+        crossed = self._crossed.setdefault(found, found)  # one set per distinct answer
         return FlowSubject(flow, self.facts, types, crossed, reverse, self._names)
