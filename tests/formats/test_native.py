@@ -1182,3 +1182,91 @@ def test_building_with_release_gives_the_same_model_and_drops_the_items() -> Non
     assert [f.crosses for f in released.flows] == [("w", "z"), None]
     assert all(doc.data[s] == [None, None] for s in ("boundaries", "elements", "flows"))
     assert read(text) == kept
+
+
+_MEANING_BASE = """\
+version: 1
+system: Pump
+assets:
+  - {id: dose, name: Dose}
+boundaries:
+  - {id: b1, name: One}
+  - {id: b2, name: Two, parent: b1}
+  - {id: wire, name: Wire, line: true}
+elements:
+  - {id: e1, type: process, kind: firmware, boundary: b2, data: [dose]}
+  - {id: e2, type: data-store, boundary: b1}
+  - {id: e3, type: external-entity, kind: person}
+  - {id: e4, type: process}
+flows:
+  - {id: f1, from: e1, to: e2, data: [dose]}
+  - {id: f2, from: e3, to: e1}
+  - {id: f3, from: e2, to: e3}
+controls:
+  - {id: c1, name: Keys, status: planned}
+threats:
+  x@e1: {status: open}
+"""
+_ID_LIST = ["b1", "b2", "wire", "e1", "e2", "e3", "e4", "f1", "f2", "f3", "c1", "dose", "zz"]
+_IDS = st.sampled_from(_ID_LIST)
+_EDIT_LIST = [
+    ("elements", "boundary"), ("elements", "id"), ("elements", "kind"), ("elements", "type"),
+    ("elements", "data"), ("elements", "renamed_from"), ("elements", "implemented_by"),
+    ("boundaries", "parent"), ("boundaries", "id"), ("boundaries", "line"),
+    ("boundaries", "renamed_from"), ("flows", "from"), ("flows", "to"), ("flows", "id"),
+    ("flows", "crosses"), ("flows", "data"), ("controls", "id"), ("assets", "id"),
+]  # fmt: skip
+_EDITS = st.sampled_from(_EDIT_LIST)
+_OTHER_VALUES: list[Any] = ["process", "data-store", "person", "firmware", "device", True, None, 3]
+_EDIT_VALUES = st.one_of(_IDS, st.sampled_from(_OTHER_VALUES), st.lists(_IDS, max_size=2))
+
+
+def _meaning_outcomes(doc: Any) -> list[str]:
+    """The semantic errors of ``doc``, after checking that they are those of every check and
+    that a model said to need no checks has none."""
+    from unittest import mock
+
+    with mock.patch.object(native, "_surely_meaningful", return_value=False):
+        every = [str(e) for e in native.semantic_errors(doc)]
+    if native._surely_meaningful(doc.data):
+        assert every == []
+    assert [str(e) for e in native.semantic_errors(doc)] == every
+    return every
+
+
+def test_semantic_checks_skip_no_model_with_one_wrong_value() -> None:
+    from threatdelta.yaml_loader import load_yaml
+
+    found = 0
+    values = [*_ID_LIST, *_OTHER_VALUES, ["dose"], ["zz"], ["b1"], {"encrypted": "c1"}]
+    for section, key in _EDIT_LIST:
+        for index in range(4):
+            for value in values:
+                doc = load_yaml(_MEANING_BASE.encode(), PATH)
+                items = doc.data[section]
+                if index < len(items):
+                    items[index][key] = value
+                    found += bool(_meaning_outcomes(doc))
+    assert found > 100
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_EDITS, st.integers(0, 2), _EDIT_VALUES), max_size=3), st.booleans())
+def test_semantic_checks_skip_only_models_they_find_nothing_in(
+    edits: list[Any], threat_edit: bool
+) -> None:
+    from threatdelta.yaml_loader import load_yaml
+
+    doc = load_yaml(_MEANING_BASE.encode(), PATH)
+    for (section, key), index, value in edits:
+        items = doc.data[section]
+        items[index % len(items)][key] = value
+    if threat_edit:
+        doc.data["threats"]["x@e1"]["severity"] = "high"
+    _meaning_outcomes(doc)
+
+
+def test_a_plain_model_skips_the_semantic_checks() -> None:
+    from threatdelta.yaml_loader import load_yaml
+
+    assert native._surely_meaningful(load_yaml(_MEANING_BASE.encode(), PATH).data)

@@ -420,7 +420,7 @@ class _Declared:
 def semantic_errors(doc: YamlDocument) -> list[InputError]:
     """Problems of meaning: duplicate ids, dangling references, cycles, kinds, dates."""
     data = doc.data
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or _surely_meaningful(data):
         return []
     errors: list[InputError] = []
     declared: dict[str, _Declared] = {}
@@ -453,6 +453,103 @@ def semantic_errors(doc: YamlDocument) -> list[InputError]:
     errors.extend(_date_errors(doc))
     errors.extend(_implemented_by_errors(doc))
     return errors
+
+
+def _surely_meaningful(data: dict[str, Any]) -> bool:
+    """True when none of the checks of :func:`semantic_errors` can find a problem, decided in
+    one pass over each section; False ("maybe not") sends the model through every check, which
+    finds the problems and explains them. Anything these checks treat specially (renames,
+    crossings, line boundaries as homes, stored threats, ``implemented_by``, dates, CVSS vectors,
+    overridden ratings) or an item of an unexpected shape counts as "maybe not"."""
+    lists: dict[str, list[Any]] = {}
+    for section in ("boundaries", "elements", "flows", "controls", "assets"):
+        items = data.get(section, [])
+        if not isinstance(items, list) or not all(type(item) is dict for item in items):
+            return False
+        lists[section] = items
+    if data.get("stored_threats"):
+        return False
+    threats = data.get("threats") or {}
+    if not isinstance(threats, dict):
+        return False
+    special = {"cvss", "exploitability", "severity", "approved_on", "expires"}
+    for entry in threats.values():
+        if not isinstance(entry, dict) or not special.isdisjoint(entry):
+            return False
+    for section in ("controls", "assets"):
+        ids = [item.get("id") for item in lists[section]]
+        if not all(type(i) is str for i in ids) or len(set(ids)) != len(ids):
+            return False
+    assets = {item["id"] for item in lists["assets"]}
+    boundaries: set[str] = set()
+    lines: set[str] = set()
+    for item in lists["boundaries"]:
+        item_id = item.get("id")
+        if type(item_id) is not str or item_id in boundaries or "renamed_from" in item:
+            return False
+        boundaries.add(item_id)
+        if item.get("line") is True:
+            lines.add(item_id)
+    homes = boundaries - lines
+    for item in lists["boundaries"]:
+        if "parent" in item and not _str_in(item["parent"], homes):
+            return False
+    elements: set[str] = set()
+    for item in lists["elements"]:
+        item_id = item.get("id")
+        if type(item_id) is not str or item_id in elements or item_id in boundaries:
+            return False
+        elements.add(item_id)
+        if "renamed_from" in item or "implemented_by" in item:
+            return False
+        if "boundary" in item and not _str_in(item["boundary"], homes):
+            return False
+        element_type = item.get("type")
+        if type(element_type) is not str:
+            return False
+        if "kind" in item and item["kind"] not in ELEMENT_KINDS.get(element_type, ()):
+            return False
+        if "data" in item and not _known_assets(item["data"], assets):
+            return False
+    flows: set[str] = set()
+    for item in lists["flows"]:
+        item_id = item.get("id")
+        if type(item_id) is not str or item_id in flows:
+            return False
+        flows.add(item_id)
+        if "renamed_from" in item or "implemented_by" in item or "crosses" in item:
+            return False
+        if not _str_in(item.get("from"), elements) or not _str_in(item.get("to"), elements):
+            return False
+        if "data" in item and not _known_assets(item["data"], assets):
+            return False
+    if not flows.isdisjoint(boundaries) or not flows.isdisjoint(elements):
+        return False
+    return not _cycle_errors_found(lists["boundaries"])
+
+
+def _str_in(value: Any, ids: set[str]) -> bool:
+    return type(value) is str and value in ids
+
+
+def _known_assets(refs: Any, assets: set[str]) -> bool:
+    return isinstance(refs, list) and all(type(r) is str and r in assets for r in refs)
+
+
+def _cycle_errors_found(boundaries: list[dict[str, Any]]) -> bool:
+    """True when boundary parents form a cycle (ids unique, parents known)."""
+    parents = {b["id"]: b.get("parent") for b in boundaries}
+    done: set[str] = set()
+    for start in parents:
+        path: set[str] = set()
+        current: Any = start
+        while current is not None and current not in done:
+            if current in path:
+                return True
+            path.add(current)
+            current = parents.get(current)
+        done |= path
+    return False
 
 
 def _unique_ids(
