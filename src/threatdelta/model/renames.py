@@ -23,8 +23,13 @@ def _items(model: Model) -> list[Item]:
 
 
 def declared_renames(model: Model) -> dict[str, str]:
-    """Old id -> new id, for every item of ``model`` that declares ``renamed_from``."""
-    return {item.renamed_from: item.id for item in _items(model) if item.renamed_from}
+    """Old id -> new id, for every item of ``model`` that declares ``renamed_from`` (worked out
+    once per model: a review asks for it several times)."""
+    found: dict[str, str] | None = model.__dict__.get("_declared_renames")
+    if found is None:
+        found = {item.renamed_from: item.id for item in _items(model) if item.renamed_from}
+        object.__setattr__(model, "_declared_renames", found)
+    return dict(found)
 
 
 def rekey(key: str, renames: Mapping[str, str]) -> str:

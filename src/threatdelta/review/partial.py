@@ -338,6 +338,31 @@ def _key_subjects(key: str, pack: RulePack) -> tuple[str, ...] | None:
     return None
 
 
+class _Placer:
+    """Where the index puts a key. A native key names its subject, so it is looked for there
+    only (an index that puts it elsewhere is wrong about it, and the checks of
+    :func:`indexed_registers` treat it as absent); other keys are looked up in the whole index
+    (built on first need)."""
+
+    def __init__(self, index: ThreatIndex, pack: RulePack) -> None:
+        self.index = index
+        self.pack = pack
+        self._all: dict[str, tuple[str, str]] | None = None
+
+    def place(self, key: str) -> tuple[str, str] | None:
+        named = _key_subjects(key, self.pack)
+        if named is not None and len(named) in (1, 3):
+            subject = named[0] if len(named) == 1 else named[1]
+            if key in self.index.elements.get(subject, ()):
+                return ("element", subject)
+            if key in self.index.flows.get(subject, ()):
+                return ("flow", subject)
+            return None
+        if self._all is None:
+            self._all = self.index.subjects()
+        return self._all.get(key)
+
+
 def indexed_registers(
     base_model: Model,
     index: ThreatIndex,
@@ -365,7 +390,7 @@ def indexed_registers(
         return None
     fresh = _fresh(head_model, pack, change, head_facts, stats)
     sides = _Sides.of(base_model, head_model, change, fresh)
-    placed = index.subjects()
+    placed = _Placer(index, pack)
     near = set(sides.touched) | sides.renamed
     elements = {
         e.id for e in base_model.elements if e.id in near or e.id not in sides.head_elements
@@ -376,7 +401,7 @@ def indexed_registers(
         if f.id in near or f.source in near or f.target in near or f.id not in sides.head_flows
     }
     for key in sides.decided | sides.fresh.keys():
-        place = placed.get(key)
+        place = placed.place(key)
         if place is not None:
             (elements if place[0] == "element" else flows).add(place[1])
         elif key in sides.decided:
@@ -388,9 +413,9 @@ def indexed_registers(
     scope = EnumerationScope(frozenset(elements), frozenset(flows))
     scoped = enumerate_threats(base_model, pack, scope, model_facts=base_facts)
     found = {t.key for t in scoped}
-    if any((key in placed) != (key in found) for key in sides.decided):
+    if any((placed.place(key) is not None) != (key in found) for key in sides.decided):
         return None
-    if any(key in placed and key not in found for key in sides.fresh):
+    if any(placed.place(key) is not None and key not in found for key in sides.fresh):
         return None
     seen, kept, plain = sides.split(scoped)
     elsewhere = sum(len(keys) for e, keys in index.elements.items() if e not in elements) + sum(
