@@ -483,6 +483,7 @@ class _Alike:
         self._parts: dict[ThreatPart, ThreatPart] = {}
         self._flow_parts: dict[tuple[object, ...], ThreatPart] = {}
         self._shares: dict[tuple[int, int], int] = {}
+        self._others: dict[int, list[CompiledRule]] = {}
 
     # Signatures
 
@@ -529,6 +530,9 @@ class _Alike:
 
     def shown(self, element: Element) -> tuple[str | None, ...]:
         """The element's placeholder values (worked out once per element)."""
+        known = self._elements.get(id(element))
+        if known is not None:
+            return known[1]
         found = self._shown.get(id(element))
         if found is None:
             subject = self.factory.new_element(element)
@@ -607,13 +611,8 @@ class _Alike:
         types) that hold at one direction of a flow: those that read nothing of its ends once
         per flow signature, the others here."""
         order = self.order
-        flow_only = self.flow_only
-        group_key = (
-            kind,
-            direction,
-            signatures[0],
-            self._shared(subjects, signatures, flow, target),
-        )
+        shared = self._shared(subjects, signatures, flow, target)
+        group_key = (kind, direction, signatures[0], shared)
         found = self._found.get(group_key)
         if found is None:
             outcomes = self._flow_groups.get((kind, signatures[0]))
@@ -624,20 +623,22 @@ class _Alike:
                 outcomes = [
                     (c, _excluded(c, subjects))
                     for c in candidates
-                    if c in flow_only and c.applies(types) and c.include(subjects)
+                    if c in self.flow_only and c.applies(types) and c.include(subjects)
                 ]
                 self._flow_groups[(kind, signatures[0])] = outcomes
             found = [
-                (order[c], direction, c, self.flow_part(c, subjects, signatures, flow, target), x)
+                (order[c], direction, c, self.flow_part(c, subjects, shared, flow, target), x)
                 for c, x in outcomes
             ]
             self._found[group_key] = found
+        others = self._others.get(id(rules))
+        if others is None:
+            others = self._others[id(rules)] = [c for c in rules if c not in self.flow_only]
         rest: list[_Found] = []
-        for c in rules:
-            if c in flow_only or not c.include(subjects):
-                continue
-            part = self.flow_part(c, subjects, signatures, flow, target)
-            rest.append((order[c], direction, c, part, _excluded(c, subjects)))
+        for c in others:
+            if c.include(subjects):
+                part = self.flow_part(c, subjects, shared, flow, target)
+                rest.append((order[c], direction, c, part, _excluded(c, subjects)))
         if not rest:
             return found
         if not found:
@@ -648,14 +649,13 @@ class _Alike:
         self,
         c: CompiledRule,
         subjects: Mapping[str, Subject],
-        signatures: tuple[int, int],
+        shared: int,
         flow: Flow,
         target: Element,
     ) -> ThreatPart:
-        """The part of the rule's threat at a flow direction and target with these
-        signatures (built once per rule and what its severity, exploitability and
-        countermeasures read there)."""
-        key = (c, self._shared(subjects, signatures, flow, target))
+        """The part of the rule's threat at a flow direction whose severity, exploitability
+        and countermeasures read what ``shared`` names (built once per rule and that)."""
+        key = (c, shared)
         found = self._flow_parts.get(key)
         if found is None:
             found = self._flow_parts[key] = self.part(c, subjects, flow=flow, target=target)
@@ -976,7 +976,8 @@ def enumerate_threats(
     if scope is None:
         model_facts.memo[_DESIGNED_OUT] = found
     threats.sort(key=_key)  # stable: of threats with one key, the last found is kept
+    if all(t.key != after.key for t, after in pairwise(threats)):
+        return tuple(threats)
     kept = [t for t, after in pairwise(threats) if t.key != after.key]
-    if threats:
-        kept.append(threats[-1])
+    kept.append(threats[-1])
     return tuple(kept)

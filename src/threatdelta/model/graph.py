@@ -114,15 +114,16 @@ class ModelFacts:
         return len(self.enclosing(element))
 
     @cached_property
-    def _crossings(self) -> dict[tuple[str, str, str, tuple[str, ...] | None], tuple[str, ...]]:
+    def _crossings(self) -> dict[str, tuple[Flow, tuple[str, ...]]]:
+        """Flow id -> the flow asked about and its crossings (asked again about another flow
+        with that id, they are worked out for it)."""
         return {}
 
     def crossings(self, flow: Flow) -> tuple[str, ...]:
         """Ids of the boundaries ``flow`` crosses, sorted."""
-        key = (flow.id, flow.source, flow.target, flow.crosses)
-        found = self._crossings.get(key)
-        if found is not None:
-            return found
+        known = self._crossings.get(flow.id)
+        if known is not None and known[0] is flow:
+            return known[1]
         if flow.crosses is not None:
             found = tuple(sorted(flow.crosses))
         else:
@@ -131,7 +132,7 @@ class ModelFacts:
             inside_source = self._inside(source) if source else frozenset()
             inside_target = self._inside(target) if target else frozenset()
             found = tuple(sorted(inside_source ^ inside_target))
-        self._crossings[key] = found
+        self._crossings[flow.id] = (flow, found)
         return found
 
     def inbound(self, flow: Flow) -> bool:
