@@ -646,3 +646,12 @@ def test_deep_locations_of_a_quickly_read_file_are_found_from_its_bytes(codec: s
     assert doc.data == {"a": [{"id": "x", "deep": {"k": [1, 2]}}]}
     assert doc.location(["a", 0, "deep", "k", 1]) == Location("m.yaml", 4, 14)
     assert doc.key_location(["a", 0, "deep", "k"]) == Location("m.yaml", 4, 7)
+
+
+def test_loading_leaves_the_collector_as_it_was() -> None:
+    import gc
+
+    before = gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()
+    assert load("a:\n  - b: 1\n").data == {"a": [{"b": 1}]}
+    assert load("a: &x 1\nb: *x\n").data == {"a": 1, "b": 1}
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before

@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 from yaml import events
 
+from threatdelta.collector import relaxed_collection
 from threatdelta.encoding import decode_text
 from threatdelta.errors import InputError, Location
 from threatdelta.limits import (
@@ -270,9 +271,10 @@ def load_yaml(
     """
     text = _decode(data, path, max_bytes)
     if not _pure and _quick:
-        quick = block_load(text, max_depth, max_nodes, max_items)
-        if quick is None and getattr(yaml, "__with_libyaml__", False):
-            quick = quick_load(text, max_depth, max_nodes, max_items)
+        with relaxed_collection():  # all it builds is kept: no garbage for the collector to find
+            quick = block_load(text, max_depth, max_nodes, max_items)
+            if quick is None and getattr(yaml, "__with_libyaml__", False):
+                quick = quick_load(text, max_depth, max_nodes, max_items)
         if quick is not None:
             reread = _Reread(data, path, max_bytes, max_depth, max_nodes, max_items)
             return YamlDocument(quick[0], path, _shallow=quick[1], _reread=reread)
