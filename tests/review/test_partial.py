@@ -18,7 +18,7 @@ from threatdelta.context import Overrides
 from threatdelta.git import Repo
 from threatdelta.render.comment import review_comment
 from threatdelta.render.review_data import review_set_data
-from threatdelta.review.partial import PartialRegister, looked_at
+from threatdelta.review.partial import PartialRegister, looked_at, model_digest
 from threatdelta.review.revisions import ReviewSet, review_revisions
 from threatdelta.rules.pack import RulePack
 
@@ -206,3 +206,14 @@ def test_an_index_that_hides_untouched_threats_changes_only_the_totals(
             del model["counts"]
     assert shown == expected
     assert tampered.verdict == full.verdict
+
+
+def test_an_index_is_kept_per_path_content_and_decisions() -> None:
+    digests = {
+        model_digest("threatmodel.yaml", b"x", None),
+        model_digest("threatmodel.json", b"x", None),  # another reader
+        model_digest("threatmodel.yaml", b"y", None),
+        model_digest("threatmodel.yaml", b"x", b""),
+        model_digest("threatmodel.yaml", b"x", b"threats: {}"),
+    }
+    assert len(digests) == 5

@@ -284,10 +284,11 @@ class ThreatIndexStore(Protocol):
         """Store an index (a JSON value)."""
 
 
-def model_digest(data: bytes, decisions: bytes | None) -> str:
-    """What a threat index is stored under: a digest of the model's bytes and its decisions
-    file's bytes."""
-    digest = hashlib.sha256(data)
+def model_digest(path: str, data: bytes, decisions: bytes | None) -> str:
+    """What a threat index is stored under: a digest of the model's path (which picks its
+    reader), its bytes and its decisions file's bytes."""
+    digest = hashlib.sha256(path.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(data)
     digest.update(b"\0decisions\0" if decisions is not None else b"\0none\0")
     digest.update(decisions or b"")
     return digest.hexdigest()

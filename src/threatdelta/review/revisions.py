@@ -186,7 +186,9 @@ def review_revisions(
                 stats,
                 incremental,
                 index_store if base_data is not None else None,
-                model_digest(base_data, decisions[2 * index + 1]) if base_data is not None else "",
+                model_digest(base_path or head_path, base_data, decisions[2 * index + 1])
+                if base_data is not None
+                else "",
             )
         )
     for offset, base_path in enumerate(removed):
