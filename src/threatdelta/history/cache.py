@@ -4,7 +4,7 @@ Snapshots are keyed by the model blob's SHA, the file's suffix (which picks the 
 pack's digest, the SHA of the decisions file's blob read with it (empty when there is none) and
 the tool version; evidence look-ups by commit SHA, model path and tool version; threat indexes
 (every threat key of a model with its subjects, which ``review`` counts the threats outside a
-change from) by a digest of the model's bytes, the rule pack's digest and the tool version.
+change from) by a digest of the model's path and bytes (and decisions file), the rule pack's digest and the tool version.
 Both are immutable facts about git objects, so a second run over the same history only works on
 revisions it has not seen. Values are plain JSON text; nothing is ever unpickled or executed.
 
