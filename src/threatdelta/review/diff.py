@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from threatdelta.model.graph import ModelFacts, facts
@@ -225,11 +226,20 @@ def _same(old: Any, new: Any) -> bool:
     """Equal, with equal types all the way down (``1``, ``1.0`` and ``True`` differ)."""
     if type(old) is not type(new):
         return False
-    if isinstance(old, dict):
+    if isinstance(old, (dict, MappingProxyType)):
         return old.keys() == new.keys() and all(_same(v, new[k]) for k, v in old.items())
-    if isinstance(old, list):
+    if isinstance(old, (list, tuple)):
         return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
     return bool(old == new)
+
+
+def _same_item(old: Any, new: Any) -> bool:
+    """Two model items are the same: equal as objects, and their free-form properties (the
+    only fields whose values' types the schema leaves open) equal with equal types."""
+    if old != new:
+        return False
+    before = getattr(old, "properties", None)
+    return before is None or _same(before, new.properties)
 
 
 def _mostly_different(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -270,8 +280,8 @@ def _changed_names(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def _field_changes(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     changes: list[FieldChange] = []
     for item_id in sorted(set(old) & set(new)):
-        if old[item_id] == new[item_id]:
-            continue
+        if old[item_id] == new[item_id] and _same(old[item_id], new[item_id]):
+            continue  # ``==`` alone would take ``true`` for ``1``
         for name in _changed_names(old[item_id], new[item_id]):
             old_value = _lookup(old[item_id], name)
             new_value = _lookup(new[item_id], name)
@@ -303,7 +313,7 @@ def diff_models(
         (old, plain), (new, _) = old_items[kind], new_items[kind]
         # Items equal as objects are equal as plain data (every field written above takes part
         # in equality): only the others are written out and compared field by field.
-        differing = [i for i in old.keys() & new.keys() if old[i] != new[i]]
+        differing = [i for i in old.keys() & new.keys() if not _same_item(old[i], new[i])]
         changed_fields = _field_changes(
             kind, {i: plain(old[i]) for i in differing}, {i: plain(new[i]) for i in differing}
         )
