@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, islice, repeat
+from operator import attrgetter, lt, ne
 
+from threatdelta.collector import relaxed_collection
 from threatdelta.errors import InputError, Location
 from threatdelta.files import repo_path
 from threatdelta.model.model import Control, Disposition, DispositionStatus, Flow, Model
@@ -146,6 +151,13 @@ class Entry:
         return risk_of(self.severity, self.residual_exploitability)
 
 
+_set_threat: Callable[[Entry, Threat], None] = Entry.__dict__["threat"].__set__
+_set_status: Callable[[Entry, str], None] = Entry.__dict__["status"].__set__
+_set_disposition: Callable[[Entry, None], None] = Entry.__dict__["disposition"].__set__
+_set_controls: Callable[[Entry, tuple[()]], None] = Entry.__dict__["controls"].__set__
+_set_problems: Callable[[Entry, tuple[()]], None] = Entry.__dict__["problems"].__set__
+
+
 @dataclass(frozen=True)
 class Orphan:
     """A disposition whose threat no longer exists (for .tm7: a stale stored threat)."""
@@ -182,18 +194,18 @@ class Register:
 
     def counts(self) -> dict[str, int]:
         """Number of threats per status, plus ``unaddressed`` and ``total``."""
-        counts = {
-            "open": 0,
-            "mitigated": 0,
-            "accepted": 0,
-            "transferred": 0,
-            "not-applicable": 0,
-        }
-        for entry in self.entries:
-            counts[entry.status] += 1
-        counts["unaddressed"] = sum(1 for e in self.entries if not e.addressed)
-        counts["total"] = len(self.entries)
+        statuses = list(map(_status, self.entries))
+        found = Counter(statuses)
+        counts = {status: found[status] for status in _STATUSES}
+        # an open threat is never addressed; only the others are looked at one by one
+        others = compress(self.entries, map(ne, statuses, repeat("open")))
+        counts["unaddressed"] = counts["open"] + sum(1 for e in others if not e.addressed)
+        counts["total"] = len(statuses)
         return counts
+
+
+_status = attrgetter("status")
+_STATUSES = ("open", "mitigated", "accepted", "transferred", "not-applicable")
 
 
 def is_repository_path(evidence: str) -> bool:
@@ -419,16 +431,17 @@ def build_register(
     expiring_within: dt.timedelta = dt.timedelta(days=90),
 ) -> Register:
     """Join ``threats`` (plus the model's stored threats) with the model's dispositions."""
-    by_key: dict[str, Threat] = {t.key: t for t in model.stored_threats}
-    by_key.update({t.key: t for t in threats})
-    carried = carried_dispositions(model, by_key)
-    entries: list[Entry] = []
-    for key in sorted(by_key):
-        threat = by_key[key]
-        disposition = model.dispositions.get(key) or carried.get(key)
-        if disposition is None:
-            entries.append(Entry(threat, "open", None, (), ()))
-            continue
+    with relaxed_collection():  # every entry made stays alive: nothing for the collector
+        ordered = _in_key_order(model.stored_threats, threats)
+        keys = [t.key for t in ordered]
+        entries = list(map(_open_entry, ordered))
+    known = _SortedKeys(keys)
+    carried = carried_dispositions(model, known)
+    decided = [(key, d) for key, d in model.dispositions.items() if key in known]
+    decided += carried.items()
+    for key, disposition in decided:
+        index = known.index(key)
+        threat = ordered[index]
         problems, controls = _disposition_problems(
             disposition, model, today, evidence_exists, expiring_within
         )
@@ -440,19 +453,75 @@ def build_register(
                     f"write it under '{key}'",
                 )
             )
-        entries.append(
-            Entry(threat, disposition.status, disposition, tuple(controls), tuple(sorted(problems)))
+        entries[index] = Entry(
+            threat, disposition.status, disposition, tuple(controls), tuple(sorted(problems))
         )
     used = {d.key for d in carried.values()}
     orphans = tuple(
         Orphan(model.dispositions[key], _orphan_message(model, model.dispositions[key]))
         for key in sorted(model.dispositions)
-        if key not in by_key and key not in used
+        if key not in known and key not in used
     )
     return Register(model, tuple(entries), orphans, today)
 
 
-def carried_dispositions(model: Model, threats: Mapping[str, Threat]) -> dict[str, Disposition]:
+def _in_key_order(stored: Iterable[Threat], threats: Iterable[Threat]) -> Sequence[Threat]:
+    """``stored`` and ``threats`` sorted by key, one per key (a later threat replacing an earlier
+    one with its key). An enumeration's threats come sorted, and are taken as they are."""
+    if not stored:
+        given = threats if isinstance(threats, (tuple, list)) else tuple(threats)
+        keys = [t.key for t in given]
+        if all(map(lt, keys, islice(keys, 1, None))):
+            return given
+    by_key: dict[str, Threat] = {t.key: t for t in stored}
+    by_key.update({t.key: t for t in threats})
+    return [by_key[key] for key in sorted(by_key)]
+
+
+class _SortedKeys(Mapping[str, int]):
+    """Threat keys in order, answering which are there and where (by bisection)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._keys = keys
+
+    def index(self, key: str) -> int:
+        """Where ``key`` is (it must be there)."""
+        return bisect_left(self._keys, key)
+
+    def __getitem__(self, key: str) -> int:
+        at = bisect_left(self._keys, key)
+        if at < len(self._keys) and self._keys[at] == key:
+            return at
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        at = bisect_left(self._keys, key)
+        return at < len(self._keys) and self._keys[at] == key
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+_new_entry = object.__new__
+
+
+def _open_entry(threat: Threat) -> Entry:
+    """``Entry(threat, "open", None, (), ())``, made without the frozen dataclass's checks."""
+    entry: Entry = _new_entry(Entry)
+    _set_threat(entry, threat)
+    _set_status(entry, "open")
+    _set_disposition(entry, None)
+    _set_controls(entry, ())
+    _set_problems(entry, ())
+    return entry
+
+
+def carried_dispositions(model: Model, threats: Mapping[str, object]) -> dict[str, Disposition]:
     """New key -> disposition, for dispositions still written under a threat's key from before
     a declared rename (``renamed_from``) whose threat has no disposition of its own."""
     renames = declared_renames(model)

@@ -12,6 +12,7 @@ attributes, equality, hashing, ``repr`` and :func:`dataclasses.replace`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -245,3 +246,9 @@ def _attach() -> None:
 
 
 _attach()
+
+
+shares: Callable[[Threat], tuple[ThreatPart, Place]] = attrgetter("_part", "_place")
+"""A threat's part and place: objects it shares with the other threats of its rule on alike
+subjects and with the threats found at its place (the same objects for all of them), so work
+done once per kind of threat or per place can be found by them."""

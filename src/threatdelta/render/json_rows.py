@@ -20,11 +20,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
 from threatdelta.render.jsontext import nested, pad
+from threatdelta.threat import shares
 
 if TYPE_CHECKING:
     from threatdelta.exclusions import Cause, Exclusion
@@ -53,12 +54,17 @@ _SHARED = attrgetter(
 """What a threat's row shows of it besides its key, title and subject: threats that agree on
 these (and on which subject fields they have) have rows cut from one pattern."""
 
-_BEFORE_KEY = ("element", "flow")
-"""Subject fields whose names sort before ``id``; ``line``, ``source``, ``subject`` and
-``target`` sort between ``id`` and ``title``, the last key of a row without a disposition."""
+_PLACE = attrgetter("element", "flow", "source", "target", "location")
+"""What a threat is about and where it is written: ``element`` and ``flow`` sort before a row's
+``id``; ``line``, ``source``, ``subject`` and ``target`` between ``id`` and ``title``, the last
+key of a row without a disposition."""
 
 Pattern = bytes | None
 """A row's text with ``%s`` where its own values go (None: this kind is encoded whole)."""
+
+Subject = tuple[tuple[str, ...], tuple[bytes, ...], tuple[bytes, ...]]
+"""The subject fields a row has (sorted), the text of those whose names sort before ``id`` and
+of those after it."""
 
 
 def _marker(token: str, name: str) -> str:
@@ -87,7 +93,15 @@ class RowText:
     def __init__(self, rows: RegisterRows) -> None:
         self.rows = rows
         self._token = os.urandom(8).hex()
-        self._subjects: dict[tuple[object, ...], tuple[tuple[str, ...], Any, Any, object]] = {}
+        self._held: list[object] = []
+        """What the caches below find by ``id()``: held, so no id is another object's."""
+        self._subjects: dict[tuple[object, ...], Subject] = {}
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._ids: dict[str | None, bytes | None] = {}
+        self._by_place: dict[int, Subject] = {}
+        self._by_part: dict[int, dict[tuple[int, int], Pattern]] = {}
+        self._excluded_by_part: dict[int, dict[int, Pattern]] = {}
+        self._place_labels: dict[int, bytes | None] = {}
         self._threats: dict[tuple[object, ...], Pattern] = {}
         self._excluded: dict[tuple[object, ...], Pattern] = {}
         self._labels: dict[tuple[str | None, ...], bytes | None] = {}
@@ -96,54 +110,82 @@ class RowText:
         ] = {}
         self._cause_patterns: dict[tuple[object, ...], Pattern] = {}
 
-    def _subject(self, threat: Threat) -> tuple[tuple[str, ...], Any, Any, object]:
-        """The subject fields of ``threat``'s row that it has (sorted), their values' text
-        before ``id`` and after it (and the location the row's line is from, held so the id
-        that finds this stays its own)."""
-        location = threat.location
-        key = (threat.element, threat.flow, threat.source, threat.target, id(location))
+    def _subject(self, threat: Threat) -> Subject:
+        """The subject fields of ``threat``'s row that it has (sorted; empty when the encoder
+        refuses one of them) and their values' text, those before ``id`` and those after."""
+        element, flow, source, target, location = _PLACE(threat)
+        key = (element, flow, source, target, id(location))
         found = self._subjects.get(key)
         if found is not None:
             return found
-        values: dict[str, Any] = {"subject": self.rows.subject(threat)}
-        if threat.element is not None:
-            values["element"] = threat.element
-        if threat.flow is not None:
-            values.update(flow=threat.flow, source=threat.source, target=threat.target)
-        place = self.rows.location(threat)
+        ids = self._id_text
+        names: list[str] = []
+        before: list[bytes | None] = []
+        after: list[bytes | None] = []
+        if element is not None:  # the names in the order they sort in
+            names.append("element")
+            before.append(ids(element))
+        if flow is not None:
+            names.append("flow")
+            before.append(ids(flow))
+        place = location if location is not None else self.rows.location(threat)
         if place is not None and place.line is not None:
-            values["line"] = place.line
-        names = tuple(sorted(values))
-        texts = {name: _kept(value) for name, value in values.items()}
-        if None in texts.values():  # the row is written as the standard library writes it
-            names = ()
-        found = (
-            names,
-            tuple(texts[n] for n in names if n in _BEFORE_KEY),
-            tuple(texts[n] for n in names if n not in _BEFORE_KEY),
-            location,
-        )
+            names.append("line")
+            after.append(_kept(place.line))
+        if flow is not None:
+            names.append("source")
+            after.append(ids(source))
+        names.append("subject")
+        after.append(_kept(self.rows.subject(threat)))
+        if flow is not None:
+            names.append("target")
+            after.append(ids(target))
+        first, then = _every(before), _every(after)
+        if first is None or then is None:  # the row is written as the standard library does
+            found = ((), (), ())
+        else:
+            shape = tuple(names)
+            found = (self._names.setdefault(shape, shape), first, then)
         self._subjects[key] = found
+        self._held.append(location)  # its id is part of the key
+        return found
+
+    def _id_text(self, item: str | None) -> bytes | None:
+        """The text of an element's or flow's id (or null), once per id."""
+        found = self._ids.get(item, b"")
+        if found == b"":
+            found = self._ids[item] = _kept(item)
         return found
 
     def threats(self, entries: Sequence[Entry], depth: int) -> Iterator[bytes]:
         """The text of each entry's row, ``depth`` levels deep."""
-        patterns = self._threats
+        by_place = self._by_place
+        by_part = self._by_part.setdefault(depth, {})
+        held = self._held
         subject = self._subject
+        pattern_of = self._threat_pattern
         whole = self._whole_threat
         for entry in entries:
             threat = entry.threat
-            if entry.disposition is not None or entry.problems or entry.controls:
+            if (
+                entry.disposition is not None
+                or entry.status != "open"
+                or entry.problems
+                or entry.controls
+            ):
                 yield whole(entry, depth)
                 continue
-            names, before, after, _ = subject(threat)
-            if not names:
-                yield whole(entry, depth)
-                continue
-            kind = (_SHARED(threat), entry.status, names, depth)
-            pattern = patterns.get(kind, b"")
+            part, place = shares(threat)
+            found = by_place.get(id(place))
+            if found is None:
+                found = by_place[id(place)] = subject(threat)
+                held.append(place)
+            names, before, after = found
+            kind = (id(part), id(names))
+            pattern = by_part.get(kind, b"")
             if pattern == b"":
-                pattern = patterns[kind] = self._threat_pattern(entry, names, depth)
+                pattern = by_part[kind] = pattern_of(entry, names, depth)
+                held.append(part)
             key = _json(threat.key)
             title = _json(threat.title)
             if pattern is None or key is None or title is None:
@@ -155,6 +197,16 @@ class RowText:
         return nested(self.rows.threat(entry), depth)
 
     def _threat_pattern(self, entry: Entry, names: tuple[str, ...], depth: int) -> Pattern:
+        """The pattern of rows like ``entry``'s, found by what the row shows of the threat."""
+        if not names:
+            return None
+        kind = (_SHARED(entry.threat), names, depth)
+        found = self._threats.get(kind, b"")
+        if found == b"":
+            found = self._threats[kind] = self._new_threat_pattern(entry, names, depth)
+        return found
+
+    def _new_threat_pattern(self, entry: Entry, names: tuple[str, ...], depth: int) -> Pattern:
         row = self.rows.threat(entry)
         token = self._token
         own = (*names, "id", "title")
@@ -167,26 +219,32 @@ class RowText:
 
     def excluded(self, exclusions: Sequence[Exclusion], depth: int) -> Iterator[bytes]:
         """The text of each designed-out threat's row, ``depth`` levels deep."""
-        patterns = self._excluded
-        subject = self._label
+        by_part = self._excluded_by_part.setdefault(depth, {})
+        labels = self._place_labels
+        held = self._held
         causes_text = self._causes_text
         for exclusion in exclusions:
             threat = exclusion.threat
-            kind = (threat.rule_id, threat.stride, threat.severity, depth)
-            pattern = patterns.get(kind, b"")
+            part, place = shares(threat)
+            pattern = by_part.get(id(part), b"")
             if pattern == b"":
-                pattern = patterns[kind] = self._excluded_pattern(exclusion, depth)
+                pattern = by_part[id(part)] = self._excluded_pattern(exclusion, depth)
+                held.append(part)
+            label = labels.get(id(place), b"")
+            if label == b"":
+                label = labels[id(place)] = self._label(threat)
+                held.append(place)
             causes = causes_text(exclusion.causes, depth)
             key = _json(threat.key)
             title = _json(threat.title)
-            label = subject(threat)
             if pattern is None or causes is None or key is None or title is None or label is None:
                 yield nested(self.rows.excluded(exclusion), depth)
             else:
                 yield pattern % (causes[0], causes[1], key, label, title)
 
     def _label(self, threat: Threat) -> bytes | None:
-        """The text of the threat's subject label (see ``RegisterRows.subject``)."""
+        """The text of the threat's subject label (see ``RegisterRows.subject``), once per
+        subject."""
         key = (threat.element, threat.flow, threat.source, threat.target)
         found = self._labels.get(key, b"")
         if found == b"":
@@ -245,6 +303,15 @@ class RowText:
         return pattern % (item,)
 
     def _excluded_pattern(self, exclusion: Exclusion, depth: int) -> Pattern:
+        """The pattern of designed-out rows like ``exclusion``'s."""
+        threat = exclusion.threat
+        kind = (threat.rule_id, threat.stride, threat.severity, depth)
+        found = self._excluded.get(kind, b"")
+        if found == b"":
+            found = self._excluded[kind] = self._new_excluded_pattern(exclusion, depth)
+        return found
+
+    def _new_excluded_pattern(self, exclusion: Exclusion, depth: int) -> Pattern:
         row = self.rows.excluded(exclusion)
         own = ("causes", "excluded_by", "id", "subject", "title")
         if not all(name in row for name in own):
@@ -266,6 +333,11 @@ def _json(value: object) -> bytes | None:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
         return None
+
+
+def _every(texts: list[bytes | None]) -> tuple[bytes, ...] | None:
+    """``texts``, unless the encoder refused one of them."""
+    return None if None in texts else tuple(text for text in texts if text is not None)
 
 
 def _kept(value: object) -> bytes | None:
