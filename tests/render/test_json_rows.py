@@ -1,4 +1,5 @@
-"""Rows written from shared patterns are the text of the rows the row builder makes: on random
+"""Rows written from shared patterns are the text of the rows the row builder makes, and the
+rows the text register reads say what the whole rows say: on random
 models with decisions of every kind, designed-out threats, safety links and awkward names."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from threatdelta.assess import assess_bytes
 from threatdelta.exclusions import excluded_threats
 from threatdelta.render.data import register_document
 from threatdelta.render.jsontext import Rows, dumps, json_chunks
+from threatdelta.render.text import register_text
 
 TODAY = dt.date(2026, 11, 25)
 KINDS = {
@@ -212,6 +214,8 @@ def test_rows_from_patterns_are_the_text_of_the_rows_the_builder_makes(
     rows = {key: list(value) for key, value in builder.items() if isinstance(value, Rows)}
     expected = dumps({**document, **rows})
     assert written(document) == expected == written(builder)
+    shown = register_document(register, assessment.pack, designed_out, shown=True)
+    assert register_text(shown) == register_text(document)
     several = written({"models": [document, register_document(register, assessment.pack)]})
     assert several == written(
         {"models": [builder, made(register_document(register, assessment.pack))]}

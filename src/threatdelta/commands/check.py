@@ -79,7 +79,14 @@ def run(args: argparse.Namespace) -> int:
             keep()
             model = assessment.register.model
             designed_out = excluded_threats(model, assessment.pack, evidence_exists=exists)
-            documents.append(register_document(assessment.register, assessment.pack, designed_out))
+            documents.append(
+                register_document(
+                    assessment.register,
+                    assessment.pack,
+                    designed_out,
+                    shown=args.format != "json",
+                )
+            )
             keep()
         write_output(args.format, documents, sys.stdout.write)
     for assessment in results:

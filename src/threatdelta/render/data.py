@@ -198,9 +198,25 @@ class RegisterRows:
             data["line"] = location.line
         return data
 
-    def cause(self, cause: Cause) -> dict[str, Any]:
-        """One cause of a designed-out threat (see :func:`cause_data`)."""
-        return cause_data(cause)
+    def shown(self, entry: Entry) -> dict[str, Any]:
+        """What the text and markdown registers show of a threat: its row (see :meth:`threat`)
+        with only ``id``, ``reference``, ``stride``, ``title``, ``severity``, ``subject``,
+        ``status``, ``addressed``, ``problems`` and ``unverified`` (when it has one). An open
+        threat without a disposition is read straight from it; any other row is made whole."""
+        if entry.disposition is not None or entry.status != "open" or entry.problems:
+            return self.threat(entry)
+        threat = entry.threat
+        return {
+            "id": threat.key,
+            "reference": threat.reference,
+            "stride": threat.stride,
+            "title": threat.title,
+            "severity": threat.severity,
+            "subject": self.subject(threat),
+            "status": "open",
+            "addressed": False,
+            "problems": [],
+        }
 
     def excluded(self, exclusion: Exclusion) -> dict[str, Any]:
         """One threat designed out, as in ``check --format json`` (see :func:`exclusion_data`)."""
@@ -236,20 +252,31 @@ def orphan_data(orphan: Orphan) -> dict[str, Any]:
 
 
 def register_document(
-    register: Register, pack: RulePack, exclusions: tuple[Exclusion, ...] | None = None
+    register: Register,
+    pack: RulePack,
+    exclusions: tuple[Exclusion, ...] | None = None,
+    *,
+    shown: bool = False,
 ) -> dict[str, Any]:
     """A whole register as in ``check --format json`` (with ``excluded`` when ``exclusions``
     are given), its threats and exclusions as :class:`~threatdelta.render.jsontext.Rows`: made
     one at a time as a renderer reads them, and written as JSON from patterns that many rows
-    share (:class:`~threatdelta.render.json_rows.RowText`) without being made."""
+    share (:class:`~threatdelta.render.json_rows.RowText`) without being made. ``shown``: for
+    the text and markdown registers, each threat's row holds only what they show (see
+    :meth:`RegisterRows.shown`)."""
     rows = RegisterRows(register, pack)
     text = RowText(rows)
+    threats = (
+        Rows(register.entries, rows.shown)
+        if shown
+        else Rows(register.entries, rows.threat, text.threats)
+    )
     data: dict[str, Any] = {
         "model": register.model.path,
         "format": register.model.format,
         "system": register.model.system,
         "rules": pack.name,
-        "threats": Rows(register.entries, rows.threat, text.threats),
+        "threats": threats,
         "orphaned_dispositions": [orphan_data(o) for o in register.orphans],
         "summary": register.counts(),
     }

@@ -6,11 +6,12 @@ its title and what it is about (element, flow, its ends, their label, the line).
 a row is cut from a pattern: the row :class:`~threatdelta.render.data.RegisterRows` makes for the
 first threat of its kind, encoded once with markers where the threat's own values go. Each later
 threat of that kind costs the encoding of its key and title and one formatting of the pattern;
-what it is about is encoded once per subject. The same holds for threats designed out (the
-pattern is per rule, severity and STRIDE letter; their causes are encoded once per set of causes).
+what it is about is encoded once per subject. The same holds for threats designed out by one
+property that names no control (the pattern is per rule and cause; the cause's element or flow
+is filled in).
 
 Rows the pattern cannot stand for (a threat with a disposition: its status, problems and decision
-are its own) are made by :class:`~threatdelta.render.data.RegisterRows` and encoded whole, as
+are its own; a designed-out threat with several causes or with controls behind one) are made by :class:`~threatdelta.render.data.RegisterRows` and encoded whole, as
 before. Either way the text is the text of the row ``RegisterRows`` makes; tests hold the two
 against each other on random models.
 """
@@ -28,7 +29,7 @@ from threatdelta.render.jsontext import nested, pad
 from threatdelta.threat import shares
 
 if TYPE_CHECKING:
-    from threatdelta.exclusions import Cause, Exclusion
+    from threatdelta.exclusions import Exclusion
     from threatdelta.register import Entry
     from threatdelta.render.data import RegisterRows
     from threatdelta.threat import Threat
@@ -100,15 +101,11 @@ class RowText:
         self._ids: dict[str | None, bytes | None] = {}
         self._by_place: dict[int, Subject] = {}
         self._by_part: dict[int, dict[tuple[int, int], Pattern]] = {}
-        self._excluded_by_part: dict[int, dict[int, Pattern]] = {}
+        self._excluded_by_part: dict[int, dict[tuple[object, ...], Pattern]] = {}
         self._place_labels: dict[int, bytes | None] = {}
         self._threats: dict[tuple[object, ...], Pattern] = {}
         self._excluded: dict[tuple[object, ...], Pattern] = {}
         self._labels: dict[tuple[str | None, ...], bytes | None] = {}
-        self._cause_texts: dict[
-            tuple[int, int], tuple[Cause, bytes | None, tuple[bytes, bytes] | None]
-        ] = {}
-        self._cause_patterns: dict[tuple[object, ...], Pattern] = {}
 
     def _subject(self, threat: Threat) -> Subject:
         """The subject fields of ``threat``'s row that it has (sorted; empty when the encoder
@@ -218,29 +215,37 @@ class RowText:
         return None if text is None else _cut(text, token, sorted(own))
 
     def excluded(self, exclusions: Sequence[Exclusion], depth: int) -> Iterator[bytes]:
-        """The text of each designed-out threat's row, ``depth`` levels deep."""
-        by_part = self._excluded_by_part.setdefault(depth, {})
+        """The text of each designed-out threat's row, ``depth`` levels deep. A row with one
+        cause that names no control is cut from the pattern of its rule's part and its cause's
+        condition and property; any other is made and encoded whole."""
+        by_kind = self._excluded_by_part.setdefault(depth, {})
         labels = self._place_labels
         held = self._held
-        causes_text = self._causes_text
+        ids = self._id_text
         for exclusion in exclusions:
+            causes = exclusion.causes
+            cause = causes[0] if len(causes) == 1 else None
+            if cause is None or cause.implemented_by or type(cause.value) not in _PLAIN:
+                yield nested(self.rows.excluded(exclusion), depth)
+                continue
             threat = exclusion.threat
             part, place = shares(threat)
-            pattern = by_part.get(id(part), b"")
+            kind = (id(part), cause.condition, cause.name, type(cause.value), cause.value)
+            pattern = by_kind.get(kind, b"")
             if pattern == b"":
-                pattern = by_part[id(part)] = self._excluded_pattern(exclusion, depth)
+                pattern = by_kind[kind] = self._excluded_pattern(exclusion, depth)
                 held.append(part)
             label = labels.get(id(place), b"")
             if label == b"":
                 label = labels[id(place)] = self._label(threat)
                 held.append(place)
-            causes = causes_text(exclusion.causes, depth)
+            item = ids(cause.item)
             key = _json(threat.key)
             title = _json(threat.title)
-            if pattern is None or causes is None or key is None or title is None or label is None:
+            if pattern is None or None in (item, key, title, label):
                 yield nested(self.rows.excluded(exclusion), depth)
             else:
-                yield pattern % (causes[0], causes[1], key, label, title)
+                yield pattern % (item, key, label, title)
 
     def _label(self, threat: Threat) -> bytes | None:
         """The text of the threat's subject label (see ``RegisterRows.subject``), once per
@@ -251,61 +256,20 @@ class RowText:
             found = self._labels[key] = _kept(self.rows.subject(threat))
         return found
 
-    def _causes_text(self, causes: tuple[Cause, ...], depth: int) -> tuple[bytes, bytes] | None:
-        """The text of a designed-out row's ``causes`` and ``excluded_by``, or None when the
-        compiled encoder refuses something in them."""
-        if len(causes) == 1:
-            return self._cause(causes[0], depth)[1]
-        texts = []
-        for cause in causes:
-            text = self._cause(cause, depth)[0]
-            if text is None:
-                return None
-            texts.append(text)
-        excluded_by = _json(" and ".join(cause.text for cause in causes))
-        if not texts or excluded_by is None:
-            return None
-        inner = pad(depth + 2)
-        listed = b"[" + inner + (b"," + inner).join(texts) + pad(depth + 1) + b"]"
-        return listed, excluded_by
-
-    def _cause(self, cause: Cause, depth: int) -> tuple[bytes | None, tuple[bytes, bytes] | None]:
-        """One cause's text as an item of a ``causes`` list, and the text of ``causes`` and
-        ``excluded_by`` of a row with only this cause (None where the encoder refuses)."""
-        found = self._cause_texts.get((id(cause), depth))
-        if found is not None:
-            return found[1], found[2]
-        text = self._cause_item(cause, depth + 2)
-        alone = None
-        excluded_by = _kept(cause.text)
-        if text is not None and excluded_by is not None:
-            alone = (b"[" + pad(depth + 2) + text + pad(depth + 1) + b"]", excluded_by)
-        self._cause_texts[(id(cause), depth)] = (cause, text, alone)
-        return text, alone
-
-    def _cause_item(self, cause: Cause, depth: int) -> bytes | None:
-        """A cause's text, ``depth`` levels deep; its pattern is shared by the causes that
-        differ only in the element or flow they are about."""
-        value = cause.value
-        if cause.implemented_by or type(value) not in _PLAIN:
-            return _whole(self.rows.cause(cause), depth)
-        kind = (cause.condition, cause.name, type(value), value, depth)
-        pattern = self._cause_patterns.get(kind, b"")
-        if pattern == b"":
-            row = self.rows.cause(cause)
-            row["item"] = _marker(self._token, "item")
-            text = _whole(row, depth)
-            found = None if text is None else _cut(text, self._token, ("item",))
-            pattern = self._cause_patterns[kind] = found
-        item = _json(cause.item)
-        if pattern is None or item is None:
-            return _whole(self.rows.cause(cause), depth)
-        return pattern % (item,)
-
     def _excluded_pattern(self, exclusion: Exclusion, depth: int) -> Pattern:
-        """The pattern of designed-out rows like ``exclusion``'s."""
+        """The pattern of designed-out rows like ``exclusion``'s (one cause, no control)."""
         threat = exclusion.threat
-        kind = (threat.rule_id, threat.stride, threat.severity, depth)
+        (cause,) = exclusion.causes
+        kind = (
+            threat.rule_id,
+            threat.stride,
+            threat.severity,
+            cause.condition,
+            cause.name,
+            type(cause.value),
+            cause.value,
+            depth,
+        )
         found = self._excluded.get(kind, b"")
         if found == b"":
             found = self._excluded[kind] = self._new_excluded_pattern(exclusion, depth)
@@ -313,14 +277,14 @@ class RowText:
 
     def _new_excluded_pattern(self, exclusion: Exclusion, depth: int) -> Pattern:
         row = self.rows.excluded(exclusion)
-        own = ("causes", "excluded_by", "id", "subject", "title")
-        if not all(name in row for name in own):
-            return None
         token = self._token
+        (cause,) = row["causes"]
+        cause["item"] = _marker(token, "item")
+        own = ("id", "subject", "title")
         for name in own:
             row[name] = _marker(token, name)
         text = _whole(row, depth)
-        return None if text is None else _cut(text, token, own)
+        return None if text is None else _cut(text, token, ("item", *own))
 
 
 _PLAIN = (str, int, bool, float, type(None))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, Generic, TypeVar
@@ -80,6 +79,8 @@ def _encode(value: Any) -> str:
 
 
 def _standard(value: Any) -> str:
+    import json  # only for what the compiled encoder refuses
+
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
