@@ -766,6 +766,16 @@ def _excluded(c: CompiledRule, subjects: Mapping[str, Subject]) -> Conditions | 
     return tuple(c.explain(subjects))
 
 
+def _direction(
+    source: ElementSubject, flow: FlowSubject, target: ElementSubject
+) -> tuple[dict[str, Subject], dict[str, frozenset[str]], tuple[frozenset[str], ...]]:
+    """One direction of a flow: its subjects by name, their types by name, and the types as a
+    key (source, flow, target)."""
+    subjects: dict[str, Subject] = {"source": source, "flow": flow, "target": target}
+    types = {"source": source.types, "flow": flow.types, "target": target.types}
+    return subjects, types, (source.types, flow.types, target.types)
+
+
 def _shown(values: tuple[Value, ...]) -> tuple[str | None, ...]:
     """Attribute values as placeholders show them (None: unset, the placeholder stays)."""
     return tuple(None if v is None else str(v) for v in values)
@@ -837,17 +847,9 @@ def _enumerate(
             flow_subject = factory.new_flow(flow)
             source_subject = factory.new_element(source)
             target_subject = factory.new_element(target)
-            forward: dict[str, Subject] = {
-                "source": source_subject,
-                "flow": flow_subject,
-                "target": target_subject,
-            }
-            forward_types = {
-                "source": source_subject.types,
-                "flow": flow_subject.types,
-                "target": target_subject.types,
-            }
-            forward_key = (source_subject.types, flow_subject.types, target_subject.types)
+            forward, forward_types, forward_key = _direction(
+                source_subject, flow_subject, target_subject
+            )
             signatures = (alike.flow(flow_subject), alike.target(target_subject))
             reply: FlowSubject | None = None
             found = alike.at_flow(
@@ -872,17 +874,9 @@ def _enumerate(
                 if flow.bidirectional:
                     reply_subject = factory.new_flow(flow, reverse=True)
                     reply = reply_subject
-                    backward: dict[str, Subject] = {
-                        "source": target_subject,
-                        "flow": reply_subject,
-                        "target": source_subject,
-                    }
-                    reply_types = {
-                        "source": target_subject.types,
-                        "flow": reply_subject.types,
-                        "target": source_subject.types,
-                    }
-                    reply_key = (target_subject.types, reply_subject.types, source_subject.types)
+                    backward, reply_types, reply_key = _direction(
+                        target_subject, reply_subject, source_subject
+                    )
                     replies = alike.at_flow(
                         "i",
                         alike._applying(interaction_rules, ("i", *reply_key), reply_types),
