@@ -103,9 +103,12 @@ def run_review(args: argparse.Namespace) -> tuple[ReviewSet, Repo]:
         rules=file_source(args.rules, what="rule pack") if args.rules else None,
         models=tuple(args.paths),
     )
+    if args.no_cache:
+        # Nothing would keep an index: none is read, and none is built.
+        return review_revisions(repo, base, head, today=today(args), overrides=overrides), repo
     from threatdelta.history.cache import repository_cache
 
-    cache = repository_cache(repo, args.cache, off=args.no_cache)
+    cache = repository_cache(repo, args.cache)
     try:
         result = review_revisions(
             repo, base, head, today=today(args), overrides=overrides, index_store=cache

@@ -30,7 +30,7 @@ from threatdelta.model.renames import declared_renames
 from threatdelta.register import Entry, EvidenceCheck, Register, build_register
 from threatdelta.review.impact import Impact
 from threatdelta.rules.pack import RulePack
-from threatdelta.threat import Threat
+from threatdelta.threat import Place, Threat, shares
 
 
 class PartialRegister(Register):
@@ -115,6 +115,12 @@ def _decided_keys(model: Model) -> set[str]:
     return set(model.dispositions) | {t.key for t in model.stored_threats}
 
 
+_READ, _KEEP, _BY_KEY = 0, 1, 2
+"""A place's verdict in :meth:`_Sides.split`: its base threats are read (they are in the
+change or gone at head); read and kept at head (a subject is renamed); or read and kept only
+when their keys are decided or fresh, else plain."""
+
+
 @dataclass(frozen=True)
 class _Sides:
     """What decides, for a base threat, whether the review needs its entry."""
@@ -157,25 +163,39 @@ class _Sides:
         seen: list[Threat] = []
         kept: list[Threat] = []
         plain: list[Threat] = []
-        touched, renamed = self.touched, self.renamed
+        by_key = self.decided | self.fresh.keys()
+        # What a threat's place decides (the threats found at one place share it): whether the
+        # review reads every threat there, only those whose keys it reads, or each of them and
+        # the head keeps it.
+        verdicts: dict[int, int] = {}
+        places: list[Place] = []  # held, so no id is reused while the split runs
         for threat in base_threats:
-            ids = threat.subject_ids
-            if any(i in touched for i in ids):
+            place = shares(threat)[1]
+            verdict = verdicts.get(id(place))
+            if verdict is None:
+                verdict = verdicts[id(place)] = self._verdict(place)
+                places.append(place)
+            if verdict == _READ:
                 seen.append(threat)
-            elif (threat.element is not None and threat.element not in self.head_elements) or (
-                threat.flow is not None and threat.flow not in self.head_flows
-            ):
-                seen.append(threat)
-            elif (
-                threat.key in self.decided
-                or threat.key in self.fresh
-                or any(i in renamed for i in ids)
-            ):
+            elif verdict == _KEEP or threat.key in by_key:
                 seen.append(threat)
                 kept.append(_relocated(threat, self.head))
             else:
                 plain.append(threat)
         return seen, kept, plain
+
+    def _verdict(self, place: Place) -> int:
+        """What the review does with the base threats found at ``place`` (see :meth:`split`)."""
+        ids = [i for i in (place.element, place.source, place.flow, place.target) if i is not None]
+        if any(i in self.touched for i in ids):
+            return _READ
+        if (place.element is not None and place.element not in self.head_elements) or (
+            place.flow is not None and place.flow not in self.head_flows
+        ):
+            return _READ
+        if any(i in self.renamed for i in ids):
+            return _KEEP
+        return _BY_KEY
 
     def registers(
         self,
