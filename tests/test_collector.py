@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pytest
+
 from threatdelta.collector import RELAXED_THRESHOLD, kept_alive, relaxed_collection
 
 
@@ -50,3 +52,26 @@ def test_what_a_stage_keeps_alive_is_handed_back_to_the_collector_at_the_end() -
         keep()
         assert gc.get_freeze_count() >= before + len(kept)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_nested_stage_does_not_count_the_frozen_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counting walks every frozen object: inside a stage that is everything alive, so a history
+    # that reads hundreds of revisions (each read is a stage within a stage) would walk its
+    # whole heap once per revision.
+    counted: list[int] = []
+    count = gc.get_freeze_count
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or count())
+    with relaxed_collection():
+        frozen = count()
+        with relaxed_collection():
+            assert count() == frozen  # nothing frozen or unfrozen by the inner stage
+        assert count() == frozen
+    assert counted == [1]
+    with kept_alive() as keep:
+        keep()
+        frozen = count()
+        with relaxed_collection():
+            pass
+        assert count() == frozen  # the caller's frozen objects stay frozen
+    assert counted == [1]
+    assert count() == 0

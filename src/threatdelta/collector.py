@@ -20,17 +20,28 @@ RELAXED_THRESHOLD = 50_000
 """Allocations between young-generation collections while a stage runs relaxed (default 700)."""
 
 
+_open_stages = 0
+"""How many :func:`relaxed_collection` and :func:`kept_alive` blocks are running. Inside one,
+what the collector sees is already arranged: a nested block neither freezes nor asks how many
+objects are frozen (``gc.get_freeze_count()`` walks every frozen object, which inside a stage
+is everything alive: a history reading hundreds of revisions would walk its whole heap each
+time it reads one)."""
+
+
 @contextmanager
 def relaxed_collection() -> Iterator[None]:
     """Collect less often inside the ``with`` block, and not over what existed before it."""
+    global _open_stages
     before = gc.get_threshold()
-    freezing = gc.get_freeze_count() == 0
+    freezing = _open_stages == 0 and gc.get_freeze_count() == 0
     if freezing:
         gc.freeze()
     gc.set_threshold(max(before[0], RELAXED_THRESHOLD), *before[1:])
+    _open_stages += 1
     try:
         yield
     finally:
+        _open_stages -= 1
         gc.set_threshold(*before)
         if freezing:
             gc.unfreeze()
@@ -42,7 +53,10 @@ def kept_alive() -> Iterator[Callable[[], None]]:
     function yielded moves everything alive at that moment out of the collector's sight, so the
     rows made and dropped afterwards do not make it walk the loaded models again and again. All
     of it is handed back to the collector when the ``with`` block ends."""
+    global _open_stages
+    _open_stages += 1
     try:
         yield gc.freeze
     finally:
+        _open_stages -= 1
         gc.unfreeze()
