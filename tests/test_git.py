@@ -58,3 +58,42 @@ def test_oversized_blobs_are_refused(tmp_path, monkeypatch) -> None:
         repo.read_many([(sha, "missing.yaml"), (sha, "big.yaml")])
     with pytest.raises(InputError, match="2000 bytes"):
         repo.read(sha, "big.yaml")
+
+
+def _counting(repo: Repo, monkeypatch) -> list[tuple[str, ...]]:
+    calls: list[tuple[str, ...]] = []
+    run = Repo.run
+
+    def counted(self: Repo, *args: str, **kwargs: object) -> bytes:
+        calls.append(args)
+        return run(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Repo, "run", counted)
+    return calls
+
+
+def test_revisions_are_resolved_together_and_once(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from threatdelta.git import GitError
+
+    scratch = GitRepo(tmp_path / "r")
+    scratch.write("a.txt", "one\n")
+    first = scratch.commit()
+    scratch.git("tag", "-a", "v1", "-m", "release")  # an annotated tag names its commit
+    scratch.write("b.txt", "bee\n")
+    second = scratch.commit()
+    repo = Repo(scratch.root)
+    calls = _counting(repo, monkeypatch)
+    assert repo.resolve_all("v1", "HEAD", "HEAD~1") == (first, second, first)
+    assert len(calls) == 1
+    assert repo.resolve(first) == first and repo.resolve(second) == second
+    assert repo.files(second) == repo.files(second) == ("a.txt", "b.txt")
+    assert len(calls) == 2  # the tree of a known commit is listed once
+    # One that is not a commit: the same error as resolving it alone.
+    for bad in ("nope", "HEAD:a.txt", "-x", "HEAD\nHEAD"):
+        with pytest.raises(GitError) as alone:
+            Repo(scratch.root).resolve(bad)
+        with pytest.raises(GitError) as together:
+            Repo(scratch.root).resolve_all("HEAD", bad)
+        assert together.value.message == alone.value.message

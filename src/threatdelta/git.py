@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatdelta.errors import InputError
@@ -45,6 +45,10 @@ class Repo:
 
     root: Path
     """The top-level directory of the work tree."""
+    _commits: set[str] = field(default_factory=set, compare=False, repr=False)
+    """Full SHAs known to name commits (a commit never changes, so they are looked up once)."""
+    _trees: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """The file paths of known commits (see :meth:`files`)."""
 
     def run(self, *args: str, input_bytes: bytes | None = None, check: bool = True) -> bytes:
         """Run ``git ARGS`` in the repository and return its standard output."""
@@ -64,13 +68,32 @@ class Repo:
 
     def resolve(self, rev: str) -> str:
         """The full commit SHA of ``rev``."""
+        if rev in self._commits:
+            return rev
         if rev.startswith("-"):
             raise GitError(f"'{rev}' is not a revision")
         out = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         sha = out.decode().strip()
         if not sha:
             raise GitError(f"unknown revision '{rev}'")
+        self._commits.add(sha)
         return sha
+
+    def resolve_all(self, *revs: str) -> tuple[str, ...]:
+        """The full commit SHAs of ``revs``, looked up with one git process; when one of them
+        is not a commit, each is resolved alone (:meth:`resolve`), so the error is the same."""
+        asked = [r for r in revs if r not in self._commits]
+        if len(asked) > 1 and not any(r.startswith("-") or "\n" in r or "\r" in r for r in asked):
+            request = "".join(f"{r}^{{commit}}\n" for r in asked).encode("utf-8", "surrogateescape")
+            answers = self.run("cat-file", "--batch-check", input_bytes=request, check=False)
+            lines = answers.decode("ascii", "replace").splitlines()
+            if len(lines) == len(asked):
+                found = [line.split() for line in lines]
+                if all(len(f) == 3 and f[1] == "commit" for f in found):
+                    self._commits.update(f[0] for f in found)
+                    sha = dict(zip(asked, (f[0] for f in found), strict=True))
+                    return tuple(sha.get(r, r) for r in revs)
+        return tuple(self.resolve(r) for r in revs)
 
     def default_branch(self) -> str | None:
         """The remote's default branch (``origin/main``), or a local main/master, if any."""
@@ -89,9 +112,15 @@ class Repo:
         return out or None
 
     def files(self, rev: str) -> tuple[str, ...]:
-        """Every file path at ``rev``."""
+        """Every file path at ``rev`` (listed once per run for a commit's full SHA)."""
+        known = self._trees.get(rev)
+        if known is not None:
+            return known
         out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
-        return tuple(sorted(p.decode("utf-8", "replace") for p in out.split(b"\0") if p))
+        found = tuple(sorted(p.decode("utf-8", "replace") for p in out.split(b"\0") if p))
+        if rev in self._commits:
+            self._trees[rev] = found
+        return found
 
     def matching(self, rev: str, patterns: Iterable[str]) -> tuple[str, ...]:
         """Paths at ``rev`` matching any of ``patterns`` (glob syntax; ``**`` spans folders)."""

@@ -104,8 +104,7 @@ def review_revisions(
     :func:`threatdelta.review.partial.indexed_registers`): with it, a review that does not judge
     ``any-open`` enumerates the base only where it reads threats one by one and counts the rest
     from the index. The index decides only the totals shown, never the verdict."""
-    base_sha = repo.resolve(base_rev)
-    head_sha = repo.resolve(head_rev)
+    base_sha, head_sha = repo.resolve_all(base_rev, head_rev)
     gate, notes = gate_context(repo, base_sha, overrides)
     warnings = list(notes)
     proposed = context_at(repo, head_sha, overrides)
