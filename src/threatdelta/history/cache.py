@@ -19,6 +19,7 @@ import contextlib
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -174,6 +175,7 @@ class HistoryCache:
         return self._get(
             "SELECT data FROM threat_index WHERE model=? AND pack=? AND tool=?",
             (model, _pack_key(pack), self.tool),
+            loads=_loads_strings,
         )
 
     def put_threat_index(self, model: str, pack: RulePack, data: Any) -> None:
@@ -182,7 +184,7 @@ class HistoryCache:
         large model's index is megabytes)."""
         self._put(
             "INSERT OR REPLACE INTO threat_index (model, pack, tool, data) VALUES (?, ?, ?, ?)",
-            [(model, _pack_key(pack), self.tool, _dump(data))],
+            [(model, _pack_key(pack), self.tool, _dump_strings(data))],
         )
         with contextlib.suppress(sqlite3.Error), self._db:
             self._db.execute(
@@ -195,7 +197,9 @@ class HistoryCache:
         """Close the database."""
         self._db.close()
 
-    def _get(self, query: str, args: tuple[str, ...]) -> Any | None:
+    def _get(
+        self, query: str, args: tuple[str, ...], loads: Callable[[str], Any] = json.loads
+    ) -> Any | None:
         try:
             row = self._db.execute(query, args).fetchone()
         except sqlite3.Error:
@@ -203,7 +207,7 @@ class HistoryCache:
         if row is None or not isinstance(row[0], str):
             return None
         try:
-            return json.loads(row[0])
+            return loads(row[0])
         except ValueError:
             return None
 
@@ -239,6 +243,26 @@ def _pack_key(pack: RulePack) -> str:
 
 def _dump(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _dump_strings(data: Any) -> str:
+    """:func:`_dump` of a value made of strings, lists and maps (a threat index: megabytes of
+    keys), written by the compiled encoder; anything else by :func:`_dump`."""
+    import orjson
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:
+        return _dump(data)
+
+
+def _loads_strings(text: str) -> Any:
+    """The value :func:`_dump_strings` wrote, read by the compiled decoder. It reads numbers
+    otherwise than :func:`json.loads` (a large integer as a float), which does not matter for
+    a value that must hold only strings: its reader rejects any number."""
+    import orjson
+
+    return orjson.loads(text)
 
 
 def _foreign(db: sqlite3.Connection) -> str | None:

@@ -15,6 +15,7 @@ from threatdelta import __version__
 from threatdelta.formats.sidecar import decisions_view, target_path
 from threatdelta.policy import Policy, at_or_above
 from threatdelta.register import Entry
+from threatdelta.render.comment_template import review_template
 from threatdelta.render.data import (
     countermeasure_names,
     orphan_data,
@@ -30,7 +31,6 @@ from threatdelta.render.review_data import (
     unverified_data,
 )
 from threatdelta.render.skeleton import ACCEPTANCE_LINES, Skeleton, build_skeleton
-from threatdelta.render.templates import render
 from threatdelta.review.partial import looked_at
 from threatdelta.review.reasons import DECISION_CODES
 from threatdelta.review.review import Review
@@ -328,8 +328,7 @@ def review_comment(
     for detail in LEVELS:
         trimmed = []
         models = [_model_context(r, detail, trimmed, result.policy) for r in result.reviews]
-        body = render(
-            "review.md.j2",
+        body = review_template().render(
             verdict=result.verdict.name,
             headline=_headline(result),
             reasons=list(result.verdict.reasons),
