@@ -23,7 +23,7 @@ from threatdelta.engine import (
 from threatdelta.errors import Location
 from threatdelta.exclusions import Cause, _cause, excluded_threats
 from threatdelta.model.graph import ModelFacts
-from threatdelta.model.model import Asset, Element, Flow, Model
+from threatdelta.model.model import Asset, Element, Flow, Model, frozen_props
 from threatdelta.rules.lang.ast import (
     And,
     AttrCompare,
@@ -41,6 +41,7 @@ from threatdelta.rules.lang.ast import (
 from threatdelta.rules.lang.evaluator import evaluate, true_conditions
 from threatdelta.rules.pack import Countermeasure, Rule, RulePack
 from threatdelta.rules.packfile import builtin_pack
+from threatdelta.subjects import FlowSubject, SubjectFactory
 from threatdelta.threat import Threat
 
 KINDS = {
@@ -125,7 +126,7 @@ def models(draw: st.DrawFn) -> Model:
     boundaries = []
     for i in range(draw(st.integers(0, 4))):
         parent = draw(st.sampled_from([None, *(b.id for b in boundaries)]))
-        kind = draw(st.sampled_from(("generic", "device", "network")))
+        kind = draw(st.sampled_from(("generic", "device", "device", "network")))
         boundaries.append(boundary(f"b{i}", parent, kind))
     boundary_ids = [None, *(b.id for b in boundaries)]
     # Elements are near copies of a few prototypes (one property or place changed), so that
@@ -177,24 +178,60 @@ def models(draw: st.DrawFn) -> Model:
             )
         )
     ids = [e.id for e in elements]
+    # Flows too are near copies of a few prototypes, sharing their property mapping as a model
+    # read from a file does (one mapping per distinct property set), so that flow directions
+    # often share a signature; each differs from its prototype in its ends (so in what it
+    # crosses, inbound or outbound, a shared device, a person at a process) and maybe in one
+    # thing more.
+    prototypes_of_flows = [
+        (
+            draw(st.sampled_from((*PROTOCOLS, "can", "spi"))),  # buses: on board or not
+            draw(st.booleans()),
+            frozen_props(_properties(draw)),
+            tuple(draw(st.lists(st.sampled_from(("H1", "H3")), unique=True))),
+            draw(st.booleans()),
+            tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), unique=True))),
+        )
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    crossable = [b.id for b in boundaries] + ["elsewhere"]
     flows: list[Flow] = []
     for i in range(draw(st.integers(0, 12))):
+        protocol, both_ways, props, hazards, essential, data = draw(
+            st.sampled_from(prototypes_of_flows)
+        )
+        change = draw(st.sampled_from(("none", "property", "protocol", "stake", "crosses")))
+        crosses: tuple[str, ...] | None = None
+        if change == "property":
+            changed = dict(props)
+            changed[draw(st.sampled_from(PROPERTY_NAMES))] = draw(st.sampled_from(PROPERTY_VALUES))
+            props = frozen_props(changed)
+        elif change == "protocol":
+            protocol = draw(st.sampled_from(PROTOCOLS))
+        elif change == "stake":
+            both_ways = draw(st.booleans())
+            hazards = tuple(draw(st.lists(st.sampled_from(("H1", "H3")), unique=True)))
+            essential = draw(st.booleans())
+            data = tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), unique=True)))
+        elif change == "crosses":  # crossings as a drawing tool gives them, repeats and all
+            crosses = tuple(draw(st.lists(st.sampled_from(crossable), max_size=3)))
         made = flow(
             f"f{i}",
             draw(st.sampled_from(ids)),
             draw(st.sampled_from(ids)),
-            draw(st.sampled_from(PROTOCOLS)),
-            draw(st.booleans()),
+            protocol,
+            both_ways,
             name=draw(st.sampled_from((f"F{i}", "Link"))),
-            **_properties(draw),
         )
         flows.append(
             dataclasses.replace(
                 made,
+                properties=props,
+                crosses=crosses,
                 out_of_scope=draw(st.booleans()) and draw(st.booleans()),
-                hazards=tuple(draw(st.lists(st.sampled_from(("H1", "H3")), unique=True))),
-                essential_performance=draw(st.booleans()),
-                data=tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), unique=True))),
+                hazards=hazards,
+                essential_performance=essential,
+                data=data,
                 location=Location("m.yaml", 100 + i, 5),
             )
         )
@@ -364,3 +401,88 @@ def test_true_and_one_are_different_answers() -> None:
         m, pack(rule("one", "element.a is 1"), rule("yes", "element.a is true"))
     )
     assert [t.key for t in found] == ["one@p2", "one@p3", "yes@p1"]
+
+
+def test_flows_differing_only_in_a_value_type_or_crossing_count_are_told_apart() -> None:
+    # Flows that share every other fact (and, as a model read from a file has them, one
+    # property mapping per distinct property set) differ in what `is 1` and `is true` say, and
+    # in how many boundaries they cross; rules that read the ends as well are grouped too.
+    from tests.helpers import model, pack, rule
+
+    true, one, real = frozen_props({"a": True}), frozen_props({"a": 1}), frozen_props({"a": 1.0})
+    flows = [
+        dataclasses.replace(flow(f"f{i}", "out", end), properties=props)
+        for i, (end, props) in enumerate(
+            [("deep", true), ("deep", one), ("deep", real), ("shallow", one), ("shallow", true)]
+        )
+    ]
+    m = model(
+        [element("out"), element("deep", boundary="inner"), element("shallow", boundary="outer")],
+        flows,
+        [boundary("outer"), boundary("inner", "outer")],
+    )
+    rules = pack(
+        rule("one", "flow.a is 1 and target is 'GE.P'", scope="interaction"),
+        rule("yes", "flow.a is true", scope="flow"),
+        rule("two", "flow.crossing_count is 2 and source is 'GE.P'", scope="interaction"),
+    )
+    found = [t.key for t in enumerate_threats(m, rules)]
+    assert found == [
+        "one@out>f1>deep",
+        "one@out>f2>deep",
+        "one@out>f3>shallow",
+        "two@out>f0>deep",
+        "two@out>f1>deep",
+        "two@out>f2>deep",
+        "yes@f0",
+        "yes@f4",
+    ]
+
+
+FLOW_FACTS = (
+    "crosses_boundary",
+    "crossing_count",
+    "inbound",
+    "outbound",
+    "reply",
+    "on_board",
+    "user_interaction",
+    "protocol_family",
+    "bidirectional",
+    "essential_performance",
+    "has_hazards",
+)
+
+
+def _answers(subject: FlowSubject, counted: bool) -> tuple[object, ...]:
+    """Everything a rule can learn of a flow direction but its id and name, value types kept."""
+    values = []
+    for name in dict.fromkeys((*ATTRIBUTES, *FLOW_FACTS)):
+        if name in ("name", "id", "Name"):
+            continue
+        value = subject.attribute(name)
+        if name == "crossing_count" and not counted:
+            value = bool(value)
+        values.append((name, type(value), value))
+    return (subject.types, subject.crossed_types, tuple(values))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models(), st.booleans())
+def test_flow_directions_with_equal_inputs_answer_every_attribute_alike(
+    model: Model, tmt: bool
+) -> None:
+    # The engine evaluates a flow direction's rules on the first direction it saw with the
+    # same inputs (SubjectFactory.direction): each fact left out of them shows up here as two
+    # directions with equal inputs that answer some attribute differently.
+    pack = dataclasses.replace(builtin_pack(), key_style="tmt" if tmt else "threatdelta")
+    factory = SubjectFactory.for_pack(ModelFacts(model), pack)
+    for counted in (False, True):
+        seen: dict[tuple[object, ...], tuple[object, ...]] = {}
+        for item in model.flows:
+            source, target = model.element(item.source), model.element(item.target)
+            assert source is not None and target is not None
+            for reverse in (False, True):
+                inputs = factory.direction(item, source, target, reverse, counted)
+                answers = _answers(factory.new_flow(item, reverse), counted)
+                assert seen.setdefault(inputs, answers) == answers, (item.id, reverse)

@@ -19,17 +19,31 @@ from threatdelta.collector import relaxed_collection
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Element, Flow, Model
 from threatdelta.risk.matrix import at_least, raise_severity
-from threatdelta.rules.lang.ast import Expr, referenced_attributes, referenced_subjects
+from threatdelta.rules.lang.ast import (
+    LEAF_TYPES,
+    Expr,
+    referenced_attributes,
+    referenced_subjects,
+    walk,
+)
 from threatdelta.rules.lang.compiled import (
     Explainer,
     Predicate,
     compile_explanation,
     compile_expression,
     required_types,
+    specialise,
 )
 from threatdelta.rules.lang.interface import Subject, Value
 from threatdelta.rules.pack import Exploitability, Rule, RulePack, Severity, Stride
-from threatdelta.subjects import ElementSubject, FlowSubject, Reading, SubjectFactory, fit_words
+from threatdelta.subjects import (
+    ElementSubject,
+    FlowSubject,
+    Reading,
+    SubjectFactory,
+    fit_words,
+    flow_words,
+)
 from threatdelta.threat import Place, Text, Threat, ThreatPart
 
 _PLACEHOLDER = re.compile(r"\{(source|flow|target|element)\.([A-Za-z0-9_-]+)\}")
@@ -298,6 +312,30 @@ class CompiledRule:
     """Subject name -> types it must have for the include expression to hold."""
     reads: frozenset[tuple[str, str]]
     """The ``(subject, attribute)`` pairs its include and exclude expressions read."""
+    flow_tests: tuple[tuple[Expr, Predicate], ...]
+    """The conditions on the ``flow`` subject in its include and exclude expressions, each
+    with its compiled test."""
+    excludes_on_flow: bool
+    """Its exclude expression (if any) reads nothing of a flow's ends."""
+    residuals: dict[tuple[bool, ...], Residual] = field(default_factory=dict)
+    """What :meth:`given_flow` worked out, by the truth values of :attr:`flow_tests`."""
+
+    def given_flow(self, subjects: Mapping[str, Subject]) -> Residual:
+        """Its include and exclude expressions with what ``subjects["flow"]`` decides of them
+        put in (see :func:`specialise`): each True, False, or compiled from what is left, which
+        reads only the flow's ends (None: it has no exclude expression). Worked out once per
+        truth values of its conditions on the flow."""
+        truths = tuple(test(subjects) for _, test in self.flow_tests)
+        found = self.residuals.get(truths)
+        if found is None:
+            known = {leaf: truth for (leaf, _), truth in zip(self.flow_tests, truths, strict=True)}
+            include: Expr = self.rule.include  # type: ignore[assignment]
+            exclude: Expr | None = self.rule.exclude  # type: ignore[assignment]
+            found = self.residuals[truths] = (
+                _compiled_rest(specialise(include, known.get)),
+                None if exclude is None else _compiled_rest(specialise(exclude, known.get)),
+            )
+        return found
 
     def applies(self, types: Mapping[str, frozenset[str]]) -> bool:
         """Whether subjects of these types can make the include expression hold at all."""
@@ -306,6 +344,25 @@ class CompiledRule:
             if have is not None and not needed <= have:
                 return False
         return True
+
+
+_ON_FLOW = frozenset({"flow"})
+
+Residual = tuple["bool | Predicate", "bool | Predicate | None"]
+"""A rule's include and exclude expressions given a flow (see :meth:`CompiledRule.given_flow`)."""
+
+
+def _compiled_rest(rest: Expr | bool) -> bool | Predicate:
+    return rest if isinstance(rest, bool) else compile_expression(rest)
+
+
+def _flow_tests(include: Expr, exclude: Expr | None) -> tuple[tuple[Expr, Predicate], ...]:
+    leaves: dict[Expr, None] = {}
+    for expr in (include, exclude):
+        for node in walk(expr) if expr is not None else ():
+            if isinstance(node, LEAF_TYPES) and getattr(node, "subject", None) == "flow":
+                leaves[node] = None
+    return tuple((leaf, compile_expression(leaf)) for leaf in leaves)
 
 
 def compiled(rule: Rule) -> CompiledRule:
@@ -324,6 +381,8 @@ def compiled(rule: Rule) -> CompiledRule:
             compile_explanation(exclude) if exclude is not None else None,
             tuple(sorted(required_types(include).items())),
             reads,
+            _flow_tests(include, exclude),
+            exclude is None or referenced_subjects(exclude) <= _ON_FLOW,
         )
         object.__setattr__(rule, "_compiled", found)
     assert isinstance(found, CompiledRule)
@@ -419,12 +478,26 @@ class DesignedOut:
         return len(self.set_aside)
 
 
-def _flow_only(c: CompiledRule) -> bool:
-    """The rule reads nothing of a flow's ends (neither attributes nor types)."""
-    for expr in (c.rule.include, c.rule.exclude):
-        if expr is not None and referenced_subjects(expr) - {"flow"}:  # type: ignore[arg-type]
-            return False
+_IDENTITY = frozenset({"id", "name", "Name"})
+"""The attributes of a flow that are its own, not shared with alike flows."""
+
+_Open = tuple[int, CompiledRule, Predicate, "Conditions | Predicate | None"]
+"""A rule whose threat at a flow direction its ends decide: its position in the pack, the rule,
+what is left of its include expression given the flow, and the conditions that exclude its
+threat when the flow decides them (None: it is not excluded), else what is left of its exclude
+expression."""
+
+
+def _always(subjects: Mapping[str, Subject]) -> bool:
     return True
+
+
+_OnFlow = tuple[
+    list[tuple[int, CompiledRule, "Conditions | None"]],
+    int,
+    tuple[_Open, ...],
+]
+"""What a flow direction's signature decides (see :meth:`_Alike.on_flow`)."""
 
 
 class _Alike:
@@ -432,15 +505,21 @@ class _Alike:
 
     What the rules, a threat's severity, exploitability and countermeasures can read of an
     element is named by its *signature* (an integer naming a distinct
-    :meth:`ElementSubject.key`), worked out once per element; a flow's likewise, once per
-    direction; and what a threat of a flow reads of its target (its kind, hazards and
-    essential performance) by a third. Alike places give the same outcomes:
+    :meth:`ElementSubject.key`), worked out once per element; a flow direction's likewise,
+    once per distinct :meth:`SubjectFactory.direction` (what a direction answers from: the
+    flow's own fields and what its ends add, crossings, inbound, a shared device); and what a
+    threat of a flow reads of its target (its kind, hazards and essential performance) by a
+    third. Alike places give the same outcomes:
 
     - element rules are evaluated once per element signature;
-    - rules that read nothing of a flow's ends once per flow signature;
-    - the other flow and interaction rules at each flow direction;
-    - the part a threat shares (:class:`ThreatPart`) is built once per rule, flow signature
-      and target signature (once per rule and element signature for element rules).
+    - flow and interaction rules once per flow signature, on the flow alone
+      (:meth:`CompiledRule.given_flow`): those the flow decides are settled there, with the
+      conditions that exclude their threats when the flow decides those too;
+    - of the others, only what the flow leaves of them (which reads only the ends) at each
+      flow direction whose ends' types allow them;
+    - the part a threat shares (:class:`ThreatPart`) is built once per rule and stake (what
+      its severity, exploitability and countermeasures read of the flow and of its target;
+      once per rule and element signature for element rules).
 
     Only keys, ids and placeholder values are per place.
     """
@@ -456,7 +535,13 @@ class _Alike:
         self.element_rules = [c for c in rules if c.rule.scope == "element"]
         self.flow_rules = [c for c in rules if c.rule.scope == "flow"]
         self.interaction_rules = [c for c in rules if c.rule.scope == "interaction"]
-        self.flow_only = {c for c in rules if c.rule.scope != "element" and _flow_only(c)}
+        self.flow_side = [c for c in rules if c.rule.scope != "element"]
+        self.flow_counted = any(
+            read == ("flow", "crossing_count") for c in self.flow_side for read in c.reads
+        )
+        self.flow_identity = any(
+            name == "flow" and attr in _IDENTITY for c in self.flow_side for name, attr in c.reads
+        )
         element_texts: set[str] = set()
         flow_texts: set[str] = set()
         for c in rules:
@@ -469,6 +554,8 @@ class _Alike:
                         )
         self.element_texts = tuple(sorted(element_texts))
         self.flow_texts = tuple(sorted(flow_texts))
+        self.flow_texts_own = flow_texts <= _IDENTITY
+        """Every flow placeholder names the flow's id or name (read from the flow itself)."""
         self._texts: dict[tuple[str, str], str | Text] = {}
         self._readings: dict[tuple[str, frozenset[str]], Reading] = {}
         self._signatures: dict[tuple[object, ...], int] = {}
@@ -477,13 +564,13 @@ class _Alike:
         self._targets: dict[int, int] = {}
         self._by_types: dict[tuple[object, ...], list[CompiledRule]] = {}
         self._element_groups: dict[int, list[tuple[str, ThreatPart, Conditions | None]]] = {}
-        self._flow_groups: dict[tuple[str, int], list[tuple[CompiledRule, Conditions | None]]]
-        self._flow_groups = {}
-        self._found: dict[tuple[object, ...], list[_Found]] = {}
+        self._directions: dict[tuple[object, ...], tuple[int, FlowSubject]] = {}
+        self._on_flow: dict[tuple[int, int], _OnFlow] = {}
+        self._opened: dict[tuple[_Open, ...], int] = {}
+        self._ends_apply: dict[tuple[object, ...], list[_Open]] = {}
         self._parts: dict[ThreatPart, ThreatPart] = {}
-        self._flow_parts: dict[tuple[object, ...], ThreatPart] = {}
-        self._shares: dict[tuple[int, int], int] = {}
-        self._others: dict[int, list[CompiledRule]] = {}
+        self._parts_at: dict[tuple[int, int], dict[CompiledRule, ThreatPart]] = {}
+        self._flow_stakes: dict[int, int] = {}
 
     # Signatures
 
@@ -538,6 +625,12 @@ class _Alike:
             subject = self.factory.new_element(element)
             found = self._shown[id(element)] = _shown(subject.values(self.element_texts))
         return found
+
+    def flow_shown(self, flow: Flow, reverse: bool) -> tuple[str | None, ...]:
+        """The placeholder values of ``flow`` seen in one direction."""
+        if self.flow_texts_own:
+            return tuple(flow.id if name == "id" else flow.name for name in self.flow_texts)
+        return _shown(self.factory.new_flow(flow, reverse).values(self.flow_texts))
 
     def target(self, subject: ElementSubject) -> int:
         """The signature of what a flow's threats read of its target besides the rules."""
@@ -597,102 +690,130 @@ class _Alike:
             self._element_groups[signature] = found
         return found
 
+    def direction(
+        self, flow: Flow, source: Element, target: Element, reverse: bool
+    ) -> tuple[int, FlowSubject]:
+        """The signature of ``flow`` seen in one direction (``source`` and ``target`` are its own
+        ends), and a subject that answers what the rules read of it as this direction does:
+        made for the first direction seen with the same :meth:`SubjectFactory.direction` (and
+        the same id and name when a rule reads those), so its placeholders may be another's."""
+        raw = self.factory.direction(flow, source, target, reverse, self.flow_counted)
+        if self.flow_identity:
+            raw = (raw, flow.id, flow.name)
+        found = self._directions.get(raw)
+        if found is None:
+            subject = self.factory.new_flow(flow, reverse)
+            found = self._directions[raw] = (self.flow(subject), subject)
+        return found
+
+    def on_flow(self, direction: int, signature: int, subject: FlowSubject) -> _OnFlow:
+        """What a flow direction's signature decides (worked out once per signature): the
+        flow and interaction rules (interaction rules only for a reply) whose include holds
+        whatever the ends are and whose exclude reads nothing of them, each with the
+        conditions that exclude its threat; and, numbered, those the ends decide."""
+        key = (direction, signature)
+        found = self._on_flow.get(key)
+        if found is None:
+            subjects: dict[str, Subject] = {"flow": subject}
+            types = {"flow": subject.types}
+            fixed: list[tuple[int, CompiledRule, Conditions | None]] = []
+            open_: list[_Open] = []
+            for c in self.flow_side if direction == 0 else self.interaction_rules:
+                if not c.applies(types):
+                    continue
+                include, exclude = c.given_flow(subjects)
+                if include is False:
+                    continue
+                excluded: Conditions | Predicate | None
+                if exclude is None or exclude is False:
+                    excluded = None
+                elif c.excludes_on_flow:
+                    excluded = _excluded(c, subjects)
+                else:
+                    excluded = _always if exclude is True else exclude
+                if include is True and not callable(excluded):
+                    fixed.append((self.order[c], c, excluded))
+                else:
+                    test = _always if include is True else include
+                    open_.append((self.order[c], c, test, excluded))
+            opened = tuple(open_)
+            number = self._opened.setdefault(opened, len(self._opened))
+            found = self._on_flow[key] = (fixed, number, opened)
+        return found
+
     def at_flow(
         self,
-        kind: str,
-        rules: list[CompiledRule],
         direction: int,
-        subjects: Mapping[str, Subject],
-        signatures: tuple[int, int],
+        signature: int,
+        subject: FlowSubject,
+        source_subject: ElementSubject,
+        target_subject: ElementSubject,
         flow: Flow,
         target: Element,
     ) -> list[_Found]:
-        """The rules among ``rules`` (the ``kind`` of rules that can hold for these subjects'
-        types) that hold at one direction of a flow: those that read nothing of its ends once
-        per flow signature, the others here."""
-        order = self.order
-        shared = self._shared(subjects, signatures, flow, target)
-        group_key = (kind, direction, signatures[0], shared)
-        found = self._found.get(group_key)
-        if found is None:
-            outcomes = self._flow_groups.get((kind, signatures[0]))
-            if outcomes is None:
-                # Which of them can hold depends on the flow's types alone.
-                candidates = self.flow_rules if kind == "f" else self.interaction_rules
-                types = {"flow": subjects["flow"].types}  # type: ignore[attr-defined]
-                outcomes = [
-                    (c, _excluded(c, subjects))
-                    for c in candidates
-                    if c in self.flow_only and c.applies(types) and c.include(subjects)
-                ]
-                self._flow_groups[(kind, signatures[0])] = outcomes
-            found = [
-                (order[c], direction, c, self.flow_part(c, subjects, shared, flow, target), x)
-                for c, x in outcomes
-            ]
-            self._found[group_key] = found
-        others = self._others.get(id(rules))
-        if others is None:
-            others = self._others[id(rules)] = [c for c in rules if c not in self.flow_only]
+        """The flow and interaction rules (interaction rules only for a reply) that hold at
+        one direction of a flow, in pack order: what its signature decides once per signature
+        and stake, the rest here, on its ends (see :meth:`on_flow`)."""
+        fixed, number, opened = self.on_flow(direction, signature, subject)
+        stake = (self._flow_stake(signature, subject, flow), self.target(target_subject))
+        parts = self._parts_at.get(stake)
+        if parts is None:
+            parts = self._parts_at[stake] = {}
+        subjects: dict[str, Subject] | None = None
+        found: list[_Found] = []
+        for rank, c, excluded in fixed:
+            part = parts.get(c)
+            if part is None:
+                if subjects is None:
+                    subjects = {"source": source_subject, "flow": subject, "target": target_subject}
+                part = parts[c] = self.part(c, subjects, flow=flow, target=target)
+            found.append((rank, direction, c, part, excluded))
+        if not opened:
+            return found
+        ends = (number, source_subject.types, target_subject.types)
+        rules = self._ends_apply.get(ends)
+        if rules is None:
+            types = {"source": source_subject.types, "target": target_subject.types}
+            rules = self._ends_apply[ends] = [e for e in opened if e[1].applies(types)]
+        if not rules:
+            return found
+        if subjects is None:
+            subjects = {"source": source_subject, "flow": subject, "target": target_subject}
         rest: list[_Found] = []
-        for c in others:
-            if c.include(subjects):
-                part = self.flow_part(c, subjects, shared, flow, target)
-                rest.append((order[c], direction, c, part, _excluded(c, subjects)))
+        for rank, c, include, exclude in rules:
+            if include(subjects):
+                part = parts.get(c)
+                if part is None:
+                    part = parts[c] = self.part(c, subjects, flow=flow, target=target)
+                if callable(exclude):
+                    rest.append((rank, direction, c, part, _excluded_if(c, exclude, subjects)))
+                else:
+                    rest.append((rank, direction, c, part, exclude))
         if not rest:
             return found
         if not found:
             return rest
         return sorted(found + rest, key=_rank)
 
-    def flow_part(
-        self,
-        c: CompiledRule,
-        subjects: Mapping[str, Subject],
-        shared: int,
-        flow: Flow,
-        target: Element,
-    ) -> ThreatPart:
-        """The part of the rule's threat at a flow direction whose severity, exploitability
-        and countermeasures read what ``shared`` names (built once per rule and that)."""
-        key = (c, shared)
-        found = self._flow_parts.get(key)
+    def _flow_stake(self, signature: int, subject: FlowSubject, flow: Flow) -> int:
+        """What a threat's severity, exploitability and countermeasures read of a flow
+        direction with this signature, named once per signature (with :meth:`target`, what
+        they read of its target: the two name the threat's part)."""
+        found = self._flow_stakes.get(signature)
         if found is None:
-            found = self._flow_parts[key] = self.part(c, subjects, flow=flow, target=target)
-        return found
-
-    def _shared(
-        self,
-        subjects: Mapping[str, Subject],
-        signatures: tuple[int, int],
-        flow: Flow,
-        target: Element,
-    ) -> int:
-        """The signature of what a threat's severity, exploitability and countermeasures read
-        at a flow direction and target with these signatures."""
-        shares = self._shares.get(signatures)
-        if shares is None:
-            flow_subject = subjects["flow"]
-            low = bool(flow_subject.attribute("on_board"))
-            low = low or flow_subject.attribute("protocol_family") == "debug"
-            typed = {
-                name: subject
-                for name, subject in subjects.items()
-                if isinstance(subject, (ElementSubject, FlowSubject))
-            }
-            shares = self._shares[signatures] = self._named(
+            low = bool(subject.attribute("on_board"))
+            low = low or subject.attribute("protocol_family") == "debug"
+            found = self._flow_stakes[signature] = self._named(
                 (
-                    "shares",
+                    "flow stake",
                     low,
-                    fit_words(typed),
+                    flow_words(subject),
                     flow.hazards,
                     flow.data,
                     flow.essential_performance,
-                    target.hazards,
-                    target.essential_performance,
                 )
             )
-        return shares
+        return found
 
     def part(
         self,
@@ -758,12 +879,19 @@ def _rank(found: _Found) -> tuple[int, int]:
     return found[0], found[1]
 
 
+def _excluded_if(
+    c: CompiledRule, rest: Predicate, subjects: Mapping[str, Subject]
+) -> Conditions | None:
+    """:func:`_excluded`, knowing what is left of the exclude expression given the flow."""
+    return _excluded(c, subjects) if rest(subjects) else None
+
+
 def _excluded(c: CompiledRule, subjects: Mapping[str, Subject]) -> Conditions | None:
     """The conditions of the rule's exclude expression that hold (None: it does not hold)."""
-    if c.exclude is None or not c.exclude(subjects):
+    if c.explain is None:
         return None
-    assert c.explain is not None
-    return tuple(c.explain(subjects))
+    found = c.explain(subjects)  # empty when it does not hold, else never
+    return tuple(found) if found else None
 
 
 def _direction(
@@ -800,7 +928,6 @@ def _enumerate(
     element_rules = alike.element_rules
     flow_rules = alike.flow_rules
     interaction_rules = alike.interaction_rules
-    flow_texts = alike.flow_texts
     tmt = alike.tmt
     prefixes = {
         c: c.rule.id if tmt and c.rule.scope == "interaction" else c.rule.id + "@"
@@ -832,11 +959,13 @@ def _enumerate(
                         SetAside(prefix, element_id, part, place, conditions, (element,))
                     )
 
+        element_of = model.element
+        kept = factory.element
         for flow in flows if (flow_rules or interaction_rules) else ():
             if flow.out_of_scope:
                 continue
-            source = model.element(flow.source)
-            target = model.element(flow.target)
+            source = element_of(flow.source)
+            target = element_of(flow.target)
             if source is None or target is None:
                 continue
             if stats is not None:
@@ -844,58 +973,27 @@ def _enumerate(
                     2 if flow.bidirectional else 1
                 )
                 stats.subjects.add(flow.id)
-            flow_subject = factory.new_flow(flow)
-            source_subject = factory.new_element(source)
-            target_subject = factory.new_element(target)
-            forward, forward_types, forward_key = _direction(
-                source_subject, flow_subject, target_subject
-            )
-            signatures = (alike.flow(flow_subject), alike.target(target_subject))
-            reply: FlowSubject | None = None
+            source_subject = kept(source)
+            target_subject = kept(target)
+            signature, flow_subject = alike.direction(flow, source, target, False)
             found = alike.at_flow(
-                "f",
-                alike._applying(flow_rules, ("f", *forward_key), forward_types),
-                0,
-                forward,
-                signatures,
-                flow,
-                target,
+                0, signature, flow_subject, source_subject, target_subject, flow, target
             )
-            if interaction_rules:
-                interactions = alike.at_flow(
-                    "i",
-                    alike._applying(interaction_rules, ("i", *forward_key), forward_types),
-                    0,
-                    forward,
-                    signatures,
-                    flow,
-                    target,
+            reply = flow.bidirectional and interaction_rules
+            if reply:
+                signature, reply_subject = alike.direction(flow, source, target, True)
+                replies = alike.at_flow(
+                    1, signature, reply_subject, target_subject, source_subject, flow, source
                 )
-                if flow.bidirectional:
-                    reply_subject = factory.new_flow(flow, reverse=True)
-                    reply = reply_subject
-                    backward, reply_types, reply_key = _direction(
-                        target_subject, reply_subject, source_subject
-                    )
-                    replies = alike.at_flow(
-                        "i",
-                        alike._applying(interaction_rules, ("i", *reply_key), reply_types),
-                        1,
-                        backward,
-                        (alike.flow(reply_subject), alike.target(source_subject)),
-                        flow,
-                        source,
-                    )
-                    if replies:
-                        # Rule by rule, forward before reply.
-                        interactions = sorted(interactions + replies, key=_rank)
-                if interactions:
-                    found = found + interactions if found else interactions
+                if replies:
+                    # Rule by rule, forward before reply.
+                    found = sorted(found + replies, key=_rank) if found else replies
             if not found:
                 continue
             flow_id, source_id, target_id = flow.id, source.id, target.id
             source_values = alike.shown(source)
             target_values = alike.shown(target)
+            flow_values = alike.flow_shown(flow, False)
             places = [
                 Place(
                     None,
@@ -903,10 +1001,10 @@ def _enumerate(
                     source_id,
                     target_id,
                     flow.location,
-                    (source_values, _shown(flow_subject.values(flow_texts)), target_values),
+                    (source_values, flow_values, target_values),
                 )
             ]
-            if reply is not None:
+            if reply:
                 places.append(
                     Place(
                         None,
@@ -914,7 +1012,7 @@ def _enumerate(
                         target_id,
                         source_id,
                         flow.location,
-                        (target_values, _shown(reply.values(flow_texts)), source_values),
+                        (target_values, alike.flow_shown(flow, True), source_values),
                     )
                 )
             if tmt:

@@ -7,7 +7,7 @@ on a native model and the built-in pack runs on a .tm7.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from threatdelta.model.graph import ModelFacts
@@ -266,16 +266,23 @@ class FlowSubject:
         flow = self.flow
         if protocol(flow.protocol).family not in ("user", "generic"):
             return False
-        ends = [self.facts.model.element(flow.source), self.facts.model.element(flow.target)]
-        if any(e is None for e in ends):
+        source = self.facts.model.element(flow.source)
+        target = self.facts.model.element(flow.target)
+        if source is None or target is None:
             return False
-        kinds = {(e.type, e.kind) for e in ends if e is not None}
-        people = {k for k in kinds if k == ("external-entity", "person")}
-        return bool(people) and any(t == "process" for t, _ in kinds)
+        return person_and_process(source, target)
 
     def crosses(self, boundary_type: str) -> bool:
         """True when a crossed boundary has ``boundary_type`` on its chain."""
         return boundary_type in self.crossed_types
+
+
+def person_and_process(source: Element, target: Element) -> bool:
+    """One end of a flow is a person and one is a process (what makes a flow of the ``user``
+    or ``generic`` protocol family a user interaction)."""
+    person = ("external-entity", "person")
+    ends = ((source.type, source.kind), (target.type, target.kind))
+    return person in ends and (source.type == "process" or target.type == "process")
 
 
 _ELEMENT_FACTS: dict[str, Callable[[ElementSubject], Value]] = {
@@ -369,15 +376,21 @@ def fit_words(subjects: Mapping[str, ElementSubject | FlowSubject]) -> frozenset
         return None
     target = subjects.get("target")
     words = _element_words(target) if isinstance(target, ElementSubject) else set()
-    if flow.attribute("user_interaction"):
-        words.add("user")
-    else:
-        family = protocol(flow.flow.protocol).family
-        if family != "generic":
-            words.add(family)
-        if flow.attribute("on_board"):
-            words.add("on-board")
+    words |= flow_words(flow)
     return frozenset(words) if words else None
+
+
+def flow_words(flow: FlowSubject) -> frozenset[str]:
+    """What :func:`fit_words` says of a flow apart from its target."""
+    if flow.attribute("user_interaction"):
+        return frozenset({"user"})
+    words: set[str] = set()
+    family = protocol(flow.flow.protocol).family
+    if family != "generic":
+        words.add(family)
+    if flow.attribute("on_board"):
+        words.add("on-board")
+    return frozenset(words)
 
 
 @dataclass
@@ -418,6 +431,10 @@ class SubjectFactory:
         self._crossed: dict[frozenset[str], frozenset[str]] = {}
         self._boundary_types: dict[str, frozenset[str]] = {}
         self._readings: dict[tuple[tuple[str, ...], bool], Reading] = {}
+        self._ends: dict[
+            tuple[str | None, str | None], tuple[frozenset[str], int, bool, bool, bool]
+        ]
+        self._ends = {}
 
     def element(self, element: Element) -> ElementSubject:
         """The subject for ``element`` (made once, then kept)."""
@@ -442,6 +459,88 @@ class SubjectFactory:
         if found is None:
             found = self._readings[(names, flow)] = Reading.of(names, flow, self._names)
         return found
+
+    def direction(
+        self,
+        flow: Flow,
+        source: Element,
+        target: Element,
+        reverse: bool = False,
+        counted: bool = True,
+    ) -> tuple[object, ...]:
+        """Everything the subject of ``flow`` seen in one direction (``reverse``: from target to
+        source) answers from, but the flow's id and name; ``source`` and ``target`` are the
+        flow's own ends, whatever the direction. Two flow directions of this factory's model
+        with equal tuples have the same types and crossed types and answer every attribute
+        other than ``id``, ``name`` and ``Name`` alike; and ``crossing_count`` too unless
+        ``counted`` is false (the tuple then holds only whether the flow crosses a boundary).
+
+        The flow's properties count by identity (a model read from a file keeps one mapping
+        per distinct property set; equal mappings that are distinct objects only make more
+        tuples). What the flow's ends contribute (crossed boundaries' types and their count,
+        inbound and outbound, a shared device, a person at a process) is worked out once per
+        pair of the ends' boundaries."""
+        if flow.crosses is None:
+            pair = (source.boundary, target.boundary)
+            ends = self._ends.get(pair)
+            if ends is None:
+                ends = self._ends[pair] = self._between(flow, source, target)
+        else:
+            ends = self._between(flow, source, target)
+        crossed, count, inbound, outbound, device = ends
+        if reverse:
+            inbound, outbound = outbound, inbound
+        return (
+            flow.type_chain,
+            id(flow.properties),
+            flow.protocol,
+            flow.data,
+            flow.hazards,
+            flow.essential_performance,
+            flow.bidirectional,
+            reverse,
+            crossed,
+            count if counted else count > 0,
+            inbound,
+            outbound,
+            device,
+            person_and_process(source, target),
+        )
+
+    def _between(
+        self, flow: Flow, source: Element, target: Element
+    ) -> tuple[frozenset[str], int, bool, bool, bool]:
+        """Of a flow from ``source`` to ``target``: the types of the boundaries it crosses, how
+        many it crosses, whether one of them holds the target (inbound) and one the source
+        (outbound), and whether both ends sit in one device boundary."""
+        facts = self.facts
+        inside_source = facts.inside(source)
+        inside_target = facts.inside(target)
+        crossings: Collection[str]
+        if flow.crosses is None:
+            crossings = inside_source ^ inside_target
+            inbound = not inside_target <= inside_source
+            outbound = not inside_source <= inside_target
+        else:
+            crossings = facts.crossings(flow)
+            inbound = any(b in inside_target for b in crossings)
+            outbound = any(b in inside_source for b in crossings)
+        found: frozenset[str] = frozenset()
+        known = self._boundary_types
+        for boundary_id in crossings:
+            types = known.get(boundary_id)
+            if types is None:
+                types = self._crossed_types(boundary_id)
+            if not types <= found:
+                found = found | types
+        device = facts.device_of(source)
+        return (
+            self._crossed.setdefault(found, found),
+            len(crossings),
+            inbound,
+            outbound,
+            device is not None and device == facts.device_of(target),
+        )
 
     def _crossed_types(self, boundary_id: str) -> frozenset[str]:
         """The types a flow crossing this boundary crosses (worked out once per boundary)."""

@@ -60,7 +60,7 @@ class ModelFacts:
             element.boundary, (element.boundary,) if element.boundary else ()
         )
 
-    def _inside(self, element: Element) -> frozenset[str]:
+    def inside(self, element: Element) -> frozenset[str]:
         """``enclosing(element)`` as a set, built once per innermost boundary."""
         found = self._inside_sets.get(element.boundary)
         if found is None:
@@ -103,11 +103,22 @@ class ModelFacts:
 
     def device_of(self, element: Element) -> str | None:
         """The innermost device boundary around ``element``, or None when it is in none."""
+        known = self._devices
+        if element.boundary in known:
+            return known[element.boundary]
+        found = None
         devices = self._device_boundaries
         for boundary_id in self.enclosing(element):
             if boundary_id in devices:
-                return boundary_id
-        return None
+                found = boundary_id
+                break
+        known[element.boundary] = found
+        return found
+
+    @cached_property
+    def _devices(self) -> dict[str | None, str | None]:
+        """Innermost boundary id -> the innermost device boundary around it (asked once)."""
+        return {}
 
     def zone_depth(self, element: Element) -> int:
         """How many border boundaries contain ``element`` (0: outside all of them)."""
@@ -129,8 +140,8 @@ class ModelFacts:
         else:
             source = self.model.element(flow.source)
             target = self.model.element(flow.target)
-            inside_source = self._inside(source) if source else frozenset()
-            inside_target = self._inside(target) if target else frozenset()
+            inside_source = self.inside(source) if source else frozenset()
+            inside_target = self.inside(target) if target else frozenset()
             found = tuple(sorted(inside_source ^ inside_target))
         self._crossings[flow.id] = (flow, found)
         return found
@@ -140,7 +151,7 @@ class ModelFacts:
         target = self.model.element(flow.target)
         if target is None:
             return False
-        inside_target = self._inside(target)
+        inside_target = self.inside(target)
         return any(b in inside_target for b in self.crossings(flow))
 
     def outbound(self, flow: Flow) -> bool:
@@ -148,7 +159,7 @@ class ModelFacts:
         source = self.model.element(flow.source)
         if source is None:
             return False
-        inside_source = self._inside(source)
+        inside_source = self.inside(source)
         return any(b in inside_source for b in self.crossings(flow))
 
     def neighbours(self, element_id: str) -> frozenset[str]:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.rules.lang.test_evaluator import (
+    SUBJECT_NAMES,
     TYPE_POOL,
     FakeSubject,
     expressions,
@@ -15,10 +16,12 @@ from tests.rules.lang.test_evaluator import (
 )
 
 from threatdelta.rules.lang import TMT_SUBJECTS, Expr, compile_rule, evaluate, parse
+from threatdelta.rules.lang.ast import walk
 from threatdelta.rules.lang.compiled import (
     compile_explanation,
     compile_expression,
     required_types,
+    specialise,
 )
 from threatdelta.rules.lang.evaluator import true_conditions
 
@@ -49,6 +52,34 @@ def test_required_types_are_needed_for_an_expression_to_hold(
     if evaluate(expr, subjects):
         for name, types in required_types(expr).items():
             assert types <= set(subjects[name].chain)
+
+
+@settings(max_examples=400)
+@given(
+    expr=expressions,
+    subjects=subject_maps,
+    others=subject_maps,
+    known=st.frozensets(st.sampled_from(sorted(SUBJECT_NAMES))),
+)
+def test_a_specialised_expression_holds_where_the_expression_does(
+    expr: Expr,
+    subjects: dict[str, FakeSubject],
+    others: dict[str, FakeSubject],
+    known: frozenset[str],
+) -> None:
+    # The conditions on the known subjects are decided on `subjects`; what is left then gives
+    # the expression's truth value on any subjects that agree with them there.
+    def decide(leaf: Expr) -> bool | None:
+        return evaluate(leaf, subjects) if getattr(leaf, "subject", None) in known else None
+
+    rest = specialise(expr, decide)
+    mixed = {name: subjects[name] if name in known else others[name] for name in subjects}
+    expected = evaluate(expr, mixed)
+    if isinstance(rest, bool):
+        assert rest is expected
+    else:
+        assert evaluate(rest, mixed) is expected
+        assert all(getattr(n, "subject", None) not in known for n in walk(rest))
 
 
 @pytest.mark.parametrize(

@@ -185,6 +185,36 @@ def compile_explanation(expr: Expr) -> Explainer:
     return explain
 
 
+def specialise(expr: Expr, decide: Callable[[Expr], bool | None]) -> Expr | bool:
+    """``expr`` with each leaf that ``decide`` knows (its truth value; None: not known)
+    put in, and what that settles folded away: True or False when the known leaves decide
+    ``expr``, else an expression of the other leaves that holds exactly when ``expr`` does
+    (for subjects on which the known leaves have those truth values)."""
+    if isinstance(expr, Not):
+        operand = specialise(expr.operand, decide)
+        if isinstance(operand, bool):
+            return not operand
+        return expr if operand is expr.operand else Not(operand, expr.offset)
+    if isinstance(expr, (And, Or)):
+        decides = isinstance(expr, Or)  # an or is settled by a true operand, an and by a false
+        kept: list[Expr] = []
+        for operand in expr.operands:
+            found = specialise(operand, decide)
+            if found is decides:
+                return decides
+            if not isinstance(found, bool):
+                kept.append(found)
+        if not kept:
+            return not decides
+        if len(kept) == 1:
+            return kept[0]
+        return type(expr)(tuple(kept), expr.offset)
+    if isinstance(expr, Const):
+        return expr.value
+    known = decide(expr)
+    return expr if known is None else known
+
+
 def required_types(expr: Expr) -> dict[str, frozenset[str]]:
     """Subject name -> type ids that subject must have (on its chain) for ``expr`` to hold.
 
