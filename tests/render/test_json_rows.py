@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -16,8 +17,10 @@ from hypothesis import strategies as st
 from threatdelta.assess import assess_bytes
 from threatdelta.exclusions import excluded_threats
 from threatdelta.render.data import register_document
+from threatdelta.render.json_rows import _keys
 from threatdelta.render.jsontext import Rows, dumps, json_chunks
 from threatdelta.render.text import register_text
+from threatdelta.threat import Threat
 
 TODAY = dt.date(2026, 11, 25)
 KINDS = {
@@ -259,3 +262,27 @@ def test_rows_are_indented_for_where_they_are_written(depth: int) -> None:
     for _ in range(depth):
         plain = {"x": plain}
     assert written({"rows": wrapped}) == dumps({"rows": plain})
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["a@x", "b@y"],
+        ["", "", "c"],
+        ['quo"te@x', "plain@y"],
+        ['comma","split@x', "z@y"],
+        ['ends in a quote and comma",', "z@y"],
+        ["back\\slash@x"],
+        ["tab\there@x", "line\nbreak@y", "→@z"],
+        ["lone\ud800surrogate@x", "fine@y"],
+    ],
+)
+def test_keys_encoded_together_are_each_key_as_the_encoder_writes_it(keys: list[str]) -> None:
+    threats = [Threat(key, "r", "S", "t", "element", element="x") for key in keys]
+    expected: list[bytes | None] = []
+    for key in keys:
+        try:
+            expected.append(orjson.dumps(key)[1:-1])
+        except orjson.JSONEncodeError:
+            expected.append(None)
+    assert _keys(threats) == expected

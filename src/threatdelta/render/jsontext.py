@@ -34,8 +34,10 @@ class Rows(Generic[Item]):
 
     It can be iterated more than once and knows its length, so renderers treat it like the list
     it stands for; :func:`write_json` writes it row by row. ``encode``, when given, writes the
-    rows without making them: it gives the JSON text (UTF-8) of each item's row, indented as at
-    the depth it is given, exactly as the row ``make`` gives would be written there."""
+    rows without making them: given the items and a depth, it gives the JSON text (UTF-8) of the
+    items' rows, each indented as at that depth and joined by ``,`` and a new line indented to
+    that depth, exactly as the rows ``make`` gives would be written there, in pieces (each
+    piece after the first starts with the text between two rows)."""
 
     __slots__ = ("_items", "_make", "encode")
 
@@ -59,11 +61,11 @@ class Rows(Generic[Item]):
         return bool(self._items)
 
     def encoded(self, depth: int) -> Iterable[bytes]:
-        """The JSON text of each row as it appears ``depth`` levels deep in an indented
-        document."""
+        """The JSON text of the rows as they appear ``depth`` levels deep in an indented
+        document, joined by ``,`` and a new line, in pieces (see :class:`Rows`)."""
         if self.encode is not None:
             return self.encode(self._items, depth)
-        return (nested(row, depth) for row in self)
+        return _joined((nested(row, depth) for row in self), b"," + pad(depth))
 
 
 def pad(depth: int) -> bytes:
@@ -123,6 +125,16 @@ _BATCH = 512
 """Rows joined into one piece of text before it is written."""
 
 
+def _joined(rows: Iterator[bytes], between: bytes) -> Iterator[bytes]:
+    """``rows`` joined by ``between``, in pieces of :data:`_BATCH` rows."""
+    batch = list(islice(rows, _BATCH))
+    while batch:
+        yield between.join(batch)
+        batch = list(islice(rows, _BATCH))
+        if batch:
+            yield between
+
+
 def _chunks(value: Any, depth: int) -> Iterator[bytes]:
     if isinstance(value, dict) and _streams(value):
         if not value:
@@ -138,15 +150,8 @@ def _chunks(value: Any, depth: int) -> Iterator[bytes]:
         if not value:
             yield b"[]"
             return
-        between = b"," + pad(depth + 1)
-        rows = iter(value.encoded(depth + 1))
         yield b"[" + pad(depth + 1)
-        batch = list(islice(rows, _BATCH))
-        while batch:
-            yield between.join(batch)
-            batch = list(islice(rows, _BATCH))
-            if batch:
-                yield between
+        yield from value.encoded(depth + 1)
         yield pad(depth) + b"]"
     elif isinstance(value, list) and _streams(value):
         separator = b"[" + pad(depth + 1)
@@ -165,6 +170,12 @@ def json_chunks(data: Any) -> Iterator[bytes]:
     pending: list[bytes] = []
     size = 0
     for chunk in _chunks(data, 0):
+        if len(chunk) >= _PIECE:  # written as it is, not copied into a piece
+            if pending:
+                yield b"".join(pending)
+                pending, size = [], 0
+            yield chunk
+            continue
         pending.append(chunk)
         size += len(chunk)
         if size >= _PIECE:
