@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,39 @@ def test_the_command_is_the_first_word_that_is_not_an_option() -> None:
     assert chosen_command(["--version"]) is None
     assert chosen_command(["-h", "review"]) == "review"
     assert chosen_command(["--", "check"]) is None
+
+
+EXAMPLES = sorted(EXAMPLE.parents[1].glob("*/threatmodel.yaml"))
+
+
+@pytest.mark.parametrize("output", ["json", "text", "markdown"])
+@pytest.mark.parametrize("model", EXAMPLES, ids=lambda path: path.parent.name)
+def test_the_program_ends_after_writing_all_a_check_writes_in_process(
+    model: Path, output: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m threatdelta check`` ends its process without freeing what it built: what it
+    writes to a pipe, and its exit code, are what the same check writes in process."""
+    words = ["check", str(model), "--format", output, "--today", "2026-06-01"]
+    code = main(words)
+    written = capsys.readouterr()
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    ended = subprocess.run(
+        [sys.executable, "-m", "threatdelta", *words],
+        env=buffered,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert (ended.stdout, ended.stderr, ended.returncode) == (written.out, written.err, code)
+    assert len(ended.stdout) > 20_000  # more than one buffer's worth
+
+
+def test_a_check_leaves_what_it_built_to_the_end_only_when_the_process_ends_next(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    words = ["check", str(EXAMPLE), "--format", "json", "--today", "2026-06-01"]
+    ending: list[object] = []
+    assert main(words, ending=ending) == main(words)
+    assert ending
+    capsys.readouterr()

@@ -1,3 +1,3 @@
-from threatdelta.cli import main
+from threatdelta.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

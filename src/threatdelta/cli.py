@@ -10,6 +10,7 @@ into exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -45,11 +46,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+def main(argv: Sequence[str] | None = None, *, ending: list[object] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    ``ending``: given when the process ends once this returns (see :func:`run`). A command may
+    then leave in it what it built and kept to the end, instead of having it freed; without it
+    (a caller running commands in its own process) everything is freed as usual."""
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(chosen_command(words))
     args = parser.parse_args(words)
+    args.process_ending = ending
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
@@ -65,4 +71,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    return code
+
+
+def run() -> int:
+    """The ``threatdelta`` program (the installed command and ``python -m threatdelta``):
+    :func:`main` on the process's arguments; returns the exit code.
+
+    When the command left what it built in :func:`main`'s ``ending`` (``check``: the models,
+    registers and written rows, tens of thousands of objects for a large model), the process
+    ends as soon as standard output and error are flushed, with ``os._exit``: freeing those
+    objects one at a time, and the interpreter's last collection walking them, take a tenth of
+    a second at 5,000 nodes and change nothing outside the process. Such a command has nothing
+    else to finish (no temporary files, threads or exit handlers of its own). When a flush
+    fails (a closed pipe), the interpreter ends the process as it always does and reports it.
+    """
+    ending: list[object] = []
+    code = main(ending=ending)
+    if ending:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # the interpreter's own ending reports it, as without this
+            return code
+        os._exit(code)
     return code

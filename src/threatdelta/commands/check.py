@@ -97,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     verdict = register_verdict(entries, context.policy, unexplained=unexplained)
     for reason in verdict.reasons:
         say(f"threatdelta: check failed: {reason}")
+    ending = getattr(args, "process_ending", None)
+    if ending is not None:  # the process ends next: nothing built needs freeing
+        ending += [results, documents, entries]
     return EXIT_PASS if verdict.passed else EXIT_POLICY_FAILED
 
 
