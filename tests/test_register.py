@@ -4,7 +4,7 @@ import datetime as dt
 from tests.helpers import element, model
 
 from threatdelta.model.model import Control, Disposition
-from threatdelta.register import build_register, is_repository_path
+from threatdelta.register import Entry, build_register, is_repository_path
 from threatdelta.threat import Threat
 
 TODAY = dt.date(2026, 11, 25)
@@ -39,6 +39,17 @@ def test_no_disposition_is_open_and_unaddressed() -> None:
     entry = reg.entry("r1@a")
     assert entry.status == "open" and not entry.addressed
     assert reg.counts()["open"] == 7 and reg.counts()["unaddressed"] == 7
+
+
+def test_a_threat_without_a_disposition_has_the_entry_an_open_threat_is_given() -> None:
+    decided = Disposition("r2@a", "accepted", justification="Fine.", approved_by="lead")
+    reg = _register([decided])
+    threats = {e.key: e.threat for e in reg.entries}
+    assert [e.key for e in reg.entries] == sorted(threats)
+    for entry in reg.entries:
+        if entry.key != "r2@a":
+            assert entry == Entry(threats[entry.key], "open", None, (), ())
+            assert repr(entry) == repr(Entry(threats[entry.key], "open", None, (), ()))
 
 
 def test_mitigated_with_verified_control_and_existing_evidence() -> None:

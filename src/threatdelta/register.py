@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
@@ -432,9 +432,8 @@ def build_register(
 ) -> Register:
     """Join ``threats`` (plus the model's stored threats) with the model's dispositions."""
     with relaxed_collection():  # every entry made stays alive: nothing for the collector
-        ordered = _in_key_order(model.stored_threats, threats)
-        keys = [t.key for t in ordered]
-        entries = list(map(_open_entry, ordered))
+        ordered, keys = _in_key_order(model.stored_threats, threats)
+        entries = _open_entries(ordered)
     known = _SortedKeys(keys)
     carried = carried_dispositions(model, known)
     decided = [(key, d) for key, d in model.dispositions.items() if key in known]
@@ -465,17 +464,24 @@ def build_register(
     return Register(model, tuple(entries), orphans, today)
 
 
-def _in_key_order(stored: Iterable[Threat], threats: Iterable[Threat]) -> Sequence[Threat]:
+def _in_key_order(
+    stored: Iterable[Threat], threats: Iterable[Threat]
+) -> tuple[Sequence[Threat], list[str]]:
     """``stored`` and ``threats`` sorted by key, one per key (a later threat replacing an earlier
-    one with its key). An enumeration's threats come sorted, and are taken as they are."""
+    one with its key), and their keys. An enumeration's threats come sorted, and are taken as
+    they are."""
     if not stored:
         given = threats if isinstance(threats, (tuple, list)) else tuple(threats)
-        keys = [t.key for t in given]
+        keys = list(map(_key, given))
         if all(map(lt, keys, islice(keys, 1, None))):
-            return given
+            return given, keys
     by_key: dict[str, Threat] = {t.key: t for t in stored}
     by_key.update({t.key: t for t in threats})
-    return [by_key[key] for key in sorted(by_key)]
+    keys = sorted(by_key)
+    return [by_key[key] for key in keys], keys
+
+
+_key = attrgetter("key")
 
 
 class _SortedKeys(Mapping[str, int]):
@@ -510,15 +516,23 @@ class _SortedKeys(Mapping[str, int]):
 _new_entry = object.__new__
 
 
-def _open_entry(threat: Threat) -> Entry:
-    """``Entry(threat, "open", None, (), ())``, made without the frozen dataclass's checks."""
-    entry: Entry = _new_entry(Entry)
-    _set_threat(entry, threat)
-    _set_status(entry, "open")
-    _set_disposition(entry, None)
-    _set_controls(entry, ())
-    _set_problems(entry, ())
-    return entry
+def _open_entries(threats: Sequence[Threat]) -> list[Entry]:
+    """``Entry(threat, "open", None, (), ())`` for each of ``threats``, made without the frozen
+    dataclass's checks: the entries are made, then each field set on all of them in turn
+    (every pass a loop inside the interpreter, no Python call per entry)."""
+    count = len(threats)
+    entries: list[Entry] = list(map(_new_entry, repeat(Entry, count)))
+    _each(map(_set_threat, entries, threats))
+    _each(map(_set_status, entries, repeat("open", count)))
+    _each(map(_set_disposition, entries, repeat(None, count)))
+    _each(map(_set_controls, entries, repeat((), count)))
+    _each(map(_set_problems, entries, repeat((), count)))
+    return entries
+
+
+def _each(calls: Iterator[None]) -> None:
+    """Make every call of ``calls`` (a ``map`` of setters), keeping none of their results."""
+    deque(calls, maxlen=0)
 
 
 def carried_dispositions(model: Model, threats: Mapping[str, object]) -> dict[str, Disposition]:
