@@ -16,7 +16,7 @@ from threatdelta.render.json_rows import RowText
 from threatdelta.render.jsontext import Rows
 from threatdelta.render.jsontext import dumps as dumps  # JSON text: importable from here too
 from threatdelta.rules.pack import STRIDE_NAMES, RulePack
-from threatdelta.threat import Threat
+from threatdelta.threat import Place, Threat, shares
 
 
 def countermeasure_names(ids: tuple[str, ...], pack: RulePack) -> list[dict[str, str]]:
@@ -35,13 +35,19 @@ def subject_label(entry: Entry, register: Register) -> str:
 
 def threat_subject(threat: Threat, model: Model) -> str:
     """Human label for what ``threat`` is about, in ``model``."""
-    if threat.element is not None:
-        element = model.element(threat.element)
-        return element.name if element is not None else threat.element
-    flow = model.flow(threat.flow) if threat.flow is not None else None
-    flow_name = flow.name if flow is not None else (threat.flow or "")
-    source = model.element(threat.source) if threat.source else None
-    target = model.element(threat.target) if threat.target else None
+    return place_subject(shares(threat)[1], model)
+
+
+def place_subject(place: Place, model: Model) -> str:
+    """Human label for a threat's place (see :func:`threat_subject`): an element's name, or
+    ``flow (source → target)``."""
+    if place.element is not None:
+        element = model.element(place.element)
+        return element.name if element is not None else place.element
+    flow = model.flow(place.flow) if place.flow is not None else None
+    flow_name = flow.name if flow is not None else (place.flow or "")
+    source = model.element(place.source) if place.source else None
+    target = model.element(place.target) if place.target else None
     if source is not None and target is not None:
         return f"{flow_name} ({source.name} → {target.name})"
     return flow_name
@@ -113,10 +119,14 @@ class RegisterRows:
 
     def subject(self, threat: Threat) -> str:
         """The threat's subject label (see :func:`threat_subject`)."""
-        key = (threat.element, threat.flow, threat.source, threat.target)
+        return self.place_subject(shares(threat)[1])
+
+    def place_subject(self, place: Place) -> str:
+        """The subject label of threats at ``place`` (see :func:`place_subject`)."""
+        key = (place.element, place.flow, place.source, place.target)
         label = self._subjects.get(key)
         if label is None:
-            label = self._subjects[key] = threat_subject(threat, self.register.model)
+            label = self._subjects[key] = place_subject(place, self.register.model)
         return label
 
     def location(self, threat: Threat) -> Location | None:

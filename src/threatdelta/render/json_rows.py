@@ -69,34 +69,23 @@ _BATCH = 1024
 Slots = tuple[tuple[int, int, str], ...]
 """A title's placeholders (see :attr:`~threatdelta.threat.Text.slots`)."""
 
-Texts = list[bytes | None]
-"""What rows say of a place (see :attr:`_At.texts`)."""
+Texts = list[object]
+"""What rows say of a place, made once per place: the key and the cause's item of the row being
+written (set for each row: the key without quotes, the item's JSON), the place's layout, the
+place itself (held: the caches find places by ``id()``), the JSON of the subject fields (see
+:data:`_SUBJECT_FIELDS`), then the text of each placeholder value of each subject, without
+quotes (None: unset, not text, or refused by the encoder; a row whose title shows it is
+encoded whole)."""
 
 _KEY = 0
-"""Where a place's texts hold the key of the row being written (without quotes)."""
 _ITEM = 1
-"""Where they hold the cause's element or flow id of the designed-out row being written."""
-_FIRST = 2
+_LAYOUT = 2
+"""Where a place's texts hold its layout: the subject fields a threat's row has there (sorted)
+and how many placeholder values each subject has. Places of one layout have their texts in
+the same order (None: the encoder refuses one of the fields; rows there are encoded whole)."""
+_PLACE = 3
+_FIRST = 4
 """Where the place's own texts start."""
-
-
-class _At:
-    """What the rows of the threats found at one place say of it, encoded."""
-
-    __slots__ = ("layout", "place", "texts")
-
-    def __init__(self, place: Place) -> None:
-        self.place = place
-        """Held: the caches find places by ``id()``."""
-        self.layout: tuple[object, ...] | None = None
-        """The subject fields a threat's row has here (sorted) and how many placeholder values
-        each subject has; places with one layout have their texts in the same order (None: the
-        encoder refuses one of the fields; rows here are encoded whole)."""
-        self.texts: Texts = [None, None]
-        """The key and the cause's item of the row being written (set for each row), the
-        text of the subject fields (see :data:`_SUBJECT_FIELDS`), then of each placeholder
-        value of each subject, without quotes (None: unset, not text, or refused by the
-        encoder; a row whose title shows it is encoded whole)."""
 
 
 _SUBJECT_FIELDS = {
@@ -132,7 +121,7 @@ class _Cut:
         self,
         layout: tuple[object, ...] | None,
         pattern: bytes | None = None,
-        pick: Callable[[Texts], tuple[bytes | None, ...]] = itemgetter(_KEY, _KEY),
+        pick: Callable[[Texts], tuple[object, ...]] = itemgetter(_KEY, _KEY),
     ) -> None:
         self.layout = layout
         """The layout of the places it is for."""
@@ -213,7 +202,7 @@ class RowText:
         self._markers = _Markers()
         self._held: list[object] = []
         """Rule parts the caches below find by ``id()``: held, so no id is another object's."""
-        self._at: dict[int, _At] = {}
+        self._at: dict[int, Texts] = {}
         self._layouts: dict[tuple[object, ...], tuple[object, ...]] = {}
         self._ids: dict[str | None, bytes | None] = {}
         self._last: dict[int, dict[int, _Cut]] = {}
@@ -224,36 +213,37 @@ class RowText:
 
     # What rows say of a place.
 
-    def _place(self, threat: Threat, place: Place) -> _At:
-        """The place's encoded fields (made once per place)."""
-        at = self._at[id(place)] = _At(place)
+    def _place(self, threat: Threat, place: Place) -> Texts:
+        """The place's texts (made once per place)."""
         ids = self._ids
         element, flow = place.element, place.flow
         location = place.location if place.location is not None else self.rows.location(threat)
         line = location.line if location is not None else None
-        texts: Texts = [None, None]
+        texts: Texts = [None, None, None, place]
+        self._at[id(place)] = texts
         if element is not None:
             texts.append(ids[element] if element in ids else self._id_text(element))
         if flow is not None:
             texts.append(ids[flow] if flow in ids else self._id_text(flow))
         if line is not None:
-            texts.append(_kept(line))
+            texts.append(b"%d" % line if type(line) is int else _kept(line))
         if flow is not None:
             texts.append(self._id_text(place.source))
-        texts.append(_kept(self.rows.subject(threat)))
+        texts.append(_kept(self.rows.place_subject(place)))
         if flow is not None:
             texts.append(self._id_text(place.target))
         if None in texts[_FIRST:]:
-            return at
+            return texts
         values = place.values
         layout = (
             _SUBJECT_FIELDS[element is not None, flow is not None, line is not None],
             *map(len, values),
         )
-        at.layout = self._layouts.setdefault(layout, layout)
-        texts += _texts(values)
-        at.texts = texts
-        return at
+        texts[_LAYOUT] = self._layouts.setdefault(layout, layout)
+        for subject in values:
+            for value in subject:
+                texts.append(_value_text(value) if type(value) is str else None)
+        return texts
 
     def _id_text(self, item: str | None) -> bytes | None:
         """The text of an element's or flow's id (or null), once per id."""
@@ -288,13 +278,12 @@ class RowText:
                 ):
                     append(whole(entry, depth))
                     continue
-                at = places.get(id(place))
-                if at is None:
-                    at = self._place(threat, place)
+                texts = places.get(id(place))
+                if texts is None:
+                    texts = self._place(threat, place)
                 cut = last.get(id(part))
-                if cut is None or cut.layout is not at.layout:
-                    cut = last[id(part)] = self._threat_cut(entry, at, depth)
-                texts = at.texts
+                if cut is None or cut.layout is not texts[_LAYOUT]:
+                    cut = last[id(part)] = self._threat_cut(entry, texts, depth)
                 texts[_KEY] = key
                 try:
                     append(cut.pattern % cut.pick(texts))  # type: ignore[operator]
@@ -306,12 +295,12 @@ class RowText:
     def _whole_threat(self, entry: Entry, depth: int) -> bytes:
         return nested(self.rows.threat(entry), depth)
 
-    def _threat_cut(self, entry: Entry, at: _At, depth: int) -> _Cut:
-        """The cut of rows like ``entry``'s at places like ``at`` (made once per rule part and
-        layout of place; the pieces once per kind of row)."""
+    def _threat_cut(self, entry: Entry, texts: Texts, depth: int) -> _Cut:
+        """The cut of rows like ``entry``'s at places like the one of ``texts`` (made once per
+        rule part and layout of place; the pieces once per kind of row)."""
         threat = entry.threat
         part = shares(threat)[0]
-        layout = at.layout
+        layout = _layout(texts)
         kind = ("threat", id(part), id(layout), depth)
         cut = self._cuts.get(kind)
         if cut is not None:
@@ -394,12 +383,12 @@ class RowText:
                 if cause is None or cause.implemented_by or type(value) not in _PLAIN:
                     append(whole(exclusion, depth))
                     continue
-                at = places.get(id(place))
-                if at is None:
-                    at = self._place(threat, place)
+                texts = places.get(id(place))
+                if texts is None:
+                    texts = self._place(threat, place)
                 kind = (
                     id(part),
-                    id(at.layout),
+                    id(texts[_LAYOUT]),
                     cause.condition,
                     cause.name,
                     type(value),
@@ -408,9 +397,8 @@ class RowText:
                 )
                 cut = cuts.get(kind)
                 if cut is None:
-                    cut = self._excluded_cut(exclusion, at, depth, kind)
+                    cut = self._excluded_cut(exclusion, texts, depth, kind)
                 item = cause.item
-                texts = at.texts
                 texts[_ITEM] = ids[item] if item in ids else self._id_text(item)
                 texts[_KEY] = key
                 try:
@@ -424,15 +412,15 @@ class RowText:
         return nested(self.rows.excluded(exclusion), depth)
 
     def _excluded_cut(
-        self, exclusion: Exclusion, at: _At, depth: int, kind: tuple[object, ...]
+        self, exclusion: Exclusion, texts: Texts, depth: int, kind: tuple[object, ...]
     ) -> _Cut:
         """The cut of designed-out rows like ``exclusion``'s (one cause, no control) at places
-        like ``at``, found by ``kind`` (made once per rule part, cause, layout of place and
+        like the one of ``texts``, found by ``kind`` (made once per rule part, cause, layout of place and
         depth; the pieces once per kind of row)."""
         threat = exclusion.threat
         part = shares(threat)[0]
         self._held.append(part)
-        layout = at.layout
+        layout = _layout(texts)
         cut = self._cuts[kind] = _Cut(layout)
         if layout is None:
             return cut
@@ -512,22 +500,22 @@ def _keys(threats: list[Threat]) -> list[bytes | None]:
 _PLAIN = (str, int, bool, float, type(None))
 
 
-def _texts(values: tuple[tuple[str | None, ...], ...]) -> Iterator[bytes | None]:
-    """The text (without quotes) of each placeholder value of each subject, in order (None:
-    unset, not text, or refused by the encoder)."""
-    for subject in values:
-        for value in subject:
-            if type(value) is not str:
-                yield None
-                continue
-            try:
-                yield _dumps(value)[1:-1]
-            except TypeError:
-                yield None
+def _value_text(value: str) -> bytes | None:
+    """The text of a placeholder's value inside a string (None: the encoder refuses it)."""
+    try:
+        return _dumps(value)[1:-1]
+    except TypeError:
+        return None
+
+
+def _layout(texts: Texts) -> tuple[object, ...] | None:
+    layout = texts[_LAYOUT]
+    assert layout is None or isinstance(layout, tuple)
+    return layout
 
 
 def _positions(layout: tuple[object, ...], slots: Slots) -> list[int] | None:
-    """Where in the texts of places of ``layout`` (see :attr:`_At.texts`) the values of the
+    """Where in the texts of places of ``layout`` (see :data:`Texts`) the values of the
     placeholders ``slots`` are (None: a placeholder names a value such places do not have)."""
     fields = layout[0]
     counts = layout[1:]
