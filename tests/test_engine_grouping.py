@@ -128,7 +128,8 @@ def models(draw: st.DrawFn) -> Model:
         parent = draw(st.sampled_from([None, *(b.id for b in boundaries)]))
         kind = draw(st.sampled_from(("generic", "device", "device", "network")))
         boundaries.append(boundary(f"b{i}", parent, kind))
-    boundary_ids = [None, *(b.id for b in boundaries)]
+    # "ghost" is a boundary no model declares: facts still count it as crossed.
+    boundary_ids = [None, *(b.id for b in boundaries), "ghost"]
     # Elements are near copies of a few prototypes (one property or place changed), so that
     # places often share a signature, and differ in exactly what a rule may read.
     prototypes = []
@@ -139,7 +140,7 @@ def models(draw: st.DrawFn) -> Model:
                 type_,
                 draw(st.sampled_from(KINDS[type_])),
                 draw(st.sampled_from(boundary_ids)),
-                _properties(draw),
+                frozen_props(_properties(draw)),
                 tuple(draw(st.lists(st.sampled_from(("H1", "H2")), max_size=1))),
                 draw(st.booleans()),
                 tuple(draw(st.lists(st.sampled_from(("phi", "keys", "cmd")), max_size=1))),
@@ -148,10 +149,14 @@ def models(draw: st.DrawFn) -> Model:
     elements: list[Element] = []
     for i in range(draw(st.integers(1, 9))):
         type_, kind, inside, props, hazards, essential, data = draw(st.sampled_from(prototypes))
-        props = dict(props)
         change = draw(st.sampled_from(("none", "property", "boundary", "kind", "stake")))
         if change == "property":
-            props[draw(st.sampled_from(PROPERTY_NAMES))] = draw(st.sampled_from(PROPERTY_VALUES))
+            props = frozen_props(
+                {
+                    **props,
+                    draw(st.sampled_from(PROPERTY_NAMES)): draw(st.sampled_from(PROPERTY_VALUES)),
+                }
+            )
         elif change == "boundary":
             inside = draw(st.sampled_from(boundary_ids))
         elif change == "kind":
@@ -166,11 +171,11 @@ def models(draw: st.DrawFn) -> Model:
             kind,
             inside,
             name=draw(st.sampled_from((f"E{i}", "Same", "{x}"))),
-            **props,
         )
         elements.append(
             dataclasses.replace(
                 made,
+                properties=props,  # shared with the prototype's other copies, as read from a file
                 hazards=hazards,
                 essential_performance=essential,
                 data=data,
@@ -486,3 +491,46 @@ def test_flow_directions_with_equal_inputs_answer_every_attribute_alike(
                 inputs = factory.direction(item, source, target, reverse, counted)
                 answers = _answers(factory.new_flow(item, reverse), counted)
                 assert seen.setdefault(inputs, answers) == answers, (item.id, reverse)
+
+
+ELEMENT_FACTS = ("zone_depth", "on_device", "installs_firmware", "type", "kind")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models(), st.booleans(), st.booleans())
+def test_elements_with_equal_inputs_answer_every_attribute_alike(
+    model: Model, depth: bool, tmt: bool
+) -> None:
+    # Likewise for the subject the engine keeps for the first element with the same inputs.
+    pack = dataclasses.replace(builtin_pack(), key_style="tmt" if tmt else "threatdelta")
+    factory = SubjectFactory.for_pack(ModelFacts(model), pack)
+    seen: dict[tuple[object, ...], tuple[object, ...]] = {}
+    for item in model.elements:
+        subject = factory.new_element(item)
+        answers = [subject.types]
+        for name in dict.fromkeys((*ATTRIBUTES, *ELEMENT_FACTS)):
+            if name in ("name", "id", "Name", "boundary") or (name == "zone_depth" and not depth):
+                continue
+            value = subject.attribute(name)
+            answers.append((name, type(value), value))
+        inputs = factory.element_inputs(item, depth, identity=False)
+        assert seen.setdefault(inputs, tuple(answers)) == tuple(answers), item.id
+
+
+def test_a_boundary_no_model_declares_crosses_no_boundary_type() -> None:
+    # Every declared boundary has the same types, so a flow's crossed types come down to
+    # whether it crosses one; an element in an undeclared boundary still crosses that one,
+    # which has no type.
+    from tests.helpers import model, pack, rule
+
+    m = model(
+        [element("in", boundary="zone"), element("lost", boundary="ghost"), element("out")],
+        [flow("f0", "out", "in"), flow("f1", "out", "lost")],
+        [boundary("zone")],
+    )
+    rules = pack(
+        rule("typed", "flow crosses 'GE.TB.B' and target is 'GE.P'", scope="interaction"),
+        rule("any", "flow.crosses_boundary", scope="flow"),
+    )
+    found = [t.key for t in enumerate_threats(m, rules)]
+    assert found == ["any@f0", "any@f1", "typed@out>f0>in"]

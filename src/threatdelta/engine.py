@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from threatdelta.collector import relaxed_collection
 from threatdelta.model.graph import ModelFacts, facts
@@ -320,12 +320,11 @@ class CompiledRule:
     residuals: dict[tuple[bool, ...], Residual] = field(default_factory=dict)
     """What :meth:`given_flow` worked out, by the truth values of :attr:`flow_tests`."""
 
-    def given_flow(self, subjects: Mapping[str, Subject]) -> Residual:
-        """Its include and exclude expressions with what ``subjects["flow"]`` decides of them
-        put in (see :func:`specialise`): each True, False, or compiled from what is left, which
-        reads only the flow's ends (None: it has no exclude expression). Worked out once per
-        truth values of its conditions on the flow."""
-        truths = tuple(test(subjects) for _, test in self.flow_tests)
+    def given_flow(self, truths: tuple[bool, ...]) -> Residual:
+        """Its include and exclude expressions with the truth values of its conditions on the
+        flow (:attr:`flow_tests`, in order) put in (see :func:`specialise`): each True, False,
+        or compiled from what is left, which reads only the flow's ends (None: it has no
+        exclude expression). Worked out once per truth values."""
         found = self.residuals.get(truths)
         if found is None:
             known = {leaf: truth for (leaf, _), truth in zip(self.flow_tests, truths, strict=True)}
@@ -480,6 +479,18 @@ class DesignedOut:
 
 _IDENTITY = frozenset({"id", "name", "Name"})
 """The attributes of a flow that are its own, not shared with alike flows."""
+_OWN = frozenset({"id", "name", "Name"})
+"""Placeholders filled from an element's or flow's own id or name."""
+
+
+def _own(item: Element | Flow, name: str) -> str:
+    """The id or name of ``item`` as its placeholder ``name`` shows it."""
+    return item.id if name == "id" else item.name
+
+
+_End = tuple[ElementSubject, int, int, tuple["str | None", ...]]
+"""An element as :meth:`_Alike.end` gives it: a subject answering as it does, its signature,
+the signature of what a flow's threats read of it as their target, its placeholder values."""
 
 _Open = tuple[int, CompiledRule, Predicate, "Conditions | Predicate | None"]
 """A rule whose threat at a flow direction its ends decide: its position in the pack, the rule,
@@ -492,10 +503,18 @@ def _always(subjects: Mapping[str, Subject]) -> bool:
     return True
 
 
+_Given = tuple[
+    list[tuple[int, CompiledRule, "Conditions | None"]],
+    int,
+    tuple[_Open, ...],
+]
+"""What a flow direction's conditions decide (see :meth:`_Alike.on_flow`)."""
+
 _OnFlow = tuple[
     list[tuple[int, CompiledRule, "Conditions | None"]],
     int,
     tuple[_Open, ...],
+    int,
 ]
 """What a flow direction's signature decides (see :meth:`_Alike.on_flow`)."""
 
@@ -554,23 +573,41 @@ class _Alike:
                         )
         self.element_texts = tuple(sorted(element_texts))
         self.flow_texts = tuple(sorted(flow_texts))
-        self.flow_texts_own = flow_texts <= _IDENTITY
+        self.flow_texts_own = flow_texts <= _OWN
         """Every flow placeholder names the flow's id or name (read from the flow itself)."""
+        self.element_texts_own = element_texts <= _OWN
+        """Every element placeholder names an element's id or name."""
+        reads = {read for c in rules for read in c.reads}
+        self.element_depth = any(attr == "zone_depth" for _, attr in reads)
+        self.element_identity = any(
+            name != "flow" and attr in _IDENTITY | {"boundary"} for name, attr in reads
+        )
         self._texts: dict[tuple[str, str], str | Text] = {}
         self._readings: dict[tuple[str, frozenset[str]], Reading] = {}
         self._signatures: dict[tuple[object, ...], int] = {}
-        self._elements: dict[int, tuple[int, tuple[str | None, ...]]] = {}
+        self._ends: dict[int, _End] = {}
+        self._alike_ends: dict[tuple[object, ...], tuple[ElementSubject, int, int]] = {}
         self._shown: dict[int, tuple[str | None, ...]] = {}
-        self._targets: dict[int, int] = {}
         self._by_types: dict[tuple[object, ...], list[CompiledRule]] = {}
         self._element_groups: dict[int, list[tuple[str, ThreatPart, Conditions | None]]] = {}
         self._directions: dict[tuple[object, ...], tuple[int, FlowSubject]] = {}
         self._on_flow: dict[tuple[int, int], _OnFlow] = {}
+        self._on_truths: dict[tuple[int, tuple[bool, ...]], _Given] = {}
+        # Every condition on the flow the rules hold, each tested once per flow signature.
+        leaves: dict[Expr, int] = {}
+        tests: list[Predicate] = []
+        for c in self.flow_side:
+            for leaf, test in c.flow_tests:
+                if leaf not in leaves:
+                    leaves[leaf] = len(tests)
+                    tests.append(test)
+        self.flow_tests = tuple(tests)
+        self._positions = {c: tuple(leaves[leaf] for leaf, _ in c.flow_tests) for c in rules}
         self._opened: dict[tuple[_Open, ...], int] = {}
         self._ends_apply: dict[tuple[object, ...], list[_Open]] = {}
         self._parts: dict[ThreatPart, ThreatPart] = {}
         self._parts_at: dict[tuple[int, int], dict[CompiledRule, ThreatPart]] = {}
-        self._flow_stakes: dict[int, int] = {}
+        self._settled: dict[tuple[int, int, int], list[_Found]] = {}
 
     # Signatures
 
@@ -599,52 +636,53 @@ class _Alike:
             self._readings[(role, types)] = found
         return found
 
-    def element(self, element: Element) -> tuple[int, tuple[str | None, ...]]:
-        """The element's signature (as the subject of element rules) and its placeholder
-        values, worked out once per element."""
-        found = self._elements.get(id(element))
+    def end(self, element: Element) -> _End:
+        """A subject answering as ``element`` does, the element's signature (as the subject of
+        element rules) and the signature of what a flow's threats read of it as their target
+        besides the rules, and its placeholder values: worked out once per element, and but for
+        the values once per distinct
+        :meth:`SubjectFactory.element_inputs` but for the subject, made for the first element
+        with them (so it may answer another's id or name when no rule reads those)."""
+        found = self._ends.get(id(element))
         if found is None:
-            subject = self.factory.new_element(element)
-            signature = (
-                subject.key(self._reading("element", subject.types)),
-                element.hazards,
-                element.essential_performance,
-                self.facts.data_of(element),
-            )
-            found = (self._named(signature), _shown(subject.values(self.element_texts)))
-            self._elements[id(element)] = found
+            inputs = self.factory.element_inputs(element, self.element_depth, self.element_identity)
+            alike = self._alike_ends.get(inputs)
+            if alike is None:
+                subject = self.factory.new_element(element)
+                signature = (
+                    subject.key(self._reading("element", subject.types)),
+                    element.hazards,
+                    element.essential_performance,
+                    self.facts.data_of(element),
+                )
+                stake = (
+                    "target",
+                    fit_words({"element": subject}),
+                    element.hazards,
+                    element.essential_performance,
+                )
+                alike = (subject, self._named(signature), self._named(stake))
+                self._alike_ends[inputs] = alike
+            found = self._ends[id(element)] = (*alike, self.shown(element))
         return found
 
     def shown(self, element: Element) -> tuple[str | None, ...]:
         """The element's placeholder values (worked out once per element)."""
-        known = self._elements.get(id(element))
-        if known is not None:
-            return known[1]
         found = self._shown.get(id(element))
         if found is None:
-            subject = self.factory.new_element(element)
-            found = self._shown[id(element)] = _shown(subject.values(self.element_texts))
+            if self.element_texts_own:
+                found = tuple(_own(element, name) for name in self.element_texts)
+            else:
+                subject = self.factory.new_element(element)
+                found = _shown(subject.values(self.element_texts))
+            self._shown[id(element)] = found
         return found
 
     def flow_shown(self, flow: Flow, reverse: bool) -> tuple[str | None, ...]:
         """The placeholder values of ``flow`` seen in one direction."""
         if self.flow_texts_own:
-            return tuple(flow.id if name == "id" else flow.name for name in self.flow_texts)
+            return tuple(_own(flow, name) for name in self.flow_texts)
         return _shown(self.factory.new_flow(flow, reverse).values(self.flow_texts))
-
-    def target(self, subject: ElementSubject) -> int:
-        """The signature of what a flow's threats read of its target besides the rules."""
-        element = subject.element
-        found = self._targets.get(id(element))
-        if found is None:
-            signature = (
-                "target",
-                fit_words({"element": subject}),
-                element.hazards,
-                element.essential_performance,
-            )
-            found = self._targets[id(element)] = self._named(signature)
-        return found
 
     def flow(self, subject: FlowSubject) -> int:
         """The signature of a flow seen in one direction."""
@@ -710,64 +748,84 @@ class _Alike:
         """What a flow direction's signature decides (worked out once per signature): the
         flow and interaction rules (interaction rules only for a reply) whose include holds
         whatever the ends are and whose exclude reads nothing of them, each with the
-        conditions that exclude its threat; and, numbered, those the ends decide."""
+        conditions that exclude its threat; numbered, those the ends decide; and what its
+        threats' parts read of the flow (:meth:`_flow_stake`)."""
         key = (direction, signature)
         found = self._on_flow.get(key)
         if found is None:
             subjects: dict[str, Subject] = {"flow": subject}
-            types = {"flow": subject.types}
-            fixed: list[tuple[int, CompiledRule, Conditions | None]] = []
-            open_: list[_Open] = []
-            for c in self.flow_side if direction == 0 else self.interaction_rules:
-                if not c.applies(types):
-                    continue
-                include, exclude = c.given_flow(subjects)
-                if include is False:
-                    continue
-                excluded: Conditions | Predicate | None
-                if exclude is None or exclude is False:
-                    excluded = None
-                elif c.excludes_on_flow:
-                    excluded = _excluded(c, subjects)
-                else:
-                    excluded = _always if exclude is True else exclude
-                if include is True and not callable(excluded):
-                    fixed.append((self.order[c], c, excluded))
-                else:
-                    test = _always if include is True else include
-                    open_.append((self.order[c], c, test, excluded))
-            opened = tuple(open_)
-            number = self._opened.setdefault(opened, len(self._opened))
-            found = self._on_flow[key] = (fixed, number, opened)
+            truths = tuple(test(subjects) for test in self.flow_tests)
+            given = self._on_truths.get((direction, truths))
+            if given is None:
+                given = self._on_truths[(direction, truths)] = self._given(
+                    direction, truths, subjects
+                )
+            found = self._on_flow[key] = (*given, self._flow_stake(subject))
         return found
+
+    def _given(
+        self, direction: int, truths: tuple[bool, ...], subjects: Mapping[str, Subject]
+    ) -> _Given:
+        """:meth:`on_flow` for a flow direction whose conditions (:attr:`flow_tests`) have
+        these truth values (all it depends on)."""
+        fixed: list[tuple[int, CompiledRule, Conditions | None]] = []
+        open_: list[_Open] = []
+        for c in self.flow_side if direction == 0 else self.interaction_rules:
+            include, exclude = c.given_flow(tuple(truths[i] for i in self._positions[c]))
+            if include is False:
+                continue
+            excluded: Conditions | Predicate | None
+            if exclude is None or exclude is False:
+                excluded = None
+            elif c.excludes_on_flow:
+                excluded = _excluded(c, subjects)
+            else:
+                excluded = _always if exclude is True else exclude
+            if include is True and not callable(excluded):
+                fixed.append((self.order[c], c, excluded))
+            else:
+                test = _always if include is True else include
+                open_.append((self.order[c], c, test, excluded))
+        opened = tuple(open_)
+        return fixed, self._opened.setdefault(opened, len(self._opened)), opened
 
     def at_flow(
         self,
         direction: int,
         signature: int,
         subject: FlowSubject,
-        source_subject: ElementSubject,
-        target_subject: ElementSubject,
+        source_end: _End,
+        target_end: _End,
         flow: Flow,
         target: Element,
     ) -> list[_Found]:
         """The flow and interaction rules (interaction rules only for a reply) that hold at
         one direction of a flow, in pack order: what its signature decides once per signature
         and stake, the rest here, on its ends (see :meth:`on_flow`)."""
-        fixed, number, opened = self.on_flow(direction, signature, subject)
-        stake = (self._flow_stake(signature, subject, flow), self.target(target_subject))
+        fixed, number, opened, flow_stake = self.on_flow(direction, signature, subject)
+        source_subject = source_end[0]
+        target_subject = target_end[0]
+        stake = (flow_stake, target_end[2])
         parts = self._parts_at.get(stake)
         if parts is None:
             parts = self._parts_at[stake] = {}
         subjects: dict[str, Subject] | None = None
-        found: list[_Found] = []
-        for rank, c, excluded in fixed:
-            part = parts.get(c)
-            if part is None:
-                if subjects is None:
-                    subjects = {"source": source_subject, "flow": subject, "target": target_subject}
-                part = parts[c] = self.part(c, subjects, flow=flow, target=target)
-            found.append((rank, direction, c, part, excluded))
+        settled = (direction, signature, target_end[2])
+        found = self._settled.get(settled)
+        if found is None:
+            found = []
+            for rank, c, excluded in fixed:
+                part = parts.get(c)
+                if part is None:
+                    if subjects is None:
+                        subjects = {
+                            "source": source_subject,
+                            "flow": subject,
+                            "target": target_subject,
+                        }
+                    part = parts[c] = self.part(c, subjects, flow=flow, target=target)
+                found.append((rank, direction, c, part, excluded))
+            self._settled[settled] = found
         if not opened:
             return found
         ends = (number, source_subject.types, target_subject.types)
@@ -795,25 +853,23 @@ class _Alike:
             return rest
         return sorted(found + rest, key=_rank)
 
-    def _flow_stake(self, signature: int, subject: FlowSubject, flow: Flow) -> int:
+    def _flow_stake(self, subject: FlowSubject) -> int:
         """What a threat's severity, exploitability and countermeasures read of a flow
-        direction with this signature, named once per signature (with :meth:`target`, what
-        they read of its target: the two name the threat's part)."""
-        found = self._flow_stakes.get(signature)
-        if found is None:
-            low = bool(subject.attribute("on_board"))
-            low = low or subject.attribute("protocol_family") == "debug"
-            found = self._flow_stakes[signature] = self._named(
-                (
-                    "flow stake",
-                    low,
-                    flow_words(subject),
-                    flow.hazards,
-                    flow.data,
-                    flow.essential_performance,
-                )
+        direction, named (with what they read of its target, :meth:`end`, it names the
+        threat's part)."""
+        flow = subject.flow
+        low = bool(subject.attribute("on_board"))
+        low = low or subject.attribute("protocol_family") == "debug"
+        return self._named(
+            (
+                "flow stake",
+                low,
+                flow_words(subject),
+                flow.hazards,
+                flow.data,
+                flow.essential_performance,
             )
-        return found
+        )
 
     def part(
         self,
@@ -875,8 +931,8 @@ class _Alike:
 _key = attrgetter("key")
 
 
-def _rank(found: _Found) -> tuple[int, int]:
-    return found[0], found[1]
+_rank = itemgetter(0, 1)
+"""A rule's position in the pack and the direction, of what a flow direction found."""
 
 
 def _excluded_if(
@@ -920,7 +976,6 @@ def _enumerate(
     stats: EnumerationStats | None,
 ) -> tuple[list[Threat], DesignedOut]:
     alike = _Alike(model, pack, model_facts)
-    factory = alike.factory
     threats: list[Threat] = []
     keep = threats.append
     set_aside: list[SetAside] = []
@@ -945,7 +1000,7 @@ def _enumerate(
             if stats is not None:
                 stats.evaluations += len(element_rules)
                 stats.subjects.add(element.id)
-            signature, values = alike.element(element)
+            _, signature, _, values = alike.end(element)
             entries = alike.element_group(element, signature)
             if not entries:
                 continue
@@ -959,8 +1014,9 @@ def _enumerate(
                         SetAside(prefix, element_id, part, place, conditions, (element,))
                     )
 
-        element_of = model.element
-        kept = factory.element
+        element_of = {e.id: e for e in model.elements}.get
+        end_of = alike.end
+        flow_scoped = set(flow_rules)
         for flow in flows if (flow_rules or interaction_rules) else ():
             if flow.out_of_scope:
                 continue
@@ -973,17 +1029,15 @@ def _enumerate(
                     2 if flow.bidirectional else 1
                 )
                 stats.subjects.add(flow.id)
-            source_subject = kept(source)
-            target_subject = kept(target)
+            source_end = end_of(source)
+            target_end = end_of(target)
             signature, flow_subject = alike.direction(flow, source, target, False)
-            found = alike.at_flow(
-                0, signature, flow_subject, source_subject, target_subject, flow, target
-            )
+            found = alike.at_flow(0, signature, flow_subject, source_end, target_end, flow, target)
             reply = flow.bidirectional and interaction_rules
             if reply:
                 signature, reply_subject = alike.direction(flow, source, target, True)
                 replies = alike.at_flow(
-                    1, signature, reply_subject, target_subject, source_subject, flow, source
+                    1, signature, reply_subject, target_end, source_end, flow, source
                 )
                 if replies:
                     # Rule by rule, forward before reply.
@@ -991,8 +1045,8 @@ def _enumerate(
             if not found:
                 continue
             flow_id, source_id, target_id = flow.id, source.id, target.id
-            source_values = alike.shown(source)
-            target_values = alike.shown(target)
+            source_values = source_end[3]
+            target_values = target_end[3]
             flow_values = alike.flow_shown(flow, False)
             places = [
                 Place(
@@ -1021,10 +1075,8 @@ def _enumerate(
                 ends = [f"{source_id}>{flow_id}>{target_id}", f"{target_id}>{flow_id}>{source_id}"]
             items: tuple[tuple[Element | Flow, ...], ...] | None = None
             for _, direction, c, part, conditions in found:
-                if c.rule.scope == "flow":
-                    prefix, end = prefixes[c], flow_id
-                else:
-                    prefix, end = prefixes[c], ends[direction]
+                prefix = prefixes[c]
+                end = flow_id if c in flow_scoped else ends[direction]
                 if conditions is None:
                     keep(make(prefix + end, part, places[direction]))
                 else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import NEEDS, Asset, Boundary, Element, Flow, Model, Value
@@ -460,6 +461,30 @@ class SubjectFactory:
             found = self._readings[(names, flow)] = Reading.of(names, flow, self._names)
         return found
 
+    def element_inputs(
+        self, element: Element, depth: bool = True, identity: bool = True
+    ) -> tuple[object, ...]:
+        """Everything the subject of ``element`` answers from: two elements of this factory's
+        model with equal tuples have the same types and answer every attribute alike, but
+        ``zone_depth`` unless ``depth`` and ``id``, ``name``, ``Name`` and ``boundary`` unless
+        ``identity``. Its properties count by identity, as in :meth:`direction`."""
+        facts = self.facts
+        found: tuple[object, ...] = (
+            element.type,
+            element.kind,
+            element.type_chain,
+            id(element.properties),
+            facts.data_of(element),
+            element.hazards,
+            element.essential_performance,
+            facts.device_of(element) is not None,
+        )
+        if depth:
+            found += (facts.zone_depth(element),)
+        if identity:
+            found += (element.id, element.name, element.boundary)
+        return found
+
     def direction(
         self,
         flow: Flow,
@@ -527,7 +552,13 @@ class SubjectFactory:
             outbound = any(b in inside_source for b in crossings)
         found: frozenset[str] = frozenset()
         known = self._boundary_types
-        for boundary_id in crossings:
+        if flow.crosses is None and self._uniform is not None:
+            # Every boundary has these types: all that matters is whether it crosses one.
+            crossings_types: Collection[str] = ()
+            found = self._uniform if crossings else found
+        else:
+            crossings_types = crossings
+        for boundary_id in crossings_types:
             types = known.get(boundary_id)
             if types is None:
                 types = self._crossed_types(boundary_id)
@@ -541,6 +572,19 @@ class SubjectFactory:
             outbound,
             device is not None and device == facts.device_of(target),
         )
+
+    @cached_property
+    def _uniform(self) -> frozenset[str] | None:
+        """The types every boundary of the model has, when they all have the same (and every
+        element is in one of them or none)."""
+        model = self.facts.model
+        found = {self._crossed_types(b.id) for b in model.boundaries}
+        if len(found) != 1:
+            return None
+        known = {b.id for b in model.boundaries}
+        if any(e.boundary is not None and e.boundary not in known for e in model.elements):
+            return None
+        return found.pop()
 
     def _crossed_types(self, boundary_id: str) -> frozenset[str]:
         """The types a flow crossing this boundary crosses (worked out once per boundary)."""
