@@ -11,15 +11,18 @@ not in the register and what backs the claim.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 
 from threatdelta.collector import relaxed_collection
-from threatdelta.engine import designed_out
+from threatdelta.engine import SetAside, designed_out
 from threatdelta.model.graph import ModelFacts, facts
 from threatdelta.model.model import Control, Element, Flow, Model, Value
 from threatdelta.register import EvidenceCheck, Problem, control_gaps, control_problems, gaps_text
-from threatdelta.rules.lang.ast import referenced_attributes, unparse
+from threatdelta.rules.lang.ast import Expr, referenced_attributes, unparse
 from threatdelta.rules.pack import RulePack
 from threatdelta.subjects import NATIVE_TO_TMT, ElementSubject, FlowSubject
 from threatdelta.threat import Threat
@@ -162,33 +165,52 @@ def excluded_threats(
     name the element or flow, are worked out here, once per condition and place.
     """
     model_facts = model_facts or facts(model)
-    found: dict[str, Exclusion] = {}
+    found: dict[str, tuple[Threat, tuple[Cause, ...]]] = {}
     kept = designed_out(model, pack, model_facts)
     texts: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     causes_of: dict[tuple[int, int], Cause] = {}
+
+    def cause_of(condition: Expr, aside: SetAside) -> Cause:
+        # The same condition at the same place (one flow, several rules) is one cause.
+        cause = causes_of.get((id(condition), id(aside.items)))
+        if cause is None:
+            written = texts.get(id(condition))
+            if written is None:
+                written = (unparse(condition), sorted(referenced_attributes(condition)))
+                texts[id(condition)] = written
+            cause = _cause(written, aside.subjects(), model, evidence_exists)
+            causes_of[(id(condition), id(aside.items))] = cause
+        return cause
+
     with relaxed_collection():
         for aside in kept.set_aside:
             conditions = aside.conditions
-            if not conditions:
+            if len(conditions) == 1:  # the usual case: one cause
+                causes: tuple[Cause, ...] = (cause_of(conditions[0], aside),)
+            elif conditions:
+                causes = tuple(dict.fromkeys(cause_of(c, aside) for c in conditions))
+            else:
                 continue
-            items = aside.items
-            subjects: Mapping[str, Element | Flow] | None = None
-            causes: list[Cause] = []
-            for condition in conditions:
-                # The same condition at the same place (one flow, several rules) is one cause.
-                cause = causes_of.get((id(condition), id(items)))
-                if cause is None:
-                    written = texts.get(id(condition))
-                    if written is None:
-                        written = (unparse(condition), sorted(referenced_attributes(condition)))
-                        texts[id(condition)] = written
-                    subjects = subjects or aside.subjects()
-                    cause = _cause(written, subjects, model, evidence_exists)
-                    causes_of[(id(condition), id(items))] = cause
-                causes.append(cause)
             threat = aside.threat
-            found[threat.key] = Exclusion(threat, tuple(dict.fromkeys(causes)))
-    return tuple(found[k] for k in sorted(found))
+            found[threat.key] = (threat, causes)
+        chosen = [found[k] for k in sorted(found)]
+        return _exclusions(chosen)
+
+
+_new_exclusion = object.__new__
+_set_threat: Callable[[Exclusion, Threat], None] = Exclusion.__dict__["threat"].__set__
+_set_causes: Callable[[Exclusion, tuple[Cause, ...]], None] = Exclusion.__dict__["causes"].__set__
+
+
+def _exclusions(found: list[tuple[Threat, tuple[Cause, ...]]]) -> tuple[Exclusion, ...]:
+    """``Exclusion(threat, causes)`` for each of ``found``, made without the frozen dataclass's
+    checks: made, then each field set on all of them in turn (each pass a loop inside the
+    interpreter)."""
+    count = len(found)
+    made: list[Exclusion] = list(map(_new_exclusion, repeat(Exclusion, count)))
+    deque(map(_set_threat, made, map(itemgetter(0), found)), maxlen=0)
+    deque(map(_set_causes, made, map(itemgetter(1), found)), maxlen=0)
+    return tuple(made)
 
 
 def _cause(
