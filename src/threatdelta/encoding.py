@@ -78,5 +78,7 @@ def as_shown(text: str) -> str:
     """``text`` as a reader sees it, for comparing what a person wrote: compatibility forms
     folded (full-width ``ＷＨＯ`` is ``WHO``), hidden characters dropped, runs of white space made
     one space, the ends trimmed."""
+    if text.isascii() and text.isprintable():  # nothing to fold, nothing hidden
+        return " ".join(text.split())
     folded = unicodedata.normalize("NFKC", text)
     return " ".join("".join(ch if not hidden(ch) else "" for ch in folded).split())
