@@ -6,6 +6,7 @@ byte-identical output whatever the order of its lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from threatdelta.errors import Location
@@ -35,22 +36,42 @@ def subject_label(entry: Entry, register: Register) -> str:
 
 def threat_subject(threat: Threat, model: Model) -> str:
     """Human label for what ``threat`` is about, in ``model``."""
-    return place_subject(shares(threat)[1], model)
+    return place_subject(shares(threat)[1], _element_name(model), _flow_name(model))
 
 
-def place_subject(place: Place, model: Model) -> str:
+def place_subject(
+    place: Place, element_name: Callable[[str], str | None], flow_name: Callable[[str], str | None]
+) -> str:
     """Human label for a threat's place (see :func:`threat_subject`): an element's name, or
-    ``flow (source → target)``."""
+    ``flow (source → target)``; ``element_name`` and ``flow_name`` give the name of the element
+    or flow with an id (None: there is none)."""
     if place.element is not None:
-        element = model.element(place.element)
-        return element.name if element is not None else place.element
-    flow = model.flow(place.flow) if place.flow is not None else None
-    flow_name = flow.name if flow is not None else (place.flow or "")
-    source = model.element(place.source) if place.source else None
-    target = model.element(place.target) if place.target else None
+        name = element_name(place.element)
+        return name if name is not None else place.element
+    shown = flow_name(place.flow) if place.flow is not None else None
+    if shown is None:
+        shown = place.flow or ""
+    source = element_name(place.source) if place.source else None
+    target = element_name(place.target) if place.target else None
     if source is not None and target is not None:
-        return f"{flow_name} ({source.name} → {target.name})"
-    return flow_name
+        return f"{shown} ({source} → {target})"
+    return shown
+
+
+def _element_name(model: Model) -> Callable[[str], str | None]:
+    def name(element_id: str) -> str | None:
+        element = model.element(element_id)
+        return element.name if element is not None else None
+
+    return name
+
+
+def _flow_name(model: Model) -> Callable[[str], str | None]:
+    def name(flow_id: str) -> str | None:
+        flow = model.flow(flow_id)
+        return flow.name if flow is not None else None
+
+    return name
 
 
 def threat_location(threat: Threat, model: Model) -> Location | None:
@@ -116,6 +137,8 @@ class RegisterRows:
         self.pack = pack
         self._subjects: dict[tuple[str | None, ...], str] = {}
         self._countermeasures: dict[tuple[str, ...], list[dict[str, str]]] = {}
+        self._names: tuple[Callable[[str], str | None], Callable[[str], str | None]] | None = None
+        """The names of the model's elements and of its flows, by id (made when first read)."""
 
     def subject(self, threat: Threat) -> str:
         """The threat's subject label (see :func:`threat_subject`)."""
@@ -126,7 +149,13 @@ class RegisterRows:
         key = (place.element, place.flow, place.source, place.target)
         label = self._subjects.get(key)
         if label is None:
-            label = self._subjects[key] = place_subject(place, self.register.model)
+            if self._names is None:
+                model = self.register.model
+                self._names = (
+                    {e.id: e.name for e in model.elements}.get,
+                    {f.id: f.name for f in model.flows}.get,
+                )
+            label = self._subjects[key] = place_subject(place, *self._names)
         return label
 
     def location(self, threat: Threat) -> Location | None:
