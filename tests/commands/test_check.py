@@ -199,3 +199,34 @@ def test_a_flow_out_of_scope_without_a_reason_fails_check(capsys, tmp_path: Path
         assert code == expected, err
         said = "1 flow is marked out of scope without a written reason ('Dose programming"
         assert (said in err) == (expected == 1)
+
+
+def test_text_and_markdown_of_several_models_are_written_whole_in_a_few_writes() -> None:
+    import datetime as dt
+
+    from threatdelta.assess import assess_bytes
+    from threatdelta.commands.check import write_output
+    from threatdelta.render.data import register_document
+    from threatdelta.render.templates import render_chunks
+    from threatdelta.render.text import register_text
+
+    def documents() -> list[dict]:
+        found = []
+        for path in sorted((REPO / "examples").glob("*/threatmodel.yaml")):
+            assessment = assess_bytes(
+                path.read_bytes(), str(path), None, today=dt.date(2026, 11, 25)
+            )
+            found.append(register_document(assessment.register, assessment.pack, shown=True))
+        return found
+
+    expected = {
+        "text": "\n".join(register_text(d) for d in documents()),
+        "markdown": "".join(
+            render_chunks("check.md.j2", models=[{"data": d} for d in documents()])
+        ),
+    }
+    for output, text in expected.items():
+        writes: list[str] = []
+        write_output(output, documents(), writes.append)
+        assert "".join(writes) == text
+        assert len(writes) <= len(text.splitlines()) // 100 + 2

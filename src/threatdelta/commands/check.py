@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -115,13 +116,25 @@ def write_output(
     elif output == "markdown":
         from threatdelta.render.templates import render_chunks
 
-        for chunk in render_chunks("check.md.j2", models=[{"data": d} for d in documents]):
-            write(chunk)
+        _write_joined(write, render_chunks("check.md.j2", models=[{"data": d} for d in documents]))
     else:
         from threatdelta.render.text import register_lines
 
-        for index, document in enumerate(documents):
-            if index:
-                write("\n")
-            for line in register_lines(document):
-                write(line + "\n")
+        def lines() -> Iterator[str]:
+            for index, document in enumerate(documents):
+                if index:
+                    yield ""
+                yield from register_lines(document)
+
+        _write_joined(write, map("{}\n".format, lines()))
+
+
+def _write_joined(write: Callable[[str], object], pieces: Iterable[str]) -> None:
+    """Write ``pieces`` with ``write``, :data:`_JOINED` of them at a time (a stream that is not
+    buffered makes one system call per write)."""
+    pieces = iter(pieces)
+    while batch := list(islice(pieces, _JOINED)):
+        write("".join(batch))
+
+
+_JOINED = 1024
