@@ -56,6 +56,8 @@ def _review_set(tmp_path: Path) -> ReviewSet:
 def test_the_compiled_module_renders_what_the_template_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if review_compiled.JINJA2_VERSION != jinja2.__version__:
+        pytest.skip("another jinja2 is installed: the shipped module is set aside")
     result = _review_set(tmp_path)
     compiled = comment_template.review_template()
     assert compiled.root_render_func.__module__ == comment_template.MODULE  # from the module
