@@ -20,6 +20,7 @@ from threatdelta.render.data import register_document
 from threatdelta.render.json_rows import _keys
 from threatdelta.render.jsontext import Rows, dumps, json_chunks
 from threatdelta.render.text import register_text
+from threatdelta.rules.packfile import load_pack
 from threatdelta.threat import Threat
 
 TODAY = dt.date(2026, 11, 25)
@@ -286,3 +287,54 @@ def test_keys_encoded_together_are_each_key_as_the_encoder_writes_it(keys: list[
         except orjson.JSONEncodeError:
             expected.append(None)
     assert _keys(threats) == expected
+
+
+PACK = """
+version: 1
+name: placeholder pack
+rules:
+  - id: vendor
+    stride: S
+    scope: element
+    title: "{element.vendor} % {element.name} \\"{element.name}\\" %s"
+    include: "element is 'GE.P'"
+  - id: sniff
+    stride: I
+    scope: flow
+    title: "{flow.name} from {source.name} to {target.vendor} {flow.protocol}"
+    include: "flow is 'GE.DF'"
+    exclude: "flow.encrypted"
+"""
+
+
+def test_titles_whose_placeholders_are_unset_or_awkward_are_the_builders_text() -> None:
+    """A placeholder with no value stays as written; the pattern rows say the same."""
+    model = {
+        "version": 1,
+        "system": "S",
+        "elements": [
+            {
+                "id": "a",
+                "name": 'Pump "1" 100%',
+                "type": "process",
+                "properties": {"vendor": "Acme"},
+            },
+            {"id": "b", "type": "process"},
+            {"id": "c", "name": "Tab\there", "type": "data-store"},
+        ],
+        "flows": [
+            {"id": "f", "from": "a", "to": "b", "protocol": "https"},
+            {"id": "g", "from": "b", "to": "c", "properties": {"encrypted": True}},
+            {"id": "h", "from": "c", "to": "a", "bidirectional": True},
+        ],
+    }
+    pack = load_pack(PACK, "pack.yaml")
+    assessment = assess_bytes(yaml.safe_dump(model).encode(), "m.yaml", pack, today=TODAY)
+    register = assessment.register
+    designed_out = excluded_threats(register.model, pack)
+    document = register_document(register, pack, designed_out)
+    rows = {key: list(value) for key, value in document.items() if isinstance(value, Rows)}
+    assert written(document) == dumps({**document, **rows})
+    titles = {row["id"]: row["title"] for row in rows["threats"]}
+    assert titles["vendor@b"] == '{element.vendor} % b "b" %s'
+    assert rows["excluded"]
