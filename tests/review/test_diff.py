@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.helpers import element, model
@@ -31,6 +32,14 @@ def test_a_value_that_changes_type_but_not_python_equality_is_a_change() -> None
         ("properties.level", 1, True),
         ("properties.modes", [False], [0]),
     ]
+
+
+@pytest.mark.parametrize(("before", "after"), [(1, True), (False, 0), (1, 1.0), ("x", "x")])
+def test_a_scalar_property_alone_is_compared_with_its_type(before: object, after: object) -> None:
+    base = model([element("a", level=before, name="n")])
+    head = model([element("a", level=after, name="n")])
+    changed = type(before) is not type(after)
+    assert diff_models(base, head).items["elements"].changed == (("a",) if changed else ())
 
 
 # Field changes, held against deepdiff (a test-only oracle): the names it reports, cut as the

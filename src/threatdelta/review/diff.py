@@ -233,13 +233,24 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+"""Value types compared whole by ``==`` and ``type`` (no values inside them)."""
+
+
 def _same_item(old: Any, new: Any) -> bool:
     """Two model items are the same: equal as objects, and their free-form properties (the
     only fields whose values' types the schema leaves open) equal with equal types."""
     if old != new:
         return False
     before = getattr(old, "properties", None)
-    return before is None or _same(before, new.properties)
+    if before is None:
+        return True
+    # Equal maps: they differ only if two equal values differ in type (``1`` and ``true``).
+    after = new.properties
+    kinds = tuple(map(type, before.values()))
+    if kinds != tuple(map(type, map(after.__getitem__, before))):
+        return False
+    return _SCALARS.issuperset(kinds) or _same(before, after)
 
 
 def _mostly_different(old: dict[str, Any], new: dict[str, Any]) -> bool:
