@@ -10,8 +10,9 @@ a rename: a person decides. Pure functions of models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from threatdelta.model.model import Boundary, Disposition, Element, Flow, Model
 
@@ -20,6 +21,9 @@ Item = Boundary | Element | Flow
 
 def _items(model: Model) -> list[Item]:
     return [*model.boundaries, *model.elements, *model.flows]
+
+
+_id: Callable[[Item], str] = attrgetter("id")
 
 
 def declared_renames(model: Model) -> dict[str, str]:
@@ -82,10 +86,12 @@ def likely_renames(base: Model, head: Model) -> tuple[LikelyRename, ...]:
     """Items removed at ``head`` that match exactly one item added at ``head`` (and vice versa)
     by name, type and connections, and were not declared as renames."""
     declared = declared_renames(head)
-    base_items = {item.id: item for item in _items(base)}
-    head_items = {item.id: item for item in _items(head)}
-    removed = [i for k, i in base_items.items() if k not in head_items and k not in declared]
-    added = [i for k, i in head_items.items() if k not in base_items and k not in declared.values()]
+    base_list, head_list = _items(base), _items(head)
+    base_items = dict(zip(map(_id, base_list), base_list, strict=True))
+    head_items = dict(zip(map(_id, head_list), head_list, strict=True))
+    # The order of these two lists decides nothing: only an item alone of its shape matches.
+    removed = [base_items[k] for k in base_items.keys() - head_items.keys() - declared.keys()]
+    added = [head_items[k] for k in head_items.keys() - base_items.keys() - set(declared.values())]
     # Elements first, so flows between renamed elements match through the guessed ends.
     guessed: dict[str, str] = dict(declared)
     found: list[LikelyRename] = []

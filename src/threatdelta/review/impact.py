@@ -113,7 +113,13 @@ def impact(
         flow = base_flows.get(flow_id)
         if flow is not None:
             data_may_change.update((flow.source, flow.target))
-    for element in head.elements:
+    # Without a boundary change, only an end of such a flow can be in scope unchanged.
+    candidates = (
+        head.elements
+        if zones_may_move
+        else [e for e in map(head.element, data_may_change - elements) if e is not None]
+    )
+    for element in candidates:
         if element.id in elements:
             continue
         old = base_elements.get(element.id)
