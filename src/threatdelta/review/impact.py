@@ -26,7 +26,7 @@ from threatdelta.review.diff import ModelDiff, diff_models
 from threatdelta.rules.lang.ast import referenced_attributes
 from threatdelta.rules.pack import RulePack
 from threatdelta.subjects import NATIVE_TO_TMT
-from threatdelta.threat import Threat
+from threatdelta.threat import Place, Threat, shares
 
 
 @dataclass(frozen=True)
@@ -294,28 +294,47 @@ def incremental_threats(
     head_elements = {e.id for e in head.elements}
     head_flows = {f.id for f in head.flows}
     touched = change.scope.elements | change.scope.flows
+    # What becomes of the threats found at one place (they share it): dropped (None), or kept
+    # at that place as the head declares it. Worked out once per place; ``base_threats`` holds
+    # every place alive, so no id is reused meanwhile.
+    moved: dict[int, Place | None] = {}
     kept: dict[str, Threat] = {}
     for threat in base_threats:
-        ids = threat.subject_ids
-        if any(i in touched for i in ids):
+        part, place = shares(threat)
+        try:
+            there = moved[id(place)]
+        except KeyError:
+            there = moved[id(place)] = _kept_place(place, touched, head_elements, head_flows, head)
+        if there is None:
             continue
-        if threat.element is not None and threat.element not in head_elements:
-            continue
-        if threat.flow is not None and threat.flow not in head_flows:
-            continue
-        # Locations and titles follow the head model (line numbers move when others change).
-        kept[threat.key] = _relocated(threat, head)
+        # Locations follow the head model (line numbers move when others change).
+        kept[threat.key] = threat if there is place else Threat.of(threat.key, part, there)
     fresh = enumerate_threats(head, pack, change.scope, model_facts=head_facts, stats=stats)
     kept.update({t.key: t for t in fresh})
     return tuple(kept[k] for k in sorted(kept))
 
 
-def _relocated(threat: Threat, head: Model) -> Threat:
-    item = head.element(threat.element) if threat.element else head.flow(threat.flow or "")
-    location = item.location if item is not None else threat.location
-    if location == threat.location:
-        return threat
-    return replace(threat, location=location)
+def _kept_place(
+    place: Place,
+    touched: frozenset[str],
+    head_elements: set[str],
+    head_flows: set[str],
+    head: Model,
+) -> Place | None:
+    """``place`` as ``head`` declares it, or None when its threats are not kept (a subject is
+    in the impact, or gone at head)."""
+    ids = (place.element, place.source, place.flow, place.target)
+    if any(i is not None and i in touched for i in ids):
+        return None
+    if place.element is not None and place.element not in head_elements:
+        return None
+    if place.flow is not None and place.flow not in head_flows:
+        return None
+    item = head.element(place.element) if place.element else head.flow(place.flow or "")
+    location = item.location if item is not None else place.location
+    if location == place.location:
+        return place
+    return replace(place, location=location)
 
 
 @dataclass(frozen=True)
