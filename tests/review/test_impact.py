@@ -365,3 +365,30 @@ def test_fields_of_one_item_are_its_changed_fields_in_order(data: st.DataObject)
         expected = tuple(f for f in diff.fields if (f.kind, f.id) == (change.kind, change.id))
         assert diff.fields_of(change.kind, change.id) == expected
     assert diff.fields_of("elements", "no-such-item") == ()
+
+
+def test_kept_threats_are_located_where_the_later_revision_declares_their_subjects() -> None:
+    from threatdelta.formats.registry import read_model
+
+    lines = [
+        "version: 1",
+        "system: pump",
+        "elements:",
+        "  - {id: nurse, name: Nurse, type: external-entity}",
+        "  - {id: ctrl, name: Controller, type: process}",
+        "  - {id: db, name: Store, type: data-store}",
+        "flows:",
+        "  - {id: f1, name: Dose, from: nurse, to: ctrl, protocol: tcp}",
+        "  - {id: f2, name: Log, from: ctrl, to: db, protocol: tcp}",
+    ]
+    base = read_model("\n".join(lines).encode(), "threatmodel.yaml").model
+    # A new element above the others moves every later declaration down one line.
+    lines.insert(3, "  - {id: pump, name: Pump, type: process}")
+    head = read_model("\n".join(lines).encode(), "threatmodel.yaml").model
+    pack = builtin_pack()
+    after = enumerate_after(enumerate_after(None, base, pack), head, pack)
+    full = enumerate_threats(head, pack)
+    assert after.threats == full
+    assert [t.location for t in after.threats] == [t.location for t in full]
+    kept = [t for t in after.threats if t.element == "db" or t.flow == "f2"]
+    assert kept and all(t.location is not None and t.location.line > 6 for t in kept)
