@@ -19,9 +19,9 @@ from threatdelta.engine import enumerate_threats
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.model.renames import declared_renames
 from threatdelta.register import BLOCKING_PROBLEMS, build_register
-from threatdelta.render.data import subject_label
+from threatdelta.render.data import threat_subject
 from threatdelta.rules.pack import RulePack
-from threatdelta.threat import Threat
+from threatdelta.threat import Threat, shares
 
 _JUDGED_LATER = frozenset({"expired", "expiring", "missing-evidence"})
 """Problem codes that depend on a date or on the revision's files; the snapshot leaves them out."""
@@ -129,7 +129,12 @@ def snapshot_of(
     # Judged as of the earliest date, nothing has expired; expiry is worked out per revision.
     register = build_register(model, threats, today=dt.date.min)
     states = []
+    labels: dict[int, str] = {}  # by place: the threats found at one place share its label
     for entry in register.entries:
+        place = shares(entry.threat)[1]
+        label = labels.get(id(place))
+        if label is None:
+            label = labels[id(place)] = threat_subject(entry.threat, model)
         disposition = entry.disposition
         expires = None
         if disposition is not None and disposition.expires is not None:
@@ -142,7 +147,7 @@ def snapshot_of(
                 title=entry.threat.title,
                 stride=entry.threat.stride,
                 severity=entry.threat.severity,
-                subject=subject_label(entry, register),
+                subject=label,
                 status=entry.status,
                 blocked=bool(blocking),
                 controls=tuple(c.id for c in entry.controls),
