@@ -195,3 +195,22 @@ def test_only_the_threat_indexes_written_last_are_kept(tmp_path: Path) -> None:
     assert db.execute("SELECT COUNT(*) FROM threat_index").fetchone() == (THREAT_INDEXES,)
     db.close()
     cache.close()
+
+
+def test_values_are_written_as_the_standard_library_writes_them() -> None:
+    import json
+
+    from threatdelta.history.cache import _dump
+
+    value = {
+        "threats": [["r@é", 'a "q" \\ \n\t\x01 \u2028 ✓', True, None, 2**62, -3, []]],
+        "b": {"z": 1, "a": [False]},
+    }
+    assert _dump(value) == json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    # Refused by the compiled encoder: written by the standard library.
+    for refused in ({1: "x"}, ["\ud800"]):
+        assert _dump(refused) == json.dumps(
+            refused, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )

@@ -184,7 +184,7 @@ class HistoryCache:
         large model's index is megabytes)."""
         self._put(
             "INSERT OR REPLACE INTO threat_index (model, pack, tool, data) VALUES (?, ?, ?, ?)",
-            [(model, _pack_key(pack), self.tool, _dump_strings(data))],
+            [(model, _pack_key(pack), self.tool, _dump(data))],
         )
         with contextlib.suppress(sqlite3.Error), self._db:
             self._db.execute(
@@ -242,22 +242,20 @@ def _pack_key(pack: RulePack) -> str:
 
 
 def _dump(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _dump_strings(data: Any) -> str:
-    """:func:`_dump` of a value made of strings, lists and maps (a threat index: megabytes of
-    keys), written by the compiled encoder; anything else by :func:`_dump`."""
+    """``data`` as compact JSON with sorted keys. What the cache keeps (snapshots, evidence
+    look-ups, threat indexes) is made of strings, integers, booleans, lists and maps, which the
+    compiled encoder writes as the standard library does; anything it refuses (a key that is
+    not a string, a string that is not UTF-8) is written by the standard library."""
     import orjson
 
     try:
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
     except TypeError:
-        return _dump(data)
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _loads_strings(text: str) -> Any:
-    """The value :func:`_dump_strings` wrote, read by the compiled decoder. It reads numbers
+    """A threat index :func:`_dump` wrote, read by the compiled decoder. It reads numbers
     otherwise than :func:`json.loads` (a large integer as a float), which does not matter for
     a value that must hold only strings: its reader rejects any number."""
     import orjson

@@ -302,6 +302,7 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
     """The numbers of every revision, each compared with the previous readable one."""
     result: list[RevisionMetrics] = []
     previous: RevisionInput | None = None
+    previous_state = State()
     previous_path: str | None = None
     for number, rev in enumerate(inputs, start=1):
         renamed = previous_path if previous_path not in (None, rev.path) else None
@@ -324,7 +325,8 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
         after = snapshot_state(snapshot, on, rev.missing)
         before = State()
         if previous is not None and previous.snapshot is not None:
-            before = snapshot_state(previous.snapshot, day_of(previous.timestamp), previous.missing)
+            # The state the previous revision was compared as (nothing changes a State).
+            before = previous_state
         change = delta(rekeyed(before, dict(snapshot.renames)), after)
         result.append(
             RevisionMetrics(
@@ -346,7 +348,7 @@ def revision_metrics(inputs: Sequence[RevisionInput]) -> list[RevisionMetrics]:
                 regressions=change.regressions,
             )
         )
-        previous = rev
+        previous, previous_state = rev, after
     return result
 
 
