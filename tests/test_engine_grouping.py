@@ -534,3 +534,62 @@ def test_a_boundary_no_model_declares_crosses_no_boundary_type() -> None:
     )
     found = [t.key for t in enumerate_threats(m, rules)]
     assert found == ["any@f0", "any@f1", "typed@out>f0>in"]
+
+
+def test_flows_alike_but_for_one_end_are_told_apart() -> None:
+    # Three flows with one property mapping, from alike sources to alike targets, but for one
+    # property of one end: what rules that read the ends say is worked out for each end.
+    from tests.helpers import model, pack, rule
+
+    props = frozen_props({"encrypted": True})
+    flows = [
+        dataclasses.replace(flow(f"f{i}", source, target), properties=props)
+        for i, (source, target) in enumerate(
+            [("a", "plain"), ("a", "careful"), ("b", "plain"), ("c", "plain")]
+        )
+    ]
+    m = model(
+        [
+            element("a"),
+            element("b", a=1),
+            element("c", a=True),
+            element("plain"),
+            element("careful", sanitizes_input=True),
+        ],
+        flows,
+    )
+    rules = pack(
+        rule(
+            "in",
+            "flow.encrypted and target is 'GE.P'",
+            "interaction",
+            exclude="target.sanitizes_input",
+        ),
+        rule("src", "flow.encrypted and source.a is 1", "interaction"),
+    )
+    assert [t.key for t in enumerate_threats(m, rules)] == [
+        "in@a>f0>plain",
+        "in@b>f2>plain",
+        "in@c>f3>plain",
+        "src@b>f2>plain",
+    ]
+    assert [e.key for e in excluded_threats(m, rules)] == ["in@a>f1>careful"]
+
+
+def test_what_excludes_a_threat_is_told_per_flow_when_the_flow_settles_both_expressions() -> None:
+    # Both flows settle the include and the exclude expression (true, whatever the ends), but
+    # not by the same condition: each threat names its own.
+    from tests.helpers import model, pack, rule
+
+    m = model(
+        [element("a"), element("b")],
+        [flow("f0", "a", "b", p=True), flow("f1", "a", "b", q=True)],
+    )
+    rules = pack(
+        rule("ex", "flow.p or flow.q", "interaction", exclude="flow.p or flow.q or target.z"),
+    )
+    assert enumerate_threats(m, rules) == ()
+    assert [(e.key, e.text) for e in excluded_threats(m, rules)] == [
+        ("ex@a>f0>b", "excluded by p: true"),
+        ("ex@a>f1>b", "excluded by q: true"),
+    ]

@@ -317,6 +317,10 @@ class CompiledRule:
     with its compiled test."""
     excludes_on_flow: bool
     """Its exclude expression (if any) reads nothing of a flow's ends."""
+    reads_source: bool
+    """Its include or exclude expression reads the ``source`` subject."""
+    reads_target: bool
+    """Its include or exclude expression reads the ``target`` subject."""
     residuals: dict[tuple[bool, ...], Residual] = field(default_factory=dict)
     """What :meth:`given_flow` worked out, by the truth values of :attr:`flow_tests`."""
 
@@ -371,8 +375,10 @@ def compiled(rule: Rule) -> CompiledRule:
         include: Expr = rule.include  # type: ignore[assignment]
         exclude: Expr | None = rule.exclude  # type: ignore[assignment]
         reads = referenced_attributes(include)
+        subjects = referenced_subjects(include)
         if exclude is not None:
             reads |= referenced_attributes(exclude)
+            subjects |= referenced_subjects(exclude)
         found = CompiledRule(
             rule,
             compile_expression(include),
@@ -382,6 +388,8 @@ def compiled(rule: Rule) -> CompiledRule:
             reads,
             _flow_tests(include, exclude),
             exclude is None or referenced_subjects(exclude) <= _ON_FLOW,
+            "source" in subjects,
+            "target" in subjects,
         )
         object.__setattr__(rule, "_compiled", found)
     assert isinstance(found, CompiledRule)
@@ -499,6 +507,10 @@ threat when the flow decides them (None: it is not excluded), else what is left 
 expression."""
 
 
+_UNKNOWN: tuple[Conditions | None] = ((),)
+"""Not looked up yet (an outcome is None, or the conditions that exclude the threat)."""
+
+
 def _always(subjects: Mapping[str, Subject]) -> bool:
     return True
 
@@ -608,6 +620,7 @@ class _Alike:
         self._parts: dict[ThreatPart, ThreatPart] = {}
         self._parts_at: dict[tuple[int, int], dict[CompiledRule, ThreatPart]] = {}
         self._settled: dict[tuple[int, int, int], list[_Found]] = {}
+        self._outcomes: dict[tuple[object, ...], tuple[Conditions | None] | None] = {}
 
     # Signatures
 
@@ -838,15 +851,30 @@ class _Alike:
         if subjects is None:
             subjects = {"source": source_subject, "flow": subject, "target": target_subject}
         rest: list[_Found] = []
+        outcomes = self._outcomes
         for rank, c, include, exclude in rules:
-            if include(subjects):
+            # What is left of the rule reads only the ends, and alike ends share a subject;
+            # the conditions that exclude its threat read the flow too: the outcome is kept
+            # per rule, truth values of the flow's conditions (which name `opened`) and ends.
+            key = (
+                id(opened),
+                rank,
+                id(source_subject) if c.reads_source else 0,
+                id(target_subject) if c.reads_target else 0,
+            )
+            outcome = outcomes.get(key, _UNKNOWN)
+            if outcome is _UNKNOWN:
+                outcome = None
+                if include(subjects):
+                    outcome = (
+                        _excluded_if(c, exclude, subjects) if callable(exclude) else exclude,
+                    )
+                outcomes[key] = outcome
+            if outcome is not None:
                 part = parts.get(c)
                 if part is None:
                     part = parts[c] = self.part(c, subjects, flow=flow, target=target)
-                if callable(exclude):
-                    rest.append((rank, direction, c, part, _excluded_if(c, exclude, subjects)))
-                else:
-                    rest.append((rank, direction, c, part, exclude))
+                rest.append((rank, direction, c, part, outcome[0]))
         if not rest:
             return found
         if not found:
