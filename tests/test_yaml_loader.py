@@ -613,6 +613,8 @@ def test_block_reader_takes_plain_block_documents(text: str) -> None:
 
 
 _AT_THE_LIMITS = [
+    "s:\n- a: 1\n- a: 1\n  b: 2\n  c: 3\n  d: 4\n- a: 1\n",
+    "a:\n  - id: x\n    p: {k: v}\n  - id: y\n    p: [q]\n    n: 2\n  - id: z\nb: 1\n",
     "a: 1\nb:\n  - x\n  - {k: v, l: 2}\n  - id: e\n    p: [q, r, s]\nc: []\n",
     "s:\n- a: 1\n  b: 2\n- c:\n    d: e\nt: {}\n",
     "m:\n  k1:\n    s: open\n    c: [x]\n  k2: {s: 'y'}\n",
@@ -628,6 +630,106 @@ def test_block_reader_keeps_to_the_limits_exactly(text: str) -> None:
     for limit in ("max_nodes", "max_items", "max_depth"):
         for value in range(1, 30):
             _check_block_reader(text, {limit: value})
+
+
+_ITEM_KEYS = ["id", "name", "type", "n", "true", "null", "x_1", "A", "p"]
+_ITEM_VALUES = [
+    *_SAFE_SCALARS,
+    "Flow f1",
+    "e12",
+    "network",
+    "{a: 1, b: c}",
+    "[x, 'y z']",
+    "{}",
+    "[]",
+]
+_ITEM_TRICKY = ["a #b", "'open", "{k: v, k: w}", "[a, [b]]", "a: b", "{a: 1,}", "-", "-_x", "@x",
+                "9" * 120, "*a", "!t x", "|", "a\u00a0b", "{a: {b: c}}"]  # fmt: skip
+
+
+_ITEM_TRICKS = ["dash", "repeat", "block", "list", "gap", "trail", "noise", "value"]
+
+
+@st.composite
+def _item_documents(draw: st.DrawFn) -> str:
+    """YAML text made mostly of lists of flat items (``- key: value`` and ``key: value`` lines
+    two columns in), which the block reader reads a list at a time. Most documents have, now
+    and then, one kind of thing the reader must see in the middle of a list: a wider dash, a
+    repeated key, a nested block or list, a wider gap after the colon, trailing spaces, a
+    comment, blank line or scalar item, a tricky value."""
+    trick = draw(st.sampled_from([None, *_ITEM_TRICKS]))
+    values = st.sampled_from(_ITEM_VALUES)
+    if trick == "value":
+        values = st.one_of(*[values] * 10, st.sampled_from(_ITEM_TRICKY))
+    keys = st.sampled_from(_ITEM_KEYS)
+
+    def now(kind: str) -> bool:
+        return trick == kind and draw(st.sampled_from([False, False, False, True]))
+
+    lines: list[str] = []
+
+    def items(indent: int, depth: int) -> None:
+        for _ in range(draw(st.integers(1, 6))):
+            dash = "-  " if now("dash") else "- "
+            pad = " " * (indent + len(dash))
+            names = draw(st.lists(keys, min_size=1, max_size=4, unique=True))
+            if now("repeat"):
+                names.insert(draw(st.integers(0, len(names))), draw(st.sampled_from(names)))
+            for index, name in enumerate(names):
+                start = " " * indent + dash if index == 0 else pad
+                if depth < 3 and now("block"):
+                    lines.append(f"{start}{name}:")
+                    for inner in draw(st.lists(keys, min_size=1, max_size=2, unique=True)):
+                        lines.append(f"{pad}  {inner}: {draw(values)}")
+                elif depth < 3 and now("list"):
+                    lines.append(f"{start}{name}:")
+                    items(len(pad) + draw(st.sampled_from([0, 2])), depth + 1)
+                else:
+                    gap = "  " if now("gap") else " "
+                    trail = "  " if now("trail") else ""
+                    lines.append(f"{start}{name}:{gap}{draw(values)}{trail}")
+            if now("noise"):
+                noise = draw(st.sampled_from(["# note", "", "- x", "  # deeper"]))
+                lines.append(noise if noise in ("", "# note") else " " * indent + noise)
+
+    sections = draw(st.lists(st.sampled_from(["s", "t", "u"]), min_size=1, max_size=3, unique=True))
+    for section in sections:
+        if draw(st.sampled_from([False] * 5 + [True])):
+            lines.append(f"{section}: {draw(values)}")
+            continue
+        lines.append(f"{section}:")
+        items(draw(st.sampled_from([0, 2, 4])), 1)
+    return "\n".join(lines) + "\n"
+
+
+_ITEM_LIMITS = st.one_of(
+    st.just({}),
+    st.builds(dict, max_items=st.integers(1, 4)),
+    st.builds(dict, max_depth=st.sampled_from([1, 2, 3, 3, 3, 4, 4, 5])),
+    st.builds(dict, max_nodes=st.integers(1, 80)),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_item_documents(), _ITEM_LIMITS)
+def test_block_reader_reads_lists_of_flat_items_as_line_by_line(
+    text: str, limits: dict[str, int]
+) -> None:
+    whole = block_load(text, **limits)
+    by_line = block_load(text, **limits, _whole_items=False)
+    if by_line is None:
+        assert whole is None
+    else:
+        assert whole is not None
+        assert (repr(whole[0]), whole[1]) == (repr(by_line[0]), by_line[1])
+    _check_block_reader(text, limits)
+
+
+def test_flat_items_share_one_object_per_value_and_flow_collection() -> None:
+    doc = load("a:\n  - id: x\n    p: {k: 1}\n  - id: y\n    p: {k: 1}\n  - id: z\n    q: x\n")
+    items = doc.data["a"]
+    assert items[0]["p"] is items[1]["p"] == {"k": 1}
+    assert items[2]["q"] is items[0]["id"]
 
 
 def test_identical_one_line_flow_collections_are_read_as_one_object() -> None:

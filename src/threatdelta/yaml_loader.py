@@ -30,6 +30,8 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count, repeat
+from operator import add, itemgetter
 from typing import Any
 
 import yaml
@@ -591,6 +593,8 @@ _NO_KEY = object()
 """A mapping waiting for its next key (None is a valid key)."""
 _NOT_ONLY_TEXT = frozenset("0123456789+-.~nNtTfF")
 """First characters of the plain scalars that may resolve to something other than a string."""
+_NOT_TEXT = _NOT_ONLY_TEXT | frozenset("'\"{[")
+"""First characters of the scalars and flow collections written as more than a plain string."""
 
 
 class _GiveUp(Exception):
@@ -779,12 +783,26 @@ _FLOW_MAP = (
 )
 _FLOW_SEQ = rf"\[ *(?:{_FLOW_SCALAR} *(?:, *{_FLOW_SCALAR} *)*)?\]"
 _VALUE = rf"(?:{_BLOCK_PLAIN}|{_SINGLE}|{_DOUBLE}|{_FLOW_MAP}|{_FLOW_SEQ})"
-_BLOCK_LINE = re.compile(
-    rf"( *)(?:(?:#[^\n]*)?|(- +)?({_PLAIN_KEY}|{_SINGLE}|{_DOUBLE}):(?:( +)({_VALUE}))? *"
-    rf"|(- +)({_VALUE}) *|([^\n]+))\n"
+_LINE_BODY = (
+    rf"(?:#[^\n]*)?|(- +)?({_PLAIN_KEY}|{_SINGLE}|{_DOUBLE}):(?:( +)({_VALUE}))? *"
+    rf"|(- +)({_VALUE}) *|([^\n]+)"
 )
+_BLOCK_LINE = re.compile(rf"( *)(?:{_LINE_BODY})\n")
 """One line: indent; a comment or nothing; or an entry ``[- ]key: [value]`` (dash, key, spaces,
 value); or a list item ``- value`` (dash, value); or anything else (the reader gives up)."""
+_ITEM_ENTRY = r"[A-Za-z_][A-Za-z0-9_]*: +[^\n]*[^ \n] *\n"
+"""A line ``name: value`` of a list item's mapping (the value not checked yet)."""
+_FLAT_ITEM = rf"- {_ITEM_ENTRY}(?:\1  {_ITEM_ENTRY})*"
+"""A flat list item: ``- name: value`` and the lines ``name: value`` below it, two columns in."""
+_BLOCK_MATCH = re.compile(rf"( *)(?:({_FLAT_ITEM}(?:\1{_FLAT_ITEM})*)|(?:{_LINE_BODY})\n)")
+"""Flat list items one after the other, all at one indent (indent, the items from the first
+dash), or else one line as :data:`_BLOCK_LINE` reads it."""
+_ITEM_PAIR = re.compile(r" *(- )?([A-Za-z_][A-Za-z0-9_]*): +([^\n]*[^ \n]) *\n")
+"""One line of flat items: the dash that starts an item, the key and the value as written."""
+_VALUES = re.compile(rf"(?:{_VALUE}\n)*")
+"""Values as written, one a line, each as :data:`_BLOCK_LINE` accepts a value."""
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+"""The ASCII characters :data:`_BLOCK_UNSAFE` lets through."""
 _FLOW_PAIR = re.compile(rf"({_FLOW_SCALAR}): +({_FLOW_SCALAR})")
 _FLOW_ITEM = re.compile(_FLOW_SCALAR)
 _WORDS = {"null": None, "Null": None, "NULL": None, **_BOOL}
@@ -798,16 +816,22 @@ def block_load(
     max_depth: int = MAX_NESTING,
     max_nodes: int = MAX_NODES,
     max_items: int = MAX_ITEMS,
+    *,
+    _whole_items: bool = True,
 ) -> tuple[Any, _Pos | None] | None:
     """Like :func:`quick_load`, for the block-style part of YAML that models are written in;
     None when ``text`` holds anything else (then :func:`quick_load` reads it). Needs no libyaml.
 
     When it returns data, that data and its positions are what the strict builder gives.
+    ``_whole_items=False`` reads flat list items line by line too (the tests' reference).
     """
-    if _BLOCK_UNSAFE.search(text) is not None:
+    if text.isascii():  # the common case, checked faster than by the expression
+        if text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+            return None
+    elif _BLOCK_UNSAFE.search(text) is not None:
         return None
     try:
-        return _Block(max_depth, max_items).read(text, max_nodes)
+        return _Block(max_depth, max_items, _whole_items).read(text, max_nodes)
     except (_GiveUp, ValueError):
         return None
 
@@ -827,16 +851,23 @@ def _chunks(text: str) -> Iterator[str]:
 class _Block:
     """The block reader's state: what it has read, and the values met before."""
 
-    def __init__(self, max_depth: int, max_items: int) -> None:
+    def __init__(self, max_depth: int, max_items: int, whole_items: bool = True) -> None:
         self.max_depth = max_depth
         self.max_items = max_items
+        self.whole_items = whole_items
+        """Read runs of flat list items at once (see :meth:`items`), not line by line."""
         self.nodes = 0
         self.known: dict[str, Any] = {}
         """Scalars as written -> their values (a plain string is its own value, so this also
         keeps one string object per text)."""
+        self.values: dict[str, Any] = {}
+        """Values of flat list items as written (checked as values) -> their values, the
+        same objects as in :attr:`known` and :attr:`flows`."""
         self.flows: dict[str, Any] = {}
         """One-line flow collections as written -> the one object they all read as (like the
         nodes an alias repeats)."""
+        self.flow_nodes: dict[str, int] = {}
+        """One-line flow collections as written -> the nodes they hold."""
 
     def read(self, text: str, max_nodes: int) -> tuple[Any, _Pos | None]:  # one loop, one frame
         known_get = self.known.get
@@ -851,121 +882,190 @@ class _Block:
         root_pos: _Pos | None = None
         # ``key:`` alone, the value on the lines below: (mapping frame, key, line, column).
         pending: tuple[tuple[int, Any, bool, Any, int], Any, int, int] | None = None
+        # The mapping a list item ``- key: value`` opened last (below the recorded levels), and
+        # the column of its dash. While it is the innermost collection, the flat items that
+        # follow it in its list are read all at once (see :meth:`items`).
+        item_frame: tuple[int, Any, bool, Any, int] | None = None
+        item_indent = -1
         nodes = 0
         number = 0
         for chunk in _chunks(text):
             if len(chunk) > MAX_STRING_CHARS:
                 raise _GiveUp  # a line that long may hold a string over the limit
-            for spaces, dash, written, gap, rest, item_dash, item, other in _BLOCK_LINE.findall(
-                chunk
-            ):
-                number += 1
-                if (
-                    rest
-                    and not dash
-                    and pending is None
-                    and mapping is not None
-                    and len(spaces) == indent_of
-                ):
-                    # The common line: ``key: value`` in the open mapping.
+            for (
+                lead,
+                run,
+                line_dash,
+                line_written,
+                line_gap,
+                line_rest,
+                line_item_dash,
+                line_item,
+                line_other,
+            ) in _BLOCK_MATCH.findall(chunk):
+                if run and not self.whole_items:
+                    lines = _BLOCK_LINE.findall(lead + run)
+                    run = ""
+                elif run:
+                    pairs = _ITEM_PAIR.findall(run)
+                    starts = list(compress(count(), map(itemgetter(0), pairs)))
+                    if (
+                        item_frame is not None
+                        and pending is None
+                        and stack[-1] is item_frame
+                        and len(lead) == item_indent
+                    ):
+                        lines = []
+                    else:  # the first item line by line, to open its list or find it
+                        cut = starts[1] if len(starts) > 1 else len(pairs)
+                        end = run.find(f"\n{lead}- ")
+                        lines = _BLOCK_LINE.findall(f"{lead}{run[: end + 1] if end >= 0 else run}")
+                        pairs = pairs[cut:]
+                        starts = [start - cut for start in starts[1:]]
+                else:
+                    lines = [
+                        (
+                            lead,
+                            line_dash,
+                            line_written,
+                            line_gap,
+                            line_rest,
+                            line_item_dash,
+                            line_item,
+                            line_other,
+                        )
+                    ]
+                for spaces, dash, written, gap, rest, item_dash, item, other in lines:
+                    number += 1
+                    if (
+                        rest
+                        and not dash
+                        and pending is None
+                        and mapping is not None
+                        and len(spaces) == indent_of
+                    ):
+                        # The common line: ``key: value`` in the open mapping.
+                        key = known_get(written, _NO_KEY)
+                        if key is _NO_KEY:
+                            key = scalar(written, 0)
+                        value = known_get(rest, _NO_KEY)
+                        if value is _NO_KEY:
+                            value = scalar(rest, depth + 1)
+                        if key in mapping:
+                            raise _GiveUp
+                        mapping[key] = value
+                        nodes += 2
+                        if children is not None:
+                            column = indent_of + len(written) + len(gap) + 2
+                            position = self.shallow(value, number, column, depth + 1)
+                            children[key] = (number, indent_of + 1, position)
+                        continue
+                    if other:
+                        raise _GiveUp
+                    if not written and not item:
+                        continue  # blank or a comment
+                    indent = len(spaces)
+                    is_dash = bool(dash or item_dash)
+                    if root is _NO_KEY:
+                        if indent or is_dash or self.max_depth < 1:
+                            raise _GiveUp
+                        root = {}
+                        root_pos = (number, 1, {})
+                        stack.append((0, root, True, root_pos[2], 0))
+                        nodes += 1
+                    elif pending is not None:
+                        frame, key, key_line, key_column = pending
+                        pending = None
+                        nodes += 1  # the value: a block collection or empty
+                        if indent > frame[0] or (indent == frame[0] and is_dash):
+                            block = self.open(
+                                frame, key, key_line, key_column, number, indent, is_dash
+                            )
+                            stack.append(block)
+                        elif frame[3] is not None:
+                            raise _GiveUp  # an empty value within the recorded levels
+                    nodes += 1
+                    while stack[-1][0] > indent or (
+                        stack[-1][0] == indent
+                        and not is_dash
+                        and not stack[-1][2]
+                        and stack[-2][0] == indent
+                    ):
+                        if len(stack.pop()[1]) > max_items:
+                            raise _GiveUp
+                    top = stack[-1]
+                    if top[0] != indent or top[2] == is_dash:
+                        raise _GiveUp
+                    if dash:  # ``- key: ...``: a mapping as a list item
+                        indent += len(dash)
+                        level = top[4] + 1
+                        if level + 1 > self.max_depth:
+                            raise _GiveUp
+                        nodes += 1
+                        inner: dict[Any, Any] | None = {} if level < _SHALLOW_DEPTH else None
+                        top[1].append({})
+                        if top[3] is not None:
+                            top[3].append((number, indent + 1, inner))
+                        top = (indent, top[1][-1], True, inner, level)
+                        stack.append(top)
+                        if inner is None:
+                            item_frame, item_indent = top, indent - len(dash)
+                    indent_of, mapping, children, depth = (
+                        top[0],
+                        top[1] if top[2] else None,
+                        top[3],
+                        top[4],
+                    )
+                    if item_dash:
+                        value = known_get(item, _NO_KEY)
+                        if value is _NO_KEY:
+                            value = scalar(item, depth + 1)
+                        top[1].append(value)
+                        if children is not None:
+                            column = indent + len(item_dash) + 1
+                            children.append(self.shallow(value, number, column, depth + 1))
+                        continue
                     key = known_get(written, _NO_KEY)
                     if key is _NO_KEY:
                         key = scalar(written, 0)
+                    assert mapping is not None
+                    if key in mapping:
+                        raise _GiveUp
+                    if not rest:
+                        mapping[key] = None  # keeps the key's place; the value follows
+                        pending = (top, key, number, indent + 1)
+                        continue
+                    nodes += 1
                     value = known_get(rest, _NO_KEY)
                     if value is _NO_KEY:
                         value = scalar(rest, depth + 1)
-                    if key in mapping:
-                        raise _GiveUp
                     mapping[key] = value
-                    nodes += 2
                     if children is not None:
-                        column = indent_of + len(written) + len(gap) + 2
-                        position = self.shallow(value, number, column, depth + 1)
-                        children[key] = (number, indent_of + 1, position)
-                    continue
-                if other:
-                    raise _GiveUp
-                if not written and not item:
-                    continue  # blank or a comment
-                indent = len(spaces)
-                is_dash = bool(dash or item_dash)
-                if root is _NO_KEY:
-                    if indent or is_dash or self.max_depth < 1:
+                        column = indent + len(written) + len(gap) + 2
+                        children[key] = (
+                            number,
+                            indent + 1,
+                            self.shallow(value, number, column, depth + 1),
+                        )
+                if run and pairs:
+                    if (
+                        item_frame is None
+                        or pending is not None
+                        or stack[-1] is not item_frame
+                        or len(lead) != item_indent
+                    ):
+                        raise _GiveUp  # (the first item, read line by line, is the innermost)
+                    if len(item_frame[1]) > max_items:
                         raise _GiveUp
-                    root = {}
-                    root_pos = (number, 1, {})
-                    stack.append((0, root, True, root_pos[2], 0))
-                    nodes += 1
-                elif pending is not None:
-                    frame, key, key_line, key_column = pending
-                    pending = None
-                    nodes += 1  # the value: a block collection or empty
-                    if indent > frame[0] or (indent == frame[0] and is_dash):
-                        block = self.open(frame, key, key_line, key_column, number, indent, is_dash)
-                        stack.append(block)
-                    elif frame[3] is not None:
-                        raise _GiveUp  # an empty value within the recorded levels
-                nodes += 1
-                while stack[-1][0] > indent or (
-                    stack[-1][0] == indent
-                    and not is_dash
-                    and not stack[-1][2]
-                    and stack[-2][0] == indent
-                ):
-                    if len(stack.pop()[1]) > max_items:
-                        raise _GiveUp
-                top = stack[-1]
-                if top[0] != indent or top[2] == is_dash:
-                    raise _GiveUp
-                if dash:  # ``- key: ...``: a mapping as a list item
-                    indent += len(dash)
-                    level = top[4] + 1
-                    if level + 1 > self.max_depth:
-                        raise _GiveUp
-                    nodes += 1
-                    inner: dict[Any, Any] | None = {} if level < _SHALLOW_DEPTH else None
-                    top[1].append({})
-                    if top[3] is not None:
-                        top[3].append((number, indent + 1, inner))
-                    top = (indent, top[1][-1], True, inner, level)
-                    stack.append(top)
-                indent_of, mapping, children, depth = (
-                    top[0],
-                    top[1] if top[2] else None,
-                    top[3],
-                    top[4],
-                )
-                if item_dash:
-                    value = known_get(item, _NO_KEY)
-                    if value is _NO_KEY:
-                        value = scalar(item, depth + 1)
-                    top[1].append(value)
-                    if children is not None:
-                        column = indent + len(item_dash) + 1
-                        children.append(self.shallow(value, number, column, depth + 1))
-                    continue
-                key = known_get(written, _NO_KEY)
-                if key is _NO_KEY:
-                    key = scalar(written, 0)
-                assert mapping is not None
-                if key in mapping:
-                    raise _GiveUp
-                if not rest:
-                    mapping[key] = None  # keeps the key's place; the value follows
-                    pending = (top, key, number, indent + 1)
-                    continue
-                nodes += 1
-                value = known_get(rest, _NO_KEY)
-                if value is _NO_KEY:
-                    value = scalar(rest, depth + 1)
-                mapping[key] = value
-                if children is not None:
-                    column = indent + len(written) + len(gap) + 2
-                    children[key] = (
-                        number,
-                        indent + 1,
-                        self.shallow(value, number, column, depth + 1),
+                    level = item_frame[4]
+                    entry, count_of = self.items(
+                        pairs, starts, stack[-2], number + 1, item_indent + 3, level
                     )
+                    number += len(pairs)
+                    nodes += count_of
+                    item_frame = (item_indent + 2, entry, True, None, level)
+                    stack[-1] = item_frame
+                    indent_of, mapping = item_indent + 2, entry
         if pending is not None:
             nodes += 1
             if pending[0][3] is not None:
@@ -1038,6 +1138,13 @@ class _Block:
         """A one-line flow mapping or list of scalars, a node ``depth`` levels below the root."""
         if depth + 1 > self.max_depth:
             raise _GiveUp
+        value = self.flow_value(written)
+        self.nodes += self.flow_nodes[written]
+        return value
+
+    def flow_value(self, written: str) -> Any:
+        """The one object a one-line flow collection reads as; its nodes are noted in
+        :attr:`flow_nodes`."""
         value = self.flows.get(written)
         if value is None:
             if written[0] == "{":
@@ -1050,8 +1157,69 @@ class _Block:
             if len(value) > self.max_items:
                 raise _GiveUp
             self.flows[written] = value
-        self.nodes += len(value) * (2 if isinstance(value, dict) else 1)
+            self.flow_nodes[written] = len(value) * (2 if isinstance(value, dict) else 1)
         return value
+
+    def items(
+        self,
+        pairs: list[tuple[str, str, str]],
+        starts: list[int],
+        parent: tuple[int, Any, bool, Any, int],
+        line: int,
+        column: int,
+        level: int,
+    ) -> tuple[dict[Any, Any], int]:
+        """Read flat list items at once: ``pairs`` are their lines (the dash that starts an
+        item, key and value as written), ``starts`` the indexes of the lines that start items,
+        the first one on ``line``; their mappings are ``level`` levels below the root and go
+        into the list ``parent``. Returns the last item's mapping and the number of nodes read.
+
+        Every item is read as its lines would be one by one (each value checked as
+        :data:`_BLOCK_LINE` checks it): the same values, keys, limits and positions.
+        """
+        values = self.values
+        known = self.known
+        texts = list(map(itemgetter(2), pairs))
+        fresh = set(texts).difference(values)
+        if fresh:
+            self.learn(fresh, level + 1)
+        names = list(map(itemgetter(1), pairs))
+        for name in set(names).difference(known):
+            self.scalar(name, 0)
+        keys = list(map(known.__getitem__, names))
+        read = list(map(values.__getitem__, texts))
+        cuts = list(map(slice, starts, [*starts[1:], len(pairs)]))
+        entries = list(
+            map(dict, map(zip, map(keys.__getitem__, cuts), map(read.__getitem__, cuts)))
+        )
+        sizes = list(map(len, entries))
+        if sum(sizes) != len(pairs):
+            raise _GiveUp  # a duplicate key
+        if max(sizes) > self.max_items:
+            raise _GiveUp
+        if level + 2 > self.max_depth and any(map(self.flows.__contains__, texts)):
+            raise _GiveUp  # a flow collection one level too deep
+        inner = sum(map(self.flow_nodes.get, texts, repeat(0)))
+        parent[1].extend(entries)
+        if parent[3] is not None:
+            parent[3].extend(zip(map(add, starts, repeat(line)), repeat(column), repeat(None)))
+        return entries[-1], len(entries) + 2 * len(pairs) + inner
+
+    def learn(self, fresh: set[str], depth: int) -> None:
+        """Check and read values written in flat items, met for the first time, ``depth``
+        levels below the root."""
+        if _VALUES.fullmatch("\n".join(fresh) + "\n") is None:
+            raise _GiveUp  # a value the line by line reader refuses
+        values = self.values
+        remember = self.known.setdefault
+        for text in fresh:
+            first = text[0]
+            if first not in _NOT_TEXT:  # a plain string, its own value
+                values[text] = remember(text, text)
+            elif first == "{" or first == "[":
+                values[text] = self.flow_value(text)
+            else:
+                values[text] = self.scalar(text, depth)
 
 
 def _show(value: Any) -> str:
