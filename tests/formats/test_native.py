@@ -1270,19 +1270,3 @@ def test_a_plain_model_skips_the_semantic_checks() -> None:
     from threatdelta.yaml_loader import load_yaml
 
     assert native._surely_meaningful(load_yaml(_MEANING_BASE.encode(), PATH).data)
-
-
-def test_elements_and_flows_are_built_as_their_constructors_build_them() -> None:
-    import dataclasses
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from diagram import diagram, native_yaml
-
-    model = native.read(native_yaml(diagram(60)).encode(), "m.yaml").model
-    assert model.elements and model.flows
-    for item in (*model.elements, *model.flows):
-        fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
-        assert set(vars(item)) == set(fields)
-        assert vars(item) == vars(type(item)(**fields))
-        assert item.location == type(item)(**fields).location

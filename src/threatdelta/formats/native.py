@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from threatdelta.collector import relaxed_collection
 from threatdelta.diagnostics import Diagnostics
@@ -59,8 +59,6 @@ if TYPE_CHECKING:  # the validators are imported when a model is validated, not 
 
 name = "native"
 """Format name."""
-
-_T = TypeVar("_T")
 
 STORED_RULE_ID = "stored"
 """``Threat.rule_id`` of a threat the model holds itself (``stored_threats:``)."""
@@ -926,8 +924,7 @@ def build_model(doc: YamlDocument, *, release: bool = False) -> Model:
             chain = chains[(element_type, kind)] = element_chain(element_type, kind)
         implemented = item.get("implemented_by")
         elements.append(
-            _built(
-                Element,
+            Element(
                 id=item["id"],
                 name=item.get("name", item["id"]),
                 type=element_type,
@@ -955,8 +952,7 @@ def build_model(doc: YamlDocument, *, release: bool = False) -> Model:
         out_of_scope, reason = scope_of(properties)
         implemented = item.get("implemented_by")
         flows.append(
-            _built(
-                Flow,
+            Flow(
                 id=item["id"],
                 name=item.get("name", item["id"]),
                 source=item["from"],
@@ -997,15 +993,6 @@ def build_model(doc: YamlDocument, *, release: bool = False) -> Model:
         format=name,
         path=path,
     )
-
-
-def _built(cls: type[_T], **fields: Any) -> _T:
-    """``cls(**fields)`` for a frozen dataclass without ``__post_init__``, given every field,
-    without the per-field ``object.__setattr__`` calls of its ``__init__`` (a model holds
-    thousands of elements and flows)."""
-    made = object.__new__(cls)
-    made.__dict__.update(fields)
-    return made
 
 
 _NONE = frozen_controls(None)
