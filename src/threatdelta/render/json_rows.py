@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import orjson
 
@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from threatdelta.exclusions import Exclusion
     from threatdelta.register import Entry
     from threatdelta.render.data import RegisterRows
-    from threatdelta.threat import Place, Threat
+    from threatdelta.threat import Place, Threat, ThreatPart
+
+_Row = TypeVar("_Row")
+"""An entry or a designed-out threat: what a row is made from."""
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _dumps = orjson.dumps
@@ -262,14 +265,9 @@ class RowText:
         whole = self._whole_threat
         between = b"," + pad(depth)
         batch: list[bytes] = []
-        for start in range(0, len(entries), _BATCH):
+        for rows in _batches(entries):
             append = batch.append
-            chunk = entries[start : start + _BATCH]
-            threats = list(map(_THREAT, chunk))
-            keys = _keys(threats)
-            for entry, threat, key, (part, place) in zip(
-                chunk, threats, keys, map(shares, threats), strict=True
-            ):
+            for entry, threat, key, (part, place) in rows:
                 if (
                     entry.disposition is not None
                     or entry.problems
@@ -369,14 +367,9 @@ class RowText:
         ids = self._ids
         between = b"," + pad(depth)
         batch: list[bytes] = []
-        for start in range(0, len(exclusions), _BATCH):
+        for rows in _batches(exclusions):
             append = batch.append
-            chunk = exclusions[start : start + _BATCH]
-            threats = list(map(_THREAT, chunk))
-            keys = _keys(threats)
-            for exclusion, threat, key, (part, place) in zip(
-                chunk, threats, keys, map(shares, threats), strict=True
-            ):
+            for exclusion, threat, key, (part, place) in rows:
                 causes = exclusion.causes
                 cause = causes[0] if len(causes) == 1 else None
                 value = cause.value if cause is not None else None
@@ -475,6 +468,17 @@ class RowText:
 _NO_PIECES = _Pieces([])
 _THREAT = attrgetter("threat")
 _KEY_OF = attrgetter("key")
+
+
+def _batches(
+    rows: Sequence[_Row],
+) -> Iterator[Iterator[tuple[_Row, Threat, bytes | None, tuple[ThreatPart, Place]]]]:
+    """The rows (entries or designed-out threats) :data:`_BATCH` at a time, each with its
+    threat, the text of its key and its threat's part and place."""
+    for start in range(0, len(rows), _BATCH):
+        chunk = rows[start : start + _BATCH]
+        threats: list[Threat] = list(map(_THREAT, chunk))
+        yield zip(chunk, threats, _keys(threats), map(shares, threats), strict=True)
 
 
 def _keys(threats: list[Threat]) -> list[bytes | None]:
