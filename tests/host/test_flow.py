@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,8 +14,11 @@ from tests.e2e.harness import LOG_ELEMENTS, LOG_FLOWS, GitRepo, model
 
 from threatdelta.action.inputs import resolve_inputs
 from threatdelta.action.log import StepLog
+from threatdelta.cli import main
 from threatdelta.errors import InputError
 from threatdelta.git import find_repo
+from threatdelta.history.cache import CACHE_FILE
+from threatdelta.history.gitlog import git_dir
 from threatdelta.host import flow
 from threatdelta.host.interface import ChangeRequest, Outcome, RunState
 from threatdelta.publish.interface import Annotation, Publication, Publisher, PublishResult
@@ -184,3 +188,30 @@ def test_bad_input_on_a_third_host_replaces_the_comment_and_exits_2(tmp_path: Pa
     assert "could not review" in comment.body and "threatmodel.yaml is broken" in comment.body
     assert host.outcomes[-1].verdict == "error"
     assert "threatmodel.yaml is broken" in out.getvalue()
+
+
+def test_the_hosted_review_neither_reads_nor_keeps_a_threat_index(tmp_path: Path) -> None:
+    """A cache in the repository's git folder could come from a job of the same change: the
+    hosted review must not read it (nor write one a later job could read)."""
+    host, state, repo, base, head = _setup(tmp_path)
+    found = find_repo(repo.root)
+    assert found is not None
+    flow.review_change(host, state, found, TODAY, _log()[0])
+    (honest,) = host.board.comments
+    cache_file = git_dir(found) / CACHE_FILE
+    assert not cache_file.exists()
+
+    # A local review leaves the base's index in the cache; then every key of it is dropped,
+    # so a review that read it would count the base's other threats as gone.
+    assert main(["review", "--repo", str(repo.root), "--base", base, "--head", head,
+                 "--fail-on=none", "--today", TODAY.isoformat()]) == 0  # fmt: skip
+    with sqlite3.connect(cache_file) as db:
+        (count,) = db.execute("SELECT count(*) FROM threat_index").fetchone()
+        assert count == 1
+        db.execute("UPDATE threat_index SET data = ?", ('{"elements": {}, "flows": {}}',))
+    host.board.comments.clear()
+
+    flow.review_change(host, state, found, TODAY, _log()[0])
+
+    (again,) = host.board.comments
+    assert again.body == honest.body
