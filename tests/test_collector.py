@@ -7,7 +7,12 @@ import weakref
 
 import pytest
 
-from threatdelta.collector import RELAXED_THRESHOLD, kept_alive, relaxed_collection
+from threatdelta.collector import (
+    KEPT_THRESHOLD,
+    RELAXED_THRESHOLD,
+    kept_alive,
+    relaxed_collection,
+)
 
 
 class _Node:
@@ -52,6 +57,23 @@ def test_what_a_stage_keeps_alive_is_handed_back_to_the_collector_at_the_end() -
         keep()
         assert gc.get_freeze_count() >= before + len(kept)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_stage_that_keeps_what_it_builds_collects_rarely_and_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
+    with kept_alive():
+        assert gc.get_threshold() == (KEPT_THRESHOLD, *before[1:])
+        assert gc.isenabled()  # rarer, never off
+        with relaxed_collection():  # a relaxed stage inside does not lower it
+            assert gc.get_threshold()[0] == KEPT_THRESHOLD
+        assert gc.get_threshold()[0] == KEPT_THRESHOLD
+        # cycles are still freed by a pass
+        node = _Node()  # refers to itself
+        ref = weakref.ref(node)
+        del node
+        gc.collect()
+        assert ref() is None
+    assert gc.get_threshold() == before
 
 
 def test_a_nested_stage_does_not_count_the_frozen_objects(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,12 @@ from contextlib import contextmanager
 
 RELAXED_THRESHOLD = 50_000
 """Allocations between young-generation collections while a stage runs relaxed (default 700)."""
+KEPT_THRESHOLD = 1_000_000
+"""Allocations between young-generation collections inside :func:`kept_alive`. Each pass walks
+every young object, and in a stage that keeps what it builds none of them is garbage: ``check``
+of a 20,000-node model made 253 passes (0.48 s of its 4.1 s) that freed 530 objects between
+them, all left over from importing. One pass per million net allocations still frees what
+cycles there are, so memory stays bounded."""
 
 
 _open_stages = 0
@@ -51,12 +57,16 @@ def relaxed_collection() -> Iterator[None]:
 def kept_alive() -> Iterator[Callable[[], None]]:
     """For a stage that keeps what it loads until the end (``check`` writing its output): the
     function yielded moves everything alive at that moment out of the collector's sight, so the
-    rows made and dropped afterwards do not make it walk the loaded models again and again. All
-    of it is handed back to the collector when the ``with`` block ends."""
+    rows made and dropped afterwards do not make it walk the loaded models again and again, and
+    young-generation passes are rarer (:data:`KEPT_THRESHOLD`). All of it is handed back to the
+    collector, and the thresholds restored, when the ``with`` block ends."""
     global _open_stages
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], KEPT_THRESHOLD), *before[1:])
     _open_stages += 1
     try:
         yield gc.freeze
     finally:
         _open_stages -= 1
+        gc.set_threshold(*before)
         gc.unfreeze()
