@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.e2e.harness import LOG_ELEMENTS, LOG_FLOWS, GitRepo, model
 
 from threatdelta.cli import chosen_command, main
 from threatdelta.commands import COMMANDS, Command
@@ -117,3 +118,32 @@ def test_a_check_leaves_what_it_built_to_the_end_only_when_the_process_ends_next
     assert main(words, ending=ending) == main(words)
     assert ending
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("output", ["json", "text", "markdown"])
+def test_the_program_ends_after_writing_all_a_review_writes_in_process(
+    output: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m threatdelta review`` ends its process without freeing both models: what it
+    writes to a pipe, and its exit code, are what the same review writes in process."""
+    repo = GitRepo(tmp_path / "repo")
+    base = repo.commit({"threatmodel.yaml": model()}, "base")
+    head = repo.commit({"threatmodel.yaml": model(LOG_ELEMENTS, LOG_FLOWS)}, "head")
+    words = ["review", "--repo", str(repo.root), "--base", base, "--head", head]
+    words += ["--format", output, "--no-cache", "--today", "2026-06-01"]
+    ending: list[object] = []
+    code = main(words, ending=ending)
+    written = capsys.readouterr()
+    assert ending  # the review left its result to the process's end
+    assert code == 1  # the new threats are unaddressed: the exit code must survive the ending
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    ended = subprocess.run(
+        [sys.executable, "-m", "threatdelta", *words],
+        env=buffered,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert (ended.stdout, ended.stderr, ended.returncode) == (written.out, written.err, code)
+    assert "log-service" in written.out  # the new threats are in what was written

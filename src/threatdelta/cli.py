@@ -79,10 +79,11 @@ def run() -> int:
     :func:`main` on the process's arguments; returns the exit code.
 
     When the command left what it built in :func:`main`'s ``ending`` (``check``: the models,
-    registers and written rows, tens of thousands of objects for a large model), the process
-    ends as soon as standard output and error are flushed, with ``os._exit``: freeing those
-    objects one at a time, and the interpreter's last collection walking them, take a tenth of
-    a second at 5,000 nodes and change nothing outside the process. Such a command has nothing
+    registers and written rows; ``review``: both revisions' models and registers; tens of
+    thousands of objects for a large model), the process ends as soon as standard output and
+    error are flushed, with ``os._exit``: freeing those objects one at a time, and the
+    interpreter's last collection walking them, take a tenth of a second or more at 5,000 nodes
+    and change nothing outside the process. Such a command has nothing
     else to finish (no temporary files, threads or exit handlers of its own). When a flush
     fails (a closed pipe), the interpreter ends the process as it always does and reports it.
     """

@@ -155,4 +155,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(report)
     for warning in result.warnings:
         say(f"threatdelta: warning: {warning}")
+    ending = getattr(args, "process_ending", None)
+    if ending is not None:  # the process ends next: the two models need no freeing
+        ending.append(result)
     return EXIT_PASS if result.verdict.passed else EXIT_POLICY_FAILED
