@@ -193,3 +193,57 @@ def test_visible_text_drops_exactly_the_characters_a_reader_does_not_see(text: s
     flat = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     shown = "".join(ch for ch in flat if ch == "\n" or not hidden(ch))
     assert inert(text, "visible") == shown
+
+
+LINE_ALPHABET = st.one_of(
+    HOSTILE_ALPHABET,
+    st.sampled_from(
+        [
+            *(" ", "  ", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x7f", "\x85", "\xa0", "\u1680"),
+            *("\u2000", "\u2028", "\u2029", "\u3000", "\u200e", "\ufeff", "\ue000", "\U000e0041"),
+            *("\u115f", "\u1160", "\u3164", "\uffa0", "\u034f", "\u17b4", "\u17b5"),
+            *("é", "→", "Ｗ", "٣", "gh-1", "Gh-٣", "WWW.", "wWw.x", "ugh-1", "awww.b"),
+            *("Element e1001", "Flow f2 (A → B)", "x" * 70),
+        ]
+    ),
+    st.characters(),
+)
+NEARLY_PLAIN = st.sampled_from(
+    ["a", "Z", "9", " ", "  ", "é", "→", "\u3164", "\xa0", "(", "x" * 70]
+)
+"""Text that is mostly one visible line already, to reach the shortcuts' edges."""
+_AROUND = st.lists(NEARLY_PLAIN, max_size=3).map("".join)
+ONE_ACTIVE = st.tuples(
+    _AROUND,
+    st.sampled_from([*"!$&%~<>:@\\`*_{}[]()#+|", "www.", "WwW.", "gh-1", "gH-\u0663", "x:"]),
+    _AROUND,
+)
+"""Plain text but for one thing markdown escaping acts on."""
+LINES = st.one_of(
+    st.lists(LINE_ALPHABET, max_size=16), st.lists(NEARLY_PLAIN, max_size=8), ONE_ACTIVE
+).map("".join)
+
+
+@given(LINES, st.integers(min_value=1, max_value=400))
+@settings(max_examples=600)
+def test_text_already_one_visible_line_is_taken_as_it_is_exactly_when_the_steps_keep_it(
+    text: str, limit: int
+) -> None:
+    from threatdelta.render import escape
+
+    assert escape._line(text, limit) == escape._made_line(text, limit)
+
+
+@given(LINES, st.integers(min_value=1, max_value=400))
+@settings(max_examples=600)
+def test_markdown_that_no_step_acts_on_is_taken_as_it_is_and_labels_are_escaped_once(
+    text: str, limit: int
+) -> None:
+    from threatdelta.render import escape
+
+    line = escape._made_line(text, limit)
+    for each in (text, line):
+        assert escape._markdown(each) == escape._made_markdown(each)
+    expected = escape._made_markdown(line)
+    assert md(text, limit) == expected
+    assert md(text, limit) == expected  # the second time from what was kept

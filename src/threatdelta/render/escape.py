@@ -25,9 +25,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from functools import lru_cache
 from typing import Literal
 
-from threatdelta.encoding import hidden
+from threatdelta.encoding import INVISIBLE_LETTERS, hidden
 
 Context = Literal[
     "plain", "visible", "markdown", "code", "html-code", "mermaid", "fence", "sarif", "log"
@@ -96,6 +97,22 @@ def _visible(text: str) -> str:
 
 def _line(text: str, limit: int) -> str:
     """One line of visible text, at most ``limit`` characters."""
+    if (
+        len(text) <= limit
+        and text.isprintable()
+        and "  " not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+        and (text.isascii() or INVISIBLE_LETTERS.isdisjoint(text))
+    ):
+        # Already one line of visible text: every white-space character but the space, and
+        # every hidden character but the invisible letters, is one Python does not print.
+        return text
+    return _made_line(text, limit)
+
+
+def _made_line(text: str, limit: int) -> str:
+    """:func:`_line`, worked out step by step (what its shortcut is tested against)."""
     # Bound the work on huge input before looking at each character.
     text = _WHITESPACE.sub(" ", text[: limit * 4 + 16])
     text = _visible(text).strip()
@@ -105,7 +122,21 @@ def _line(text: str, limit: int) -> str:
     return text
 
 
+_MARKDOWN_ACTIVE = re.compile(r"[!$&%~<>:@\\`*_{}\[\]()#+|]|(?i:www\.|gh-\d)")
+"""What any step of :func:`_made_markdown` acts on: text without it is markdown as it is."""
+
+
 def _markdown(text: str) -> str:
+    """Markdown text that shows ``text`` (one line of visible text) and links nothing."""
+    if _MARKDOWN_ACTIVE.search(text) is None:
+        return text
+    if len(text) <= _REMEMBERED_LENGTH:  # a label shown on many rows is escaped once
+        return _remembered_markdown(text)
+    return _made_markdown(text)
+
+
+def _made_markdown(text: str) -> str:
+    """:func:`_markdown`, every step (what its shortcut is tested against)."""
     # Quotes need no escaping in markdown text; escaping them would leave entities whose '#' the
     # markdown escaping below would then break.
     text = _GITLAB_REFERENCE.sub(lambda m: m.group(0) + ZERO_WIDTH_JOINER, text)
@@ -120,6 +151,12 @@ def _markdown(text: str) -> str:
     text = _GH_REFERENCE.sub(r"\1" + ZERO_WIDTH_JOINER, text)
     text = _ISSUE_REFERENCE.sub(r"\1" + ZERO_WIDTH_JOINER, text)
     return text
+
+
+_REMEMBERED_LENGTH = 160
+_remembered_markdown = lru_cache(maxsize=1 << 14)(_made_markdown)
+"""Text of at most :data:`_REMEMBERED_LENGTH` characters made markdown (the last 16,384
+distinct ones are kept: a few megabytes)."""
 
 
 def _code_span(text: str) -> str:
