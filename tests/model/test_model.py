@@ -1,10 +1,23 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields
+from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.helpers import element, model
 
-from threatdelta.model.model import Control, SharedProps, frozen_props
+from threatdelta.errors import Location
+from threatdelta.model.model import (
+    Control,
+    Element,
+    Flow,
+    SharedProps,
+    frozen_props,
+    new_element,
+    new_flow,
+)
 
 
 def test_control_lookup_finds_each_control_and_none_for_unknown() -> None:
@@ -42,3 +55,45 @@ def test_shared_props_keep_each_value_with_its_own_type() -> None:
         assert repr(got["level"]) == repr(value)
     nan = shared({"level": math.nan})["level"]
     assert isinstance(nan, float) and math.isnan(nan)
+
+
+def _field_values(cls: type[Any], draw: st.DrawFn) -> dict[str, Any]:
+    """A value for every field of ``cls``, each unlike every other field's (a value set to the
+    wrong field shows)."""
+    values: dict[str, Any] = {}
+    for number, spec in enumerate(fields(cls)):
+        if spec.name == "location":
+            values[spec.name] = Location(f"m{number}.yaml", draw(st.integers(1, 9)), 1)
+        elif spec.type in ("bool",):
+            values[spec.name] = draw(st.booleans())
+        elif "tuple" in str(spec.type):
+            values[spec.name] = (f"{spec.name}-{draw(st.integers(0, 3))}",)
+        elif "Mapping" in str(spec.type):
+            values[spec.name] = frozen_props({spec.name: draw(st.integers(0, 3))})
+        else:
+            values[spec.name] = f"{spec.name}-{draw(st.integers(0, 3))}"
+    return values
+
+
+@st.composite
+def _element_fields(draw: st.DrawFn) -> dict[str, Any]:
+    return _field_values(Element, draw)
+
+
+@st.composite
+def _flow_fields(draw: st.DrawFn) -> dict[str, Any]:
+    return _field_values(Flow, draw)
+
+
+@given(_element_fields())
+def test_new_element_makes_what_the_constructor_makes(values: dict[str, Any]) -> None:
+    made = new_element(*values.values())
+    assert made == Element(**values)
+    assert {name: getattr(made, name) for name in values} == values  # location too
+
+
+@given(_flow_fields())
+def test_new_flow_makes_what_the_constructor_makes(values: dict[str, Any]) -> None:
+    made = new_flow(*values.values())
+    assert made == Flow(**values)
+    assert {name: getattr(made, name) for name in values} == values  # location too

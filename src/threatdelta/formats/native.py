@@ -39,6 +39,8 @@ from threatdelta.model.model import (
     Model,
     SharedProps,
     frozen_controls,
+    new_element,
+    new_flow,
     scope_of,
 )
 from threatdelta.model.types import (
@@ -924,21 +926,21 @@ def build_model(doc: YamlDocument, *, release: bool = False) -> Model:
             chain = chains[(element_type, kind)] = element_chain(element_type, kind)
         implemented = item.get("implemented_by")
         elements.append(
-            Element(
-                id=item["id"],
-                name=item.get("name", item["id"]),
-                type=element_type,
-                kind=kind,
-                boundary=item.get("boundary"),
-                properties=props(item.get("properties")),
-                type_chain=chain,
-                hazards=tuple(item.get("hazards", ())),
-                essential_performance=item.get("essential_performance", False),
-                data=tuple(item.get("data", ())),
-                description=item.get("description", ""),
-                location=location,
-                implemented_by=frozen_controls(_control_ids(implemented)) if implemented else _NONE,
-                renamed_from=item.get("renamed_from"),
+            new_element(
+                item["id"],
+                item.get("name", item["id"]),
+                element_type,
+                kind,
+                item.get("boundary"),
+                props(item.get("properties")),
+                chain,
+                tuple(item.get("hazards", ())),
+                item.get("essential_performance", False),
+                tuple(item.get("data", ())),
+                item.get("description", ""),
+                location,
+                frozen_controls(_control_ids(implemented)) if implemented else _NONE,
+                item.get("renamed_from"),
             )
         )
     crossings = _Crossings(boundaries, elements)
@@ -952,25 +954,25 @@ def build_model(doc: YamlDocument, *, release: bool = False) -> Model:
         out_of_scope, reason = scope_of(properties)
         implemented = item.get("implemented_by")
         flows.append(
-            Flow(
-                id=item["id"],
-                name=item.get("name", item["id"]),
-                source=item["from"],
-                target=item["to"],
-                protocol=protocol,
-                bidirectional=item.get("bidirectional", False),
-                properties=props(properties),
-                type_chain=chain,
-                hazards=tuple(item.get("hazards", ())),
-                essential_performance=item.get("essential_performance", False),
-                data=tuple(item.get("data", ())),
-                description=item.get("description", ""),
-                location=location,
-                crosses=crossings.of(item),
-                out_of_scope=out_of_scope,
-                out_of_scope_reason=reason,
-                implemented_by=frozen_controls(_control_ids(implemented)) if implemented else _NONE,
-                renamed_from=item.get("renamed_from"),
+            new_flow(
+                item["id"],
+                item.get("name", item["id"]),
+                item["from"],
+                item["to"],
+                protocol,
+                item.get("bidirectional", False),
+                props(properties),
+                chain,
+                crossings.of(item),
+                tuple(item.get("hazards", ())),
+                item.get("essential_performance", False),
+                tuple(item.get("data", ())),
+                item.get("description", ""),
+                location,
+                frozen_controls(_control_ids(implemented)) if implemented else _NONE,
+                item.get("renamed_from"),
+                out_of_scope,
+                reason,
             )
         )
     controls = build_controls(doc)
