@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.history.gitrepo import GitRepo
 
 from threatdelta.context import (
     Overrides,
+    RunContext,
     Source,
     context_at,
     context_in_tree,
     file_source,
+    gate_context,
+    review_contexts,
     settings_changes,
 )
 from threatdelta.errors import InputError
@@ -85,3 +89,93 @@ def test_settings_changes_name_what_the_head_would_change(tmp_path: Path) -> Non
         ("policy", "unaddressed,regressions,reconfirm", "none"),
     ]
     assert settings_changes(context_at(git, head), context_at(git, head)) == ()
+
+
+def _described(context: RunContext) -> tuple[object, ...]:
+    return (
+        context.where,
+        context.config,
+        context.config_source,
+        context.policy.describe(),
+        context.pack_source,
+        context.models,
+    )
+
+
+@pytest.mark.parametrize(
+    ("at_base", "at_head"),
+    [
+        (None, None),
+        ("policy: [none]\n", None),
+        (None, "policy: [any-open]\nmodels: [m.yaml]\n"),
+        ("policy: [none]\n", "policy: [severity:high]\n"),
+        ("policy: [nonsense]\n", "policy: [none]\n"),  # the gate falls back to the defaults
+    ],
+)
+def test_review_contexts_are_the_base_gate_and_the_head_context(
+    tmp_path: Path, at_base: str | None, at_head: str | None
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("readme.md", "base\n")
+    if at_base is not None:
+        repo.write(".threatdelta.yml", at_base)
+    base = repo.commit("base", "2026-01-01")
+    repo.write("readme.md", "head\n")
+    if at_head is not None:
+        repo.write(".threatdelta.yml", at_head)
+    else:
+        (repo.root / ".threatdelta.yml").unlink(missing_ok=True)
+    head = repo.commit("head", "2026-01-02")
+    gate, notes, proposed = review_contexts(Repo(repo.root), base, head)
+    expected_gate, expected_notes = gate_context(Repo(repo.root), base)
+    assert _described(gate) == _described(expected_gate)
+    assert notes == expected_notes
+    assert _described(proposed) == _described(context_at(Repo(repo.root), head))
+    assert bool(notes) == (at_base == "policy: [nonsense]\n")
+
+
+def test_review_contexts_look_both_settings_files_up_in_one_git_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("readme.md", "base\n")
+    base = repo.commit("base", "2026-01-01")
+    repo.write(".threatdelta.yml", "policy: [none]\n")
+    head = repo.commit("head", "2026-01-02")
+    git = Repo(repo.root)
+    git.resolve_all(base, head)
+    calls: list[str] = []
+    run = Repo.run
+
+    def counted(self: Repo, *args: str, **kwargs: Any) -> bytes:
+        calls.append(args[0])
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Repo, "run", counted)
+    gate, _, proposed = review_contexts(git, base, head)
+    assert gate.config_source is None
+    assert proposed.config_source is not None and proposed.policy.describe() == "none"
+    assert calls == ["cat-file", "cat-file"]  # what names the files, then the one blob read
+
+
+def test_review_contexts_report_an_unreadable_settings_file_as_each_context_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write(".threatdelta.yml", "policy: [none]\n" + "# padding\n" * 20)
+    base = repo.commit("base", "2026-01-01")
+    repo.write(".threatdelta.yml", "policy: [none]\n")
+    head = repo.commit("head", "2026-01-02")
+    monkeypatch.setattr("threatdelta.git.MAX_BLOB_BYTES", 100)
+    gate, notes, proposed = review_contexts(Repo(repo.root), base, head)
+    assert (gate.config_source, proposed.config_source) == (
+        None,
+        Source(b"policy: [none]\n", ".threatdelta.yml"),
+    )
+    assert notes == gate_context(Repo(repo.root), base)[1]
+    assert notes and "at most 100 are read" in notes[0]
+    with pytest.raises(InputError) as raised:
+        review_contexts(Repo(repo.root), head, base)
+    with pytest.raises(InputError) as alone:
+        context_at(Repo(repo.root), base)
+    assert str(raised.value) == str(alone.value)

@@ -114,13 +114,21 @@ def _pack(source: Source | None) -> RulePack | None:
     return load_rules(source.data, source.name) if source is not None else None
 
 
-def context_at(repo: Repo, rev: str, overrides: Overrides = NO_OVERRIDES) -> RunContext:
+def context_at(
+    repo: Repo,
+    rev: str,
+    overrides: Overrides = NO_OVERRIDES,
+    *,
+    settings: tuple[bytes | None] | None = None,
+) -> RunContext:
     """What a run at git revision ``rev`` uses: its ``.threatdelta.yml``, its rule pack (both from
-    git objects, never the working tree), its files as evidence; ``overrides`` win."""
+    git objects, never the working tree), its files as evidence; ``overrides`` win.
+    ``settings``: the settings file at ``rev`` (its bytes, or None: there is none), when the
+    caller has read it already."""
     sha = repo.resolve(rev)
     config_source = overrides.config
     if config_source is None:
-        data = repo.read(sha, CONFIG_FILE)
+        (data,) = settings if settings is not None else (repo.read(sha, CONFIG_FILE),)
         config_source = Source(data, CONFIG_FILE) if data is not None else None
     config = parse_config(config_source.data, config_source.name) if config_source else Config()
     pack_source = overrides.rules
@@ -153,18 +161,46 @@ def context_at(repo: Repo, rev: str, overrides: Overrides = NO_OVERRIDES) -> Run
 
 
 def gate_context(
-    repo: Repo, base: str, overrides: Overrides = NO_OVERRIDES
+    repo: Repo,
+    base: str,
+    overrides: Overrides = NO_OVERRIDES,
+    *,
+    settings: tuple[bytes | None] | None = None,
 ) -> tuple[RunContext, tuple[str, ...]]:
     """The context that judges a change: the base's, with ``overrides``; when the base's settings
-    cannot be read, the defaults (with a warning saying so), never the change's own."""
+    cannot be read, the defaults (with a warning saying so), never the change's own.
+    ``settings``: as for :func:`context_at`."""
     try:
-        return context_at(repo, base, overrides), ()
+        return context_at(repo, base, overrides, settings=settings), ()
     except InputError as error:
         warning = (
             f"the settings at the base revision could not be read ({error}); "
             "the gate uses the defaults"
         )
         return defaults_at(repo, base, overrides), (warning,)
+
+
+def review_contexts(
+    repo: Repo, base: str, head: str, overrides: Overrides = NO_OVERRIDES
+) -> tuple[RunContext, tuple[str, ...], RunContext]:
+    """:func:`gate_context` at ``base`` and :func:`context_at` at ``head``, the two settings files
+    looked up together (one git process when neither revision has one, two when one has). When
+    that lookup fails, each context reads its own, so what it reports is word for word the
+    same."""
+    base_settings: tuple[bytes | None] | None = None
+    head_settings: tuple[bytes | None] | None = None
+    if overrides.config is None:
+        base_sha, head_sha = repo.resolve(base), repo.resolve(head)
+        try:
+            base_data, head_data = repo.read_many(
+                [(base_sha, CONFIG_FILE), (head_sha, CONFIG_FILE)]
+            )
+        except InputError:  # a settings file too large to read (or git failing): one at a time
+            pass
+        else:
+            base_settings, head_settings = (base_data,), (head_data,)
+    gate, notes = gate_context(repo, base, overrides, settings=base_settings)
+    return gate, notes, context_at(repo, head, overrides, settings=head_settings)
 
 
 def defaults_at(repo: Repo, rev: str, overrides: Overrides = NO_OVERRIDES) -> RunContext:

@@ -15,8 +15,7 @@ from threatdelta.context import (
     Overrides,
     RunContext,
     SettingsChange,
-    context_at,
-    gate_context,
+    review_contexts,
     settings_changes,
 )
 from threatdelta.engine import EnumerationStats, enumerate_threats
@@ -105,9 +104,8 @@ def review_revisions(
     ``any-open`` enumerates the base only where it reads threats one by one and counts the rest
     from the index. The index decides only the totals shown, never the verdict."""
     base_sha, head_sha = repo.resolve_all(base_rev, head_rev)
-    gate, notes = gate_context(repo, base_sha, overrides)
+    gate, notes, proposed = review_contexts(repo, base_sha, head_sha, overrides)
     warnings = list(notes)
-    proposed = context_at(repo, head_sha, overrides)
     patterns = gate.models
     head_paths, base_paths = model_paths(repo, base_sha, head_sha, patterns)
     if not head_paths and not base_paths:
