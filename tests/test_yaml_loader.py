@@ -529,6 +529,100 @@ _NOISE = ["# note", "", "   ", "---", "...", "%YAML 1.2", "  continued", "\t", "
           "key: &a x", "- *a", "? complex", "a: |", "  text"]  # fmt: skip
 
 
+_FOLDED_TEXTS = ["An attacker presents", "x", "a: b", "- x", "# not a comment", "it's", "é ü",
+                 'say "hi"', "back\\slash", "'q' \"d\"", "{a: b}", "[x, y]", "a #b", "1",
+                 "true", "~", "&a x", "*a", "!t x", "%x", "@x", "`x", "? k", "k: >-", "x" * 90]  # fmt: skip
+_FOLDED_HEADS = [">", "|-", "|", ">-2", ">- # c", ">-  ", ">+", ">-1"]
+_FOLDED_TRICKS = ["blank", "spaces", "trail", "deeper", "shallower", "lead", "empty", "quotes"]
+_FOLDED_SCALARS = ["x", "Element e1", "1", "-7", "true", "~", "'q'", '"d"', "a#b", "é ü", "{}"]
+_FOLDED_NOISE = ["# note", "", "  ", "k: v", "- x", "  # c", "    # c", "---"]
+
+
+def _folded_lines(draw: st.DrawFn, key_column: int, trick: str | None) -> list[str]:
+    """The lines below ``key: >-`` for a key at ``key_column``, with ``trick``: one thing that
+    YAML reads otherwise, or that the block reader leaves to the other builders."""
+    inner = key_column + draw(st.integers(1, 3))
+    texts = _FOLDED_TEXTS
+    if trick != "quotes":  # text that one kind of quotes can hold
+        texts = (
+            [t for t in texts if "'" not in t]
+            if draw(st.booleans())
+            else [t for t in texts if '"' not in t and "\\" not in t]
+        )
+    chosen = draw(st.lists(st.sampled_from(texts), min_size=1, max_size=3))
+    lines = [" " * inner + t for t in chosen]
+    where = draw(st.integers(0, len(lines)))
+    if trick == "blank":
+        lines.insert(where, "")
+    elif trick == "spaces":
+        lines.insert(where, " " * draw(st.integers(1, inner + 2)))
+    elif trick == "trail":
+        lines[where % len(lines)] += " "
+    elif trick == "deeper":
+        lines[where % len(lines)] = " " + lines[where % len(lines)]
+    elif trick == "shallower":
+        lines.insert(max(where, 1), " " * draw(st.integers(key_column, inner - 1)) + "x")
+    elif trick == "lead":
+        lines.insert(0, "")
+    elif trick == "empty":
+        lines = []
+    elif draw(st.booleans()):
+        lines.append("")  # blank lines after the text are dropped
+    return lines
+
+
+@st.composite
+def _folded_documents(draw: st.DrawFn) -> tuple[str, bool]:
+    """YAML text with folded text (``key: >-``) in mappings at every level, in list items and
+    in lists at the root; and whether one thing in it (``trick``) may make it read otherwise or
+    be left to the other builders."""
+    trick = draw(st.sampled_from([None, None, *_FOLDED_TRICKS, "head", "noise"]))
+    used = [False]
+    lines: list[str] = []
+
+    def now() -> bool:
+        if trick is None or used[0] or not draw(st.booleans()):
+            return False
+        used[0] = True
+        return True
+
+    def mapping(indent: int, first: str, depth: int) -> None:
+        names = draw(st.lists(st.sampled_from(_ITEM_KEYS), min_size=1, max_size=4, unique=True))
+        for index, name in enumerate(names):
+            start = first if index == 0 else " " * indent
+            kinds = ["scalar", "folded", "folded", "map", "list"] if depth < 3 else ["folded"]
+            kind = draw(st.sampled_from(kinds))
+            if kind == "scalar":
+                lines.append(f"{start}{name}: {draw(st.sampled_from(_FOLDED_SCALARS))}")
+            elif kind == "folded":
+                head = draw(st.sampled_from(_FOLDED_HEADS)) if trick == "head" and now() else ">-"
+                lines.append(f"{start}{name}: {head}")
+                folding = trick if trick in _FOLDED_TRICKS and now() else None
+                lines.extend(_folded_lines(draw, indent, folding))
+            elif kind == "map":
+                lines.append(f"{start}{name}:")
+                mapping(indent + 2, " " * (indent + 2), depth + 1)
+            else:
+                lines.append(f"{start}{name}:")
+                items(indent + draw(st.sampled_from([0, 2])), depth + 1)
+
+    def items(indent: int, depth: int) -> None:
+        for _ in range(draw(st.integers(1, 3))):
+            prefix = " " * indent + "- "
+            if draw(st.sampled_from([True, True, False])):
+                mapping(len(prefix), prefix, depth + 1)
+            else:
+                lines.append(prefix + draw(st.sampled_from(_FOLDED_SCALARS[:-1])))
+
+    if draw(st.sampled_from([False, False, True])):
+        items(0, 0)
+    else:
+        mapping(0, "", 0)
+    if trick == "noise" and now():
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(_FOLDED_NOISE)))
+    return "\n".join(lines) + "\n", used[0]
+
+
 @st.composite
 def _block_documents(draw: st.DrawFn, tricky: bool) -> str:
     """YAML text in the block style models are written in (``tricky``: with values, keys and
@@ -575,10 +669,17 @@ def _block_documents(draw: st.DrawFn, tricky: bool) -> str:
             for key in others:
                 value(len(prefix), depth + 1, " " * len(prefix) + key + ":")
         else:
-            lines.append(prefix + draw(scalars) + draw(trailing))
+            text = draw(scalars)
+            if depth == 0 and not tricky and text[0] in "[{":
+                text = text[0] + text[-1]  # (an item of a list at the root)
+            lines.append(prefix + text + draw(trailing))
 
-    for key in key_list(1):
-        value(0, 0, key + ":")
+    if draw(st.sampled_from([False, False, False, True])):  # a list at the root
+        for _ in range(draw(st.integers(1, 3))):
+            item(0, 0)
+    else:
+        for key in key_list(1):
+            value(0, 0, key + ":")
     noise = st.sampled_from(_NOISE if tricky else ["# note", "", "  "])
     for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
         lines.insert(draw(st.integers(0, len(lines))), draw(noise))
@@ -610,6 +711,28 @@ def test_block_reader_gives_the_strict_builders_data_or_hands_over(
 @given(_block_documents(tricky=False))
 def test_block_reader_takes_plain_block_documents(text: str) -> None:
     assert _check_block_reader(text, {})
+
+
+_FOLDED_LIMITS = st.one_of(
+    st.just({}),
+    st.just({}),
+    st.builds(dict, max_items=st.integers(1, 4)),
+    st.builds(dict, max_depth=st.integers(0, 5)),
+    st.builds(dict, max_nodes=st.integers(1, 60)),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_folded_documents(), _FOLDED_LIMITS)
+def test_block_reader_reads_folded_text_as_the_strict_builder(
+    document: tuple[str, bool], limits: dict[str, int]
+) -> None:
+    """Folded text (and lists at the root) read as the strict builder reads them; a document
+    without a trick in it is taken whole, within the limits."""
+    text, tricked = document
+    taken = _check_block_reader(text, limits)
+    if not tricked and not limits:
+        assert taken
 
 
 _AT_THE_LIMITS = [

@@ -13,8 +13,9 @@ the same way, so a file means the same thing to every parser. Forms the two vers
 (``yes``, ``on``, ``017``, ``0o17``, ``1_000``, ``1:20``, ``1e3``) stay strings; see
 :func:`yaml11_reading` for a sentence that explains such a value to the user.
 
-A block reader (:func:`block_load`) reads the plain block style most models are written in,
-a line per regular-expression match, and hands anything else to the builders below.
+A block reader (:func:`block_load`) reads the plain block style most models and rule packs are
+written in, a line per regular-expression match, and hands anything else to the builders below,
+which read PyYAML's parser events (PyYAML is imported only then).
 Two builders read the same parser events. The quick one (libyaml only) covers what models are
 made of: plain, quoted and block scalars, sequences and mappings, within the limits. It records
 positions only for the top two levels (sections and their items, which every model object
@@ -32,10 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import add, itemgetter
-from typing import Any
-
-import yaml
-from yaml import events
+from typing import TYPE_CHECKING, Any
 
 from threatdelta.collector import relaxed_collection
 from threatdelta.encoding import decode_text
@@ -52,7 +50,21 @@ from threatdelta.limits import (
     too_many_items,
 )
 
+if TYPE_CHECKING:
+    import yaml
+    from yaml import events
+
 __all__ = ["YamlDocument", "block_load", "load_yaml", "quick_load", "yaml11_reading"]
+
+
+def _pyyaml() -> None:
+    """Import PyYAML as this module's ``yaml`` and ``events``: only the builders that read
+    parser events need it, and a text the block reader takes is read without it."""
+    global yaml, events
+    if "events" not in globals():
+        import yaml
+        from yaml import events
+
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
@@ -275,8 +287,10 @@ def load_yaml(
     if not _pure and _quick:
         with relaxed_collection():  # all it builds is kept: no garbage for the collector to find
             quick = block_load(text, max_depth, max_nodes, max_items)
-            if quick is None and getattr(yaml, "__with_libyaml__", False):
-                quick = quick_load(text, max_depth, max_nodes, max_items)
+            if quick is None:
+                _pyyaml()
+                if getattr(yaml, "__with_libyaml__", False):
+                    quick = quick_load(text, max_depth, max_nodes, max_items)
         if quick is not None:
             reread = _Reread(data, path, max_bytes, max_depth, max_nodes, max_items)
             return YamlDocument(quick[0], path, _shallow=quick[1], _reread=reread)
@@ -286,6 +300,7 @@ def load_yaml(
 def _strict_load(
     text: str, path: str, max_depth: int, max_nodes: int, max_items: int, pure: bool
 ) -> YamlDocument:
+    _pyyaml()
     builder = _Builder(path, max_depth, max_nodes, max_items)
     parser_class = _parser_class(pure)
     parser: Any = None
@@ -613,6 +628,7 @@ def quick_load(
 
     When it returns data, that data is exactly what the strict builder returns for ``text``.
     """
+    _pyyaml()
     try:
         return _quick(text, max_depth, max_nodes, max_items)
     except (_GiveUp, yaml.YAMLError, ValueError):
@@ -755,10 +771,11 @@ def _quick(  # one loop over the events, kept in one frame for speed
 # --- the block reader ----------------------------------------------------------------------
 #
 # Most models are written in a small part of YAML: block mappings and sequences, one entry a
-# line, with plain or simply quoted scalars and one-line flow mappings and lists of such
-# scalars. The block reader reads exactly that part, a line per match of one regular
-# expression, and gives up (the quick builder then reads the text) on anything else: an
-# anchor, alias, tag, block scalar, comment after a value, escape, multi-line scalar, document
+# line, with plain or simply quoted scalars, one-line flow mappings and lists of such scalars,
+# and folded text (``key: >-`` and plain lines below it, see :func:`_unfolded`). The block
+# reader reads exactly that part, a line per match of one regular expression, and gives up
+# (the quick builder then reads the text) on anything else: an anchor, alias, tag, other
+# block scalar, comment after a value, escape, multi-line scalar, document
 # marker, directive, tab, a character libyaml refuses or reads as a line break, a duplicate
 # key, a limit crossed, an empty value or a non-empty flow collection within the recorded
 # levels. What it accepts it reads as the strict builder does: the same data, the same
@@ -805,6 +822,12 @@ _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 """The ASCII characters :data:`_BLOCK_UNSAFE` lets through."""
 _FLOW_PAIR = re.compile(rf"({_FLOW_SCALAR}): +({_FLOW_SCALAR})")
 _FLOW_ITEM = re.compile(_FLOW_SCALAR)
+_FOLDED_HEAD = re.compile(
+    rf"^( *)((?:- +)?)({_PLAIN_KEY}|{_SINGLE}|{_DOUBLE}):( +)>-\n", re.MULTILINE
+)
+"""A line ``[- ]key: >-``: a folded block scalar, its text on the lines below."""
+_FOLDED_LINE = re.compile(r"( *)([^\n]*)\n")
+"""A line: its indent and the rest."""
 _WORDS = {"null": None, "Null": None, "NULL": None, **_BOOL}
 """The plain scalars starting with a letter that are not strings."""
 _CHUNK = 1 << 16
@@ -830,10 +853,73 @@ def block_load(
             return None
     elif _BLOCK_UNSAFE.search(text) is not None:
         return None
+    unfolded = _unfolded(text)
+    if unfolded is None:
+        return None
+    text = unfolded
     try:
         return _Block(max_depth, max_items, _whole_items).read(text, max_nodes)
     except (_GiveUp, ValueError):
         return None
+
+
+def _unfolded(text: str) -> str | None:
+    """``text`` with each folded block scalar (``key: >-`` and its lines below it) written as
+    the one quoted scalar it reads as, on the key's line, and its lines left blank, so that
+    every line keeps its number and the value its column; None when a block scalar is written
+    in a way this does not read exactly as YAML does (the block reader then hands it over).
+
+    Taken: one or more lines of text, all at one indent deeper than the key, without trailing
+    spaces, followed by the end or by a line no deeper than the key (blank lines between are
+    dropped, as ``-`` says). The lines are joined by spaces."""
+    if ">-\n" not in text:
+        return text
+    if not text.endswith("\n"):
+        text += "\n"  # (as the block reader reads the last line)
+    pieces: list[str] = []
+    done = 0  # how much of ``text`` is in ``pieces``
+    size = len(text)
+    for head in _FOLDED_HEAD.finditer(text):
+        if head.start() < done:
+            continue  # a line of the text of the scalar before
+        key_column = len(head[1]) + len(head[2])
+        lines: list[str] = []
+        indent = -1
+        at = head.end()
+        while at < size:
+            line = _FOLDED_LINE.match(text, at)
+            assert line is not None  # (every line ends with a line break)
+            spaces, written = len(line[1]), line[2]
+            if not written:
+                if spaces:
+                    return None  # a line of spaces only
+                at = line.end()
+                indent = -2  # only a line no deeper than the key may follow (none first)
+                continue
+            if spaces <= key_column:
+                break
+            if indent == -1:
+                indent = spaces
+            if spaces != indent or written[-1] == " ":
+                return None  # a deeper line (kept as it is), text after a blank line, or
+                # trailing spaces (kept)
+            lines.append(written)
+            at = line.end()
+        if not lines:
+            return None
+        value = " ".join(lines)
+        if '"' not in value and "\\" not in value:
+            quoted = f'"{value}"'
+        elif "'" not in value:
+            quoted = f"'{value}'"
+        else:
+            return None
+        pieces.append(text[done : head.start()])
+        pieces.append(f"{head[1]}{head[2]}{head[3]}:{head[4]}{quoted}\n")
+        pieces.append("\n" * text.count("\n", head.end(), at))
+        done = at
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _chunks(text: str) -> Iterator[str]:
@@ -903,8 +989,8 @@ class _Block:
                 line_item,
                 line_other,
             ) in _BLOCK_MATCH.findall(chunk):
-                if run and not self.whole_items:
-                    lines = _BLOCK_LINE.findall(lead + run)
+                if run and (not self.whole_items or type(root) is not dict):
+                    lines = _BLOCK_LINE.findall(lead + run)  # (a list at the root: line by line)
                     run = ""
                 elif run:
                     pairs = _ITEM_PAIR.findall(run)
@@ -967,11 +1053,11 @@ class _Block:
                     indent = len(spaces)
                     is_dash = bool(dash or item_dash)
                     if root is _NO_KEY:
-                        if indent or is_dash or self.max_depth < 1:
+                        if indent or self.max_depth < 1:
                             raise _GiveUp
-                        root = {}
-                        root_pos = (number, 1, {})
-                        stack.append((0, root, True, root_pos[2], 0))
+                        root = [] if is_dash else {}
+                        root_pos = (number, 1, [] if is_dash else {})
+                        stack.append((0, root, not is_dash, root_pos[2], 0))
                         nodes += 1
                     elif pending is not None:
                         frame, key, key_line, key_column = pending
@@ -989,6 +1075,7 @@ class _Block:
                         stack[-1][0] == indent
                         and not is_dash
                         and not stack[-1][2]
+                        and len(stack) > 1
                         and stack[-2][0] == indent
                     ):
                         if len(stack.pop()[1]) > max_items:
