@@ -13,7 +13,7 @@ from tests.e2e.harness import LOG_ELEMENTS, LOG_FLOWS, GitRepo, model
 from threatdelta.cli import chosen_command, main
 from threatdelta.commands import COMMANDS, Command
 
-HEAVY = ("github", "networkx", "jsonschema", "jinja2", "deepdiff", "requests")
+HEAVY = ("github", "networkx", "jsonschema", "jinja2", "deepdiff", "requests", "yaml")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "infusion-pump" / "threatmodel.yaml"
 
 
@@ -45,7 +45,7 @@ def test_help_lists_every_command_without_importing_any() -> None:
 
 
 @pytest.mark.parametrize("output", ["json", "text"])
-def test_check_of_a_valid_model_imports_no_schema_walker_graph_diff_template_or_github_library(
+def test_check_of_a_valid_model_imports_no_schema_walker_graph_diff_template_yaml_or_github_library(
     output: str,
 ) -> None:
     code = (

@@ -691,6 +691,10 @@ def _check_block_reader(text: str, limits: dict[str, int]) -> bool:
     its data and positions are the strict builder's. True when it took the text."""
     strict = outcome(text, _quick=False, **limits)
     assert outcome(text, **limits) == strict
+    every = block_load(text, **limits, _everywhere=True)  # (a re-read for positions)
+    if every is not None:
+        assert strict == ("data", repr(every[0]))
+        assert every[1] == load(text, _quick=False, **limits)._positions
     block = block_load(text, **limits)
     if block is None:
         return False
@@ -745,6 +749,21 @@ _AT_THE_LIMITS = [
     "s:\n- a: 1\n- b: 2\n",
     "a:\n  - [1, 2, 3]\n  - {k: 1, l: 2, m: 3}\n",
 ]
+
+
+_PACK_FILES = sorted(
+    (Path(__file__).parents[1] / "src" / "threatdelta" / "rules" / "builtin").glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, *_PACK_FILES], ids=lambda p: p.name)
+def test_the_examples_and_the_built_in_pack_are_read_again_for_positions_by_the_block_reader(
+    path: Path,
+) -> None:
+    text = path.read_text("utf-8")
+    every = block_load(text, _everywhere=True)
+    assert every is not None
+    assert every[1] == load(text, _quick=False)._positions
 
 
 @pytest.mark.parametrize("text", _AT_THE_LIMITS)

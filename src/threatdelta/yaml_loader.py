@@ -214,6 +214,8 @@ class YamlDocument:
 
 _SHALLOW_DEPTH = 2
 """Levels of positions the quick builder records: a model's sections and their items."""
+_EVERY_LEVEL = 1 << 30
+"""Levels of positions a re-read for positions records: all."""
 
 
 @dataclass(frozen=True)
@@ -230,8 +232,11 @@ class _Reread:
 
     def positions(self) -> _Pos | None:
         text = _decode(self.data, self.path, self.max_bytes)
-        doc = _strict_load(text, self.path, self.max_depth, self.max_nodes, self.max_items, False)
-        return doc._positions
+        limits = (self.max_depth, self.max_nodes, self.max_items)
+        block = block_load(text, *limits, _everywhere=True)
+        if block is not None:
+            return block[1]
+        return _strict_load(text, self.path, *limits, False)._positions
 
 
 @dataclass
@@ -775,11 +780,11 @@ def _quick(  # one loop over the events, kept in one frame for speed
 # and folded text (``key: >-`` and plain lines below it, see :func:`_unfolded`). The block
 # reader reads exactly that part, a line per match of one regular expression, and gives up
 # (the quick builder then reads the text) on anything else: an anchor, alias, tag, other
-# block scalar, comment after a value, escape, multi-line scalar, document
-# marker, directive, tab, a character libyaml refuses or reads as a line break, a duplicate
-# key, a limit crossed, an empty value or a non-empty flow collection within the recorded
-# levels. What it accepts it reads as the strict builder does: the same data, the same
-# positions.
+# block scalar, comment after a value, escape, multi-line scalar, document marker, directive,
+# tab, a character libyaml refuses or reads as a line break, a duplicate key, a limit crossed,
+# an empty value within the recorded levels. What it accepts it reads as the strict builder
+# does: the same data, the same positions (two levels of them, or all of them when a document
+# is read again for positions, see :class:`_Reread`).
 
 # Characters outside libyaml's printable set, and those it reads as more than one character
 # (tab, carriage return, NEL, the Unicode line and paragraph separators, a byte-order mark).
@@ -841,12 +846,14 @@ def block_load(
     max_items: int = MAX_ITEMS,
     *,
     _whole_items: bool = True,
+    _everywhere: bool = False,
 ) -> tuple[Any, _Pos | None] | None:
     """Like :func:`quick_load`, for the block-style part of YAML that models are written in;
     None when ``text`` holds anything else (then :func:`quick_load` reads it). Needs no libyaml.
 
     When it returns data, that data and its positions are what the strict builder gives.
     ``_whole_items=False`` reads flat list items line by line too (the tests' reference).
+    ``_everywhere``: positions of every node, as the strict builder records them.
     """
     if text.isascii():  # the common case, checked faster than by the expression
         if text.encode("ascii").translate(None, _PRINTABLE_ASCII):
@@ -858,7 +865,8 @@ def block_load(
         return None
     text = unfolded
     try:
-        return _Block(max_depth, max_items, _whole_items).read(text, max_nodes)
+        recorded = _EVERY_LEVEL if _everywhere else 0
+        return _Block(max_depth, max_items, _whole_items, recorded).read(text, max_nodes)
     except (_GiveUp, ValueError):
         return None
 
@@ -937,10 +945,15 @@ def _chunks(text: str) -> Iterator[str]:
 class _Block:
     """The block reader's state: what it has read, and the values met before."""
 
-    def __init__(self, max_depth: int, max_items: int, whole_items: bool = True) -> None:
+    def __init__(
+        self, max_depth: int, max_items: int, whole_items: bool = True, recorded: int = 0
+    ) -> None:
         self.max_depth = max_depth
         self.max_items = max_items
-        self.whole_items = whole_items
+        self.recorded = recorded or _SHALLOW_DEPTH
+        """Levels whose positions are recorded: the sections and their items (the default),
+        or every level (a re-read for positions)."""
+        self.whole_items = whole_items and self.recorded <= _SHALLOW_DEPTH
         """Read runs of flat list items at once (see :meth:`items`), not line by line."""
         self.nodes = 0
         self.known: dict[str, Any] = {}
@@ -959,6 +972,7 @@ class _Block:
         known_get = self.known.get
         scalar = self.scalar
         max_items = self.max_items
+        recorded = self.recorded
         # Open block collections, innermost last: column, value, is it a mapping, its
         # children's positions (None below the recorded levels), levels below the root.
         stack: list[tuple[int, Any, bool, Any, int]] = []
@@ -1043,7 +1057,7 @@ class _Block:
                         nodes += 2
                         if children is not None:
                             column = indent_of + len(written) + len(gap) + 2
-                            position = self.shallow(value, number, column, depth + 1)
+                            position = self.shallow(value, number, column, depth + 1, rest)
                             children[key] = (number, indent_of + 1, position)
                         continue
                     if other:
@@ -1089,7 +1103,7 @@ class _Block:
                         if level + 1 > self.max_depth:
                             raise _GiveUp
                         nodes += 1
-                        inner: dict[Any, Any] | None = {} if level < _SHALLOW_DEPTH else None
+                        inner: dict[Any, Any] | None = {} if level < recorded else None
                         top[1].append({})
                         if top[3] is not None:
                             top[3].append((number, indent + 1, inner))
@@ -1110,7 +1124,7 @@ class _Block:
                         top[1].append(value)
                         if children is not None:
                             column = indent + len(item_dash) + 1
-                            children.append(self.shallow(value, number, column, depth + 1))
+                            children.append(self.shallow(value, number, column, depth + 1, item))
                         continue
                     key = known_get(written, _NO_KEY)
                     if key is _NO_KEY:
@@ -1132,7 +1146,7 @@ class _Block:
                         children[key] = (
                             number,
                             indent + 1,
-                            self.shallow(value, number, column, depth + 1),
+                            self.shallow(value, number, column, depth + 1, rest),
                         )
                 if run and pairs:
                     if (
@@ -1180,20 +1194,36 @@ class _Block:
             raise _GiveUp
         value: Any = [] if is_dash else {}
         inner: Any = None
-        if depth < _SHALLOW_DEPTH:
+        if depth < self.recorded:
             inner = [] if is_dash else {}
         frame[1][key] = value
         if frame[3] is not None:
             frame[3][key] = (key_line, key_column, (number, indent + 1, inner))
         return indent, value, not is_dash, inner, depth
 
-    def shallow(self, value: Any, number: int, column: int, depth: int) -> _Pos:
-        """The recorded position of a value written on one line."""
-        if isinstance(value, (dict, list)):
-            if depth < _SHALLOW_DEPTH:
-                if value:
-                    raise _GiveUp  # positions inside a flow collection are not worked out
+    def shallow(self, value: Any, number: int, column: int, depth: int, written: str) -> _Pos:
+        """The recorded position of a value ``written`` on one line at ``column``."""
+        if isinstance(value, (dict, list)) and depth < self.recorded:
+            if not value:
                 return (number, column, {} if isinstance(value, dict) else [])
+            if isinstance(value, list):
+                return (
+                    number,
+                    column,
+                    [(number, column + m.start(), None) for m in _FLOW_ITEM.finditer(written)],
+                )
+            return (
+                number,
+                column,
+                {
+                    self.scalar(m[1], 0): (
+                        number,
+                        column + m.start(1),
+                        (number, column + m.start(2), None),
+                    )
+                    for m in _FLOW_PAIR.finditer(written)
+                },
+            )
         return (number, column, None)
 
     def scalar(self, written: str, depth: int) -> Any:
