@@ -27,6 +27,7 @@ than two levels is found by re-reading the text with the strict builder, once, w
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -788,9 +789,11 @@ def _quick(  # one loop over the events, kept in one frame for speed
 
 # Characters outside libyaml's printable set, and those it reads as more than one character
 # (tab, carriage return, NEL, the Unicode line and paragraph separators, a byte-order mark).
-_BLOCK_UNSAFE = re.compile(
+_BLOCK_UNSAFE = (
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+"""Pattern of the characters above; compiled (a few milliseconds) on the first text that is not
+all ASCII, see :func:`_block_unsafe`."""
 _KEY_CHARS = r"[A-Za-z0-9_.~/+@>=-]"
 _PLAIN_KEY = rf"(?:[A-Za-z0-9_~/]|\.(?!\.)|[-+](?=[A-Za-z0-9_.~])){_KEY_CHARS}*(?::{_KEY_CHARS}+)*"
 _SINGLE = r"'[^'\n]*'"
@@ -858,7 +861,7 @@ def block_load(
     if text.isascii():  # the common case, checked faster than by the expression
         if text.encode("ascii").translate(None, _PRINTABLE_ASCII):
             return None
-    elif _BLOCK_UNSAFE.search(text) is not None:
+    elif _block_unsafe().search(text) is not None:
         return None
     unfolded = _unfolded(text)
     if unfolded is None:
@@ -869,6 +872,12 @@ def block_load(
         return _Block(max_depth, max_items, _whole_items, recorded).read(text, max_nodes)
     except (_GiveUp, ValueError):
         return None
+
+
+@functools.cache
+def _block_unsafe() -> re.Pattern[str]:
+    """:data:`_BLOCK_UNSAFE` compiled."""
+    return re.compile(_BLOCK_UNSAFE)
 
 
 def _unfolded(text: str) -> str | None:

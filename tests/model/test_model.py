@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -97,3 +98,30 @@ def test_new_flow_makes_what_the_constructor_makes(values: dict[str, Any]) -> No
     made = new_flow(*values.values())
     assert made == Flow(**values)
     assert {name: getattr(made, name) for name in values} == values  # location too
+
+
+_PROPERTY_VALUES = st.sampled_from([True, False, 1, 0, 1.0, -0.0, 0.0, math.nan, "1", "x", None])
+_PROPERTY_SETS = st.dictionaries(st.sampled_from(["a", "b", "c"]), _PROPERTY_VALUES, max_size=3)
+
+
+def _typed(props: Mapping[str, object]) -> list[tuple[str, type, str]]:
+    return [(k, type(v), repr(v)) for k, v in props.items()]
+
+
+@given(st.lists(_PROPERTY_SETS, max_size=12), st.lists(st.integers(0, 11), max_size=30))
+def test_shared_props_answer_each_mapping_handed_over_with_its_own_frozen_copy(
+    sets: list[dict[str, Any]], picks: list[int]
+) -> None:
+    """Mappings handed over again (the same object) and fresh ones made and dropped one after
+    the other (whose ids may be reused) each get what frozen_props makes of them."""
+    shared = SharedProps()
+    answered: dict[int, Mapping[str, Any]] = {}
+    for pick in picks:
+        if sets and pick < len(sets):
+            props = sets[pick]
+            found = shared(props)
+            assert answered.setdefault(pick, found) is found
+        else:
+            props = dict(sets[pick % len(sets)]) if sets else {"a": pick}
+            found = shared(props)
+        assert _typed(found) == _typed(frozen_props(props))

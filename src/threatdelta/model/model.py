@@ -72,15 +72,27 @@ class SharedProps:
     """:func:`frozen_props` for a reader building many items: items whose properties are equal
     (same keys, same values of the same types) get one shared read-only mapping, so a model of
     thousands of flows with a handful of property sets holds a handful of mappings. A reader
-    keeps one per model it reads."""
+    keeps one per model it reads, and does not change a mapping once it has handed it over: a
+    mapping handed over again (parsed documents share one among items written alike) is answered
+    from what it held the first time."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[Any, ...], Mapping[str, Value]] = {}
+        self._objects: dict[int, tuple[Mapping[str, Value], Mapping[str, Value]]] = {}
+        """Mappings handed over (kept, so that their ids stay theirs) -> their frozen copies."""
 
     def __call__(self, props: Mapping[str, Value] | None) -> Mapping[str, Value]:
         """The frozen copy of ``props``, shared with earlier equal ones."""
         if not props:
             return _EMPTY
+        known = self._objects.get(id(props))
+        if known is not None and known[0] is props:
+            return known[1]
+        found = self._frozen(props)
+        self._objects[id(props)] = (props, found)
+        return found
+
+    def _frozen(self, props: Mapping[str, Value]) -> Mapping[str, Value]:
         kinds = tuple(map(type, props.values()))
         if float in kinds:  # 0.0 == -0.0 and nan != nan: floats are not shared
             return frozen_props(props)
