@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.helpers import element, flow, model
 
 from threatdelta.assess import assess_bytes
 from threatdelta.cli import main
-from threatdelta.exclusions import Exclusion, excluded_threats
+from threatdelta.exclusions import Exclusion, _cause, _plan, _planned_cause, excluded_threats
 from threatdelta.formats.registry import read_model
+from threatdelta.model.model import Control, Element, Flow, frozen_controls, frozen_props
+from threatdelta.rules.lang.ast import referenced_attributes, unparse
+from threatdelta.rules.lang.parser import parse
 
 MODEL = """\
 version: 1
@@ -118,3 +125,55 @@ def test_the_native_writer_keeps_implemented_by() -> None:
         "encrypted": ("tls",),
         "providesIntegrity": ("tls", "ghost"),
     }
+
+
+_NAMES = ("encrypted", "providesConfidentiality", "authenticated", "authenticatesSource", "x")
+_SUBJECTS = ("element", "source", "flow", "target", "other")
+
+
+@st.composite
+def _conditions(draw: st.DrawFn) -> str:
+    reads = draw(
+        st.lists(st.tuples(st.sampled_from(_SUBJECTS), st.sampled_from(_NAMES)), min_size=1)
+    )
+    joiner = draw(st.sampled_from((" and ", " or ")))
+    return joiner.join(f"{subject}.{name}" for subject, name in reads)
+
+
+@st.composite
+def _items(draw: st.DrawFn, index: int, is_flow: bool) -> Element | Flow:
+    properties = draw(
+        st.dictionaries(st.sampled_from(_NAMES), st.sampled_from((True, False, "Yes", 3)))
+    )
+    implemented = draw(
+        st.dictionaries(
+            st.sampled_from(_NAMES), st.lists(st.sampled_from(("tls", "ghost")), min_size=1)
+        )
+    )
+    made = flow(f"f{index}", "a", "b") if is_flow else element(f"e{index}")
+    return dataclasses.replace(
+        made,
+        properties=frozen_props(properties),
+        implemented_by=frozen_controls({k: tuple(v) for k, v in implemented.items()}),
+    )
+
+
+@settings(max_examples=300)
+@given(_conditions(), st.booleans(), st.data())
+def test_a_cause_found_from_its_conditions_plan_is_the_cause_found_step_by_step(
+    condition: str, at_flow: bool, data: st.DataObject
+) -> None:
+    # The plan of a condition (what it reads of which subject) is made once per condition;
+    # the cause it finds must be the one the condition's own text and attributes find.
+    names = ("source", "flow", "target") if at_flow else ("element",)
+    items = tuple(data.draw(_items(i, is_flow=name == "flow")) for i, name in enumerate(names))
+    the_model = model(
+        [e for e in items if isinstance(e, Element)],
+        controls=[Control("tls", "TLS", "verified", ("evidence/tls.md",))],
+    )
+    evidence = data.draw(st.sampled_from((None, lambda path: path.startswith("evidence/"))))
+    expr = parse(condition)
+    plan = _plan(expr, names)
+    written = (unparse(expr), sorted(referenced_attributes(expr)))
+    expected = _cause(written, dict(zip(names, items, strict=True)), the_model, evidence)
+    assert _planned_cause(plan, items, the_model, evidence) == expected

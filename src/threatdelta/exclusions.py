@@ -165,21 +165,21 @@ def excluded_threats(
     name the element or flow, are worked out here, once per condition and place.
     """
     model_facts = model_facts or facts(model)
-    found: dict[str, tuple[Threat, tuple[Cause, ...]]] = {}
     kept = designed_out(model, pack, model_facts)
-    texts: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    found: dict[str, tuple[SetAside, tuple[Cause, ...]]] = {}
+    plans: dict[tuple[int, int], _Plan] = {}
     causes_of: dict[tuple[int, int], Cause] = {}
 
     def cause_of(condition: Expr, aside: SetAside) -> Cause:
         # The same condition at the same place (one flow, several rules) is one cause.
-        cause = causes_of.get((id(condition), id(aside.items)))
+        items = aside.items
+        cause = causes_of.get((id(condition), id(items)))
         if cause is None:
-            written = texts.get(id(condition))
-            if written is None:
-                written = (unparse(condition), sorted(referenced_attributes(condition)))
-                texts[id(condition)] = written
-            cause = _cause(written, aside.subjects(), model, evidence_exists)
-            causes_of[(id(condition), id(aside.items))] = cause
+            plan = plans.get((id(condition), len(items)))
+            if plan is None:
+                plan = plans[id(condition), len(items)] = _plan(condition, tuple(aside.subjects()))
+            cause = _planned_cause(plan, items, model, evidence_exists)
+            causes_of[id(condition), id(items)] = cause
         return cause
 
     with relaxed_collection():
@@ -191,10 +191,9 @@ def excluded_threats(
                 causes = tuple(dict.fromkeys(cause_of(c, aside) for c in conditions))
             else:
                 continue
-            threat = aside.threat
-            found[threat.key] = (threat, causes)
+            found[aside.prefix + aside.end] = (aside, causes)
         chosen = [found[k] for k in sorted(found)]
-        return _exclusions(chosen)
+        return _exclusions([(aside.threat, causes) for aside, causes in chosen])
 
 
 _new_exclusion = object.__new__
@@ -211,6 +210,49 @@ def _exclusions(found: list[tuple[Threat, tuple[Cause, ...]]]) -> tuple[Exclusio
     deque(map(_set_threat, made, map(itemgetter(0), found)), maxlen=0)
     deque(map(_set_causes, made, map(itemgetter(1), found)), maxlen=0)
     return tuple(made)
+
+
+_Plan = tuple[str, tuple[tuple[int, str, "str | None"], ...]]
+"""How to find a condition's cause at places of one kind (see :func:`_plan`)."""
+
+
+def _plan(condition: Expr, names: tuple[str, ...]) -> _Plan:
+    """The condition's text, and the attributes it reads (in :func:`_cause`'s order) of the
+    subjects ``names`` (what :attr:`~threatdelta.engine.SetAside.items` are, in order): each as
+    the position of its item, its name and its name in the other vocabulary."""
+    steps = tuple(
+        (names.index(subject), attribute, _ALIASES.get(attribute))
+        for subject, attribute in sorted(referenced_attributes(condition))
+        if subject in names
+    )
+    return unparse(condition), steps
+
+
+def _planned_cause(
+    plan: _Plan,
+    items: tuple[Element | Flow, ...],
+    model: Model,
+    evidence_exists: EvidenceCheck | None,
+) -> Cause:
+    """:func:`_cause` from the condition's plan (what it is tested against)."""
+    text, steps = plan
+    for index, attribute, alias in steps:
+        item = items[index]
+        properties = item.properties
+        if attribute in properties:
+            name = attribute
+        elif alias is not None and alias in properties:
+            name = alias
+        else:
+            continue
+        return Cause(
+            text,
+            item.id,
+            name,
+            properties[name],
+            _implementations(item, name, model, evidence_exists) if item.implemented_by else (),
+        )
+    return Cause(text)
 
 
 def _cause(
