@@ -11,6 +11,7 @@ from tests.helpers import element, model
 
 from threatdelta.errors import Location
 from threatdelta.model.model import (
+    _REMEMBERED,
     Control,
     Element,
     Flow,
@@ -125,3 +126,11 @@ def test_shared_props_answer_each_mapping_handed_over_with_its_own_frozen_copy(
             props = dict(sets[pick % len(sets)]) if sets else {"a": pick}
             found = shared(props)
         assert _typed(found) == _typed(frozen_props(props))
+
+
+def test_shared_props_beyond_the_mappings_it_remembers_still_share_by_value() -> None:
+    shared = SharedProps()
+    handed = [{"n": i % 7, "k": "x"} for i in range(_REMEMBERED + 50)]
+    answers = [shared(props) for props in handed]
+    assert [_typed(a) for a in answers] == [_typed(frozen_props(p)) for p in handed]
+    assert answers[-1] is shared(handed[-1]) is answers[-8]  # equal ones: one mapping

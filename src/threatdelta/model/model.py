@@ -68,6 +68,12 @@ def frozen_props(props: Mapping[str, Value] | None) -> Mapping[str, Value]:
     return MappingProxyType({k: props[k] for k in sorted(props)})
 
 
+_REMEMBERED = 4096
+"""Property mappings a :class:`SharedProps` keeps to answer them again: a parsed document shares
+a handful among thousands of items; one whose items each have their own (a text the block
+reader hands over) is not held in full until the model is built."""
+
+
 class SharedProps:
     """:func:`frozen_props` for a reader building many items: items whose properties are equal
     (same keys, same values of the same types) get one shared read-only mapping, so a model of
@@ -89,7 +95,8 @@ class SharedProps:
         if known is not None and known[0] is props:
             return known[1]
         found = self._frozen(props)
-        self._objects[id(props)] = (props, found)
+        if len(self._objects) < _REMEMBERED:
+            self._objects[id(props)] = (props, found)
         return found
 
     def _frozen(self, props: Mapping[str, Value]) -> Mapping[str, Value]:
