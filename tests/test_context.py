@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from tests.history.gitrepo import GitRepo
 
+from threatdelta import context
 from threatdelta.context import (
     Overrides,
     RunContext,
@@ -18,6 +19,7 @@ from threatdelta.context import (
     gate_context,
     review_contexts,
     settings_changes,
+    tree_evidence,
 )
 from threatdelta.errors import InputError
 from threatdelta.git import Repo
@@ -179,3 +181,27 @@ def test_review_contexts_report_an_unreadable_settings_file_as_each_context_does
     with pytest.raises(InputError) as alone:
         context_at(Repo(repo.root), base)
     assert str(raised.value) == str(alone.value)
+
+
+def test_evidence_on_disk_looks_for_the_repository_at_the_first_path_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("docs/test.md", "passed\n")
+    repo.write("model/notes.md", "beside the model\n")
+    repo.commit("files", "2026-01-01")
+    looked: list[Path] = []
+    find = context.find_repo
+
+    def counted(start: Path) -> Repo | None:
+        looked.append(start)
+        return find(start)
+
+    monkeypatch.setattr(context, "find_repo", counted)
+    exists = tree_evidence(repo.root / "model" / "threatmodel.yaml")
+    assert looked == []  # no git process for a model that names no evidence
+    assert exists("docs/test.md")
+    assert exists("notes.md")  # from the model's folder
+    assert not exists("docs/missing.md")
+    assert not exists("../outside.md")
+    assert len(looked) == 1

@@ -231,13 +231,19 @@ def defaults_at(repo: Repo, rev: str, overrides: Overrides = NO_OVERRIDES) -> Ru
 def tree_evidence(model_path: Path) -> EvidenceCheck:
     """Evidence paths on disk, looked up inside the repository, from its root, then from the
     model's folder; a path that leaves the repository (absolute, ``..``, a symbolic link) is
-    missing."""
+    missing. The repository is found (a git process) when the first path is looked up: a model
+    that names no evidence starts none."""
     folder = model_path.resolve().parent
-    repo = find_repo(folder)
-    root = repo.root.resolve() if repo is not None else folder
-    inner = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else "."
+    found: list[tuple[Path, str]] = []
 
     def exists(relative: str) -> bool:
+        if not found:
+            repo = find_repo(folder)
+            root = repo.root.resolve() if repo is not None else folder
+            found.append(
+                (root, folder.relative_to(root).as_posix() if folder.is_relative_to(root) else ".")
+            )
+        root, inner = found[0]
         return exists_in_repo(root, relative) or exists_in_repo(root, f"{inner}/{relative}")
 
     return exists
