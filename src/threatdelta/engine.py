@@ -1002,8 +1002,9 @@ def _enumerate(
     scope: EnumerationScope | None,
     model_facts: ModelFacts,
     stats: EnumerationStats | None,
+    alike: _Alike | None = None,
 ) -> tuple[list[Threat], DesignedOut]:
-    alike = _Alike(model, pack, model_facts)
+    alike = alike or _Alike(model, pack, model_facts)
     threats: list[Threat] = []
     keep = threats.append
     set_aside: list[SetAside] = []
@@ -1116,6 +1117,109 @@ def _enumerate(
     return threats, DesignedOut(pack, tuple(set_aside))
 
 
+def _count(alike: _Alike, elements: tuple[Element, ...], flows: tuple[Flow, ...]) -> int:
+    """How many threats the enumeration finds on ``elements`` and ``flows`` (which have no key
+    in common with any other threat of the model, see :func:`count_threats`), without making
+    them: per element signature and per flow direction what :meth:`_Alike.at_flow` finds."""
+    total = 0
+    end_of = alike.end
+    if alike.element_rules:
+        by_signature: dict[int, int] = {}
+        for element in elements:
+            signature = end_of(element)[1]
+            made = by_signature.get(signature)
+            if made is None:
+                entries = alike.element_group(element, signature)
+                made = by_signature[signature] = sum(1 for e in entries if e[2] is None)
+            total += made
+    interaction_rules = alike.interaction_rules
+    if not (alike.flow_rules or interaction_rules):
+        return total
+    element_of = {e.id: e for e in alike.model.elements}.get
+    at_flow = alike.at_flow
+    direction = alike.direction
+    for flow in flows:
+        if flow.out_of_scope:
+            continue
+        source = element_of(flow.source)
+        target = element_of(flow.target)
+        if source is None or target is None:
+            continue
+        source_end = end_of(source)
+        target_end = end_of(target)
+        signature, subject = direction(flow, source, target, False)
+        found = at_flow(0, signature, subject, source_end, target_end, flow, target)
+        if flow.bidirectional and interaction_rules:
+            signature, subject = direction(flow, source, target, True)
+            replies = at_flow(1, signature, subject, target_end, source_end, flow, source)
+            if source.id == target.id:
+                # Both directions give an interaction rule's threat one key: it counts once.
+                total += len({id(f[2]) for f in (*found, *replies) if f[4] is None})
+                continue
+            for f in replies:
+                if f[4] is None:
+                    total += 1
+        for f in found:
+            if f[4] is None:
+                total += 1
+    return total
+
+
+def _keys_apart(model: Model, pack: RulePack) -> bool:
+    """Whether the places of ``model`` give ``pack``'s threats distinct keys (but the two
+    directions of a bidirectional flow from an element to itself): a key ``rule@rest`` names
+    its rule when no rule id holds ``@`` and rule ids are unique, and ``rest`` names one
+    element, one flow, or one direction of a flow when ids are unique and hold no ``>``. Keys
+    in the TMT style are run together without separators and are not told apart here."""
+    if pack.key_style == "tmt":
+        return False
+    rule_ids = [r.id for r in pack.rules]
+    if len(set(rule_ids)) != len(rule_ids) or any("@" in r for r in rule_ids):
+        return False
+    for items in (model.elements, model.flows):
+        ids = [i.id for i in items]
+        if len(set(ids)) != len(ids) or any(">" in i for i in ids):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Counted:
+    """An enumeration that made the threats of a scope and only counted the others."""
+
+    threats: tuple[Threat, ...]
+    """The threats in the scope, as :func:`enumerate_threats` gives them for it."""
+    others: int
+    """How many threats the rest of the model has."""
+
+
+def count_threats(
+    model: Model,
+    pack: RulePack,
+    scope: EnumerationScope,
+    *,
+    model_facts: ModelFacts | None = None,
+) -> Counted | None:
+    """The threats ``pack`` finds in ``scope`` of ``model``, and how many it finds in the rest
+    of the model, which are not made (no threat, place or key): what the rules give is
+    counted per element signature and flow direction, as :class:`_Alike` groups them.
+
+    None when keys could coincide (see :func:`_keys_apart`): then only making the keys tells
+    how many distinct threats there are."""
+    if not _keys_apart(model, pack):
+        return None
+    model_facts = model_facts or facts(model)
+    alike = _Alike(model, pack, model_facts)
+    with relaxed_collection():
+        threats, _ = _enumerate(model, pack, scope, model_facts, None, alike)
+        others = _count(
+            alike,
+            tuple(e for e in model.elements if e.id not in scope.elements),
+            tuple(f for f in model.flows if f.id not in scope.flows),
+        )
+    return Counted(_by_key(threats), others)
+
+
 def designed_out(model: Model, pack: RulePack, model_facts: ModelFacts) -> DesignedOut:
     """The threats of ``pack`` on ``model`` that the design excludes, from the enumeration
     that already found them when there was one (see :func:`enumerate_threats`)."""
@@ -1147,6 +1251,11 @@ def enumerate_threats(
     threats, found = _enumerate(model, pack, scope, model_facts, stats)
     if scope is None:
         model_facts.memo[_DESIGNED_OUT] = found
+    return _by_key(threats)
+
+
+def _by_key(threats: list[Threat]) -> tuple[Threat, ...]:
+    """``threats`` sorted by key, one per key (sorted in place)."""
     threats.sort(key=_key)  # stable: of threats with one key, the last found is kept
     if all(t.key != after.key for t, after in pairwise(threats)):
         return tuple(threats)

@@ -30,6 +30,27 @@ ELEMENT_PROPS = ("sanitizes_input", "runs_privileged", "stores_logs", "encrypted
 FLOW_PROPS = ("authenticated", "encrypted", "integrity_protected")
 STATUSES = ("mitigated", "accepted", "not-applicable")
 RULES = ("process-tampering", "process-spoofing", "entity-spoofing", "store-tampering", "flow-dos")
+INTERACTION_RULES = ("untrusted-input", "radio-replay", "crossing-tampering")
+
+
+def _decided_key(
+    draw: st.DrawFn, elements: list[dict[str, Any]], flows: list[dict[str, Any]]
+) -> str:
+    """A key a decision may be written under: an element's or a flow's, a flow direction's
+    (either way), or one that names no place of the model."""
+    kind = draw(st.sampled_from(("subject", "subject", "direction", "nowhere")))
+    if kind == "direction" and flows:
+        f = draw(st.sampled_from(flows))
+        ends = (f["from"], f["to"]) if draw(st.booleans()) else (f["to"], f["from"])
+        return f"{draw(st.sampled_from(INTERACTION_RULES))}@{ends[0]}>{f['id']}>{ends[1]}"
+    if kind == "nowhere":
+        return draw(
+            st.sampled_from(
+                ("process-tampering@nowhere", "untrusted-input@e0>f9>e1", "no-such-rule@e0")
+            )
+        )
+    subject = draw(st.sampled_from([e["id"] for e in elements] + [f["id"] for f in flows]))
+    return f"{draw(st.sampled_from(RULES))}@{subject}"
 
 
 def _props(draw: st.DrawFn, names: tuple[str, ...]) -> dict[str, bool]:
@@ -82,12 +103,13 @@ def models(draw: st.DrawFn) -> dict[str, Any]:
             f["data"] = ["readings"]
         if not draw(st.integers(0, 4)):
             f["properties"] = {**f.get("properties", {}), "out_of_scope": True}
+        if draw(st.booleans()):
+            f["bidirectional"] = True
         flows.append(f)
     controls = [{"id": "tls", "name": "TLS", "status": "verified", "evidence": ["evidence.md"]}]
     threats = {}
     for _ in range(draw(st.integers(0, 4))):
-        subject = draw(st.sampled_from([e["id"] for e in elements] + [f["id"] for f in flows]))
-        threats[f"{draw(st.sampled_from(RULES))}@{subject}"] = _disposition(draw, ["tls"])
+        threats[_decided_key(draw, elements, flows)] = _disposition(draw, ["tls"])
     if draw(st.booleans()):
         # A rename from an earlier change, its decision still written under the old key.
         elements[0]["renamed_from"] = "old0"
@@ -122,6 +144,7 @@ def edited(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
                     "boundary-kind",
                     "add-flow",
                     "drop-flow",
+                    "drop-element",
                     "flow-ends",
                     "data",
                     "flow-data",
@@ -164,6 +187,10 @@ def edited(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
             )
         elif action == "drop-flow" and flows:
             flows.remove(draw(st.sampled_from(flows)))
+        elif action == "drop-element" and len(elements) > 1:
+            gone = draw(st.sampled_from(elements))
+            elements.remove(gone)
+            flows[:] = [f for f in flows if gone["id"] not in (f["from"], f["to"])]
         elif action == "flow-ends" and flows:
             draw(st.sampled_from(flows))["to"] = draw(st.sampled_from(elements))["id"]
         elif action == "data":
@@ -190,9 +217,8 @@ def edited(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
                 f["from"] = new if f["from"] == old else f["from"]
                 f["to"] = new if f["to"] == old else f["to"]
         elif action == "decide":
-            subject = draw(st.sampled_from([e["id"] for e in elements]))
-            head.setdefault("threats", {})[f"{draw(st.sampled_from(RULES))}@{subject}"] = (
-                _disposition(draw, ["tls"])
+            head.setdefault("threats", {})[_decided_key(draw, elements, flows)] = _disposition(
+                draw, ["tls"]
             )
         elif action == "undecide" and head.get("threats"):
             del head["threats"][draw(st.sampled_from(sorted(head["threats"])))]

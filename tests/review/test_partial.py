@@ -11,16 +11,31 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.review.conftest import GitRepo
+from tests.review.test_incremental_review import edited, models
 
 import threatdelta.review.revisions as revisions
 from threatdelta.context import Overrides
+from threatdelta.engine import enumerate_threats
+from threatdelta.formats.registry import read_model
 from threatdelta.git import Repo
+from threatdelta.register import Register
 from threatdelta.render.comment import review_comment
 from threatdelta.render.review_data import review_set_data
-from threatdelta.review.partial import PartialRegister, looked_at, model_digest
+from threatdelta.review.diff import diff_models
+from threatdelta.review.impact import impact
+from threatdelta.review.partial import (
+    PartialRegister,
+    counted_registers,
+    incremental_registers,
+    looked_at,
+    model_digest,
+)
 from threatdelta.review.revisions import ReviewSet, review_revisions
 from threatdelta.rules.pack import RulePack
+from threatdelta.rules.packfile import builtin_pack
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -217,3 +232,60 @@ def test_an_index_is_kept_per_path_content_and_decisions() -> None:
         model_digest("threatmodel.yaml", b"x", b"threats: {}"),
     }
     assert len(digests) == 5
+
+
+# -- counting the base outside the change -----------------------------------------------------
+
+
+def _parsed(model: dict[str, Any]) -> Any:
+    return read_model(yaml.safe_dump(model, sort_keys=False).encode(), "threatmodel.yaml")
+
+
+def _register_state(register: Register) -> tuple[object, ...]:
+    return (
+        [(e.threat, e.threat.location, e.status, e.problems) for e in register.entries],
+        register.counts(),
+        register.orphans,
+    )
+
+
+def _both_ways(base: dict[str, Any], head: dict[str, Any]) -> tuple[Any, Any]:
+    """The registers of a review with the base enumerated in full, and with it counted
+    outside the change."""
+    base_model, head_model = _parsed(base).model, _parsed(head).model
+    pack = builtin_pack()
+    change = impact(base_model, head_model, diff_models(base_model, head_model), same_pack=True)
+    full = incremental_registers(
+        base_model,
+        enumerate_threats(base_model, pack),
+        head_model,
+        pack,
+        change,
+        today=TODAY,
+        base_evidence=None,
+        head_evidence=None,
+    )
+    counted = counted_registers(
+        base_model, head_model, pack, change, today=TODAY, base_evidence=None, head_evidence=None
+    )
+    return full, counted
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_counting_the_base_outside_the_change_gives_the_registers_of_the_whole_base(
+    data: st.DataObject,
+) -> None:
+    base = data.draw(models())
+    head = data.draw(edited(base))
+    full, counted = _both_ways(base, head)
+    for whole, part in zip(full, counted, strict=True):
+        # What the review reads one by one, then the whole register (the plain entries are
+        # made when read).
+        assert _register_state(looked_at(part)) == _register_state(looked_at(whole))
+        assert part.counts() == whole.counts()
+        if isinstance(whole, PartialRegister):
+            assert isinstance(part, PartialRegister)
+            assert part.plain_count == whole.plain_count
+            assert part.plain == whole.plain
+        assert _register_state(part) == _register_state(whole)

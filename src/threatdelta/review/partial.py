@@ -23,7 +23,12 @@ from dataclasses import dataclass, replace
 from heapq import merge
 from typing import Protocol, cast
 
-from threatdelta.engine import EnumerationScope, EnumerationStats, enumerate_threats
+from threatdelta.engine import (
+    EnumerationScope,
+    EnumerationStats,
+    count_threats,
+    enumerate_threats,
+)
 from threatdelta.model.graph import ModelFacts
 from threatdelta.model.model import Model
 from threatdelta.model.renames import declared_renames
@@ -155,6 +160,21 @@ class _Sides:
             frozenset(f.id for f in head.flows),
         )
 
+    def near(self) -> tuple[set[str], set[str]]:
+        """The base's elements and flows whose threats :meth:`split` reads whatever their keys
+        (their places' verdict is READ or KEEP): those the change reached, renamed or gone at
+        head, and the flows from or to one of them."""
+        near = set(self.touched) | self.renamed
+        elements = {
+            e.id for e in self.base.elements if e.id in near or e.id not in self.head_elements
+        }
+        flows = {
+            f.id
+            for f in self.base.flows
+            if f.id in near or f.source in near or f.target in near or f.id not in self.head_flows
+        }
+        return elements, flows
+
     def split(
         self, base_threats: Iterable[Threat]
     ) -> tuple[list[Threat], list[Threat], list[Threat]]:
@@ -260,15 +280,104 @@ def incremental_registers(
             build_register(head_model, fresh, today=today, evidence_exists=head_evidence),
         )
     sides = _Sides.of(base_model, head_model, change, fresh)
+    return _split_registers(
+        sides, base_threats, today=today, base_evidence=base_evidence, head_evidence=head_evidence
+    )
+
+
+def _split_registers(
+    sides: _Sides,
+    base_threats: Iterable[Threat],
+    *,
+    today: dt.date,
+    base_evidence: EvidenceCheck | None,
+    head_evidence: EvidenceCheck | None,
+    every_plain: Callable[[], tuple[Threat, ...]] | None = None,
+    others: int = 0,
+) -> tuple[Register, Register]:
+    """The registers of :meth:`_Sides.registers` from ``base_threats``; ``every_plain``: how
+    to work out the plain threats when ``base_threats`` are not every threat of the base, but
+    ``others`` plain threats besides."""
     seen, kept, plain = sides.split(base_threats)
     return sides.registers(
         seen,
         kept,
-        tuple(plain),
-        len(plain),
+        tuple(plain) if every_plain is None else every_plain,
+        len(plain) + others,
         today=today,
         base_evidence=base_evidence,
         head_evidence=head_evidence,
+    )
+
+
+def counted_registers(
+    base_model: Model,
+    head_model: Model,
+    pack: RulePack,
+    change: Impact,
+    *,
+    today: dt.date,
+    base_evidence: EvidenceCheck | None,
+    head_evidence: EvidenceCheck | None,
+    base_facts: ModelFacts | None = None,
+    head_facts: ModelFacts | None = None,
+    stats: EnumerationStats | None = None,
+) -> tuple[Register, Register]:
+    """What :func:`incremental_registers` gives for every threat of ``base_model``, with the
+    base enumerated one by one only where the review reads it: the places :meth:`_Sides.near`
+    names, and the subjects named by every key decided at either revision or found at head in
+    the impact (a key that names no place of the base stays unmatched, as it is when the base
+    is enumerated in full). The plain threats elsewhere are counted, not made (see
+    :func:`threatdelta.engine.count_threats`), and enumerated only if their entries are read.
+
+    The base is enumerated in full when the change reaches the whole model or when counting
+    cannot tell how many distinct threats there are."""
+    if change.full:
+        return incremental_registers(
+            base_model,
+            enumerate_threats(base_model, pack, model_facts=base_facts),
+            head_model,
+            pack,
+            change,
+            today=today,
+            base_evidence=base_evidence,
+            head_evidence=head_evidence,
+            head_facts=head_facts,
+            stats=stats,
+        )
+    fresh = _fresh(head_model, pack, change, head_facts, stats)
+    sides = _Sides.of(base_model, head_model, change, fresh)
+    elements, flows = sides.near()
+    for key in sides.decided | sides.fresh.keys():
+        named = _key_subjects(key, pack)
+        if named is not None:
+            # An element or flow id, or a flow direction's ends and flow: enumerating a few
+            # more places than the key's own only reads more threats one by one.
+            elements.update(named)
+            flows.update(named)
+    scope = EnumerationScope(frozenset(elements), frozenset(flows))
+    counted = count_threats(base_model, pack, scope, model_facts=base_facts)
+    if counted is None:
+        return _split_registers(
+            sides,
+            enumerate_threats(base_model, pack, model_facts=base_facts),
+            today=today,
+            base_evidence=base_evidence,
+            head_evidence=head_evidence,
+        )
+
+    def every_plain() -> tuple[Threat, ...]:
+        base_threats = enumerate_threats(base_model, pack, model_facts=base_facts)
+        return tuple(sides.split(base_threats)[2])
+
+    return _split_registers(
+        sides,
+        counted.threats,
+        today=today,
+        base_evidence=base_evidence,
+        head_evidence=head_evidence,
+        every_plain=every_plain,
+        others=counted.others,
     )
 
 
@@ -412,15 +521,7 @@ def indexed_registers(
     fresh = _fresh(head_model, pack, change, head_facts, stats)
     sides = _Sides.of(base_model, head_model, change, fresh)
     placed = _Placer(index, pack)
-    near = set(sides.touched) | sides.renamed
-    elements = {
-        e.id for e in base_model.elements if e.id in near or e.id not in sides.head_elements
-    }
-    flows = {
-        f.id
-        for f in base_model.flows
-        if f.id in near or f.source in near or f.target in near or f.id not in sides.head_flows
-    }
+    elements, flows = sides.near()
     for key in sides.decided | sides.fresh.keys():
         place = placed.place(key)
         if place is not None:

@@ -33,6 +33,7 @@ from threatdelta.review.diff import diff_models
 from threatdelta.review.impact import impact
 from threatdelta.review.partial import (
     ThreatIndexStore,
+    counted_registers,
     incremental_registers,
     index_data,
     indexed_registers,
@@ -319,6 +320,20 @@ def _review_one(
                 head_facts=head_facts,
                 stats=stats,
             )
+    if registers is None and incremental and index_store is None and not gate.policy.any_open:
+        # No index to write: the base is enumerated where the review reads it, counted elsewhere.
+        registers = counted_registers(
+            base_model,
+            head_model,
+            head_pack,
+            change,
+            today=today,
+            base_evidence=base_evidence,
+            head_evidence=head_evidence,
+            base_facts=base_facts,
+            head_facts=head_facts,
+            stats=stats,
+        )
     if registers is None:
         base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
         if incremental and index_store is not None:
