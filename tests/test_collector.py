@@ -82,7 +82,12 @@ def test_a_nested_stage_does_not_count_the_frozen_objects(monkeypatch: pytest.Mo
     # whole heap once per revision.
     counted: list[int] = []
     count = gc.get_freeze_count
-    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or count())
+
+    def counting() -> int:
+        counted.append(1)
+        return count()
+
+    monkeypatch.setattr(gc, "get_freeze_count", counting)
     with relaxed_collection():
         frozen = count()
         with relaxed_collection():
