@@ -10,7 +10,7 @@ of scope (:attr:`Flow.out_of_scope`) has no threats: no rule runs on it, whateve
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from operator import attrgetter, itemgetter
@@ -1043,16 +1043,10 @@ def _enumerate(
                         SetAside(prefix, element_id, part, place, conditions, (element,))
                     )
 
-        element_of = {e.id: e for e in model.elements}.get
         end_of = alike.end
         flow_scoped = set(flow_rules)
-        for flow in flows if (flow_rules or interaction_rules) else ():
-            if flow.out_of_scope:
-                continue
-            source = element_of(flow.source)
-            target = element_of(flow.target)
-            if source is None or target is None:
-                continue
+        ruled = _ruled_flows(model, flows) if (flow_rules or interaction_rules) else ()
+        for flow, source, target in ruled:
             if stats is not None:
                 stats.evaluations += len(flow_rules) + len(interaction_rules) * (
                     2 if flow.bidirectional else 1
@@ -1117,6 +1111,19 @@ def _enumerate(
     return threats, DesignedOut(pack, tuple(set_aside))
 
 
+def _ruled_flows(model: Model, flows: Iterable[Flow]) -> Iterator[tuple[Flow, Element, Element]]:
+    """The flows of ``flows`` that rules run on, with their source and target: those in scope
+    whose two ends are elements of ``model``."""
+    element_of = {e.id: e for e in model.elements}.get
+    for flow in flows:
+        if flow.out_of_scope:
+            continue
+        source = element_of(flow.source)
+        target = element_of(flow.target)
+        if source is not None and target is not None:
+            yield flow, source, target
+
+
 def _count(alike: _Alike, elements: tuple[Element, ...], flows: tuple[Flow, ...]) -> int:
     """How many threats the enumeration finds on ``elements`` and ``flows`` (which have no key
     in common with any other threat of the model, see :func:`count_threats`), without making
@@ -1135,16 +1142,9 @@ def _count(alike: _Alike, elements: tuple[Element, ...], flows: tuple[Flow, ...]
     interaction_rules = alike.interaction_rules
     if not (alike.flow_rules or interaction_rules):
         return total
-    element_of = {e.id: e for e in alike.model.elements}.get
     at_flow = alike.at_flow
     direction = alike.direction
-    for flow in flows:
-        if flow.out_of_scope:
-            continue
-        source = element_of(flow.source)
-        target = element_of(flow.target)
-        if source is None or target is None:
-            continue
+    for flow, source, target in _ruled_flows(alike.model, flows):
         source_end = end_of(source)
         target_end = end_of(target)
         signature, subject = direction(flow, source, target, False)
