@@ -621,6 +621,8 @@ class _Alike:
         self._parts_at: dict[tuple[int, int], dict[CompiledRule, ThreatPart]] = {}
         self._settled: dict[tuple[int, int, int], list[_Found]] = {}
         self._outcomes: dict[tuple[object, ...], tuple[Conditions | None] | None] = {}
+        self._end_readings: dict[tuple[CompiledRule, str], Reading] = {}
+        self._read_as: dict[tuple[int, int], int] = {}
 
     # Signatures
 
@@ -859,8 +861,8 @@ class _Alike:
             key = (
                 id(opened),
                 rank,
-                id(source_subject) if c.reads_source else 0,
-                id(target_subject) if c.reads_target else 0,
+                self.read_by(c, "source", source_subject) if c.reads_source else -1,
+                self.read_by(c, "target", target_subject) if c.reads_target else -1,
             )
             outcome = outcomes.get(key, _UNKNOWN)
             if outcome is _UNKNOWN:
@@ -880,6 +882,20 @@ class _Alike:
         if not found:
             return rest
         return sorted(found + rest, key=_rank)
+
+    def read_by(self, c: CompiledRule, name: str, subject: ElementSubject) -> int:
+        """What rule ``c`` reads of ``subject`` as its ``name`` end (``source``, ``target``),
+        named: ends with one name answer the rule alike (worked out once per rule, end and
+        subject; alike ends share a subject)."""
+        reading = self._end_readings.get((c, name))
+        if reading is None:
+            reads = tuple(sorted({attr for role, attr in c.reads if role == name}))
+            reading = self._end_readings[(c, name)] = self.factory.reading(reads)
+        key = (id(subject), id(reading))
+        found = self._read_as.get(key)
+        if found is None:
+            found = self._read_as[key] = self._named(("end", subject.key(reading)))
+        return found
 
     def _flow_stake(self, subject: FlowSubject) -> int:
         """What a threat's severity, exploitability and countermeasures read of a flow
