@@ -20,6 +20,7 @@ from threatdelta.engine import (
     EnumerationStats,
     count_threats,
     enumerate_threats,
+    threat_total,
 )
 from threatdelta.errors import Location
 from threatdelta.exclusions import Cause, _cause, excluded_threats
@@ -621,6 +622,9 @@ def test_counting_outside_a_scope_says_what_the_whole_enumeration_has_there(
     assert counted.threats == inside
     assert [t.location for t in counted.threats] == [t.location for t in inside]
     assert counted.others == len(whole) - len(inside)
+    # The same from a count of the whole model made elsewhere (as a review makes it aside).
+    assert threat_total(model, pack) == len(whole)
+    assert count_threats(model, pack, scope, total=lambda: threat_total(model, pack)) == counted
 
 
 def test_a_flow_from_an_element_to_itself_both_ways_counts_each_interaction_threat_once() -> None:

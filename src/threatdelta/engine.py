@@ -10,7 +10,7 @@ of scope (:attr:`Flow.out_of_scope`) has no threats: no rule runs on it, whateve
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from operator import attrgetter, itemgetter
@@ -1181,7 +1181,7 @@ def _count(alike: _Alike, elements: tuple[Element, ...], flows: tuple[Flow, ...]
     return total
 
 
-def _keys_apart(model: Model, pack: RulePack) -> bool:
+def keys_apart(model: Model, pack: RulePack) -> bool:
     """Whether the places of ``model`` give ``pack``'s threats distinct keys (but the two
     directions of a bidirectional flow from an element to itself): a key ``rule@rest`` names
     its rule when no rule id holds ``@`` and rule ids are unique, and ``rest`` names one
@@ -1215,25 +1215,40 @@ def count_threats(
     scope: EnumerationScope,
     *,
     model_facts: ModelFacts | None = None,
+    total: Callable[[], int] | None = None,
 ) -> Counted | None:
     """The threats ``pack`` finds in ``scope`` of ``model``, and how many it finds in the rest
     of the model, which are not made (no threat, place or key): what the rules give is
     counted per element signature and flow direction, as :class:`_Alike` groups them.
+    ``total``: gives :func:`threat_total` of the model and pack (counted elsewhere, see
+    :mod:`threatdelta.background`); the rest then has that many less the scope's.
 
-    None when keys could coincide (see :func:`_keys_apart`): then only making the keys tells
+    None when keys could coincide (see :func:`keys_apart`): then only making the keys tells
     how many distinct threats there are."""
-    if not _keys_apart(model, pack):
+    if not keys_apart(model, pack):
         return None
     model_facts = model_facts or facts(model)
     alike = _Alike(model, pack, model_facts)
     with relaxed_collection():
         threats, _ = _enumerate(model, pack, scope, model_facts, None, alike)
+        inside = _by_key(threats)
+        if total is not None:
+            return Counted(inside, total() - len(inside))
         others = _count(
             alike,
             tuple(e for e in model.elements if e.id not in scope.elements),
             tuple(f for f in model.flows if f.id not in scope.flows),
         )
-    return Counted(_by_key(threats), others)
+    return Counted(inside, others)
+
+
+def threat_total(model: Model, pack: RulePack, *, model_facts: ModelFacts | None = None) -> int:
+    """How many threats :func:`enumerate_threats` finds in ``model``, counted without making
+    them (see :func:`count_threats`); for a model and pack whose keys are apart
+    (:func:`keys_apart`), else it may count two threats with one key twice."""
+    model_facts = model_facts or facts(model)
+    with relaxed_collection():
+        return _count(_Alike(model, pack, model_facts), model.elements, model.flows)
 
 
 def designed_out(model: Model, pack: RulePack, model_facts: ModelFacts) -> DesignedOut:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import sys
 
 import pytest
 from tests.review.conftest import BASE_MODEL
 
+from threatdelta.background import ONE_PROCESS
 from threatdelta.cli import main
 from threatdelta.context import Overrides
+from threatdelta.engine import threat_total
 from threatdelta.git import Repo
+from threatdelta.review import revisions
 from threatdelta.review.revisions import ReviewSet, review_revisions
 
 TODAY = dt.date(2026, 11, 25)
@@ -264,3 +269,54 @@ def test_evidence_climbing_out_of_the_repository_is_a_problem_of_that_control(tw
         "evidence '../secrets/tls.md' of control 'tls' leads out of the repository; "
         "only files inside it count as evidence"
     ) in problems
+
+
+def test_counting_the_base_in_a_second_process_changes_nothing_in_the_review(
+    two_commits, capsys, monkeypatch
+) -> None:
+    head = BASE_MODEL.replace("encrypted: false", "encrypted: true").replace(
+        "\ncontrols:",
+        "\n  - {id: phone, name: Phone link, from: nurse, to: ctrl, protocol: tcp}\ncontrols:",
+    )
+    repo, base_sha, head_sha = two_commits(BASE_MODEL, head)
+    args = ["review", "-C", str(repo.root), "--base", base_sha, "--head", head_sha]
+    args += ["--today", "2026-11-25", "--format", "json", "--no-cache"]
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        forks.append(pid)
+        return pid
+
+    counted_here: list[int] = []
+
+    def total(*args: object, **kwargs: object) -> int:
+        counted_here.append(1)
+        return threat_total(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(revisions, "threat_total", total)
+    outputs = []
+    for one_process in ("1", ""):
+        monkeypatch.setenv(ONE_PROCESS, one_process)
+        forks.clear()
+        counted_here.clear()
+        assert main(args) == 1
+        outputs.append(capsys.readouterr().out)
+        forked = not one_process and sys.platform.startswith("linux")
+        assert bool(forks) == forked
+        # The review takes the whole base's count (made here, or in the child) for its totals.
+        assert len(counted_here) == (0 if forked else 1)
+    assert outputs[0] == outputs[1]
+    counts = json.loads(outputs[1])["models"][0]["counts"]
+    assert counts["base"]["total"] > 0
+
+
+def test_an_unreadable_base_is_said_after_what_is_said_of_the_head(two_commits) -> None:
+    head = BASE_MODEL.replace("protocol: ipc", "protocol: carrier-pigeon")
+    repo, base_sha, head_sha = two_commits("elements: [unclosed\n", head)
+    result = run(repo, base_sha, head_sha)
+    assert len(result.warnings) == 2
+    assert "carrier-pigeon" in result.warnings[0]
+    assert "the model at the base revision could not be read" in result.warnings[1]

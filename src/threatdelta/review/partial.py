@@ -322,6 +322,7 @@ def counted_registers(
     base_facts: ModelFacts | None = None,
     head_facts: ModelFacts | None = None,
     stats: EnumerationStats | None = None,
+    base_total: Callable[[], int] | None = None,
 ) -> tuple[Register, Register]:
     """What :func:`incremental_registers` gives for every threat of ``base_model``, with the
     base enumerated one by one only where the review reads it: the places :meth:`_Sides.near`
@@ -329,6 +330,9 @@ def counted_registers(
     the impact (a key that names no place of the base stays unmatched, as it is when the base
     is enumerated in full). The plain threats elsewhere are counted, not made (see
     :func:`threatdelta.engine.count_threats`), and enumerated only if their entries are read.
+
+    ``base_total``: gives how many threats the whole base has (see
+    :func:`threatdelta.engine.threat_total`), when that is counted elsewhere.
 
     The base is enumerated in full when the change reaches the whole model or when counting
     cannot tell how many distinct threats there are."""
@@ -356,7 +360,7 @@ def counted_registers(
             elements.update(named)
             flows.update(named)
     scope = EnumerationScope(frozenset(elements), frozenset(flows))
-    counted = count_threats(base_model, pack, scope, model_facts=base_facts)
+    counted = count_threats(base_model, pack, scope, model_facts=base_facts, total=base_total)
     if counted is None:
         return _split_registers(
             sides,

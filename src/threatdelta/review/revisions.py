@@ -7,8 +7,12 @@ parses them, and hands plain registers to the pure :func:`threatdelta.review.rev
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 
+from threatdelta.background import counted_aside
 from threatdelta.config import CONFIG_FILE
 from threatdelta.context import (
     NO_OVERRIDES,
@@ -18,7 +22,7 @@ from threatdelta.context import (
     review_contexts,
     settings_changes,
 )
-from threatdelta.engine import EnumerationStats, enumerate_threats
+from threatdelta.engine import EnumerationStats, enumerate_threats, keys_apart, threat_total
 from threatdelta.errors import InputError, Location
 from threatdelta.formats.interface import ParsedModel
 from threatdelta.formats.packs import default_pack, gate_pack, template_edited
@@ -142,53 +146,61 @@ def review_revisions(
         head_data, base_data = blobs[2 * index], blobs[2 * index + 1]
         if head_data is None:
             raise InputError("could not be read from git", Location(head_path))
-        head_parsed = read_model(head_data, head_path, decisions=decisions[2 * index])
-        warnings.extend(head_parsed.warnings)
+        # The base is read first, so that counting its threats (see _counting_base) can start
+        # while the head is read; what is said of either comes out as if the head came first.
         base_parsed: ParsedModel | None = None
+        unread: list[str] = []
         if base_path is not None and base_data is not None:
             try:
                 base_parsed = read_model(base_data, base_path, decisions=decisions[2 * index + 1])
             except InputError as error:
-                warnings.append(
+                unread.append(
                     f"{base_path}: the model at the base revision could not be read ({error.message}); "
                     "every threat at head is treated as new"
                 )
-        if (
-            pack_file is None
-            and base_parsed is not None
-            and template_edited(base_parsed, head_parsed)
-        ):
-            edited.append(
-                SettingsChange(
-                    "rule pack",
-                    f"the template in {base_path} at the base",
-                    f"the template in {head_path} as edited",
-                    f"the template embedded in {head_path} is edited",
+        store = index_store if base_data is not None else None
+        counting = incremental and store is None and not gate.policy.any_open
+        with _counting_base(base_parsed, pack_file, counting) as base_count:
+            head_parsed = read_model(head_data, head_path, decisions=decisions[2 * index])
+            warnings.extend(head_parsed.warnings)
+            warnings.extend(unread)
+            if (
+                pack_file is None
+                and base_parsed is not None
+                and template_edited(base_parsed, head_parsed)
+            ):
+                edited.append(
+                    SettingsChange(
+                        "rule pack",
+                        f"the template in {base_path} at the base",
+                        f"the template in {head_path} as edited",
+                        f"the template embedded in {head_path} is edited",
+                    )
+                )
+            elif pack_file is None and base_parsed is None and head_parsed.pack is not None:
+                warnings.append(
+                    f"{head_path}: a model new in this change; its threats come from the template "
+                    f"it carries ('{head_parsed.pack.name}'), which is part of what is reviewed"
+                )
+            reviews.append(
+                _review_one(
+                    gate,
+                    proposed,
+                    head_path,
+                    base_path if base_parsed is not None else None,
+                    base_parsed,
+                    head_parsed,
+                    pack_file,
+                    today,
+                    stats,
+                    incremental,
+                    store,
+                    model_digest(base_path or head_path, base_data, decisions[2 * index + 1])
+                    if base_data is not None
+                    else "",
+                    base_count,
                 )
             )
-        elif pack_file is None and base_parsed is None and head_parsed.pack is not None:
-            warnings.append(
-                f"{head_path}: a model new in this change; its threats come from the template it "
-                f"carries ('{head_parsed.pack.name}'), which is part of what is reviewed"
-            )
-        reviews.append(
-            _review_one(
-                gate,
-                proposed,
-                head_path,
-                base_path if base_parsed is not None else None,
-                base_parsed,
-                head_parsed,
-                pack_file,
-                today,
-                stats,
-                incremental,
-                index_store if base_data is not None else None,
-                model_digest(base_path or head_path, base_data, decisions[2 * index + 1])
-                if base_data is not None
-                else "",
-            )
-        )
     for offset, base_path in enumerate(removed):
         data = blobs[2 * len(pairs) + offset]
         if data is None:
@@ -265,6 +277,7 @@ def _review_one(
     incremental: bool = True,
     index_store: ThreatIndexStore | None = None,
     base_digest: str = "",
+    base_count: _BaseCount | None = None,
 ) -> Review:
     head_pack = pack_file or (
         gate_pack(base_parsed, head_parsed)
@@ -292,6 +305,12 @@ def _review_one(
     base_model = base_parsed.model
     base_facts = facts(base_model)
     base_evidence = gate.evidence(base_path or head_path, base_model)
+    # With no index, the review counts the base's threats outside the change: from the count
+    # of all of them started before the head was read, if it was made with this pack.
+    counting = incremental and index_store is None and not gate.policy.any_open
+    base_total = (
+        base_count.total if base_count is not None and base_count.pack is base_pack else None
+    )
     model_diff = diff_models(base_model, head_model, base_facts=base_facts, head_facts=head_facts)
     same_pack = base_pack == head_pack
     change = impact(
@@ -320,8 +339,9 @@ def _review_one(
                 head_facts=head_facts,
                 stats=stats,
             )
-    if registers is None and incremental and index_store is None and not gate.policy.any_open:
-        # No index to write: the base is enumerated where the review reads it, counted elsewhere.
+    if registers is None and counting:
+        # No index to write: the base is enumerated where the review reads it, counted
+        # elsewhere.
         registers = counted_registers(
             base_model,
             head_model,
@@ -333,6 +353,7 @@ def _review_one(
             base_facts=base_facts,
             head_facts=head_facts,
             stats=stats,
+            base_total=base_total,
         )
     if registers is None:
         base_threats = enumerate_threats(base_model, base_pack, model_facts=base_facts)
@@ -377,3 +398,34 @@ def _review_one(
         head_evidence=head_evidence,
         scoped_out=scoped_out_threats(base_model, head_model, head_pack),
     )
+
+
+@dataclass(frozen=True)
+class _BaseCount:
+    """How many threats a base model has, being counted (see :func:`_counting_base`)."""
+
+    pack: RulePack
+    """The pack counted with: the count stands only for a review with this pack."""
+    total: Callable[[], int]
+    """Gives the number (waits for it)."""
+
+
+@contextmanager
+def _counting_base(
+    base: ParsedModel | None, pack_file: RulePack | None, wanted: bool
+) -> Iterator[_BaseCount | None]:
+    """When ``wanted`` (a review with no index, see :func:`_review_one`), how many threats the
+    base has under the pack a review of it is most likely judged with (the named one, else the
+    base's own or the built-in: a head whose template adds types makes another), counted in a
+    second process started now where one can be (:mod:`threatdelta.background`). None when
+    counting cannot tell how many distinct threats there are
+    (:func:`threatdelta.engine.keys_apart`)."""
+    if not wanted or base is None:
+        yield None
+        return
+    pack = pack_file or default_pack(base)
+    if not keys_apart(base.model, pack):
+        yield None
+        return
+    with counted_aside(partial(threat_total, base.model, pack)) as total:
+        yield _BaseCount(pack, total)
