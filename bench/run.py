@@ -7,8 +7,10 @@ Usage (from the repository root, after ``pip install -e '.[bench]'``)::
     .venv/bin/python bench/run.py --sizes 5000 --only check,review
 
 Every measurement runs a fresh process (``threatdelta`` as users run it) and records its wall
-time and peak resident memory; the two sides of a comparison run alternately, so a busy machine
-slows both alike. Prints a markdown table of medians; ``--json FILE`` also writes the raw runs.
+time, its CPU time (with the processes it started and waited for: a review with no index counts
+the base in a forked child) and its peak resident memory (the largest single process); the two
+sides of a comparison run alternately, so a busy machine slows both alike. Prints a markdown
+table of medians; ``--json FILE`` also writes the raw runs.
 
 The generated diagram (``bench/diagram.py``) has ``n`` elements, ``2 n`` flows and ``n / 10``
 nested boundaries; it is written once as a native model and once as a pytm script that builds the
@@ -47,14 +49,20 @@ SAMPLES = ROOT.parent / "shared" / "samples"
 
 @dataclass
 class Runs:
-    """Wall times (s) and peak RSS (MiB) of repeated runs of one command."""
+    """Wall times (s), CPU times (s: user and system, with the child processes it waited
+    for) and peak RSS (MiB: the largest single process) of repeated runs of one command."""
 
     wall: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def time(self) -> float:
         return statistics.median(self.wall)
+
+    @property
+    def cpu_time(self) -> float:
+        return statistics.median(self.cpu)
 
     @property
     def memory(self) -> float:
@@ -76,6 +84,7 @@ def run_once(command: Sequence[str], cwd: Path, runs: Runs) -> None:
             )
     runs.wall.append(wall)
     runs.rss.append(usage.ru_maxrss / 1024)
+    runs.cpu.append(usage.ru_utime + usage.ru_stime)
 
 
 def paired(
@@ -112,6 +121,13 @@ def commit_model(repo: Path, text: str, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+def _figures(runs: Runs) -> str:
+    """Wall time, CPU time and peak memory, medians."""
+    return (
+        f"{runs.time * 1000:,.0f} ms (CPU {runs.cpu_time * 1000:,.0f} ms) / {runs.memory:,.0f} MiB"
+    )
+
+
 @dataclass
 class Row:
     measurement: str
@@ -123,10 +139,10 @@ class Row:
     """Show the ratio as how many times faster than the other (else: as a multiple of it)."""
 
     def cells(self) -> list[str]:
-        ours = f"{self.ours.time * 1000:,.0f} ms / {self.ours.memory:,.0f} MiB"
+        ours = _figures(self.ours)
         if self.other is None:
             return [self.measurement, ours, "", "", self.target]
-        other = f"{self.other.time * 1000:,.0f} ms / {self.other.memory:,.0f} MiB"
+        other = _figures(self.other)
         if self.speedup:
             times = self.other.time / self.ours.time
             ratio = f"{times:.1f}x faster" if times >= 1 else f"{1 / times:.1f}x slower"
@@ -357,7 +373,7 @@ def main() -> None:
         if "tm7" in only:
             rows += bench_tm7(work, args.repeat)
     print(f"Machine: {machine()}; median of {args.repeat} runs per command.\n")
-    print("| measurement | threatdelta (wall / peak RSS) | compared with | ratio | target |")
+    print("| measurement | threatdelta (wall (CPU) / peak RSS) | compared with | ratio | target |")
     print("|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row.cells()) + " |")
@@ -365,10 +381,10 @@ def main() -> None:
         data = [
             {
                 "measurement": r.measurement,
-                "ours": {"wall": r.ours.wall, "rss_mib": r.ours.rss},
+                "ours": {"wall": r.ours.wall, "cpu": r.ours.cpu, "rss_mib": r.ours.rss},
                 "other": None
                 if r.other is None
-                else {"wall": r.other.wall, "rss_mib": r.other.rss},
+                else {"wall": r.other.wall, "cpu": r.other.cpu, "rss_mib": r.other.rss},
                 "other_name": r.other_name,
             }
             for r in rows
