@@ -88,8 +88,11 @@ class _Child:
                 text += piece
         finally:
             os.close(self.pipe)
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
+        pid, self.pid = self.pid, 0
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped by someone else (SIGCHLD ignored): no exit status
+            return None
         if os.waitstatus_to_exitcode(status) != 0 or not text.isdigit() or len(text) > _LONGEST:
             return None
         return int(text)
@@ -97,13 +100,16 @@ class _Child:
     def stop(self) -> None:
         """End a child whose answer was not read."""
         if self.pid:
+            pid, self.pid = self.pid, 0
             try:
-                os.kill(self.pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             os.close(self.pipe)
-            os.waitpid(self.pid, 0)
-            self.pid = 0
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # reaped by someone else already
+                pass
 
 
 @contextmanager
