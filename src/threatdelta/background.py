@@ -7,8 +7,8 @@ made in one while the review goes on, and read when it is needed.
 
 The number is the same either way: the child works it out from the same objects (a fork copies
 the process) and writes it to a pipe as decimal digits. When no child can be forked (not
-Linux; more than one thread running, as in the hosted commands, where a fork copies locks in
-whatever state other threads left them; ``THREATDELTA_ONE_PROCESS`` set; the system refuses),
+Linux; another thread running, since a fork copies locks in whatever state other threads left
+them; ``THREATDELTA_ONE_PROCESS`` set; the system refuses),
 or the child fails or gives anything but a number, the number is worked out in this process
 when it is asked for, so an error is raised here, where it would have been without a child.
 """
