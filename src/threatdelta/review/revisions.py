@@ -159,7 +159,7 @@ def review_revisions(
                     "every threat at head is treated as new"
                 )
         store = index_store if base_data is not None else None
-        counting = incremental and store is None and not gate.policy.any_open
+        counting = _counts_base(gate, incremental, store)
         with _counting_base(base_parsed, pack_file, counting) as base_count:
             head_parsed = read_model(head_data, head_path, decisions=decisions[2 * index])
             warnings.extend(head_parsed.warnings)
@@ -307,7 +307,7 @@ def _review_one(
     base_evidence = gate.evidence(base_path or head_path, base_model)
     # With no index, the review counts the base's threats outside the change: from the count
     # of all of them started before the head was read, if it was made with this pack.
-    counting = incremental and index_store is None and not gate.policy.any_open
+    counting = _counts_base(gate, incremental, index_store)
     base_total = (
         base_count.total if base_count is not None and base_count.pack is base_pack else None
     )
@@ -398,6 +398,13 @@ def _review_one(
         head_evidence=head_evidence,
         scoped_out=scoped_out_threats(base_model, head_model, head_pack),
     )
+
+
+def _counts_base(gate: RunContext, incremental: bool, index_store: ThreatIndexStore | None) -> bool:
+    """Whether a review counts the base's threats outside the change instead of making them:
+    an incremental review with no index to read or write, whose policy is not ``any-open``
+    (which judges every threat of the model)."""
+    return incremental and index_store is None and not gate.policy.any_open
 
 
 @dataclass(frozen=True)
