@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from threatdelta.register import Entry
@@ -32,23 +32,32 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
+def start_child(work: Callable[[], bytes], sink: IO[bytes]) -> int:
+    """Fork a child that writes what ``work`` makes to ``sink`` and ends; its process id."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            sink.write(work())
+            sink.flush()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def wait_child(pid: int) -> None:
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("the child failed")
+
+
 def in_child(work: Callable[[], bytes]) -> tuple[float, bytes]:
     """Seconds ``work`` took in a forked child (this process waiting), and what it made."""
     with tempfile.TemporaryFile() as sink:
         started = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                sink.write(work())
-                sink.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
+        wait_child(start_child(work, sink))
         took = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit("the child failed")
         sink.seek(0)
         return took, sink.read()
 
@@ -61,6 +70,7 @@ def main(argv: list[str]) -> None:
     from threatdelta.formats.registry import read_model
     from threatdelta.register import build_register
     from threatdelta.render.data import register_document
+    from threatdelta.render.jsontext import pad
 
     target = argv[0] if argv else "5000"
     if target.isdigit():
@@ -95,7 +105,7 @@ def main(argv: list[str]) -> None:
 
         entries = register.entries
         encode = encoder()
-        between = b",\n    "
+        between = b"," + pad(2)  # what is written between two rows two levels deep
         started = time.perf_counter()
         whole = b"".join(encode(entries, 2))
         one = time.perf_counter() - started
@@ -107,16 +117,10 @@ def main(argv: list[str]) -> None:
 
         started = time.perf_counter()
         with tempfile.TemporaryFile() as sink:
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    sink.write(second())
-                    sink.flush()
-                finally:
-                    os._exit(0)
+            pid = start_child(second, sink)
             first = b"".join(encode(entries[:half], 2))
             here = time.perf_counter() - started
-            os.waitpid(pid, 0)
+            wait_child(pid)
             waited = time.perf_counter() - started
             sink.seek(0)
             both = first + between + sink.read()
