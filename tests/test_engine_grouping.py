@@ -385,15 +385,20 @@ def test_whole_enumeration_and_designed_out_match_place_by_place(
     assert [e.causes for e in out] == [expected_out[e.key][1] for e in out]
 
 
+def _drawn_scope(model: Model, data: st.DataObject) -> EnumerationScope:
+    """Some of the model's elements and flows, drawn."""
+    elements = data.draw(st.frozensets(st.sampled_from([e.id for e in model.elements])))
+    flow_ids = [f.id for f in model.flows] or ["none"]
+    flows = data.draw(st.frozensets(st.sampled_from(flow_ids)))
+    return EnumerationScope(elements, flows)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models(), packs(), st.data())
 def test_scoped_enumeration_matches_place_by_place(
     model: Model, pack: RulePack, data: st.DataObject
 ) -> None:
-    elements = data.draw(st.frozensets(st.sampled_from([e.id for e in model.elements])))
-    flow_ids = [f.id for f in model.flows] or ["none"]
-    flows = data.draw(st.frozensets(st.sampled_from(flow_ids)))
-    scope = EnumerationScope(elements, flows)
+    scope = _drawn_scope(model, data)
     expected, _ = _expected(model, pack, scope)
     _same(enumerate_threats(model, pack, scope), expected)
 
@@ -608,10 +613,7 @@ def _placed_in(threat: Threat, scope: EnumerationScope) -> bool:
 def test_counting_outside_a_scope_says_what_the_whole_enumeration_has_there(
     model: Model, pack: RulePack, data: st.DataObject
 ) -> None:
-    elements = data.draw(st.frozensets(st.sampled_from([e.id for e in model.elements])))
-    flow_ids = [f.id for f in model.flows] or ["none"]
-    flows = data.draw(st.frozensets(st.sampled_from(flow_ids)))
-    scope = EnumerationScope(elements, flows)
+    scope = _drawn_scope(model, data)
     counted = count_threats(model, pack, scope)
     if pack.key_style == "tmt":
         assert counted is None  # run-together keys: only making them tells them apart
